@@ -1,0 +1,341 @@
+//! Typed settings: `footfall.toml` (optional) overlaid by `FOOTFALL_*` environment
+//! variables, nested keys joined by `__` (`FOOTFALL_CLICKHOUSE__URL`). This is the only
+//! module that reads the environment; everything else receives a validated [`Settings`].
+//!
+//! Loading fails with a message that names the offending key, and [`Settings::validate`]
+//! checks what serde cannot (ranges, URLs) once, at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Environment variable that names the config file when `--config` is not given.
+pub const CONFIG_PATH_ENV: &str = "FOOTFALL_CONFIG";
+/// Config file read from the working directory when neither `--config` nor
+/// `FOOTFALL_CONFIG` is given (it is fine for it not to exist).
+pub const DEFAULT_CONFIG_FILE: &str = "footfall.toml";
+
+/// Everything footfall can be told. Every field has a default, so an empty file works.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address and port to serve HTTP on. Default `127.0.0.1:8080`; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Bearer token with full access (backfill `ts`, admin API). Default: none, admin off.
+    pub admin_token: Option<String>,
+    /// Directory where undelivered batches and quarantined rows are written.
+    /// Default `./var/spool`.
+    pub spool_dir: PathBuf,
+    /// `true`: log each event to disk before answering 202. Default `false`.
+    /// Not yet implemented: start-up refuses `true` rather than pretending.
+    pub durable: bool,
+    /// Log filter in `tracing` syntax (`info`, `footfall=debug,actix_web=warn`). Default `info`.
+    pub log_level: String,
+    /// Log one line per HTTP request (method, path, status, size, duration; never the
+    /// client address or user agent). Default `false`: it costs throughput on ingest.
+    pub access_log: bool,
+    /// ClickHouse connection.
+    pub clickhouse: ClickHouseSettings,
+    /// Event intake limits.
+    pub ingest: IngestSettings,
+    /// Queue and batching between the handlers and the ClickHouse writer.
+    pub pipeline: PipelineSettings,
+}
+
+/// How to reach ClickHouse.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClickHouseSettings {
+    /// HTTP endpoint. Default `http://127.0.0.1:8123`.
+    pub url: String,
+    /// Database; `footfall migrate` creates it. Default `footfall`.
+    pub database: String,
+    /// User. Default `default`.
+    pub user: String,
+    /// Password. Default empty.
+    pub password: String,
+    /// Cluster name for `ON CLUSTER` DDL and replicated engines. Default none (one server).
+    pub cluster: Option<String>,
+    /// Timeout for one request to ClickHouse, in milliseconds. Default 10000.
+    pub request_timeout_ms: u64,
+}
+
+/// Limits on what one request may carry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSettings {
+    /// Largest accepted request body in bytes; larger bodies get 413. Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// Most events in one `POST /api/events` array. Default 1000.
+    pub max_batch_events: usize,
+    /// Header holding the client address when footfall runs behind a proxy (the first
+    /// address in it is used, for the cookieless hash only). Default none: the peer address.
+    pub client_ip_header: Option<String>,
+    /// How often the list of sites is re-read from ClickHouse, in seconds. Default 10.
+    pub sites_refresh_secs: u64,
+}
+
+/// The bounded queue and the batching writer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineSettings {
+    /// Events the in-memory queue holds before intake answers 503. Default 100000.
+    pub queue_capacity: usize,
+    /// How long a handler waits for queue space before answering 503, in milliseconds.
+    /// Default 50.
+    pub queue_full_wait_ms: u64,
+    /// A batch is written when it has this many rows. Default 50000.
+    pub batch_max_rows: usize,
+    /// ... or this many bytes (approximate, in memory). Default 16 MiB.
+    pub batch_max_bytes: usize,
+    /// ... or when its oldest event has waited this long, in milliseconds. Default 1000.
+    pub batch_max_wait_ms: u64,
+    /// First retry delay after a failed write, in milliseconds; doubles up to
+    /// `retry_max_backoff_ms`, with jitter. Default 100.
+    pub retry_initial_backoff_ms: u64,
+    /// Longest delay between retries, in milliseconds. Default 5000.
+    pub retry_max_backoff_ms: u64,
+    /// On shutdown, how long the writer may keep trying to deliver what is queued before
+    /// it spools the rest to disk, in milliseconds. Default 10000.
+    pub shutdown_deadline_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_token: None,
+            spool_dir: PathBuf::from("./var/spool"),
+            durable: false,
+            log_level: "info".into(),
+            access_log: false,
+            clickhouse: ClickHouseSettings::default(),
+            ingest: IngestSettings::default(),
+            pipeline: PipelineSettings::default(),
+        }
+    }
+}
+
+impl Default for ClickHouseSettings {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8123".into(),
+            database: "footfall".into(),
+            user: "default".into(),
+            password: String::new(),
+            cluster: None,
+            request_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            max_batch_events: 1000,
+            client_ip_header: None,
+            sites_refresh_secs: 10,
+        }
+    }
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 100_000,
+            queue_full_wait_ms: 50,
+            batch_max_rows: 50_000,
+            batch_max_bytes: 16 << 20,
+            batch_max_wait_ms: 1000,
+            retry_initial_backoff_ms: 100,
+            retry_max_backoff_ms: 5000,
+            shutdown_deadline_ms: 10_000,
+        }
+    }
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or an environment variable did not parse; figment's message names the key.
+    #[error("invalid configuration: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    /// A value parsed but is not usable.
+    #[error("invalid configuration: `{key}` {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+impl Settings {
+    /// Loads defaults, then the config file, then `FOOTFALL_*` environment variables.
+    ///
+    /// `path` is the `--config` argument; without it `FOOTFALL_CONFIG`, then
+    /// `./footfall.toml` if present.
+    ///
+    /// # Errors
+    /// When the file named explicitly does not exist, when a value has the wrong type or
+    /// an unknown key is present, or when [`Settings::validate`] fails.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let explicit = path
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os(CONFIG_PATH_ENV).map(PathBuf::from));
+        let file = match &explicit {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::Invalid {
+                    key: "--config",
+                    problem: format!("names `{}`, which does not exist", path.display()),
+                })
+            }
+            Some(path) => path.clone(),
+            None => PathBuf::from(DEFAULT_CONFIG_FILE),
+        };
+        let env = Env::prefixed("FOOTFALL_").split("__").ignore(&["config"]);
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::file(file))
+                .merge(env),
+        )
+    }
+
+    /// Extracts and validates settings from an assembled figment (tests build their own).
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that parse but cannot work.
+    ///
+    /// # Errors
+    /// The first unusable value, naming its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, problem: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                problem: problem.to_string(),
+            })
+        };
+        match url::Url::parse(&self.clickhouse.url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+            _ => return invalid("clickhouse.url", "must be an http(s) URL such as http://127.0.0.1:8123"),
+        }
+        let db = &self.clickhouse.database;
+        if db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return invalid("clickhouse.database", "must be non-empty letters, digits and `_`");
+        }
+        if let Some(cluster) = &self.clickhouse.cluster {
+            if cluster.is_empty() || !cluster.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return invalid("clickhouse.cluster", "must be letters, digits and `_`");
+            }
+        }
+        if matches!(&self.admin_token, Some(token) if token.len() < 16) {
+            return invalid("admin_token", "must be at least 16 characters (use a random string)");
+        }
+        if self.durable {
+            return invalid(
+                "durable",
+                "is not available yet in this version; unset FOOTFALL_DURABLE",
+            );
+        }
+        if self.clickhouse.request_timeout_ms == 0 {
+            return invalid("clickhouse.request_timeout_ms", "must be greater than 0");
+        }
+        if !(1..=100_000).contains(&self.ingest.max_batch_events) {
+            return invalid("ingest.max_batch_events", "must be between 1 and 100000");
+        }
+        if self.ingest.max_body_bytes < 1024 {
+            return invalid("ingest.max_body_bytes", "must be at least 1024");
+        }
+        if self.ingest.sites_refresh_secs == 0 {
+            return invalid("ingest.sites_refresh_secs", "must be greater than 0");
+        }
+        let pipeline = &self.pipeline;
+        if pipeline.queue_capacity < self.ingest.max_batch_events {
+            return invalid(
+                "pipeline.queue_capacity",
+                "must be at least ingest.max_batch_events, or a full array could never be queued",
+            );
+        }
+        if pipeline.batch_max_rows == 0 || pipeline.batch_max_bytes == 0 || pipeline.batch_max_wait_ms == 0 {
+            return invalid("pipeline.batch_max_rows", "and batch_max_bytes and batch_max_wait_ms must be greater than 0");
+        }
+        if pipeline.retry_initial_backoff_ms == 0 || pipeline.retry_max_backoff_ms < pipeline.retry_initial_backoff_ms {
+            return invalid(
+                "pipeline.retry_max_backoff_ms",
+                "must be at least retry_initial_backoff_ms, which must be greater than 0",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl PipelineSettings {
+    /// `batch_max_wait_ms` as a duration.
+    pub fn batch_max_wait(&self) -> Duration {
+        Duration::from_millis(self.batch_max_wait_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Toml;
+
+    fn from_toml(text: &str) -> Result<Settings, ConfigError> {
+        Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(text)),
+        )
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let settings = from_toml("").unwrap();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.clickhouse.url, "http://127.0.0.1:8123");
+        assert_eq!(settings.clickhouse.database, "footfall");
+        assert_eq!(settings.spool_dir, PathBuf::from("./var/spool"));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = from_toml("[clickhouse]\nulr = \"x\"").unwrap_err().to_string();
+        assert!(err.contains("ulr"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let err = from_toml("[pipeline]\nqueue_capacity = \"lots\"").unwrap_err().to_string();
+        assert!(err.contains("pipeline.queue_capacity"), "{err}");
+    }
+
+    #[test]
+    fn bad_clickhouse_url_is_named() {
+        let err = from_toml("[clickhouse]\nurl = \"localhost:8123\"").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid configuration: `clickhouse.url` must be an http(s) URL such as http://127.0.0.1:8123"
+        );
+    }
+
+    #[test]
+    fn env_overrides_nested_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("FOOTFALL_CLICKHOUSE__DATABASE", "analytics");
+            jail.set_env("FOOTFALL_LISTEN", "0.0.0.0:9999");
+            jail.set_env("FOOTFALL_CONFIG", "footfall.toml");
+            jail.create_file("footfall.toml", "[ingest]\nmax_batch_events = 10")?;
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(settings.clickhouse.database, "analytics");
+            assert_eq!(settings.listen.to_string(), "0.0.0.0:9999");
+            assert_eq!(settings.ingest.max_batch_events, 10);
+            Ok(())
+        });
+    }
+}

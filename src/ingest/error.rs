@@ -1,0 +1,98 @@
+//! Why intake refused a request, and how each reason maps to an HTTP status and a JSON
+//! body `{"error": "...", "field": "..."}` (one place for the mapping).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::metrics::RejectReason;
+
+/// An intake failure. Messages never repeat the client's IP, user agent or cookie id.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("Content-Type must be application/json or text/plain")]
+    UnsupportedMediaType,
+    #[error("body is larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("could not read the request body")]
+    BodyRead,
+    #[error("{problem}")]
+    MalformedJson { problem: String },
+    #[error("{problem}")]
+    InvalidField { field: String, problem: String },
+    #[error("site `{site}` is not registered with this collector")]
+    UnknownSite { field: String, site: String },
+    #[error("{what} host `{host}` does not belong to site `{site}`")]
+    ForeignOrigin {
+        field: String,
+        what: &'static str,
+        host: String,
+        site: String,
+    },
+    #[error("{problem}")]
+    BatchSize { problem: String },
+    #[error("the collector is overloaded; retry later")]
+    QueueFull,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: String,
+    field: Option<&'a str>,
+}
+
+impl IngestError {
+    /// The metric label this failure is counted under; `None` for failures that are
+    /// counted as drops, not rejections.
+    pub fn reject_reason(&self) -> Option<RejectReason> {
+        Some(match self {
+            Self::UnsupportedMediaType => RejectReason::UnsupportedMediaType,
+            Self::BodyTooLarge { .. } => RejectReason::BodyTooLarge,
+            Self::BodyRead | Self::MalformedJson { .. } => RejectReason::MalformedJson,
+            Self::InvalidField { .. } => RejectReason::InvalidField,
+            Self::UnknownSite { .. } => RejectReason::UnknownSite,
+            Self::ForeignOrigin { .. } => RejectReason::ForeignOrigin,
+            Self::BatchSize { .. } => RejectReason::BatchSize,
+            Self::QueueFull => return None,
+        })
+    }
+
+    /// The payload field (or header) the failure is about.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::UnsupportedMediaType => Some("Content-Type"),
+            Self::BodyTooLarge { .. } | Self::BodyRead | Self::MalformedJson { .. } => Some("body"),
+            Self::InvalidField { field, .. } | Self::UnknownSite { field, .. } | Self::ForeignOrigin { field, .. } => {
+                Some(field)
+            }
+            Self::BatchSize { .. } => Some("body"),
+            Self::QueueFull => None,
+        }
+    }
+}
+
+impl ResponseError for IngestError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyRead | Self::MalformedJson { .. } | Self::InvalidField { .. } | Self::BatchSize { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::UnknownSite { .. } => StatusCode::NOT_FOUND,
+            Self::ForeignOrigin { .. } => StatusCode::FORBIDDEN,
+            Self::QueueFull => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, Self::QueueFull) {
+            response.insert_header(("Retry-After", "1"));
+        }
+        response.json(ErrorBody {
+            error: self.to_string(),
+            field: self.field(),
+        })
+    }
+}

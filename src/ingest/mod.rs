@@ -1,0 +1,288 @@
+//! Event intake: the HTTP handlers for `POST /api/event` (one JSON object) and
+//! `POST /api/events` (an array), their limits, validation, the site and origin checks,
+//! and the bot filter. Valid events go through the privacy stage into the pipeline's
+//! queue; intake never talks to ClickHouse.
+//!
+//! Answers: 202 with an empty body when the events are queued (or were from a bot and
+//! deliberately not stored); 4xx with `{"error", "field"}` for bad input; 503 when the
+//! queue stays full. A request is taken whole or not at all: if any element of an array
+//! is invalid, none of it is stored. Every refused or dropped event is counted.
+
+pub mod error;
+pub mod payload;
+pub mod sites;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::BytesMut;
+use futures_util::StreamExt;
+
+use crate::config::IngestSettings;
+use crate::metrics::{DropReason, Metrics};
+use crate::pipeline::EventQueue;
+use crate::privacy::keys::day_number;
+use crate::privacy::{useragent, Anonymizer, Observation};
+pub use error::IngestError;
+use payload::ValidEvent;
+pub use sites::SiteDirectory;
+
+/// How far in the future an admin's backfilled `ts` may lie (clock skew), in seconds.
+const MAX_FUTURE_TS_SECS: i64 = 60;
+
+/// What the intake handlers share.
+pub struct IngestState {
+    pub sites: SiteDirectory,
+    pub anonymizer: Arc<Anonymizer>,
+    pub queue: EventQueue,
+    pub metrics: Arc<Metrics>,
+    pub limits: IngestSettings,
+    pub admin_token: Option<String>,
+}
+
+/// Registers the intake routes, with CORS so the beacon may post from any site's pages
+/// (which site an event may claim is checked per event, against `Origin` and the URL).
+pub fn configure(config: &mut web::ServiceConfig) {
+    let cors = || {
+        Cors::default()
+            .allow_any_origin()
+            .allowed_methods(["POST"])
+            .allowed_header(header::CONTENT_TYPE)
+            .max_age(86_400)
+    };
+    config
+        .service(web::resource("/api/event").wrap(cors()).route(web::post().to(post_event)))
+        .service(web::resource("/api/events").wrap(cors()).route(web::post().to(post_events)));
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    One,
+    Many,
+}
+
+async fn post_event(req: HttpRequest, body: web::Payload, state: web::Data<IngestState>) -> Result<HttpResponse, IngestError> {
+    intake(&req, body, &state, Shape::One).await
+}
+
+async fn post_events(req: HttpRequest, body: web::Payload, state: web::Data<IngestState>) -> Result<HttpResponse, IngestError> {
+    intake(&req, body, &state, Shape::Many).await
+}
+
+/// Runs a request through intake and does the counting for every outcome.
+async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shape: Shape) -> Result<HttpResponse, IngestError> {
+    let mut events_in_request = 1u64;
+    let outcome = take_events(req, body, state, shape, &mut events_in_request).await;
+    match &outcome {
+        Ok(()) => {}
+        Err(IngestError::QueueFull) => state.metrics.drop_events(DropReason::QueueFull, events_in_request),
+        Err(error) => {
+            if let Some(reason) = error.reject_reason() {
+                state.metrics.reject(reason, events_in_request);
+            }
+        }
+    }
+    outcome.map(|()| HttpResponse::Accepted().finish())
+}
+
+async fn take_events(
+    req: &HttpRequest,
+    body: web::Payload,
+    state: &IngestState,
+    shape: Shape,
+    events_in_request: &mut u64,
+) -> Result<(), IngestError> {
+    check_content_type(req)?;
+    let body = read_body(req, body, state.limits.max_body_bytes).await?;
+    let valid: Vec<ValidEvent<'_>> = match shape {
+        Shape::One => vec![payload::parse_event(&body)?.validate(None)?],
+        Shape::Many => {
+            let raw = payload::parse_events(&body)?;
+            *events_in_request = raw.len().max(1) as u64;
+            if raw.is_empty() {
+                return Err(IngestError::BatchSize {
+                    problem: "the array is empty; send at least one event".into(),
+                });
+            }
+            if raw.len() > state.limits.max_batch_events {
+                return Err(IngestError::BatchSize {
+                    problem: format!(
+                        "the array has {} events; send at most {} per request",
+                        raw.len(),
+                        state.limits.max_batch_events
+                    ),
+                });
+            }
+            raw.into_iter()
+                .enumerate()
+                .map(|(index, event)| event.validate(Some(index)))
+                .collect::<Result<_, _>>()?
+        }
+    };
+    let origin_host = origin_host(req);
+    for (index, event) in valid.iter().enumerate() {
+        let field = |name: &str| match shape {
+            Shape::One => name.to_string(),
+            Shape::Many => format!("[{index}].{name}"),
+        };
+        let site = state.sites.get(&event.site).ok_or_else(|| IngestError::UnknownSite {
+            field: field("site"),
+            site: event.site.to_string(),
+        })?;
+        if let Some(host) = &origin_host {
+            if !site.allows_host(host) {
+                return Err(IngestError::ForeignOrigin {
+                    field: "Origin".into(),
+                    what: "Origin",
+                    host: host.clone(),
+                    site: site.domain.clone(),
+                });
+            }
+        }
+        if !site.allows_host(&event.page.host) {
+            return Err(IngestError::ForeignOrigin {
+                field: field("url"),
+                what: "url",
+                host: event.page.host.clone(),
+                site: site.domain.clone(),
+            });
+        }
+    }
+
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    if useragent::is_bot(user_agent) {
+        state.metrics.bots.fetch_add(*events_in_request, Ordering::Relaxed);
+        return Ok(());
+    }
+
+    let now = chrono::Utc::now();
+    let is_admin = is_admin(req, state.admin_token.as_deref());
+    let client_ip = client_ip(req, state.limits.client_ip_header.as_deref());
+    let mut rows = Vec::with_capacity(valid.len());
+    for (index, event) in valid.into_iter().enumerate() {
+        let ts = match event.ts {
+            Some(ts) if is_admin => {
+                if i64::from(ts) > now.timestamp() + MAX_FUTURE_TS_SECS {
+                    return Err(IngestError::InvalidField {
+                        field: match shape {
+                            Shape::One => "ts".into(),
+                            Shape::Many => format!("[{index}].ts"),
+                        },
+                        problem: "`ts` lies in the future".into(),
+                    });
+                }
+                ts
+            }
+            // Only an admin may set the event time; for everyone else the server clock is it.
+            _ => now.timestamp() as u32,
+        };
+        let site = state.sites.get(&event.site).map(|site| site.domain.clone()).unwrap_or_default();
+        rows.push(state.anonymizer.anonymize(Observation {
+            site: &site,
+            name: &event.name,
+            page: event.page,
+            referrer: event.referrer,
+            cookie_id: event.cookie_id.as_deref(),
+            client_ip,
+            user_agent,
+            returning: event.returning,
+            published: event.published,
+            engaged_ms: event.engaged_ms,
+            screen_width: event.screen_width,
+            time_zone: &event.time_zone,
+            props: event.props,
+            ts,
+            day: day_number(now),
+        }));
+    }
+    state.queue.push_all(rows).await.map_err(|_| IngestError::QueueFull)?;
+    state.metrics.accepted.fetch_add(*events_in_request, Ordering::Relaxed);
+    Ok(())
+}
+
+/// JSON, or text/plain as `navigator.sendBeacon` sends a string body.
+fn check_content_type(req: &HttpRequest) -> Result<(), IngestError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json") || essence.eq_ignore_ascii_case("text/plain") {
+        Ok(())
+    } else {
+        Err(IngestError::UnsupportedMediaType)
+    }
+}
+
+/// Reads the body, refusing more than `limit` bytes without buffering them.
+async fn read_body(req: &HttpRequest, mut body: web::Payload, limit: usize) -> Result<BytesMut, IngestError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(IngestError::BodyTooLarge { limit });
+    }
+    let mut buffer = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| IngestError::BodyRead)?;
+        if buffer.len() + chunk.len() > limit {
+            return Err(IngestError::BodyTooLarge { limit });
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer)
+}
+
+/// Host of the `Origin` header, when a browser sent a real one.
+fn origin_host(req: &HttpRequest) -> Option<String> {
+    let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
+    if origin == "null" {
+        return None;
+    }
+    Some(
+        url::Url::parse(origin)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_else(|| origin.to_string()),
+    )
+}
+
+/// The client address for the cookieless hash: the configured proxy header's first
+/// address, else the TCP peer. Used for hashing only, never stored or logged.
+fn client_ip(req: &HttpRequest, header_name: Option<&str>) -> IpAddr {
+    header_name
+        .and_then(|name| req.headers().get(name))
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .and_then(|first| first.trim().parse().ok())
+        .or_else(|| req.peer_addr().map(|addr| addr.ip()))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// True when the request carries `Authorization: Bearer <admin token>`.
+fn is_admin(req: &HttpRequest, admin_token: Option<&str>) -> bool {
+    let Some(expected) = admin_token else {
+        return false;
+    };
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
+}
+
+/// Compares secrets in time that depends only on their lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

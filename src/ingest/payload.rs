@@ -1,0 +1,336 @@
+//! The event payload: parsing the JSON the beacon sends and validating every field into a
+//! [`ValidEvent`], with errors that name the field (`url`, `[3].engaged_ms`).
+//!
+//! Strings are borrowed from the request body where JSON escapes allow, so a valid event
+//! costs few allocations before the privacy stage reduces it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use chrono::DateTime;
+use serde::Deserialize;
+
+use super::error::IngestError;
+use crate::privacy::urls::{self, PageUrl, Referrer};
+
+/// Longest accepted `site`, in bytes.
+pub const MAX_SITE_LEN: usize = 253;
+/// Longest accepted event `name`, in characters.
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest accepted `url` and `referrer`, in bytes.
+pub const MAX_URL_LEN: usize = 2048;
+/// Longest accepted `visitor` (cookie id), in bytes.
+pub const MAX_VISITOR_LEN: usize = 128;
+/// Longest accepted `tz`, in bytes.
+pub const MAX_TZ_LEN: usize = 64;
+/// Most custom properties on one event.
+pub const MAX_PROPS: usize = 30;
+/// Longest property key, in characters.
+pub const MAX_PROP_KEY_LEN: usize = 64;
+/// Longest property value, in characters.
+pub const MAX_PROP_VALUE_LEN: usize = 256;
+/// Largest accepted `engaged_ms`: one day.
+pub const MAX_ENGAGED_MS: u64 = 86_400_000;
+/// Largest accepted `screen` width.
+pub const MAX_SCREEN: u64 = 100_000;
+
+/// The JSON object as sent. Every field is optional here so that a missing required
+/// field gets our own message naming it.
+#[derive(Debug, Deserialize)]
+pub struct RawEvent<'a> {
+    #[serde(borrow, default)]
+    site: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    url: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    referrer: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    visitor: Option<Cow<'a, str>>,
+    #[serde(default)]
+    returning: Option<bool>,
+    #[serde(borrow, default)]
+    published: Option<Cow<'a, str>>,
+    #[serde(default)]
+    engaged_ms: Option<u64>,
+    #[serde(default)]
+    screen: Option<u64>,
+    #[serde(borrow, default)]
+    tz: Option<Cow<'a, str>>,
+    #[serde(default)]
+    props: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(borrow, default)]
+    ts: Option<Cow<'a, str>>,
+}
+
+/// An event whose every field is valid; what the handler hands to the privacy stage.
+#[derive(Debug)]
+pub struct ValidEvent<'a> {
+    pub site: Cow<'a, str>,
+    pub name: Cow<'a, str>,
+    pub page: PageUrl,
+    pub referrer: Option<Referrer>,
+    pub cookie_id: Option<Cow<'a, str>>,
+    pub returning: bool,
+    /// Seconds since the epoch.
+    pub published: Option<u32>,
+    pub engaged_ms: u32,
+    pub screen_width: u32,
+    pub time_zone: Cow<'a, str>,
+    pub props: Vec<(String, String)>,
+    /// Requested event time (seconds since the epoch); the handler honours it only for
+    /// admin requests.
+    pub ts: Option<u32>,
+}
+
+/// Parses one event object.
+///
+/// # Errors
+/// [`IngestError::MalformedJson`] or [`IngestError::InvalidField`] naming the field.
+pub fn parse_event(body: &[u8]) -> Result<RawEvent<'_>, IngestError> {
+    parse(body)
+}
+
+/// Parses an array of event objects.
+///
+/// # Errors
+/// As [`parse_event`]; field paths are prefixed with the index (`[3].url`).
+pub fn parse_events(body: &[u8]) -> Result<Vec<RawEvent<'_>>, IngestError> {
+    parse(body)
+}
+
+fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, IngestError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let field = if path == "." { String::new() } else { path };
+        match inner.classify() {
+            serde_json::error::Category::Data => IngestError::InvalidField {
+                problem: describe_type_error(&inner.to_string()),
+                field: if field.is_empty() { "body".into() } else { field },
+            },
+            _ => IngestError::MalformedJson {
+                problem: format!(
+                    "body is not valid JSON (line {}, column {}); send one JSON object, or an array for /api/events",
+                    inner.line(),
+                    inner.column()
+                ),
+            },
+        }
+    })?;
+    deserializer.end().map_err(|inner| IngestError::MalformedJson {
+        problem: format!("unexpected data after the JSON value (line {}, column {})", inner.line(), inner.column()),
+    })?;
+    Ok(value)
+}
+
+/// serde's "invalid type: string \"abc\", expected u64 at line 1 column 9" without the
+/// offending value (which could be anything the client sent, so it is not echoed back).
+fn describe_type_error(message: &str) -> String {
+    let kind = message.split(':').next().unwrap_or("invalid value");
+    match message.split_once("expected ") {
+        Some((_, expected)) => {
+            let expected = expected.split(" at line").next().unwrap_or(expected);
+            format!("{kind}: expected {expected}")
+        }
+        None => kind.to_string(),
+    }
+}
+
+impl<'a> RawEvent<'a> {
+    /// Checks every field. `index` prefixes field names for array elements.
+    ///
+    /// # Errors
+    /// [`IngestError::InvalidField`] naming the first bad field.
+    pub fn validate(self, index: Option<usize>) -> Result<ValidEvent<'a>, IngestError> {
+        let field = |name: &str| match index {
+            Some(i) => format!("[{i}].{name}"),
+            None => name.to_string(),
+        };
+        let invalid = |name: &str, problem: String| IngestError::InvalidField {
+            field: field(name),
+            problem,
+        };
+        let required = |value: Option<Cow<'a, str>>, name: &str| match value {
+            Some(value) if !value.trim().is_empty() => Ok(value),
+            _ => Err(invalid(name, format!("`{name}` is required"))),
+        };
+
+        let site = required(self.site, "site")?;
+        if site.len() > MAX_SITE_LEN {
+            return Err(invalid("site", format!("`site` is longer than {MAX_SITE_LEN} bytes")));
+        }
+        let name = required(self.name, "name")?;
+        if name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control) {
+            return Err(invalid(
+                "name",
+                format!("`name` must be at most {MAX_NAME_LEN} characters without control characters"),
+            ));
+        }
+        let url = required(self.url, "url")?;
+        if url.len() > MAX_URL_LEN {
+            return Err(invalid("url", format!("`url` is longer than {MAX_URL_LEN} bytes")));
+        }
+        let page = urls::reduce_page_url(&url).map_err(|err| invalid("url", format!("`url` {err}")))?;
+        let referrer = match self.referrer {
+            Some(referrer) if referrer.len() > MAX_URL_LEN => {
+                return Err(invalid("referrer", format!("`referrer` is longer than {MAX_URL_LEN} bytes")))
+            }
+            // Browsers send odd referrers (android-app://...): those count as none.
+            Some(referrer) => urls::reduce_referrer(&referrer),
+            None => None,
+        };
+        let cookie_id = match self.visitor {
+            Some(id) if id.is_empty() => None,
+            Some(id) if id.len() > MAX_VISITOR_LEN || id.chars().any(char::is_control) => {
+                return Err(invalid(
+                    "visitor",
+                    format!("`visitor` must be at most {MAX_VISITOR_LEN} bytes without control characters"),
+                ))
+            }
+            other => other,
+        };
+        let published = self
+            .published
+            .map(|text| parse_time(&text).ok_or_else(|| invalid("published", "`published` must be an RFC 3339 time such as 2026-11-28T09:00:00Z".into())))
+            .transpose()?;
+        let engaged_ms = match self.engaged_ms {
+            Some(ms) if ms > MAX_ENGAGED_MS => {
+                return Err(invalid("engaged_ms", format!("`engaged_ms` must be at most {MAX_ENGAGED_MS} (one day)")))
+            }
+            other => other.unwrap_or(0) as u32,
+        };
+        let screen_width = match self.screen {
+            Some(width) if width > MAX_SCREEN => {
+                return Err(invalid("screen", format!("`screen` must be at most {MAX_SCREEN} pixels")))
+            }
+            other => other.unwrap_or(0) as u32,
+        };
+        let time_zone = self.tz.unwrap_or_default();
+        if time_zone.len() > MAX_TZ_LEN {
+            return Err(invalid("tz", format!("`tz` is longer than {MAX_TZ_LEN} bytes")));
+        }
+        let props = self.props.map(|props| validate_props(props, &field)).transpose()?.unwrap_or_default();
+        let ts = self
+            .ts
+            .map(|text| parse_time(&text).ok_or_else(|| invalid("ts", "`ts` must be an RFC 3339 time such as 2026-11-28T10:15:00Z".into())))
+            .transpose()?;
+        Ok(ValidEvent {
+            site,
+            name,
+            page,
+            referrer,
+            cookie_id,
+            returning: self.returning.unwrap_or(false),
+            published,
+            engaged_ms,
+            screen_width,
+            time_zone,
+            props,
+            ts,
+        })
+    }
+}
+
+fn validate_props(
+    props: BTreeMap<String, serde_json::Value>,
+    field: &dyn Fn(&str) -> String,
+) -> Result<Vec<(String, String)>, IngestError> {
+    if props.len() > MAX_PROPS {
+        return Err(IngestError::InvalidField {
+            field: field("props"),
+            problem: format!("`props` has more than {MAX_PROPS} entries"),
+        });
+    }
+    props
+        .into_iter()
+        .map(|(key, value)| {
+            let problem = |problem: String| IngestError::InvalidField {
+                field: field(&format!("props.{key}")),
+                problem,
+            };
+            if key.is_empty() || key.chars().count() > MAX_PROP_KEY_LEN || key.chars().any(char::is_control) {
+                return Err(problem(format!("property names must be 1 to {MAX_PROP_KEY_LEN} characters")));
+            }
+            let value = match value {
+                serde_json::Value::String(text) => text,
+                serde_json::Value::Number(number) => number.to_string(),
+                serde_json::Value::Bool(flag) => flag.to_string(),
+                _ => return Err(problem("property values must be strings, numbers or booleans".into())),
+            };
+            if value.chars().count() > MAX_PROP_VALUE_LEN {
+                return Err(problem(format!("property values must be at most {MAX_PROP_VALUE_LEN} characters")));
+            }
+            Ok((key, value))
+        })
+        .collect()
+}
+
+/// An RFC 3339 time as seconds since the epoch, if it fits a ClickHouse `DateTime`.
+fn parse_time(text: &str) -> Option<u32> {
+    let seconds = DateTime::parse_from_rfc3339(text).ok()?.timestamp();
+    u32::try_from(seconds).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(err: IngestError) -> String {
+        match err {
+            IngestError::InvalidField { field, .. } => field,
+            other => panic!("expected an invalid field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_event_is_valid() {
+        let body = br#"{"site":"example.com","name":"pageview","url":"https://example.com/a?x=1"}"#;
+        let event = parse_event(body).unwrap().validate(None).unwrap();
+        assert_eq!(event.site, "example.com");
+        assert_eq!(event.page.path, "/a");
+        assert!(event.cookie_id.is_none());
+    }
+
+    #[test]
+    fn missing_and_wrong_fields_are_named() {
+        let missing = parse_event(br#"{"site":"example.com","name":"pageview"}"#).unwrap().validate(None);
+        assert_eq!(field_of(missing.unwrap_err()), "url");
+        let wrong = parse_event(br#"{"site":"example.com","name":"pageview","url":"https://example.com/","engaged_ms":"long"}"#);
+        let err = wrong.unwrap_err();
+        assert_eq!(err.to_string(), "invalid type: expected u64");
+        assert_eq!(field_of(err), "engaged_ms");
+        let in_array = parse_events(br#"[{"site":"a.com","name":"p","url":"https://a.com/"},{"site":1}]"#);
+        assert_eq!(field_of(in_array.unwrap_err()), "[1].site");
+    }
+
+    #[test]
+    fn wrong_type_message_does_not_echo_the_value() {
+        let err = parse_event(br#"{"returning":"secret-cookie-value"}"#).unwrap_err();
+        assert!(!err.to_string().contains("secret-cookie-value"), "{err}");
+    }
+
+    #[test]
+    fn props_are_flattened_to_strings() {
+        let body = br#"{"site":"a.com","name":"signup","url":"https://a.com/","props":{"plan":"pro","seats":3,"trial":true}}"#;
+        let event = parse_event(body).unwrap().validate(None).unwrap();
+        assert_eq!(
+            event.props,
+            vec![
+                ("plan".to_string(), "pro".to_string()),
+                ("seats".to_string(), "3".to_string()),
+                ("trial".to_string(), "true".to_string())
+            ]
+        );
+        let nested = br#"{"site":"a.com","name":"signup","url":"https://a.com/","props":{"deep":{"x":1}}}"#;
+        assert_eq!(field_of(parse_event(nested).unwrap().validate(None).unwrap_err()), "props.deep");
+    }
+
+    #[test]
+    fn trailing_garbage_is_malformed() {
+        let err = parse_event(br#"{"site":"a.com"} {"#).unwrap_err();
+        assert!(matches!(err, IngestError::MalformedJson { .. }), "{err:?}");
+    }
+}

@@ -1,0 +1,21 @@
+//! footfall: a privacy-first web analytics collector.
+//!
+//! The flow, one module per stage (DESIGN.md): [`ingest`] (HTTP intake, validation, bot
+//! filter) -> [`privacy`] (hashing, reduction) -> [`pipeline`] (bounded queue, batching
+//! writer, spool) -> [`store`] (ClickHouse). [`config`] loads settings, [`ops`] serves
+//! health and metrics, [`metrics`] counts every event's fate. [`Application`] wires them.
+
+#![forbid(unsafe_code)]
+#![warn(unreachable_pub, rust_2018_idioms)]
+
+pub mod config;
+pub mod ingest;
+pub mod metrics;
+pub mod ops;
+pub mod pipeline;
+pub mod privacy;
+pub mod store;
+
+mod startup;
+
+pub use startup::{init_logging, Application};

@@ -1,0 +1,230 @@
+//! Counters every stage updates and `/metrics` renders in the Prometheus text format.
+//!
+//! Plain atomics: updating a counter on the ingest hot path is one relaxed add. Every
+//! event that reaches footfall ends in exactly one of: stored, bot, rejected (by reason),
+//! dropped (by reason), or still queued/in a batch; the counters make that provable.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Why intake refused an event (answered 4xx). Labels of `footfall_events_rejected_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// Body is not valid JSON (or not UTF-8).
+    MalformedJson,
+    /// A field has the wrong type, is missing, or is out of range.
+    InvalidField,
+    /// `site` is not registered.
+    UnknownSite,
+    /// `Origin` or the page URL's host does not belong to the site.
+    ForeignOrigin,
+    /// Body larger than `ingest.max_body_bytes`.
+    BodyTooLarge,
+    /// Array longer than `ingest.max_batch_events`, or empty.
+    BatchSize,
+    /// `Content-Type` is neither JSON nor text/plain.
+    UnsupportedMediaType,
+}
+
+impl RejectReason {
+    const ALL: [Self; 7] = [
+        Self::MalformedJson,
+        Self::InvalidField,
+        Self::UnknownSite,
+        Self::ForeignOrigin,
+        Self::BodyTooLarge,
+        Self::BatchSize,
+        Self::UnsupportedMediaType,
+    ];
+
+    /// The Prometheus label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedJson => "malformed_json",
+            Self::InvalidField => "invalid_field",
+            Self::UnknownSite => "unknown_site",
+            Self::ForeignOrigin => "foreign_origin",
+            Self::BodyTooLarge => "body_too_large",
+            Self::BatchSize => "batch_size",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+        }
+    }
+}
+
+/// Why an accepted-looking event was not stored. Labels of `footfall_events_dropped_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// The queue stayed full for `pipeline.queue_full_wait_ms`; the client got 503.
+    QueueFull,
+    /// ClickHouse rejected the data itself (not retryable); rows went to quarantine.
+    Quarantined,
+    /// Shutdown deadline passed and the spool could not be written either.
+    Shutdown,
+}
+
+impl DropReason {
+    const ALL: [Self; 3] = [Self::QueueFull, Self::Quarantined, Self::Shutdown];
+
+    /// The Prometheus label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QueueFull => "queue_full",
+            Self::Quarantined => "quarantined",
+            Self::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// A Prometheus histogram with fixed buckets.
+#[derive(Debug)]
+pub struct Histogram {
+    bounds: &'static [f64],
+    counts: Vec<AtomicU64>,
+    sum_micros: AtomicU64,
+    count: AtomicU64,
+}
+
+impl Histogram {
+    fn new(bounds: &'static [f64]) -> Self {
+        Self {
+            bounds,
+            counts: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
+            sum_micros: AtomicU64::new(0),
+            count: AtomicU64::new(0),
+        }
+    }
+
+    /// Records one observation.
+    pub fn observe(&self, value: f64) {
+        if let Some(bucket) = self.bounds.iter().position(|bound| value <= *bound) {
+            self.counts[bucket].fetch_add(1, Relaxed);
+        }
+        self.sum_micros.fetch_add((value * 1e6) as u64, Relaxed);
+        self.count.fetch_add(1, Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (bound, count) in self.bounds.iter().zip(&self.counts) {
+            cumulative += count.load(Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        let count = self.count.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(out, "{name}_sum {}", self.sum_micros.load(Relaxed) as f64 / 1e6);
+        let _ = writeln!(out, "{name}_count {count}");
+    }
+}
+
+/// All of footfall's counters. One instance per application, shared by `Arc`.
+#[derive(Debug)]
+pub struct Metrics {
+    /// Events that passed validation and were queued for storage.
+    pub accepted: AtomicU64,
+    /// Events ClickHouse acknowledged.
+    pub stored: AtomicU64,
+    /// Events from bot user agents: answered 202, not stored.
+    pub bots: AtomicU64,
+    rejected: [AtomicU64; RejectReason::ALL.len()],
+    dropped: [AtomicU64; DropReason::ALL.len()],
+    /// Failed INSERTs that will be retried.
+    pub insert_retries: AtomicU64,
+    /// Events written to the disk spool because ClickHouse was unavailable at shutdown.
+    pub spooled: AtomicU64,
+    /// Spooled events later delivered to ClickHouse (also counted in `stored`).
+    pub replayed: AtomicU64,
+    /// Rows per written batch.
+    pub batch_rows: Histogram,
+    /// Seconds one successful INSERT took.
+    pub flush_seconds: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            accepted: AtomicU64::new(0),
+            stored: AtomicU64::new(0),
+            bots: AtomicU64::new(0),
+            rejected: Default::default(),
+            dropped: Default::default(),
+            insert_retries: AtomicU64::new(0),
+            spooled: AtomicU64::new(0),
+            replayed: AtomicU64::new(0),
+            batch_rows: Histogram::new(&[1.0, 10.0, 100.0, 1_000.0, 10_000.0, 50_000.0, 100_000.0]),
+            flush_seconds: Histogram::new(&[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]),
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts `events` refused for `reason`.
+    pub fn reject(&self, reason: RejectReason, events: u64) {
+        let index = RejectReason::ALL.iter().position(|r| *r == reason).unwrap_or_default();
+        self.rejected[index].fetch_add(events, Relaxed);
+    }
+
+    /// Counts `events` not stored for `reason`.
+    pub fn drop_events(&self, reason: DropReason, events: u64) {
+        let index = DropReason::ALL.iter().position(|r| *r == reason).unwrap_or_default();
+        self.dropped[index].fetch_add(events, Relaxed);
+    }
+
+    /// Events refused for `reason` so far.
+    pub fn rejected(&self, reason: RejectReason) -> u64 {
+        let index = RejectReason::ALL.iter().position(|r| *r == reason).unwrap_or_default();
+        self.rejected[index].load(Relaxed)
+    }
+
+    /// Events dropped for `reason` so far.
+    pub fn dropped(&self, reason: DropReason) -> u64 {
+        let index = DropReason::ALL.iter().position(|r| *r == reason).unwrap_or_default();
+        self.dropped[index].load(Relaxed)
+    }
+
+    /// The Prometheus text exposition; `queue_depth` is sampled by the caller.
+    pub fn render(&self, queue_depth: usize) -> String {
+        let mut out = String::with_capacity(4096);
+        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        };
+        counter(&mut out, "footfall_events_accepted_total", "Events validated and queued for storage.", self.accepted.load(Relaxed));
+        counter(&mut out, "footfall_events_stored_total", "Events ClickHouse acknowledged.", self.stored.load(Relaxed));
+        counter(&mut out, "footfall_events_bot_total", "Events from bot user agents, answered 202 and not stored.", self.bots.load(Relaxed));
+        counter(&mut out, "footfall_insert_retries_total", "Failed INSERTs that were retried.", self.insert_retries.load(Relaxed));
+        counter(&mut out, "footfall_events_spooled_total", "Events written to the disk spool because ClickHouse was unavailable at shutdown.", self.spooled.load(Relaxed));
+        counter(&mut out, "footfall_events_replayed_total", "Spooled events later stored (also in stored_total).", self.replayed.load(Relaxed));
+        let _ = writeln!(out, "# HELP footfall_events_rejected_total Events refused with a 4xx, by reason.\n# TYPE footfall_events_rejected_total counter");
+        for reason in RejectReason::ALL {
+            let _ = writeln!(out, "footfall_events_rejected_total{{reason=\"{}\"}} {}", reason.as_str(), self.rejected(reason));
+        }
+        let _ = writeln!(out, "# HELP footfall_events_dropped_total Events not stored after intake, by reason.\n# TYPE footfall_events_dropped_total counter");
+        for reason in DropReason::ALL {
+            let _ = writeln!(out, "footfall_events_dropped_total{{reason=\"{}\"}} {}", reason.as_str(), self.dropped(reason));
+        }
+        let _ = writeln!(out, "# HELP footfall_queue_depth Events waiting in the in-memory queue.\n# TYPE footfall_queue_depth gauge\nfootfall_queue_depth {queue_depth}");
+        self.batch_rows.render(&mut out, "footfall_batch_rows", "Rows per INSERT batch.");
+        self.flush_seconds.render(&mut out, "footfall_flush_seconds", "Duration of successful INSERTs in seconds.");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_histograms() {
+        let metrics = Metrics::default();
+        metrics.reject(RejectReason::UnknownSite, 2);
+        metrics.drop_events(DropReason::QueueFull, 3);
+        metrics.batch_rows.observe(5.0);
+        let text = metrics.render(7);
+        assert!(text.contains("footfall_events_rejected_total{reason=\"unknown_site\"} 2\n"));
+        assert!(text.contains("footfall_events_dropped_total{reason=\"queue_full\"} 3\n"));
+        assert!(text.contains("footfall_queue_depth 7\n"));
+        assert!(text.contains("footfall_batch_rows_bucket{le=\"10\"} 1\n"));
+        assert!(text.contains("footfall_batch_rows_bucket{le=\"1\"} 0\n"));
+        assert!(text.contains("footfall_batch_rows_count 1\n"));
+    }
+}

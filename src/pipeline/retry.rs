@@ -1,0 +1,118 @@
+//! Which ClickHouse failures are worth retrying, and how long to wait between tries.
+//!
+//! Transient failures (network, timeouts, too many parts, memory limits, a server that
+//! is restarting, a table that is missing for a moment) are retried with exponential
+//! backoff and jitter, keeping the batch. Failures caused by the data itself (type
+//! mismatch, unparsable values, `Code: 53`, `Code: 117`, ...) would fail forever: the
+//! writer isolates the offending rows and quarantines them instead.
+
+use std::time::Duration;
+
+use crate::store::StoreError;
+
+/// ClickHouse error codes that mean "this data can never be inserted".
+const DATA_ERROR_CODES: &[u32] = &[
+    6,   // CANNOT_PARSE_TEXT
+    26,  // CANNOT_PARSE_QUOTED_STRING
+    27,  // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+    32,  // ATTEMPT_TO_READ_AFTER_EOF
+    33,  // CANNOT_READ_ALL_DATA
+    38,  // CANNOT_PARSE_DATE
+    41,  // CANNOT_PARSE_DATETIME
+    53,  // TYPE_MISMATCH
+    69,  // ARGUMENT_OUT_OF_BOUND
+    70,  // CANNOT_CONVERT_TYPE
+    72,  // CANNOT_PARSE_NUMBER
+    117, // INCORRECT_DATA
+    131, // TOO_LARGE_STRING_SIZE
+];
+
+/// What to do about a failed insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Keep the batch and try again later.
+    Transient,
+    /// The rows are at fault: find and quarantine them.
+    Data,
+}
+
+/// Classifies a failed insert.
+pub fn classify(error: &StoreError) -> FailureKind {
+    match error {
+        StoreError::BadResponse(message) => match error_code(message) {
+            Some(code) if DATA_ERROR_CODES.contains(&code) => FailureKind::Data,
+            _ => FailureKind::Transient,
+        },
+        StoreError::Custom(_)
+        | StoreError::SequenceMustHaveLength
+        | StoreError::InvalidUtf8Encoding(_)
+        | StoreError::InvalidTagEncoding(_)
+        | StoreError::VariantDiscriminatorIsOutOfBound(_) => FailureKind::Data,
+        _ => FailureKind::Transient,
+    }
+}
+
+/// The `N` of `Code: N.` in a ClickHouse error message.
+fn error_code(message: &str) -> Option<u32> {
+    let rest = &message[message.find("Code: ")? + "Code: ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Exponential backoff with jitter: `initial * 2^attempt`, capped at `max`, then scaled
+/// by a random factor in [0.5, 1.0) so that many collectors do not retry in lockstep.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+    attempt: u32,
+}
+
+impl Backoff {
+    /// A backoff starting at `initial` and never exceeding `max`.
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Self { initial, max, attempt: 0 }
+    }
+
+    /// The delay before the next try.
+    pub fn next_delay(&mut self) -> Duration {
+        let exponential = self.initial.saturating_mul(1u32 << self.attempt.min(20)).min(self.max);
+        self.attempt += 1;
+        let mut random = [0u8; 2];
+        let _ = getrandom::fill(&mut random);
+        let factor = 0.5 + f64::from(u16::from_le_bytes(random)) / f64::from(u16::MAX) / 2.0;
+        exponential.mul_f64(factor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_errors_are_not_retried() {
+        let mismatch = StoreError::BadResponse("Code: 53, e.displayText() = DB::Exception: Type mismatch".into());
+        assert_eq!(classify(&mismatch), FailureKind::Data);
+        let incorrect = StoreError::BadResponse("Code: 117. DB::Exception: Incorrect data".into());
+        assert_eq!(classify(&incorrect), FailureKind::Data);
+    }
+
+    #[test]
+    fn server_trouble_is_retried() {
+        let parts = StoreError::BadResponse("Code: 252. DB::Exception: Too many parts".into());
+        assert_eq!(classify(&parts), FailureKind::Transient);
+        let missing_table = StoreError::BadResponse("Code: 60. DB::Exception: Table x.events doesn't exist".into());
+        assert_eq!(classify(&missing_table), FailureKind::Transient);
+        assert_eq!(classify(&StoreError::TimedOut), FailureKind::Transient);
+    }
+
+    #[test]
+    fn backoff_grows_to_the_cap_with_jitter() {
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(1000));
+        let first = backoff.next_delay();
+        assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100), "{first:?}");
+        let delays: Vec<Duration> = (0..10).map(|_| backoff.next_delay()).collect();
+        assert!(delays.iter().all(|d| *d <= Duration::from_millis(1000)));
+        assert!(delays.last().unwrap() >= &Duration::from_millis(500));
+    }
+}

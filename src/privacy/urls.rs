@@ -1,0 +1,480 @@
+//! URL reduction (privacy rule 3): what is left of a page URL or a referrer before it
+//! is stored.
+//!
+//! A page URL keeps its host and path plus the five `utm_*` campaign parameters; a
+//! referrer keeps its host and path. Everything else (scheme, userinfo, port, the rest of
+//! the query, the fragment) is dropped here, so nothing downstream can store it by
+//! accident. The collector calls [`reduce_page_url`] and [`reduce_referrer`] per event;
+//! [`host_belongs_to`] backs the site origin check and the "internal" source class in
+//! `super::source`. Error messages never repeat the input, because a URL may carry
+//! personal data in its query.
+
+use url::Url;
+
+/// Longest raw URL, in bytes, that is parsed at all. Longer input is rejected as a page
+/// URL and ignored as a referrer, which bounds the work and the stored path per event.
+pub const MAX_URL_LEN: usize = 16 * 1024;
+
+/// Longest `utm_*` value kept, in characters; longer values are cut on a char boundary.
+pub const MAX_UTM_LEN: usize = 200;
+
+/// A page URL reduced to what may be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageUrl {
+    /// Lowercase host without port, userinfo or trailing dot; IDN hosts in their
+    /// punycode (`xn--`) form, IPv6 hosts in brackets.
+    pub host: String,
+    /// Path in the percent-encoded form the `url` crate gives, never empty ("/").
+    pub path: String,
+    /// Campaign parameters taken from the query.
+    pub utm: Utm,
+}
+
+/// The `utm_*` campaign parameters of a page URL: decoded, trimmed, without control
+/// characters, at most [`MAX_UTM_LEN`] characters each. An empty string means absent.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Utm {
+    pub source: String,
+    pub medium: String,
+    pub campaign: String,
+    pub term: String,
+    pub content: String,
+}
+
+/// A referrer reduced to what may be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referrer {
+    /// Lowercase host without port, userinfo or trailing dot.
+    pub host: String,
+    /// Path in percent-encoded form, never empty ("/"); no query, no fragment.
+    pub path: String,
+}
+
+/// Why a page URL cannot be counted. The messages never contain the URL itself and
+/// read as a predicate on it, for the caller to prefix with the field name
+/// ("`url` must be an absolute http(s) URL ...").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// Not a URL at all, relative, or with a malformed host or port.
+    #[error("must be an absolute http(s) URL ({0}); send location.href")]
+    Invalid(url::ParseError),
+    /// A well-formed URL whose scheme is not http or https.
+    #[error(
+        "must be an absolute http(s) URL; other schemes (file:, javascript:, data:, ...) are not counted"
+    )]
+    NotHttp,
+    /// Longer than [`MAX_URL_LEN`] bytes.
+    #[error("must be at most {MAX_URL_LEN} bytes long; drop large query strings before sending")]
+    TooLong,
+}
+
+/// Reduces a page URL to host, path and `utm_*` parameters.
+///
+/// # Errors
+///
+/// [`UrlError::TooLong`] for input over [`MAX_URL_LEN`] bytes, [`UrlError::Invalid`] when
+/// `raw` is not an absolute URL, [`UrlError::NotHttp`] when its scheme is not http(s).
+pub fn reduce_page_url(raw: &str) -> Result<PageUrl, UrlError> {
+    let url = parse_http(raw)?;
+    let mut utm = Utm::default();
+    if url.query().is_some() {
+        for (key, value) in url.query_pairs() {
+            let Some(slot) = utm_slot(&mut utm, &key) else {
+                continue;
+            };
+            // The first non-empty occurrence of a parameter wins.
+            if slot.is_empty() {
+                *slot = clean_utm_value(&value);
+            }
+        }
+    }
+    Ok(PageUrl {
+        host: host_of(&url),
+        path: path_of(&url),
+        utm,
+    })
+}
+
+/// Reduces a referrer to host and path.
+///
+/// Returns `None` for an empty, oversized, invalid or non-http(s) referrer (for example
+/// `android-app://...`), which the caller treats as "no referrer".
+pub fn reduce_referrer(raw: &str) -> Option<Referrer> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let url = parse_http(raw).ok()?;
+    Some(Referrer {
+        host: host_of(&url),
+        path: path_of(&url),
+    })
+}
+
+/// Whether `host` is `domain` or one of its subdomains, ignoring ASCII case.
+///
+/// `domain` is expected in lowercase (site domains are stored that way); an empty
+/// `domain` matches nothing. `"blog.example.com"` belongs to `"example.com"`,
+/// `"notexample.com"` does not.
+pub fn host_belongs_to(host: &str, domain: &str) -> bool {
+    if domain.is_empty() || host.len() < domain.len() {
+        return false;
+    }
+    let split = host.len() - domain.len();
+    let (head, tail) = host.as_bytes().split_at(split);
+    tail.eq_ignore_ascii_case(domain.as_bytes()) && (head.is_empty() || head.ends_with(b"."))
+}
+
+fn parse_http(raw: &str) -> Result<Url, UrlError> {
+    if raw.len() > MAX_URL_LEN {
+        return Err(UrlError::TooLong);
+    }
+    let url = Url::parse(raw).map_err(UrlError::Invalid)?;
+    match url.scheme() {
+        // Special schemes always have a non-empty host once parsed; the check guards
+        // against a future change in the url crate rather than a known input.
+        "http" | "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url),
+        "http" | "https" => Err(UrlError::Invalid(url::ParseError::EmptyHost)),
+        _ => Err(UrlError::NotHttp),
+    }
+}
+
+fn host_of(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    let host = host.strip_suffix('.').unwrap_or(host);
+    // The url crate lowercases domains already (IDNA mapping); this keeps the promise
+    // even for hosts it passes through verbatim.
+    host.to_ascii_lowercase()
+}
+
+fn path_of(url: &Url) -> String {
+    match url.path() {
+        "" => "/".to_owned(),
+        path => path.to_owned(),
+    }
+}
+
+fn utm_slot<'a>(utm: &'a mut Utm, key: &str) -> Option<&'a mut String> {
+    let (prefix, name) = key.split_at_checked(4)?;
+    if !prefix.eq_ignore_ascii_case("utm_") {
+        return None;
+    }
+    let slot = if name.eq_ignore_ascii_case("source") {
+        &mut utm.source
+    } else if name.eq_ignore_ascii_case("medium") {
+        &mut utm.medium
+    } else if name.eq_ignore_ascii_case("campaign") {
+        &mut utm.campaign
+    } else if name.eq_ignore_ascii_case("term") {
+        &mut utm.term
+    } else if name.eq_ignore_ascii_case("content") {
+        &mut utm.content
+    } else {
+        return None;
+    };
+    Some(slot)
+}
+
+fn clean_utm_value(value: &str) -> String {
+    value
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_UTM_LEN)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn page(host: &str, path: &str) -> PageUrl {
+        PageUrl {
+            host: host.to_owned(),
+            path: path.to_owned(),
+            utm: Utm::default(),
+        }
+    }
+
+    #[test]
+    fn page_urls_keep_host_path_and_utm_only() {
+        let cases: &[(&str, PageUrl)] = &[
+            ("https://example.com", page("example.com", "/")),
+            ("https://example.com/", page("example.com", "/")),
+            (
+                "http://example.com/blog/post-1",
+                page("example.com", "/blog/post-1"),
+            ),
+            (
+                "https://example.com/a?fbclid=IwAR123&gclid=Cj0KCQ&email=jane%40example.org",
+                page("example.com", "/a"),
+            ),
+            ("https://example.com/a#section-2", page("example.com", "/a")),
+            ("https://example.com/a?#", page("example.com", "/a")),
+            ("https://example.com:8443/a", page("example.com", "/a")),
+            (
+                "https://jane:secret@example.com/a",
+                page("example.com", "/a"),
+            ),
+            ("https://jane@example.com:80/a", page("example.com", "/a")),
+            (
+                "HTTPS://WWW.Example.COM/About",
+                page("www.example.com", "/About"),
+            ),
+            ("https://example.com./a", page("example.com", "/a")),
+            (
+                "https://bücher.example/über",
+                page("xn--bcher-kva.example", "/%C3%BCber"),
+            ),
+            ("https://example.com/a b", page("example.com", "/a%20b")),
+            (
+                "https://example.com/x/../y/./z",
+                page("example.com", "/y/z"),
+            ),
+            ("https://example.com/@jane", page("example.com", "/@jane")),
+            ("https://192.168.0.1:3000/", page("192.168.0.1", "/")),
+            ("http://[::1]:8080/dev", page("[::1]", "/dev")),
+            (
+                "  https://example.com/trimmed  ",
+                page("example.com", "/trimmed"),
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(reduce_page_url(raw).as_ref(), Ok(want), "input {raw:?}");
+        }
+    }
+
+    #[test]
+    fn utm_parameters_are_decoded_trimmed_and_kept() {
+        let got = reduce_page_url(
+            "https://example.com/p?utm_source=news+letter&utm_medium=%20email%20&utm_campaign=spring%2F2025\
+             &utm_term=caf%C3%A9&utm_content=hero&utm_id=42&ref=abc&fbclid=x#top",
+        )
+        .unwrap();
+        assert_eq!(got.host, "example.com");
+        assert_eq!(got.path, "/p");
+        assert_eq!(
+            got.utm,
+            Utm {
+                source: "news letter".to_owned(),
+                medium: "email".to_owned(),
+                campaign: "spring/2025".to_owned(),
+                term: "café".to_owned(),
+                content: "hero".to_owned(),
+            }
+        );
+    }
+
+    #[test]
+    fn utm_keys_match_any_case_and_first_non_empty_wins() {
+        let got = reduce_page_url("https://e.com/?UTM_Source=&utm_source=a&utm_source=b").unwrap();
+        assert_eq!(got.utm.source, "a");
+    }
+
+    #[test]
+    fn utm_values_are_truncated_on_a_char_boundary_without_control_chars() {
+        let long = "é".repeat(300);
+        let got = reduce_page_url(&format!(
+            "https://e.com/?utm_campaign={long}&utm_term=a%0Ab%00c"
+        ))
+        .unwrap();
+        assert_eq!(got.utm.campaign, "é".repeat(MAX_UTM_LEN));
+        assert_eq!(got.utm.term, "abc");
+    }
+
+    #[test]
+    fn non_http_or_relative_page_urls_are_rejected() {
+        let cases: &[(&str, UrlError)] = &[
+            ("javascript:alert(1)", UrlError::NotHttp),
+            ("file:///etc/passwd", UrlError::NotHttp),
+            ("ftp://example.com/a", UrlError::NotHttp),
+            ("data:text/html,hi", UrlError::NotHttp),
+            (
+                "/relative/path",
+                UrlError::Invalid(url::ParseError::RelativeUrlWithoutBase),
+            ),
+            (
+                "example.com/a",
+                UrlError::Invalid(url::ParseError::RelativeUrlWithoutBase),
+            ),
+            (
+                "",
+                UrlError::Invalid(url::ParseError::RelativeUrlWithoutBase),
+            ),
+            ("https://", UrlError::Invalid(url::ParseError::EmptyHost)),
+            (
+                "https://exa mple.com/",
+                UrlError::Invalid(url::ParseError::IdnaError),
+            ),
+            (
+                "https://example.com:99999/",
+                UrlError::Invalid(url::ParseError::InvalidPort),
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(reduce_page_url(raw), Err(*want), "input {raw:?}");
+        }
+        let huge = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
+        assert_eq!(reduce_page_url(&huge), Err(UrlError::TooLong));
+    }
+
+    #[test]
+    fn error_messages_say_what_is_wrong_without_echoing_input() {
+        let err = reduce_page_url("/private?email=jane@example.org").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "must be an absolute http(s) URL (relative URL without a base); send location.href"
+        );
+        assert!(UrlError::NotHttp
+            .to_string()
+            .starts_with("must be an absolute http(s) URL; "));
+        assert_eq!(
+            UrlError::TooLong.to_string(),
+            "must be at most 16384 bytes long; drop large query strings before sending"
+        );
+    }
+
+    #[test]
+    fn referrers_keep_host_and_path_only() {
+        let cases: &[(&str, Option<(&str, &str)>)] = &[
+            ("https://www.google.com/", Some(("www.google.com", "/"))),
+            ("https://www.google.com", Some(("www.google.com", "/"))),
+            (
+                "https://User:Pw@News.YCombinator.com:443/item?id=123#c",
+                Some(("news.ycombinator.com", "/item")),
+            ),
+            (
+                "http://blog.example.com/post?utm_source=x",
+                Some(("blog.example.com", "/post")),
+            ),
+            ("", None),
+            ("   ", None),
+            ("not a url", None),
+            ("/relative", None),
+            ("android-app://com.google.android.gm/", None),
+            ("javascript:void(0)", None),
+        ];
+        for (raw, want) in cases {
+            let got = reduce_referrer(raw);
+            let got = got.as_ref().map(|r| (r.host.as_str(), r.path.as_str()));
+            assert_eq!(got, *want, "input {raw:?}");
+        }
+    }
+
+    #[test]
+    fn host_belongs_to_matches_domain_and_subdomains_only() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("example.com", "example.com", true),
+            ("www.example.com", "example.com", true),
+            ("a.b.example.com", "example.com", true),
+            ("WWW.EXAMPLE.COM", "example.com", true),
+            ("notexample.com", "example.com", false),
+            ("example.com.evil.net", "example.com", false),
+            ("example.co", "example.com", false),
+            ("com", "example.com", false),
+            (".example.com", "example.com", true),
+            ("example.com", "", false),
+            ("", "", false),
+        ];
+        for (host, domain, want) in cases {
+            assert_eq!(
+                host_belongs_to(host, domain),
+                *want,
+                "{host:?} in {domain:?}"
+            );
+        }
+    }
+
+    fn host_strategy() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z][a-z0-9-]{0,10}(\\.[a-z][a-z0-9-]{0,10}){0,3}\\.[a-z]{2,6}",
+            "[A-Z][A-Za-z0-9]{0,8}\\.[A-Za-z]{2,4}",
+            "(b\u{fc}cher|m\u{fc}nchen|\u{4f8b}\u{3048})\\.[a-z]{2,4}",
+            "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}",
+        ]
+    }
+
+    fn path_strategy() -> impl Strategy<Value = String> {
+        // Path characters include '@', '%', ';', spaces and non-ASCII, but not '?' or
+        // '#', which would start the query or fragment.
+        "(/[a-zA-Z0-9._~!$&'()*+,;=:@% \u{e9}\u{4e2d}-]{0,12}){0,4}"
+    }
+
+    proptest! {
+        #[test]
+        fn reduced_page_never_leaks_query_fragment_or_userinfo(
+            user in "[a-z]{1,8}",
+            password in "[a-z0-9]{0,8}",
+            host in host_strategy(),
+            port in proptest::option::of(1u16..),
+            path in path_strategy(),
+            query in proptest::collection::vec(("[a-z_]{1,10}", "[a-zA-Z0-9@#?&=%+ ]{0,10}"), 0..5),
+            fragment in proptest::option::of("[a-zA-Z0-9@?#/]{0,10}"),
+        ) {
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let query: Vec<String> = query
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.replace('#', "%23").replace('&', "%26")))
+                .collect();
+            let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+            let raw = format!("https://{user}:{password}@{host}{port}{path}?{}{fragment}", query.join("&"));
+            let got = reduce_page_url(&raw).unwrap();
+            prop_assert!(!got.host.contains(['?', '#', '@', ':']), "host {:?}", got.host);
+            prop_assert!(!got.path.contains(['?', '#']), "path {:?}", got.path);
+            // '@' is legal in a path ("/@jane"); it may only come from the input path.
+            prop_assert!(!got.path.contains('@') || path.contains('@'), "path {:?}", got.path);
+            prop_assert!(got.path.starts_with('/'));
+            prop_assert_eq!(got.utm, Utm::default());
+        }
+
+        #[test]
+        fn no_query_key_or_value_other_than_utm_survives(
+            host in host_strategy(),
+            pairs in proptest::collection::vec(
+                prop_oneof![
+                    ("utm_(source|medium|campaign|term|content)", "[a-z0-9]{1,8}"),
+                    // Uppercase keys and values cannot occur in the lowercase host, the
+                    // path "/page" or the lowercase utm values, so any hit is a leak.
+                    ("[A-Z][A-Z_]{2,9}".prop_filter("not utm", |k| !k.starts_with("UTM_")), "[A-Z]{4,8}"),
+                ],
+                1..8,
+            ),
+        ) {
+            let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let got = reduce_page_url(&format!("https://{host}/page?{}", query.join("&"))).unwrap();
+            prop_assert_eq!(&got.path, "/page");
+            let utm = &got.utm;
+            let kept = [&utm.source, &utm.medium, &utm.campaign, &utm.term, &utm.content];
+            for (key, value) in pairs.iter().filter(|(k, _)| !k.starts_with("utm_")) {
+                for needle in [key, value] {
+                    prop_assert!(!got.host.contains(needle.as_str()), "{needle} leaked: {got:?}");
+                    prop_assert!(!got.path.contains(needle.as_str()), "{needle} leaked: {got:?}");
+                    prop_assert!(!kept.iter().any(|v| v.contains(needle.as_str())), "{needle} leaked: {got:?}");
+                }
+            }
+            for (name, slot) in ["source", "medium", "campaign", "term", "content"].into_iter().zip(kept) {
+                let key = format!("utm_{name}");
+                let first = pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
+                prop_assert_eq!(slot.as_str(), first.unwrap_or(""));
+            }
+        }
+
+        #[test]
+        fn reduction_is_idempotent(
+            host in host_strategy(),
+            path in path_strategy(),
+            query in "[a-z]{1,5}=[a-z]{0,5}",
+        ) {
+            let first = reduce_page_url(&format!("https://{host}{path}?{query}#frag")).unwrap();
+            let again = reduce_page_url(&format!("https://{}{}", first.host, first.path)).unwrap();
+            prop_assert_eq!(&again.host, &first.host);
+            prop_assert_eq!(&again.path, &first.path);
+            let referrer = reduce_referrer(&format!("https://{}{}", first.host, first.path)).unwrap();
+            prop_assert_eq!(referrer.host, first.host);
+            prop_assert_eq!(referrer.path, first.path);
+        }
+    }
+}

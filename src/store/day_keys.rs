@@ -1,0 +1,70 @@
+//! The `day_keys` table: the per-day secret keys that visitor hashes are keyed with,
+//! shared by every collector node. The rotation policy lives in `privacy::keys`; this
+//! file only reads, inserts and deletes rows.
+
+use clickhouse::Row;
+use serde::{Deserialize, Serialize};
+
+use super::{render_statement, Store, StoreError};
+
+/// One candidate key for a day. Several candidates can exist when nodes raced; every
+/// node uses the smallest.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
+pub struct DayKeyRow {
+    /// Days since 1970-01-01 (ClickHouse `Date`).
+    pub day: u16,
+    pub key: [u8; 32],
+    /// Seconds since the epoch.
+    pub created_at: u32,
+}
+
+impl Store {
+    /// Every candidate key for the days `first..=last`.
+    ///
+    /// # Errors
+    /// ClickHouse being unreachable or answering an error.
+    pub async fn day_keys(&self, first: u16, last: u16) -> Result<Vec<DayKeyRow>, StoreError> {
+        self.client
+            .query(
+                "SELECT day, key, toUInt32(created_at) FROM day_keys \
+                 WHERE toUInt16(day) BETWEEN ? AND ? ORDER BY day, key",
+            )
+            .bind(first)
+            .bind(last)
+            .fetch_all()
+            .await
+    }
+
+    /// Inserts a candidate key.
+    ///
+    /// # Errors
+    /// ClickHouse being unreachable or rejecting the write.
+    pub async fn insert_day_key(&self, row: &DayKeyRow) -> Result<(), StoreError> {
+        let mut insert = self.client.insert::<DayKeyRow>("day_keys").await?;
+        insert.write(row).await?;
+        insert.end().await
+    }
+
+    /// Deletes the keys of every day before `day` (a mutation: ClickHouse rewrites the
+    /// parts without those rows).
+    ///
+    /// # Errors
+    /// ClickHouse being unreachable or rejecting the mutation.
+    pub async fn delete_day_keys_before(&self, day: u16) -> Result<(), StoreError> {
+        let existing = self
+            .client
+            .query("SELECT count() FROM day_keys WHERE toUInt16(day) < ?")
+            .bind(day)
+            .fetch_one::<u64>()
+            .await?;
+        if existing == 0 {
+            return Ok(());
+        }
+        let sql = render_statement(
+            "ALTER TABLE {database}.day_keys {on_cluster} DELETE WHERE toUInt16(day) < ?",
+            &self.database,
+            &self.topology,
+        );
+        self.server.query(&sql).bind(day).execute().await
+    }
+}
