@@ -135,12 +135,7 @@ impl Default for ClickHouseSettings {
 
 impl Default for IngestSettings {
     fn default() -> Self {
-        Self {
-            max_body_bytes: 1 << 20,
-            max_batch_events: 1000,
-            client_ip_header: None,
-            sites_refresh_secs: 10,
-        }
+        Self { max_body_bytes: 1 << 20, max_batch_events: 1000, client_ip_header: None, sites_refresh_secs: 10 }
     }
 }
 
@@ -180,9 +175,7 @@ impl Settings {
     /// When the file named explicitly does not exist, when a value has the wrong type or
     /// an unknown key is present, or when [`Settings::validate`] fails.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let explicit = path
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os(CONFIG_PATH_ENV).map(PathBuf::from));
+        let explicit = path.map(Path::to_path_buf).or_else(|| std::env::var_os(CONFIG_PATH_ENV).map(PathBuf::from));
         let file = match &explicit {
             Some(path) if !path.exists() => {
                 return Err(ConfigError::Invalid {
@@ -194,11 +187,7 @@ impl Settings {
             None => PathBuf::from(DEFAULT_CONFIG_FILE),
         };
         let env = Env::prefixed("FOOTFALL_").split("__").ignore(&["config"]);
-        Self::from_figment(
-            Figment::from(Serialized::defaults(Settings::default()))
-                .merge(Toml::file(file))
-                .merge(env),
-        )
+        Self::from_figment(Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file(file)).merge(env))
     }
 
     /// Extracts and validates settings from an assembled figment (tests build their own).
@@ -216,12 +205,7 @@ impl Settings {
     /// # Errors
     /// The first unusable value, naming its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key, problem: &str| {
-            Err(ConfigError::Invalid {
-                key,
-                problem: problem.to_string(),
-            })
-        };
+        let invalid = |key, problem: &str| Err(ConfigError::Invalid { key, problem: problem.to_string() });
         match url::Url::parse(&self.clickhouse.url) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => {}
             _ => return invalid("clickhouse.url", "must be an http(s) URL such as http://127.0.0.1:8123"),
@@ -239,10 +223,7 @@ impl Settings {
             return invalid("admin_token", "must be at least 16 characters (use a random string)");
         }
         if self.durable {
-            return invalid(
-                "durable",
-                "is not available yet in this version; unset FOOTFALL_DURABLE",
-            );
+            return invalid("durable", "is not available yet in this version; unset FOOTFALL_DURABLE");
         }
         if self.clickhouse.request_timeout_ms == 0 {
             return invalid("clickhouse.request_timeout_ms", "must be greater than 0");
@@ -264,7 +245,10 @@ impl Settings {
             );
         }
         if pipeline.batch_max_rows == 0 || pipeline.batch_max_bytes == 0 || pipeline.batch_max_wait_ms == 0 {
-            return invalid("pipeline.batch_max_rows", "and batch_max_bytes and batch_max_wait_ms must be greater than 0");
+            return invalid(
+                "pipeline.batch_max_rows",
+                "and batch_max_bytes and batch_max_wait_ms must be greater than 0",
+            );
         }
         if pipeline.retry_initial_backoff_ms == 0 || pipeline.retry_max_backoff_ms < pipeline.retry_initial_backoff_ms {
             return invalid(
@@ -289,9 +273,7 @@ mod tests {
     use figment::providers::Toml;
 
     fn from_toml(text: &str) -> Result<Settings, ConfigError> {
-        Settings::from_figment(
-            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(text)),
-        )
+        Settings::from_figment(Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(text)))
     }
 
     #[test]
@@ -318,13 +300,11 @@ mod tests {
     #[test]
     fn bad_clickhouse_url_is_named() {
         let err = from_toml("[clickhouse]\nurl = \"localhost:8123\"").unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "invalid configuration: `clickhouse.url` must be an http(s) URL such as http://127.0.0.1:8123"
-        );
+        assert_eq!(err, "invalid configuration: `clickhouse.url` must be an http(s) URL such as http://127.0.0.1:8123");
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
     fn env_overrides_nested_keys() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("FOOTFALL_CLICKHOUSE__DATABASE", "analytics");

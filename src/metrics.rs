@@ -188,19 +188,54 @@ impl Metrics {
         let counter = |out: &mut String, name: &str, help: &str, value: u64| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
         };
-        counter(&mut out, "footfall_events_accepted_total", "Events validated and queued for storage.", self.accepted.load(Relaxed));
+        counter(
+            &mut out,
+            "footfall_events_accepted_total",
+            "Events validated and queued for storage.",
+            self.accepted.load(Relaxed),
+        );
         counter(&mut out, "footfall_events_stored_total", "Events ClickHouse acknowledged.", self.stored.load(Relaxed));
-        counter(&mut out, "footfall_events_bot_total", "Events from bot user agents, answered 202 and not stored.", self.bots.load(Relaxed));
-        counter(&mut out, "footfall_insert_retries_total", "Failed INSERTs that were retried.", self.insert_retries.load(Relaxed));
-        counter(&mut out, "footfall_events_spooled_total", "Events written to the disk spool because ClickHouse was unavailable at shutdown.", self.spooled.load(Relaxed));
-        counter(&mut out, "footfall_events_replayed_total", "Spooled events later stored (also in stored_total).", self.replayed.load(Relaxed));
+        counter(
+            &mut out,
+            "footfall_events_bot_total",
+            "Events from bot user agents, answered 202 and not stored.",
+            self.bots.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "footfall_insert_retries_total",
+            "Failed INSERTs that were retried.",
+            self.insert_retries.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "footfall_events_spooled_total",
+            "Events written to the disk spool because ClickHouse was unavailable at shutdown.",
+            self.spooled.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "footfall_events_replayed_total",
+            "Spooled events later stored (also in stored_total).",
+            self.replayed.load(Relaxed),
+        );
         let _ = writeln!(out, "# HELP footfall_events_rejected_total Events refused with a 4xx, by reason.\n# TYPE footfall_events_rejected_total counter");
         for reason in RejectReason::ALL {
-            let _ = writeln!(out, "footfall_events_rejected_total{{reason=\"{}\"}} {}", reason.as_str(), self.rejected(reason));
+            let _ = writeln!(
+                out,
+                "footfall_events_rejected_total{{reason=\"{}\"}} {}",
+                reason.as_str(),
+                self.rejected(reason)
+            );
         }
         let _ = writeln!(out, "# HELP footfall_events_dropped_total Events not stored after intake, by reason.\n# TYPE footfall_events_dropped_total counter");
         for reason in DropReason::ALL {
-            let _ = writeln!(out, "footfall_events_dropped_total{{reason=\"{}\"}} {}", reason.as_str(), self.dropped(reason));
+            let _ = writeln!(
+                out,
+                "footfall_events_dropped_total{{reason=\"{}\"}} {}",
+                reason.as_str(),
+                self.dropped(reason)
+            );
         }
         let _ = writeln!(out, "# HELP footfall_queue_depth Events waiting in the in-memory queue.\n# TYPE footfall_queue_depth gauge\nfootfall_queue_depth {queue_depth}");
         self.batch_rows.render(&mut out, "footfall_batch_rows", "Rows per INSERT batch.");

@@ -42,7 +42,5 @@ async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<OpsState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(state.queue.depth()))
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(state.queue.depth()))
 }

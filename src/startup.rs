@@ -53,11 +53,7 @@ impl Application {
         let sites = SiteDirectory::default();
         sites.replace(&store.list_sites().await.context("reading the sites table")?);
         let anonymizer = Arc::new(Anonymizer::new(SESSION_CAPACITY));
-        anonymizer
-            .keys()
-            .refresh(&store, chrono::Utc::now())
-            .await
-            .context("loading the day keys")?;
+        anonymizer.keys().refresh(&store, chrono::Utc::now()).await.context("loading the day keys")?;
 
         let metrics = Arc::new(Metrics::default());
         let spool = Spool::open(&settings.spool_dir)
@@ -66,13 +62,8 @@ impl Application {
             settings.pipeline.queue_capacity,
             Duration::from_millis(settings.pipeline.queue_full_wait_ms),
         );
-        let writer = Writer::spawn(
-            store.clone(),
-            receiver,
-            Arc::new(spool),
-            Arc::clone(&metrics),
-            settings.pipeline.clone(),
-        );
+        let writer =
+            Writer::spawn(store.clone(), receiver, Arc::new(spool), Arc::clone(&metrics), settings.pipeline.clone());
 
         let background = vec![
             tokio::spawn(refresh_sites(
@@ -83,8 +74,8 @@ impl Application {
             tokio::spawn(refresh_keys_and_sessions(store.clone(), Arc::clone(&anonymizer))),
         ];
 
-        let listener =
-            TcpListener::bind(settings.listen).with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
+        let listener = TcpListener::bind(settings.listen)
+            .with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
         let port = listener.local_addr()?.port();
         let ingest_state = web::Data::new(IngestState {
             sites,
@@ -111,12 +102,7 @@ impl Application {
         .shutdown_timeout(HTTP_SHUTDOWN_TIMEOUT_SECS)
         .run();
         tracing::info!(port, "footfall listening");
-        Ok(Self {
-            port,
-            server,
-            writer,
-            background,
-        })
+        Ok(Self { port, server, writer, background })
     }
 
     /// The port the server is bound to.

@@ -23,12 +23,7 @@ pub enum IngestError {
     #[error("site `{site}` is not registered with this collector")]
     UnknownSite { field: String, site: String },
     #[error("{what} host `{host}` does not belong to site `{site}`")]
-    ForeignOrigin {
-        field: String,
-        what: &'static str,
-        host: String,
-        site: String,
-    },
+    ForeignOrigin { field: String, what: &'static str, host: String, site: String },
     #[error("{problem}")]
     BatchSize { problem: String },
     #[error("the collector is overloaded; retry later")]
@@ -90,9 +85,6 @@ impl ResponseError for IngestError {
         if matches!(self, Self::QueueFull) {
             response.insert_header(("Retry-After", "1"));
         }
-        response.json(ErrorBody {
-            error: self.to_string(),
-            field: self.field(),
-        })
+        response.json(ErrorBody { error: self.to_string(), field: self.field() })
     }
 }

@@ -65,16 +65,29 @@ enum Shape {
     Many,
 }
 
-async fn post_event(req: HttpRequest, body: web::Payload, state: web::Data<IngestState>) -> Result<HttpResponse, IngestError> {
+async fn post_event(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<IngestState>,
+) -> Result<HttpResponse, IngestError> {
     intake(&req, body, &state, Shape::One).await
 }
 
-async fn post_events(req: HttpRequest, body: web::Payload, state: web::Data<IngestState>) -> Result<HttpResponse, IngestError> {
+async fn post_events(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<IngestState>,
+) -> Result<HttpResponse, IngestError> {
     intake(&req, body, &state, Shape::Many).await
 }
 
 /// Runs a request through intake and does the counting for every outcome.
-async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shape: Shape) -> Result<HttpResponse, IngestError> {
+async fn intake(
+    req: &HttpRequest,
+    body: web::Payload,
+    state: &IngestState,
+    shape: Shape,
+) -> Result<HttpResponse, IngestError> {
     let mut events_in_request = 1u64;
     let outcome = take_events(req, body, state, shape, &mut events_in_request).await;
     match &outcome {
@@ -104,9 +117,7 @@ async fn take_events(
             let raw = payload::parse_events(&body)?;
             *events_in_request = raw.len().max(1) as u64;
             if raw.is_empty() {
-                return Err(IngestError::BatchSize {
-                    problem: "the array is empty; send at least one event".into(),
-                });
+                return Err(IngestError::BatchSize { problem: "the array is empty; send at least one event".into() });
             }
             if raw.len() > state.limits.max_batch_events {
                 return Err(IngestError::BatchSize {
@@ -117,10 +128,7 @@ async fn take_events(
                     ),
                 });
             }
-            raw.into_iter()
-                .enumerate()
-                .map(|(index, event)| event.validate(Some(index)))
-                .collect::<Result<_, _>>()?
+            raw.into_iter().enumerate().map(|(index, event)| event.validate(Some(index))).collect::<Result<_, _>>()?
         }
     };
     let origin_host = origin_host(req);
@@ -129,10 +137,10 @@ async fn take_events(
             Shape::One => name.to_string(),
             Shape::Many => format!("[{index}].{name}"),
         };
-        let site = state.sites.get(&event.site).ok_or_else(|| IngestError::UnknownSite {
-            field: field("site"),
-            site: event.site.to_string(),
-        })?;
+        let site = state
+            .sites
+            .get(&event.site)
+            .ok_or_else(|| IngestError::UnknownSite { field: field("site"), site: event.site.to_string() })?;
         if let Some(host) = &origin_host {
             if !site.allows_host(host) {
                 return Err(IngestError::ForeignOrigin {
@@ -153,15 +161,11 @@ async fn take_events(
         }
     }
 
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("");
-    if useragent::is_bot(user_agent) {
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let Some(client) = useragent::describe_unless_bot(user_agent) else {
         state.metrics.bots.fetch_add(*events_in_request, Ordering::Relaxed);
         return Ok(());
-    }
+    };
 
     let now = chrono::Utc::now();
     let is_admin = is_admin(req, state.admin_token.as_deref());
@@ -193,6 +197,7 @@ async fn take_events(
             cookie_id: event.cookie_id.as_deref(),
             client_ip,
             user_agent,
+            client: client.clone(),
             returning: event.returning,
             published: event.published,
             engaged_ms: event.engaged_ms,
@@ -210,11 +215,7 @@ async fn take_events(
 
 /// JSON, or text/plain as `navigator.sendBeacon` sends a string body.
 fn check_content_type(req: &HttpRequest) -> Result<(), IngestError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("");
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if essence.eq_ignore_ascii_case("application/json") || essence.eq_ignore_ascii_case("text/plain") {
         Ok(())

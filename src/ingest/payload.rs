@@ -89,6 +89,7 @@ pub struct ValidEvent<'a> {
 /// # Errors
 /// [`IngestError::MalformedJson`] or [`IngestError::InvalidField`] naming the field.
 pub fn parse_event(body: &[u8]) -> Result<RawEvent<'_>, IngestError> {
+    expect_json_start(body, b'{', "the body must be one JSON object; send arrays to /api/events")?;
     parse(body)
 }
 
@@ -97,7 +98,20 @@ pub fn parse_event(body: &[u8]) -> Result<RawEvent<'_>, IngestError> {
 /// # Errors
 /// As [`parse_event`]; field paths are prefixed with the index (`[3].url`).
 pub fn parse_events(body: &[u8]) -> Result<Vec<RawEvent<'_>>, IngestError> {
+    expect_json_start(body, b'[', "the body must be a JSON array of events; send single objects to /api/event")?;
     parse(body)
+}
+
+/// Refuses a body whose JSON value is of the wrong kind (serde would otherwise read an
+/// array as a struct's fields in order). Bodies that are not JSON at all fall through to
+/// the parser, which reports where they break.
+fn expect_json_start(body: &[u8], expected: u8, problem: &str) -> Result<(), IngestError> {
+    match body.iter().find(|byte| !byte.is_ascii_whitespace()) {
+        Some(b'{' | b'[') if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&expected) => {
+            Err(IngestError::InvalidField { field: "body".into(), problem: problem.into() })
+        }
+        _ => Ok(()),
+    }
 }
 
 fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, IngestError> {
@@ -149,10 +163,7 @@ impl<'a> RawEvent<'a> {
             Some(i) => format!("[{i}].{name}"),
             None => name.to_string(),
         };
-        let invalid = |name: &str, problem: String| IngestError::InvalidField {
-            field: field(name),
-            problem,
-        };
+        let invalid = |name: &str, problem: String| IngestError::InvalidField { field: field(name), problem };
         let required = |value: Option<Cow<'a, str>>, name: &str| match value {
             Some(value) if !value.trim().is_empty() => Ok(value),
             _ => Err(invalid(name, format!("`{name}` is required"))),
@@ -194,7 +205,11 @@ impl<'a> RawEvent<'a> {
         };
         let published = self
             .published
-            .map(|text| parse_time(&text).ok_or_else(|| invalid("published", "`published` must be an RFC 3339 time such as 2026-11-28T09:00:00Z".into())))
+            .map(|text| {
+                parse_time(&text).ok_or_else(|| {
+                    invalid("published", "`published` must be an RFC 3339 time such as 2026-11-28T09:00:00Z".into())
+                })
+            })
             .transpose()?;
         let engaged_ms = match self.engaged_ms {
             Some(ms) if ms > MAX_ENGAGED_MS => {
@@ -215,7 +230,10 @@ impl<'a> RawEvent<'a> {
         let props = self.props.map(|props| validate_props(props, &field)).transpose()?.unwrap_or_default();
         let ts = self
             .ts
-            .map(|text| parse_time(&text).ok_or_else(|| invalid("ts", "`ts` must be an RFC 3339 time such as 2026-11-28T10:15:00Z".into())))
+            .map(|text| {
+                parse_time(&text)
+                    .ok_or_else(|| invalid("ts", "`ts` must be an RFC 3339 time such as 2026-11-28T10:15:00Z".into()))
+            })
             .transpose()?;
         Ok(ValidEvent {
             site,
@@ -247,10 +265,8 @@ fn validate_props(
     props
         .into_iter()
         .map(|(key, value)| {
-            let problem = |problem: String| IngestError::InvalidField {
-                field: field(&format!("props.{key}")),
-                problem,
-            };
+            let problem =
+                |problem: String| IngestError::InvalidField { field: field(&format!("props.{key}")), problem };
             if key.is_empty() || key.chars().count() > MAX_PROP_KEY_LEN || key.chars().any(char::is_control) {
                 return Err(problem(format!("property names must be 1 to {MAX_PROP_KEY_LEN} characters")));
             }
@@ -298,7 +314,9 @@ mod tests {
     fn missing_and_wrong_fields_are_named() {
         let missing = parse_event(br#"{"site":"example.com","name":"pageview"}"#).unwrap().validate(None);
         assert_eq!(field_of(missing.unwrap_err()), "url");
-        let wrong = parse_event(br#"{"site":"example.com","name":"pageview","url":"https://example.com/","engaged_ms":"long"}"#);
+        let wrong = parse_event(
+            br#"{"site":"example.com","name":"pageview","url":"https://example.com/","engaged_ms":"long"}"#,
+        );
         let err = wrong.unwrap_err();
         assert_eq!(err.to_string(), "invalid type: expected u64");
         assert_eq!(field_of(err), "engaged_ms");
@@ -314,7 +332,8 @@ mod tests {
 
     #[test]
     fn props_are_flattened_to_strings() {
-        let body = br#"{"site":"a.com","name":"signup","url":"https://a.com/","props":{"plan":"pro","seats":3,"trial":true}}"#;
+        let body =
+            br#"{"site":"a.com","name":"signup","url":"https://a.com/","props":{"plan":"pro","seats":3,"trial":true}}"#;
         let event = parse_event(body).unwrap().validate(None).unwrap();
         assert_eq!(
             event.props,

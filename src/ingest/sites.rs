@@ -25,10 +25,13 @@ impl SiteEntry {
     }
 }
 
+/// Domain -> site, replaced whole on each refresh.
+type SiteMap = HashMap<String, Arc<SiteEntry>>;
+
 /// Shared, cheaply readable map from domain to site.
 #[derive(Debug, Clone, Default)]
 pub struct SiteDirectory {
-    sites: Arc<RwLock<Arc<HashMap<String, Arc<SiteEntry>>>>>,
+    sites: Arc<RwLock<Arc<SiteMap>>>,
 }
 
 impl SiteDirectory {
@@ -42,10 +45,7 @@ impl SiteDirectory {
                     .iter()
                     .filter_map(|origin| url::Url::parse(origin).ok()?.host_str().map(str::to_string))
                     .collect();
-                let entry = SiteEntry {
-                    domain: site.domain.clone(),
-                    origin_hosts,
-                };
+                let entry = SiteEntry { domain: site.domain.clone(), origin_hosts };
                 (site.domain.clone(), Arc::new(entry))
             })
             .collect();

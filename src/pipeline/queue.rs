@@ -29,14 +29,7 @@ pub struct QueueFull;
 /// A queue holding at most `capacity` events; senders wait at most `full_wait` for room.
 pub fn queue(capacity: usize, full_wait: Duration) -> (EventQueue, QueueReceiver) {
     let (sender, receiver) = mpsc::channel(capacity);
-    (
-        EventQueue {
-            sender,
-            capacity,
-            full_wait,
-        },
-        receiver,
-    )
+    (EventQueue { sender, capacity, full_wait }, receiver)
 }
 
 impl EventQueue {

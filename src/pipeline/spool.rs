@@ -40,11 +40,8 @@ impl Spool {
     /// # Errors
     /// When the directories cannot be created.
     pub fn open(dir: &Path) -> io::Result<Self> {
-        let spool = Self {
-            pending: dir.join("pending"),
-            quarantine: dir.join("quarantine"),
-            sequence: AtomicU64::new(0),
-        };
+        let spool =
+            Self { pending: dir.join("pending"), quarantine: dir.join("quarantine"), sequence: AtomicU64::new(0) };
         fs::create_dir_all(&spool.pending)?;
         fs::create_dir_all(&spool.quarantine)?;
         Ok(spool)

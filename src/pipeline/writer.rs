@@ -56,18 +56,8 @@ impl Writer {
         settings: PipelineSettings,
     ) -> Self {
         let (stop, stop_receiver) = watch::channel(false);
-        let task = WriterTask {
-            store,
-            spool,
-            metrics,
-            settings,
-            stop: stop_receiver,
-            deadline: None,
-        };
-        Self {
-            stop,
-            task: tokio::spawn(task.run(receiver)),
-        }
+        let task = WriterTask { store, spool, metrics, settings, stop: stop_receiver, deadline: None };
+        Self { stop, task: tokio::spawn(task.run(receiver)) }
     }
 
     /// Closes the queue, writes everything still queued or batched, spools what cannot

@@ -5,7 +5,7 @@
 //! The country table is tzdata's `zone.tab` (copied next to this file, ISO 3166 alpha-2
 //! code per zone), parsed once on first use. `chrono-tz` knows the legacy link names
 //! browsers still report (Chrome says "Asia/Calcutta", Firefox "Asia/Kolkata") but does
-//! not expose which zone a link points to, so [`ALIASES`] maps every link name that
+//! not expose which zone a link points to, so `ALIASES` maps every link name that
 //! `chrono-tz` accepts and `zone.tab` lacks to a zone of the same country.
 
 use std::collections::HashMap;
@@ -23,10 +23,7 @@ const ZONE_TAB: &str = include_str!("zone.tab");
 const ALIASES: &[(&str, &str)] = &[
     ("Africa/Asmera", "Africa/Asmara"),
     ("Africa/Timbuktu", "Africa/Bamako"),
-    (
-        "America/Argentina/ComodRivadavia",
-        "America/Argentina/Catamarca",
-    ),
+    ("America/Argentina/ComodRivadavia", "America/Argentina/Catamarca"),
     ("America/Atka", "America/Adak"),
     ("America/Buenos_Aires", "America/Argentina/Buenos_Aires"),
     ("America/Catamarca", "America/Argentina/Catamarca"),
@@ -240,14 +237,9 @@ mod tests {
     #[test]
     fn every_alias_points_to_a_zone_tab_zone() {
         for (alias, zone) in ALIASES {
+            assert!(countries().contains_key(zone), "{alias} -> {zone} is not in zone.tab");
             assert!(
-                countries().contains_key(zone),
-                "{alias} -> {zone} is not in zone.tab"
-            );
-            assert!(
-                !ZONE_TAB
-                    .lines()
-                    .any(|l| l.split('\t').nth(2) == Some(alias)),
+                !ZONE_TAB.lines().any(|l| l.split('\t').nth(2) == Some(alias)),
                 "{alias} is already a zone.tab row"
             );
         }
@@ -282,11 +274,7 @@ mod tests {
                         | "WET"
                         | "Zulu"
                 );
-            assert_eq!(
-                country_for_timezone(name).is_empty(),
-                countryless,
-                "zone {name}"
-            );
+            assert_eq!(country_for_timezone(name).is_empty(), countryless, "zone {name}");
         }
     }
 

@@ -46,11 +46,7 @@ impl KeyRing {
             return found.key;
         }
         let key = random_key();
-        keys.push(DayKey {
-            day,
-            key,
-            provisional: true,
-        });
+        keys.push(DayKey { day, key, provisional: true });
         key
     }
 
@@ -77,13 +73,7 @@ impl KeyRing {
                 let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
                 keys.iter().find(|k| k.day == day).map_or_else(random_key, |k| k.key)
             };
-            store
-                .insert_day_key(&DayKeyRow {
-                    day,
-                    key: candidate,
-                    created_at: now.timestamp() as u32,
-                })
-                .await?;
+            store.insert_day_key(&DayKeyRow { day, key: candidate, created_at: now.timestamp() as u32 }).await?;
             stored = store.day_keys(today, tomorrow).await?;
         }
         let winners: Vec<DayKey> = [today, tomorrow]

@@ -27,6 +27,7 @@ use crate::store::EventRow;
 use keys::KeyRing;
 use sessions::SessionTable;
 use urls::{PageUrl, Referrer};
+use useragent::ClientInfo;
 
 /// Name of the event the beacon sends for a page view.
 pub const PAGEVIEW: &str = "pageview";
@@ -43,7 +44,10 @@ pub struct Observation<'a> {
     /// The first-party cookie id, when the beacon has one.
     pub cookie_id: Option<&'a str>,
     pub client_ip: IpAddr,
+    /// The raw user agent, for the cookieless hash only.
     pub user_agent: &'a str,
+    /// What the user agent says about the browser ([`useragent::describe_unless_bot`]).
+    pub client: ClientInfo,
     pub returning: bool,
     /// Seconds since the epoch.
     pub published: Option<u32>,
@@ -69,10 +73,7 @@ pub struct Anonymizer {
 impl Anonymizer {
     /// An anonymizer whose session table tracks at most `session_capacity` visitors.
     pub fn new(session_capacity: usize) -> Self {
-        Self {
-            keys: KeyRing::default(),
-            sessions: SessionTable::new(session_capacity),
-        }
+        Self { keys: KeyRing::default(), sessions: SessionTable::new(session_capacity) }
     }
 
     /// The day keys, for the background refresh.
@@ -92,11 +93,7 @@ impl Anonymizer {
         let is_pageview = event.name == PAGEVIEW;
         let mark = self.sessions.observe(visitor, event.ts, is_pageview);
         let session = keyed_u64(&key, &[b"session", &visitor.to_le_bytes(), &mark.started.to_le_bytes()]);
-        let client = useragent::describe_client(event.user_agent);
-        let (referrer_host, referrer_path) = event
-            .referrer
-            .map(|r| (r.host, r.path))
-            .unwrap_or_default();
+        let (referrer_host, referrer_path) = event.referrer.map(|r| (r.host, r.path)).unwrap_or_default();
         let source_class = source::classify_source(&referrer_host, event.site, &event.page.utm.source);
         let (prop_keys, prop_values) = event.props.into_iter().unzip();
         EventRow {
@@ -120,9 +117,9 @@ impl Anonymizer {
             published: event.published,
             engaged_ms: event.engaged_ms,
             screen: geo::screen_class(event.screen_width).to_string(),
-            browser: client.browser,
-            os: client.os,
-            device: client.device.as_str().to_string(),
+            browser: event.client.browser,
+            os: event.client.os,
+            device: event.client.device.as_str().to_string(),
             country: geo::country_for_timezone(event.time_zone).to_string(),
             prop_keys,
             prop_values,

@@ -55,10 +55,7 @@ impl SessionTable {
                 state.last_seen = state.last_seen.max(ts);
                 let entry = is_pageview && !state.had_pageview;
                 state.had_pageview |= is_pageview;
-                return SessionMark {
-                    started: state.started,
-                    entry,
-                };
+                return SessionMark { started: state.started, entry };
             }
         }
         if shard.len() >= self.max_per_shard {
@@ -69,18 +66,8 @@ impl SessionTable {
                 }
             }
         }
-        shard.insert(
-            visitor,
-            SessionState {
-                started: ts,
-                last_seen: ts,
-                had_pageview: is_pageview,
-            },
-        );
-        SessionMark {
-            started: ts,
-            entry: is_pageview,
-        }
+        shard.insert(visitor, SessionState { started: ts, last_seen: ts, had_pageview: is_pageview });
+        SessionMark { started: ts, entry: is_pageview }
     }
 
     /// Forgets sessions idle for longer than the timeout at `now`.

@@ -4,9 +4,9 @@
 //!
 //! The input is what `super::urls` kept: the referrer's host (already reduced) and the
 //! page's `utm_source`. Matching runs per event, so it borrows its input and compares
-//! ASCII case-insensitively against static tables without allocating: [`KNOWN_HOSTS`]
+//! ASCII case-insensitively against static tables without allocating: `KNOWN_HOSTS`
 //! matches a host or any of its parent domains ("m.facebook.com" via "facebook.com"),
-//! and [`BRANDS`] matches a brand label under any country TLD ("www.google.co.uk").
+//! and `BRANDS` matches a brand label under any country TLD ("www.google.co.uk").
 
 use std::cmp::Ordering;
 
@@ -52,17 +52,21 @@ impl SourceClass {
 /// tagged so), else [`SourceClass::Other`].
 pub fn classify_source(referrer_host: &str, site_domain: &str, utm_source: &str) -> SourceClass {
     let host = trim_host(referrer_host);
-    let by_utm = classify_utm_source(utm_source.trim());
+    let utm_source = utm_source.trim();
     if host.is_empty() {
-        return by_utm.unwrap_or(SourceClass::Direct);
+        return classify_utm_source(utm_source).unwrap_or(SourceClass::Direct);
     }
     let site = site_domain.strip_prefix("www.").unwrap_or(site_domain);
     if host_belongs_to(host, site) {
         return SourceClass::Internal;
     }
-    classify_host(host)
-        .or(by_utm.filter(|class| *class != SourceClass::Other))
-        .unwrap_or(SourceClass::Other)
+    if let Some(class) = classify_host(host) {
+        return class;
+    }
+    match classify_utm_source(utm_source) {
+        Some(class @ (SourceClass::Search | SourceClass::Social)) => class,
+        _ => SourceClass::Other,
+    }
 }
 
 /// Search and social hosts, matched as the host itself or a parent domain of it.
@@ -174,32 +178,11 @@ const BRANDS: &[Brand] = &[
     Brand {
         label: "google",
         class: SourceClass::Search,
-        subdomains: &[
-            "www",
-            "m",
-            "images",
-            "news",
-            "scholar",
-            "encrypted",
-            "ipv4",
-            "ipv6",
-        ],
+        subdomains: &["www", "m", "images", "news", "scholar", "encrypted", "ipv4", "ipv6"],
     },
-    Brand {
-        label: "yahoo",
-        class: SourceClass::Search,
-        subdomains: &["www", "m", "search"],
-    },
-    Brand {
-        label: "yandex",
-        class: SourceClass::Search,
-        subdomains: &["www", "m"],
-    },
-    Brand {
-        label: "pinterest",
-        class: SourceClass::Social,
-        subdomains: &[],
-    },
+    Brand { label: "yahoo", class: SourceClass::Search, subdomains: &["www", "m", "search"] },
+    Brand { label: "yandex", class: SourceClass::Search, subdomains: &["www", "m"] },
+    Brand { label: "pinterest", class: SourceClass::Social, subdomains: &[] },
 ];
 
 /// Second-level labels under which country TLDs register names ("co.uk", "com.au").
@@ -264,11 +247,7 @@ fn classify_utm_source(utm_source: &str) -> Option<SourceClass> {
     if utm_source.is_empty() {
         return None;
     }
-    let is = |names: &[&str]| {
-        names
-            .iter()
-            .any(|name| name.eq_ignore_ascii_case(utm_source))
-    };
+    let is = |names: &[&str]| names.iter().any(|name| name.eq_ignore_ascii_case(utm_source));
     let class = if is(SEARCH_UTM_SOURCES) {
         SourceClass::Search
     } else if is(SOCIAL_UTM_SOURCES) {
@@ -305,8 +284,7 @@ fn classify_brand(host: &str) -> Option<SourceClass> {
             if label.eq_ignore_ascii_case(brand.label)
                 && is_country_tld(tail)
                 && previous.is_none_or(|p| {
-                    brand.subdomains.is_empty()
-                        || brand.subdomains.iter().any(|s| s.eq_ignore_ascii_case(p))
+                    brand.subdomains.is_empty() || brand.subdomains.iter().any(|s| s.eq_ignore_ascii_case(p))
                 })
             {
                 return Some(brand.class);
@@ -321,26 +299,18 @@ fn classify_brand(host: &str) -> Option<SourceClass> {
 /// "de", "com", "co.uk", "com.au": a TLD of 2–3 letters, optionally under a
 /// second-level label from [`COUNTRY_SECOND_LEVELS`].
 fn is_country_tld(tail: &str) -> bool {
-    let is_tld = |label: &str| {
-        (2..=3).contains(&label.len()) && label.bytes().all(|b| b.is_ascii_alphabetic())
-    };
+    let is_tld = |label: &str| (2..=3).contains(&label.len()) && label.bytes().all(|b| b.is_ascii_alphabetic());
     match tail.split_once('.') {
         None => is_tld(tail),
         Some((second, top)) => {
-            top.len() == 2
-                && is_tld(top)
-                && COUNTRY_SECOND_LEVELS
-                    .iter()
-                    .any(|s| s.eq_ignore_ascii_case(second))
+            top.len() == 2 && is_tld(top) && COUNTRY_SECOND_LEVELS.iter().any(|s| s.eq_ignore_ascii_case(second))
         }
     }
 }
 
 /// Compares a lowercase table entry with `host` as if `host` were lowercase.
 fn cmp_lowercase(known: &str, host: &str) -> Ordering {
-    known
-        .bytes()
-        .cmp(host.bytes().map(|b| b.to_ascii_lowercase()))
+    known.bytes().cmp(host.bytes().map(|b| b.to_ascii_lowercase()))
 }
 
 fn trim_host(host: &str) -> &str {
@@ -430,11 +400,7 @@ mod tests {
             ("com", Other),
         ];
         for (host, want) in cases {
-            assert_eq!(
-                classify_source(host, "example.com", ""),
-                *want,
-                "referrer {host:?}"
-            );
+            assert_eq!(classify_source(host, "example.com", ""), *want, "referrer {host:?}");
         }
     }
 
@@ -461,100 +427,49 @@ mod tests {
             ("googlemail", Other),
         ];
         for (utm_source, want) in cases {
-            assert_eq!(
-                classify_source("", "example.com", utm_source),
-                *want,
-                "utm_source {utm_source:?}"
-            );
+            assert_eq!(classify_source("", "example.com", utm_source), *want, "utm_source {utm_source:?}");
         }
     }
 
     #[test]
     fn referrer_wins_over_utm_source_unless_unknown() {
-        assert_eq!(
-            classify_source("www.example.com", "example.com", "facebook"),
-            Internal
-        );
-        assert_eq!(
-            classify_source("www.bing.com", "example.com", "facebook"),
-            Search
-        );
-        assert_eq!(
-            classify_source("mail.google.com", "example.com", "facebook"),
-            Social
-        );
-        assert_eq!(
-            classify_source("mail.google.com", "example.com", "newsletter"),
-            Other
-        );
+        assert_eq!(classify_source("www.example.com", "example.com", "facebook"), Internal);
+        assert_eq!(classify_source("www.bing.com", "example.com", "facebook"), Search);
+        assert_eq!(classify_source("mail.google.com", "example.com", "facebook"), Social);
+        assert_eq!(classify_source("mail.google.com", "example.com", "newsletter"), Other);
     }
 
     #[test]
     fn site_domain_with_www_covers_the_bare_domain() {
-        assert_eq!(
-            classify_source("example.com", "www.example.com", ""),
-            Internal
-        );
-        assert_eq!(
-            classify_source("shop.example.com", "www.example.com", ""),
-            Internal
-        );
+        assert_eq!(classify_source("example.com", "www.example.com", ""), Internal);
+        assert_eq!(classify_source("shop.example.com", "www.example.com", ""), Internal);
         assert_eq!(classify_source("google.com", "", ""), Search);
         assert_eq!(classify_source("example.com", "", ""), Other);
     }
 
     #[test]
     fn a_site_on_a_known_host_sees_its_own_links_as_internal() {
-        assert_eq!(
-            classify_source("www.google.com", "google.com", ""),
-            Internal
-        );
+        assert_eq!(classify_source("www.google.com", "google.com", ""), Internal);
     }
 
     #[test]
     fn names_are_stable() {
-        let names: Vec<&str> = [Direct, Internal, Search, Social, Other]
-            .into_iter()
-            .map(SourceClass::as_str)
-            .collect();
+        let names: Vec<&str> = [Direct, Internal, Search, Social, Other].into_iter().map(SourceClass::as_str).collect();
         assert_eq!(names, ["direct", "internal", "search", "social", "other"]);
     }
 
     #[test]
     fn tables_are_lowercase_sorted_and_unique() {
         for pair in KNOWN_HOSTS.windows(2) {
-            assert!(
-                pair[0].0 < pair[1].0,
-                "{} must sort before {}",
-                pair[0].0,
-                pair[1].0
-            );
+            assert!(pair[0].0 < pair[1].0, "{} must sort before {}", pair[0].0, pair[1].0);
         }
-        let lists = [
-            SEARCH_UTM_SOURCES,
-            SOCIAL_UTM_SOURCES,
-            COUNTRY_SECOND_LEVELS,
-        ];
-        let names = KNOWN_HOSTS
-            .iter()
-            .map(|(h, _)| *h)
-            .chain(lists.into_iter().flatten().copied());
-        for name in names.chain(
-            BRANDS
-                .iter()
-                .flat_map(|b| b.subdomains.iter().copied().chain([b.label])),
-        ) {
-            assert_eq!(
-                name,
-                name.to_ascii_lowercase(),
-                "table entries must be lowercase"
-            );
+        let lists = [SEARCH_UTM_SOURCES, SOCIAL_UTM_SOURCES, COUNTRY_SECOND_LEVELS];
+        let names = KNOWN_HOSTS.iter().map(|(h, _)| *h).chain(lists.into_iter().flatten().copied());
+        for name in names.chain(BRANDS.iter().flat_map(|b| b.subdomains.iter().copied().chain([b.label]))) {
+            assert_eq!(name, name.to_ascii_lowercase(), "table entries must be lowercase");
         }
         for name in SEARCH_UTM_SOURCES {
-            assert!(
-                !SOCIAL_UTM_SOURCES.contains(name),
-                "{name} is in both utm lists"
-            );
+            assert!(!SOCIAL_UTM_SOURCES.contains(name), "{name} is in both utm lists");
         }
     }
 }

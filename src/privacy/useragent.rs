@@ -49,8 +49,8 @@ impl DeviceClass {
 /// headless browsers and test drivers, HTTP libraries and command-line clients,
 /// scanners. Each was chosen not to occur in the user agents of browsers people use
 /// (the tests hold a set of those); "bot" alone is not matched inside "cubot", a phone
-/// brand. Sorted bytewise so that [`BOT_MARKER_INDEX`] can bucket them by first byte.
-const BOT_MARKERS: &[&str] = &[
+/// brand. Sorted bytewise, so that they can be bucketed by first byte at compile time.
+pub const BOT_MARKERS: &[&str] = &[
     "ahrefs",
     "aiohttp",
     "anthropic-ai",
@@ -190,11 +190,7 @@ fn describe(user_agent: &str, parsed: &WootheeResult<'_>) -> ClientInfo {
         }
         _ => DeviceClass::Other,
     };
-    ClientInfo {
-        browser: browser_family(parsed.name).to_owned(),
-        os: os.to_owned(),
-        device,
-    }
+    ClientInfo { browser: browser_family(parsed.name).to_owned(), os: os.to_owned(), device }
 }
 
 /// woothee browser names (and crawler names, for bots described anyway) mapped onto
@@ -241,8 +237,7 @@ fn os_family(name: &str) -> &'static str {
 fn has_bot_marker(user_agent: &str) -> bool {
     let bytes = user_agent.as_bytes();
     for (at, first) in bytes.iter().enumerate() {
-        let Some(&(start, end)) = BOT_MARKER_INDEX.get(usize::from(first.to_ascii_lowercase()))
-        else {
+        let Some(&(start, end)) = BOT_MARKER_INDEX.get(usize::from(first.to_ascii_lowercase())) else {
             continue;
         };
         for marker in &BOT_MARKERS[start..end] {
@@ -260,9 +255,7 @@ fn has_bot_marker(user_agent: &str) -> bool {
 fn is_exception(bytes: &[u8], at: usize, marker: &str) -> bool {
     BOT_MARKER_EXCEPTIONS.iter().any(|(exception, before)| {
         *exception == marker
-            && at
-                .checked_sub(before.len())
-                .is_some_and(|from| bytes[from..at].eq_ignore_ascii_case(before.as_bytes()))
+            && at.checked_sub(before.len()).is_some_and(|from| bytes[from..at].eq_ignore_ascii_case(before.as_bytes()))
     })
 }
 
@@ -276,17 +269,11 @@ const fn index_by_first_byte(markers: &[&str]) -> [(usize, usize); 128] {
         let marker = markers[i].as_bytes();
         assert!(!marker.is_empty(), "bot markers must not be empty");
         let first = marker[0];
-        assert!(
-            first.is_ascii() && !first.is_ascii_uppercase(),
-            "bot markers must be lowercase ASCII"
-        );
+        assert!(first.is_ascii() && !first.is_ascii_uppercase(), "bot markers must be lowercase ASCII");
         assert!(first >= previous, "bot markers must be sorted");
         let mut j = 0;
         while j < marker.len() {
-            assert!(
-                !marker[j].is_ascii_uppercase(),
-                "bot markers must be lowercase"
-            );
+            assert!(!marker[j].is_ascii_uppercase(), "bot markers must be lowercase");
             j += 1;
         }
         let slot = first as usize;
@@ -549,21 +536,9 @@ mod tests {
     #[test]
     fn people_are_described_by_family_os_and_device() {
         for (user_agent, browser, os, device) in PEOPLE {
-            let want = ClientInfo {
-                browser: (*browser).to_owned(),
-                os: (*os).to_owned(),
-                device: *device,
-            };
-            assert_eq!(
-                describe_client(user_agent),
-                want,
-                "user agent {user_agent:?}"
-            );
-            assert_eq!(
-                describe_unless_bot(user_agent),
-                Some(want),
-                "user agent {user_agent:?}"
-            );
+            let want = ClientInfo { browser: (*browser).to_owned(), os: (*os).to_owned(), device: *device };
+            assert_eq!(describe_client(user_agent), want, "user agent {user_agent:?}");
+            assert_eq!(describe_unless_bot(user_agent), Some(want), "user agent {user_agent:?}");
         }
     }
 
@@ -578,11 +553,7 @@ mod tests {
     fn bots_are_bots() {
         for user_agent in BOTS {
             assert!(is_bot(user_agent), "not flagged as bot: {user_agent:?}");
-            assert_eq!(
-                describe_unless_bot(user_agent),
-                None,
-                "user agent {user_agent:?}"
-            );
+            assert_eq!(describe_unless_bot(user_agent), None, "user agent {user_agent:?}");
         }
     }
 
@@ -607,14 +578,7 @@ mod tests {
     #[test]
     fn unknown_agents_are_other() {
         let got = describe_client("SomethingNew/1.0");
-        assert_eq!(
-            got,
-            ClientInfo {
-                browser: "Other".to_owned(),
-                os: "Other".to_owned(),
-                device: Other,
-            }
-        );
+        assert_eq!(got, ClientInfo { browser: "Other".to_owned(), os: "Other".to_owned(), device: Other });
         assert!(!is_bot("SomethingNew/1.0"));
     }
 
@@ -624,32 +588,21 @@ mod tests {
                           (KHTML, like Gecko) SamsungBrowser/27.0 Chrome/125.0.0.0 Mobile Safari/537.36";
         let got = describe_client(user_agent);
         for kept in [&got.browser, &got.os] {
-            assert!(
-                !kept.contains(|c: char| c.is_ascii_digit()),
-                "version leaked: {kept}"
-            );
+            assert!(!kept.contains(|c: char| c.is_ascii_digit()), "version leaked: {kept}");
             assert!(!kept.contains("SM-"), "device model leaked: {kept}");
         }
     }
 
     #[test]
     fn device_names_are_stable() {
-        let names: Vec<&str> = [Desktop, Mobile, Tablet, Other]
-            .into_iter()
-            .map(DeviceClass::as_str)
-            .collect();
+        let names: Vec<&str> = [Desktop, Mobile, Tablet, Other].into_iter().map(DeviceClass::as_str).collect();
         assert_eq!(names, ["desktop", "mobile", "tablet", "other"]);
     }
 
     #[test]
     fn markers_are_sorted_and_unique() {
         for pair in BOT_MARKERS.windows(2) {
-            assert!(
-                pair[0] < pair[1],
-                "{} must sort before {}",
-                pair[0],
-                pair[1]
-            );
+            assert!(pair[0] < pair[1], "{} must sort before {}", pair[0], pair[1]);
         }
     }
 }

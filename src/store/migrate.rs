@@ -67,11 +67,7 @@ impl Topology {
 pub fn render_statement(sql: &str, database: &str, topology: &Topology) -> String {
     let table = sql
         .split_once("{database}.")
-        .map(|(_, rest)| {
-            rest.chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect::<String>()
-        })
+        .map(|(_, rest)| rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>())
         .unwrap_or_default();
     let on_cluster = match topology {
         Topology::Single => String::new(),
@@ -79,15 +75,10 @@ pub fn render_statement(sql: &str, database: &str, topology: &Topology) -> Strin
     };
     let mut out = sql.replace("{on_cluster}", &on_cluster);
     while let Some(start) = out.find("{engine:") {
-        let end = start
-            + out[start..]
-                .find('}')
-                .expect("schema file has an unclosed {engine:...} placeholder");
+        let end = start + out[start..].find('}').expect("schema file has an unclosed {engine:...} placeholder");
         let spec = &out[start + "{engine:".len()..end];
-        let (kind, args) = spec
-            .split_once('(')
-            .map(|(kind, args)| (kind, args.trim_end_matches(')')))
-            .unwrap_or((spec, ""));
+        let (kind, args) =
+            spec.split_once('(').map(|(kind, args)| (kind, args.trim_end_matches(')'))).unwrap_or((spec, ""));
         let engine = match topology {
             Topology::Single => format!("{kind}({args})"),
             Topology::Cluster(_) => {
@@ -103,11 +94,8 @@ pub fn render_statement(sql: &str, database: &str, topology: &Topology) -> Strin
 
 /// The statements of a schema file: comments removed, split on `;` at line ends.
 fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
-    let code: String = sql
-        .lines()
-        .filter(|line| !line.trim_start().starts_with("--"))
-        .map(|line| format!("{line}\n"))
-        .collect();
+    let code: String =
+        sql.lines().filter(|line| !line.trim_start().starts_with("--")).map(|line| format!("{line}\n")).collect();
     code.split(";\n")
         .map(|statement| statement.trim().trim_end_matches(';').to_string())
         .filter(|statement| !statement.is_empty())
@@ -131,10 +119,7 @@ impl Store {
     /// The first statement ClickHouse rejects, or ClickHouse being unreachable.
     pub async fn migrate(&self) -> Result<Vec<u32>, StoreError> {
         let on_cluster = render_statement("{on_cluster}", &self.database, &self.topology);
-        self.server
-            .query(&format!("CREATE DATABASE IF NOT EXISTS {} {on_cluster}", self.database))
-            .execute()
-            .await?;
+        self.server.query(&format!("CREATE DATABASE IF NOT EXISTS {} {on_cluster}", self.database)).execute().await?;
         let applied = self.applied_versions().await?;
         let mut now_applied = Vec::new();
         for migration in migrations().iter().filter(|m| !applied.contains(&m.version)) {
@@ -170,10 +155,7 @@ impl Store {
         if !ledger_exists {
             return Ok(Vec::new());
         }
-        self.client
-            .query("SELECT DISTINCT version FROM schema_migrations ORDER BY version")
-            .fetch_all::<u32>()
-            .await
+        self.client.query("SELECT DISTINCT version FROM schema_migrations ORDER BY version").fetch_all::<u32>().await
     }
 }
 
@@ -228,12 +210,6 @@ mod tests {
     fn statements_drop_comments_and_split() {
         let sql = "-- a comment; with a semicolon\nCREATE TABLE a (x UInt8) ENGINE = Memory;\nCREATE TABLE b (x UInt8) ENGINE = Memory\n";
         let got: Vec<String> = statements(sql).collect();
-        assert_eq!(
-            got,
-            vec![
-                "CREATE TABLE a (x UInt8) ENGINE = Memory",
-                "CREATE TABLE b (x UInt8) ENGINE = Memory"
-            ]
-        );
+        assert_eq!(got, vec!["CREATE TABLE a (x UInt8) ENGINE = Memory", "CREATE TABLE b (x UInt8) ENGINE = Memory"]);
     }
 }

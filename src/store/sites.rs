@@ -60,11 +60,7 @@ impl Site {
                 _ => Err(SiteError::Origin(origin.clone())),
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self {
-            domain,
-            timezone: timezone.to_string(),
-            origins,
-        })
+        Ok(Self { domain, timezone: timezone.to_string(), origins })
     }
 }
 
@@ -146,6 +142,9 @@ mod tests {
     fn bad_definitions_are_named() {
         assert_eq!(Site::new("exa mple.com", "UTC", &[]), Err(SiteError::Domain("exa mple.com".into())));
         assert_eq!(Site::new("example.com", "Mars/Olympus", &[]), Err(SiteError::TimeZone("Mars/Olympus".into())));
-        assert_eq!(Site::new("example.com", "UTC", &["example.net".into()]), Err(SiteError::Origin("example.net".into())));
+        assert_eq!(
+            Site::new("example.com", "UTC", &["example.net".into()]),
+            Err(SiteError::Origin("example.net".into()))
+        );
     }
 }

@@ -1,0 +1,393 @@
+//! Test harness: a fresh database per test, the application spawned in-process on port 0
+//! (or as a child process where a signal is needed), and polling helpers.
+
+use std::path::PathBuf;
+use std::sync::Once;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use footfall::config::Settings;
+use footfall::store::{Site, Store};
+use footfall::Application;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+/// The site every test app has registered.
+pub const SITE: &str = "example.com";
+/// An ordinary desktop browser (not a bot).
+pub const CHROME_WINDOWS: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+/// How long polling waits for a condition before failing the test.
+pub const POLL_LIMIT: Duration = Duration::from_secs(20);
+
+/// URL of the ClickHouse server the tests use.
+pub fn clickhouse_url() -> String {
+    std::env::var("CLICKHOUSE_TEST_URL").unwrap_or_else(|_| "http://127.0.0.1:18123".into())
+}
+
+/// A database name no other test uses.
+pub fn fresh_database() -> String {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).unwrap();
+    let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("footfall_test_{suffix}")
+}
+
+/// Settings for a test app: fresh database, port 0, short batching, its own spool dir.
+pub fn test_settings() -> Settings {
+    let database = fresh_database();
+    let defaults = Settings::default();
+    Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        spool_dir: std::env::temp_dir().join(format!("footfall-test-spool-{database}")),
+        admin_token: Some("test-admin-token-0123456789".into()),
+        clickhouse: footfall::config::ClickHouseSettings { url: clickhouse_url(), database, ..defaults.clickhouse },
+        pipeline: footfall::config::PipelineSettings {
+            batch_max_wait_ms: 50,
+            retry_initial_backoff_ms: 20,
+            retry_max_backoff_ms: 200,
+            ..defaults.pipeline
+        },
+        ..defaults
+    }
+}
+
+fn init_logging_once() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            footfall::init_logging("info").unwrap();
+        }
+    });
+}
+
+/// The application running in this process.
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    pub settings: Settings,
+    pub http: reqwest::Client,
+    handle: ServerHandle,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+/// Spawns the app with [`test_settings`] and `example.com` registered.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the app with adjusted settings and `example.com` registered.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    init_logging_once();
+    let mut settings = test_settings();
+    adjust(&mut settings);
+    let store = register_site(&settings).await;
+    let app = Application::build(settings.clone()).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    let task = tokio::spawn(app.run_until_stopped());
+    TestApp { address, store, settings, http: reqwest::Client::new(), handle, task }
+}
+
+/// Migrates the settings' database and registers `example.com` (Europe/London) in it.
+/// The returned store talks to the test server directly, even when the app is given a
+/// proxy in front of it.
+pub async fn register_site(settings: &Settings) -> Store {
+    let mut direct = settings.clickhouse.clone();
+    direct.url = clickhouse_url();
+    let store = Store::new(&direct);
+    store.migrate().await.expect("migrations apply");
+    let site = Site::new(SITE, "Europe/London", &["https://partner.example.net".into()]).unwrap();
+    store.put_site(&site).await.expect("site registers");
+    store
+}
+
+/// A pageview for `path` on the test site.
+pub fn pageview(path: &str) -> Value {
+    serde_json::json!({"site": SITE, "name": "pageview", "url": format!("https://{SITE}{path}")})
+}
+
+impl TestApp {
+    /// Posts one event as JSON with an ordinary browser user agent.
+    pub async fn post_event(&self, event: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/event", self.address))
+            .header("User-Agent", CHROME_WINDOWS)
+            .json(event)
+            .send()
+            .await
+            .expect("request is sent")
+    }
+
+    /// Posts an array of events with an ordinary browser user agent.
+    pub async fn post_events(&self, events: &[Value]) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/events", self.address))
+            .header("User-Agent", CHROME_WINDOWS)
+            .json(events)
+            .send()
+            .await
+            .expect("request is sent")
+    }
+
+    /// The `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        metrics_text(&self.http, &self.address).await
+    }
+
+    /// Rows in `events`.
+    pub async fn event_count(&self) -> u64 {
+        count_events(&self.store).await
+    }
+
+    /// Waits until `events` holds exactly `expected` rows, then returns; fails the test if
+    /// it never does or holds more.
+    pub async fn wait_for_events(&self, expected: u64) {
+        wait_for_event_count(&self.store, expected).await;
+    }
+
+    /// Stops the app as SIGTERM would and waits for the pipeline to drain.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        self.task.await.expect("app task joins").expect("app ran cleanly");
+    }
+}
+
+/// Rows in `events` of the store's database.
+pub async fn count_events(store: &Store) -> u64 {
+    store.client().query("SELECT count() FROM events").fetch_one::<u64>().await.expect("count query runs")
+}
+
+/// Polls until `events` holds exactly `expected` rows.
+pub async fn wait_for_event_count(store: &Store, expected: u64) {
+    let started = std::time::Instant::now();
+    loop {
+        let count = count_events(store).await;
+        assert!(count <= expected, "events holds {count} rows, more than the {expected} expected");
+        if count == expected {
+            return;
+        }
+        assert!(started.elapsed() < POLL_LIMIT, "events holds {count} rows after {POLL_LIMIT:?}, expected {expected}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// GET /metrics.
+pub async fn metrics_text(http: &reqwest::Client, address: &str) -> String {
+    http.get(format!("{address}/metrics")).send().await.expect("metrics answer").text().await.unwrap()
+}
+
+/// The value of one sample line (`name{labels}`) in a metrics text.
+pub fn metric(text: &str, sample: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("metric {sample} missing in:\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+/// Polls `/metrics` until `sample` reaches `expected`.
+pub async fn wait_for_metric(http: &reqwest::Client, address: &str, sample: &str, expected: u64) {
+    let started = std::time::Instant::now();
+    loop {
+        let value = metric(&metrics_text(http, address).await, sample);
+        if value >= expected {
+            assert_eq!(value, expected, "{sample} overshot");
+            return;
+        }
+        assert!(started.elapsed() < POLL_LIMIT, "{sample} is {value} after {POLL_LIMIT:?}, expected {expected}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every row of every table in the database, as TabSeparated text.
+pub async fn dump_database(store: &Store) -> String {
+    let tables: Vec<String> = store
+        .client()
+        .query("SELECT DISTINCT table FROM system.columns WHERE database = ? ORDER BY table")
+        .bind(store.database())
+        .fetch_all()
+        .await
+        .unwrap();
+    assert!(tables.len() >= 4, "expected footfall's tables, found {tables:?}");
+    let mut dump = String::new();
+    for table in tables {
+        let mut cursor = store
+            .client()
+            .query(&format!("SELECT * FROM {}.{table}", store.database()))
+            .fetch_bytes("TabSeparated")
+            .unwrap();
+        let bytes = cursor.collect().await.unwrap();
+        dump.push_str(&format!("== {table}\n{}\n", String::from_utf8_lossy(&bytes)));
+    }
+    dump
+}
+
+/// The footfall binary built for these tests.
+pub fn footfall_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_footfall"))
+}
+
+/// The footfall binary running as a child process (`footfall serve`), for tests that send
+/// signals or read its logs.
+pub struct ChildApp {
+    pub address: String,
+    child: tokio::process::Child,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+/// Environment that points a child at `settings` (every key by its `FOOTFALL_*` name).
+pub fn child_env(settings: &Settings) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("FOOTFALL_LISTEN".to_string(), "127.0.0.1:0".to_string()),
+        ("FOOTFALL_CLICKHOUSE__URL".to_string(), settings.clickhouse.url.clone()),
+        ("FOOTFALL_CLICKHOUSE__DATABASE".to_string(), settings.clickhouse.database.clone()),
+        ("FOOTFALL_SPOOL_DIR".to_string(), settings.spool_dir.display().to_string()),
+        ("FOOTFALL_PIPELINE__BATCH_MAX_WAIT_MS".to_string(), settings.pipeline.batch_max_wait_ms.to_string()),
+        (
+            "FOOTFALL_PIPELINE__RETRY_INITIAL_BACKOFF_MS".to_string(),
+            settings.pipeline.retry_initial_backoff_ms.to_string(),
+        ),
+        ("FOOTFALL_PIPELINE__RETRY_MAX_BACKOFF_MS".to_string(), settings.pipeline.retry_max_backoff_ms.to_string()),
+        ("FOOTFALL_PIPELINE__SHUTDOWN_DEADLINE_MS".to_string(), settings.pipeline.shutdown_deadline_ms.to_string()),
+    ];
+    if let Some(token) = &settings.admin_token {
+        env.push(("FOOTFALL_ADMIN_TOKEN".to_string(), token.clone()));
+    }
+    env
+}
+
+impl ChildApp {
+    /// Starts `footfall serve` with exactly `env` (plus PATH) and waits until it listens.
+    pub async fn spawn(env: Vec<(String, String)>) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let mut command = tokio::process::Command::new(footfall_binary());
+        command
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn().expect("footfall starts");
+        let stderr = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (port_sender, port_receiver) = tokio::sync::oneshot::channel();
+        let log_writer = std::sync::Arc::clone(&log);
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            let mut port_sender = Some(port_sender);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.contains("footfall listening") {
+                    let port: u16 = line.rsplit("port=").next().unwrap().trim().parse().unwrap();
+                    if let Some(sender) = port_sender.take() {
+                        let _ = sender.send(port);
+                    }
+                }
+                if std::env::var_os("TEST_LOG").is_some() {
+                    eprintln!("[child] {line}");
+                }
+                let mut log = log_writer.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let port = tokio::time::timeout(POLL_LIMIT, port_receiver)
+            .await
+            .expect("footfall listens within the poll limit")
+            .expect("footfall logs its port");
+        Self { address: format!("http://127.0.0.1:{port}"), child, log }
+    }
+
+    /// Sends `signal` (e.g. "TERM", "KILL") to the process.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("child is running");
+        let status =
+            std::process::Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit and returns its exit code.
+    pub async fn wait(&mut self) -> Option<i32> {
+        tokio::time::timeout(POLL_LIMIT, self.child.wait())
+            .await
+            .expect("footfall exits within the poll limit")
+            .unwrap()
+            .code()
+    }
+
+    /// Everything the process wrote to stderr so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+/// A TCP proxy in front of ClickHouse that a test can cut and restore, so ClickHouse
+/// becomes unreachable for one app without disturbing the tests running beside it.
+pub struct ToggleProxy {
+    port: u16,
+    target: String,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl ToggleProxy {
+    /// A proxy on a free loopback port forwarding to the test ClickHouse server.
+    pub async fn start() -> Self {
+        let target = clickhouse_url().trim_start_matches("http://").trim_end_matches('/').to_string();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let proxy = Self { port, target, tasks: Default::default() };
+        proxy.accept_on(socket);
+        proxy
+    }
+
+    /// The URL to give footfall as `clickhouse.url`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn accept_on(&self, socket: tokio::net::TcpSocket) {
+        let listener = socket.listen(128).unwrap();
+        let target = self.target.clone();
+        let tasks = std::sync::Arc::clone(&self.tasks);
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                let connection = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().unwrap().push(connection);
+            }
+        });
+        self.tasks.lock().unwrap().push(accept);
+    }
+
+    /// Refuses new connections and breaks the open ones.
+    pub fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Accepts connections again on the same port.
+    pub async fn restore(&self) {
+        let started = std::time::Instant::now();
+        loop {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.set_reuseaddr(true).unwrap();
+            match socket.bind(format!("127.0.0.1:{}", self.port).parse().unwrap()) {
+                Ok(()) => return self.accept_on(socket),
+                Err(error) => {
+                    assert!(started.elapsed() < POLL_LIMIT, "cannot rebind the proxy port: {error}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real application against the real ClickHouse server
+//! (`CLICKHOUSE_TEST_URL`, default `http://127.0.0.1:18123`, started by
+//! `scripts/test`), one fresh database per test so tests run in parallel.
+
+mod bad_input;
+mod helpers;
+mod ingest;
+mod outage;
+mod privacy;
+mod shutdown;
