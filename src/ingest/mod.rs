@@ -132,6 +132,7 @@ async fn take_events(
         }
     };
     let origin_host = origin_host(req);
+    let mut event_sites = Vec::with_capacity(valid.len());
     for (index, event) in valid.iter().enumerate() {
         let field = |name: &str| match shape {
             Shape::One => name.to_string(),
@@ -159,6 +160,7 @@ async fn take_events(
                 site: site.domain.clone(),
             });
         }
+        event_sites.push(site);
     }
 
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|value| value.to_str().ok()).unwrap_or("");
@@ -171,7 +173,7 @@ async fn take_events(
     let is_admin = is_admin(req, state.admin_token.as_deref());
     let client_ip = client_ip(req, state.limits.client_ip_header.as_deref());
     let mut rows = Vec::with_capacity(valid.len());
-    for (index, event) in valid.into_iter().enumerate() {
+    for (index, (event, site)) in valid.into_iter().zip(event_sites).enumerate() {
         let ts = match event.ts {
             Some(ts) if is_admin => {
                 if i64::from(ts) > now.timestamp() + MAX_FUTURE_TS_SECS {
@@ -188,9 +190,8 @@ async fn take_events(
             // Only an admin may set the event time; for everyone else the server clock is it.
             _ => now.timestamp() as u32,
         };
-        let site = state.sites.get(&event.site).map(|site| site.domain.clone()).unwrap_or_default();
         rows.push(state.anonymizer.anonymize(Observation {
-            site: &site,
+            site: &site.domain,
             name: &event.name,
             page: event.page,
             referrer: event.referrer,

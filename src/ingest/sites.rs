@@ -61,14 +61,4 @@ impl SiteDirectory {
             None => None,
         }
     }
-
-    /// Number of registered sites.
-    pub fn len(&self) -> usize {
-        self.sites.read().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    /// True when no site is registered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

@@ -18,21 +18,23 @@ pub struct DayKeyRow {
     pub created_at: u32,
 }
 
+/// Candidates for the days `? ..= ?` (day numbers).
+pub(super) const SELECT_DAY_KEYS: &str = "SELECT day, key, toUInt32(created_at) FROM day_keys \
+     WHERE toUInt16(day) BETWEEN ? AND ? ORDER BY day, key";
+/// Keys of days before `?`.
+pub(super) const COUNT_DAY_KEYS_BEFORE: &str = "SELECT count() FROM day_keys WHERE toUInt16(day) < ?";
+/// Deletes keys of days before `?` (a schema-style template: placeholders filled by
+/// `render_statement`).
+pub(super) const DELETE_DAY_KEYS_BEFORE: &str =
+    "ALTER TABLE {database}.day_keys {on_cluster} DELETE WHERE toUInt16(day) < ?";
+
 impl Store {
     /// Every candidate key for the days `first..=last`.
     ///
     /// # Errors
     /// ClickHouse being unreachable or answering an error.
     pub async fn day_keys(&self, first: u16, last: u16) -> Result<Vec<DayKeyRow>, StoreError> {
-        self.client
-            .query(
-                "SELECT day, key, toUInt32(created_at) FROM day_keys \
-                 WHERE toUInt16(day) BETWEEN ? AND ? ORDER BY day, key",
-            )
-            .bind(first)
-            .bind(last)
-            .fetch_all()
-            .await
+        self.client.query(SELECT_DAY_KEYS).bind(first).bind(last).fetch_all().await
     }
 
     /// Inserts a candidate key.
@@ -51,20 +53,11 @@ impl Store {
     /// # Errors
     /// ClickHouse being unreachable or rejecting the mutation.
     pub async fn delete_day_keys_before(&self, day: u16) -> Result<(), StoreError> {
-        let existing = self
-            .client
-            .query("SELECT count() FROM day_keys WHERE toUInt16(day) < ?")
-            .bind(day)
-            .fetch_one::<u64>()
-            .await?;
+        let existing = self.client.query(COUNT_DAY_KEYS_BEFORE).bind(day).fetch_one::<u64>().await?;
         if existing == 0 {
             return Ok(());
         }
-        let sql = render_statement(
-            "ALTER TABLE {database}.day_keys {on_cluster} DELETE WHERE toUInt16(day) < ?",
-            &self.database,
-            &self.topology,
-        );
+        let sql = render_statement(DELETE_DAY_KEYS_BEFORE, &self.database, &self.topology);
         self.server.query(&sql).bind(day).execute().await
     }
 }

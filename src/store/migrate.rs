@@ -93,7 +93,7 @@ pub fn render_statement(sql: &str, database: &str, topology: &Topology) -> Strin
 }
 
 /// The statements of a schema file: comments removed, split on `;` at line ends.
-fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
+pub(super) fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
     let code: String =
         sql.lines().filter(|line| !line.trim_start().starts_with("--")).map(|line| format!("{line}\n")).collect();
     code.split(";\n")
@@ -111,18 +111,48 @@ struct LedgerRow {
     applied_at: u32,
 }
 
+/// Creates footfall's database (a schema-style template).
+pub(super) const CREATE_DATABASE: &str = "CREATE DATABASE IF NOT EXISTS {database} {on_cluster}";
+/// Whether the ledger table exists in database `?`.
+pub(super) const LEDGER_EXISTS: &str =
+    "SELECT count() FROM system.tables WHERE database = ? AND name = 'schema_migrations'";
+/// Applied versions and the checksum each was applied with.
+pub(super) const APPLIED_MIGRATIONS: &str =
+    "SELECT version, any(checksum) FROM schema_migrations GROUP BY version ORDER BY version";
+
+#[derive(Row, Deserialize)]
+struct AppliedMigration {
+    version: u32,
+    checksum: String,
+}
+
+fn checksum(migration: &Migration) -> String {
+    blake3::hash(migration.sql.as_bytes()).to_hex().to_string()
+}
+
 impl Store {
     /// Creates the database and applies every schema file not yet in the ledger.
-    /// Returns the versions applied now (empty when the schema was current).
+    /// Returns the versions applied now (empty when the schema was current). A file whose
+    /// text changed after it was applied is reported in the log, not re-applied: schema
+    /// changes go in a new numbered file.
     ///
     /// # Errors
     /// The first statement ClickHouse rejects, or ClickHouse being unreachable.
     pub async fn migrate(&self) -> Result<Vec<u32>, StoreError> {
-        let on_cluster = render_statement("{on_cluster}", &self.database, &self.topology);
-        self.server.query(&format!("CREATE DATABASE IF NOT EXISTS {} {on_cluster}", self.database)).execute().await?;
-        let applied = self.applied_versions().await?;
+        self.server.query(&render_statement(CREATE_DATABASE, &self.database, &self.topology)).execute().await?;
+        let applied = self.applied_migrations().await?;
         let mut now_applied = Vec::new();
-        for migration in migrations().iter().filter(|m| !applied.contains(&m.version)) {
+        for migration in migrations() {
+            if let Some(done) = applied.iter().find(|done| done.version == migration.version) {
+                if done.checksum != checksum(migration) {
+                    tracing::warn!(
+                        version = migration.version,
+                        name = migration.name,
+                        "schema file changed after it was applied; put schema changes in a new numbered file"
+                    );
+                }
+                continue;
+            }
             for statement in statements(migration.sql) {
                 let statement = render_statement(&statement, &self.database, &self.topology);
                 self.server.query(&statement).execute().await?;
@@ -132,7 +162,7 @@ impl Store {
                 .write(&LedgerRow {
                     version: migration.version,
                     name: migration.name.to_string(),
-                    checksum: blake3::hash(migration.sql.as_bytes()).to_hex().to_string(),
+                    checksum: checksum(migration),
                     applied_at: chrono::Utc::now().timestamp() as u32,
                 })
                 .await?;
@@ -143,19 +173,13 @@ impl Store {
         Ok(now_applied)
     }
 
-    /// Versions recorded in the ledger; empty when the ledger does not exist yet.
-    async fn applied_versions(&self) -> Result<Vec<u32>, StoreError> {
-        let ledger_exists = self
-            .server
-            .query("SELECT count() FROM system.tables WHERE database = ? AND name = 'schema_migrations'")
-            .bind(&self.database)
-            .fetch_one::<u64>()
-            .await?
-            > 0;
+    /// The ledger's rows; empty when the ledger does not exist yet.
+    async fn applied_migrations(&self) -> Result<Vec<AppliedMigration>, StoreError> {
+        let ledger_exists = self.server.query(LEDGER_EXISTS).bind(&self.database).fetch_one::<u64>().await? > 0;
         if !ledger_exists {
             return Ok(Vec::new());
         }
-        self.client.query("SELECT DISTINCT version FROM schema_migrations ORDER BY version").fetch_all::<u32>().await
+        self.client.query(APPLIED_MIGRATIONS).fetch_all().await
     }
 }
 

@@ -7,8 +7,12 @@
 //! Server compatibility: every statement here runs on ClickHouse 18.16 and on current
 //! releases. That means the client runs with validation off (18.16 lacks
 //! `RowBinaryWithNamesAndTypes`), values are bound client-side with `?`, and the HTTP
-//! connector sets `TCP_NODELAY` (without it each small INSERT stalls ~40 ms).
+//! connector sets `TCP_NODELAY` (without it each small INSERT stalls ~40 ms). Every
+//! statement is a `const` so that `compat` (a test) can run each one on current
+//! ClickHouse too; add new statements to its list.
 
+#[cfg(test)]
+mod compat;
 mod day_keys;
 mod events;
 mod migrate;
@@ -26,6 +30,9 @@ pub use day_keys::DayKeyRow;
 pub use events::EventRow;
 pub use migrate::{migrations, render_statement, Migration, Topology};
 pub use sites::{Site, SiteError};
+
+/// What `/readyz` asks ClickHouse.
+const PING: &str = "SELECT 1";
 
 /// The ClickHouse error type, re-exported so callers need not depend on the crate.
 pub type StoreError = clickhouse::error::Error;
@@ -76,7 +83,7 @@ impl Store {
     /// # Errors
     /// When ClickHouse is unreachable or answers an error.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.server.query("SELECT 1").fetch_one::<u8>().await.map(drop)
+        self.server.query(PING).fetch_one::<u8>().await.map(drop)
     }
 
     /// The client bound to footfall's database, for reading in tests and tools.

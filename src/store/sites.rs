@@ -64,6 +64,14 @@ impl Site {
     }
 }
 
+/// The newest version of every site that is not removed.
+pub(super) const LIST_SITES: &str = "SELECT domain, latest_timezone, latest_origins FROM ( \
+       SELECT domain, argMax(timezone, version) AS latest_timezone, \
+              argMax(origins, version) AS latest_origins, \
+              argMax(deleted, version) AS latest_deleted \
+       FROM sites GROUP BY domain \
+     ) WHERE latest_deleted = 0 ORDER BY domain";
+
 #[derive(Row, Serialize, Deserialize)]
 struct SiteRow {
     domain: String,
@@ -113,17 +121,7 @@ impl Store {
     /// # Errors
     /// ClickHouse being unreachable or answering an error.
     pub async fn list_sites(&self) -> Result<Vec<Site>, StoreError> {
-        self.client
-            .query(
-                "SELECT domain, latest_timezone, latest_origins FROM ( \
-                   SELECT domain, argMax(timezone, version) AS latest_timezone, \
-                          argMax(origins, version) AS latest_origins, \
-                          argMax(deleted, version) AS latest_deleted \
-                   FROM sites GROUP BY domain \
-                 ) WHERE latest_deleted = 0 ORDER BY domain",
-            )
-            .fetch_all::<Site>()
-            .await
+        self.client.query(LIST_SITES).fetch_all::<Site>().await
     }
 }
 
