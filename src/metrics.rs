@@ -27,6 +27,7 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// Every reason, in declaration order (`reason as usize` indexes this).
     const ALL: [Self; 7] = [
         Self::MalformedJson,
         Self::InvalidField,
@@ -63,6 +64,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
+    /// Every reason, in declaration order (`reason as usize` indexes this).
     const ALL: [Self; 3] = [Self::QueueFull, Self::Quarantined, Self::Shutdown];
 
     /// The Prometheus label value.
@@ -160,65 +162,42 @@ impl Default for Metrics {
 impl Metrics {
     /// Counts `events` refused for `reason`.
     pub fn reject(&self, reason: RejectReason, events: u64) {
-        let index = RejectReason::ALL.iter().position(|r| *r == reason).unwrap_or_default();
-        self.rejected[index].fetch_add(events, Relaxed);
+        self.rejected[reason as usize].fetch_add(events, Relaxed);
     }
 
     /// Counts `events` not stored for `reason`.
     pub fn drop_events(&self, reason: DropReason, events: u64) {
-        let index = DropReason::ALL.iter().position(|r| *r == reason).unwrap_or_default();
-        self.dropped[index].fetch_add(events, Relaxed);
+        self.dropped[reason as usize].fetch_add(events, Relaxed);
     }
 
     /// Events refused for `reason` so far.
     pub fn rejected(&self, reason: RejectReason) -> u64 {
-        let index = RejectReason::ALL.iter().position(|r| *r == reason).unwrap_or_default();
-        self.rejected[index].load(Relaxed)
+        self.rejected[reason as usize].load(Relaxed)
     }
 
     /// Events dropped for `reason` so far.
     pub fn dropped(&self, reason: DropReason) -> u64 {
-        let index = DropReason::ALL.iter().position(|r| *r == reason).unwrap_or_default();
-        self.dropped[index].load(Relaxed)
+        self.dropped[reason as usize].load(Relaxed)
     }
 
     /// The Prometheus text exposition; `queue_depth` is sampled by the caller.
     pub fn render(&self, queue_depth: usize) -> String {
         let mut out = String::with_capacity(4096);
-        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
-        };
-        counter(
-            &mut out,
-            "footfall_events_accepted_total",
-            "Events validated and queued for storage.",
-            self.accepted.load(Relaxed),
-        );
-        counter(&mut out, "footfall_events_stored_total", "Events ClickHouse acknowledged.", self.stored.load(Relaxed));
-        counter(
-            &mut out,
-            "footfall_events_bot_total",
-            "Events from bot user agents, answered 202 and not stored.",
-            self.bots.load(Relaxed),
-        );
-        counter(
-            &mut out,
-            "footfall_insert_retries_total",
-            "Failed INSERTs that were retried.",
-            self.insert_retries.load(Relaxed),
-        );
-        counter(
-            &mut out,
-            "footfall_events_spooled_total",
-            "Events written to the disk spool because ClickHouse was unavailable at shutdown.",
-            self.spooled.load(Relaxed),
-        );
-        counter(
-            &mut out,
-            "footfall_events_replayed_total",
-            "Spooled events later stored (also in stored_total).",
-            self.replayed.load(Relaxed),
-        );
+        let counters = [
+            ("footfall_events_accepted_total", "Events validated and queued for storage.", &self.accepted),
+            ("footfall_events_stored_total", "Events ClickHouse acknowledged.", &self.stored),
+            ("footfall_events_bot_total", "Events from bot user agents, answered 202 and not stored.", &self.bots),
+            ("footfall_insert_retries_total", "Failed INSERTs that were retried.", &self.insert_retries),
+            (
+                "footfall_events_spooled_total",
+                "Events written to the disk spool because ClickHouse was unavailable at shutdown.",
+                &self.spooled,
+            ),
+            ("footfall_events_replayed_total", "Spooled events later stored (also in stored_total).", &self.replayed),
+        ];
+        for (name, help, value) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Relaxed));
+        }
         let _ = writeln!(out, "# HELP footfall_events_rejected_total Events refused with a 4xx, by reason.\n# TYPE footfall_events_rejected_total counter");
         for reason in RejectReason::ALL {
             let _ = writeln!(
@@ -247,6 +226,16 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reason_lists_follow_declaration_order() {
+        for (index, reason) in RejectReason::ALL.iter().enumerate() {
+            assert_eq!(*reason as usize, index);
+        }
+        for (index, reason) in DropReason::ALL.iter().enumerate() {
+            assert_eq!(*reason as usize, index);
+        }
+    }
 
     #[test]
     fn renders_counters_and_histograms() {

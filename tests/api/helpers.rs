@@ -110,21 +110,19 @@ pub fn pageview(path: &str) -> Value {
 impl TestApp {
     /// Posts one event as JSON with an ordinary browser user agent.
     pub async fn post_event(&self, event: &Value) -> reqwest::Response {
-        self.http
-            .post(format!("{}/api/event", self.address))
-            .header("User-Agent", CHROME_WINDOWS)
-            .json(event)
-            .send()
-            .await
-            .expect("request is sent")
+        self.post_json("/api/event", event).await
     }
 
     /// Posts an array of events with an ordinary browser user agent.
     pub async fn post_events(&self, events: &[Value]) -> reqwest::Response {
+        self.post_json("/api/events", &Value::from(events.to_vec())).await
+    }
+
+    async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
         self.http
-            .post(format!("{}/api/events", self.address))
+            .post(format!("{}{path}", self.address))
             .header("User-Agent", CHROME_WINDOWS)
-            .json(events)
+            .json(body)
             .send()
             .await
             .expect("request is sent")
