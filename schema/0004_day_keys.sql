@@ -2,7 +2,8 @@
 -- shared by every collector node. A node that finds no key for a day inserts a random
 -- candidate; when two nodes race, every node uses the smallest candidate, so they agree.
 -- Keys are deleted once their day is more than 48 h past its start, after which that
--- day's hashes can never be linked to a person again.
+-- day's hashes can never be linked to a person again. One partition per day, so a day's
+-- keys are deleted at once with DROP PARTITION (a mutation would take its time).
 --   day         the UTC day the key is for
 --   key         32 random bytes
 --   created_at  when the candidate was inserted
@@ -13,4 +14,5 @@ CREATE TABLE IF NOT EXISTS {database}.day_keys {on_cluster}
     created_at DateTime('UTC')
 )
 ENGINE = {engine:MergeTree()}
+PARTITION BY day
 ORDER BY (day, key)

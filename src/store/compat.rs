@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use super::day_keys::{COUNT_DAY_KEYS_BEFORE, DELETE_DAY_KEYS_BEFORE, SELECT_DAY_KEYS};
+use super::day_keys::{DAYS_BEFORE, DROP_DAY, SELECT_DAY_KEYS};
 use super::migrate::{statements, APPLIED_MIGRATIONS, CREATE_DATABASE, LEDGER_EXISTS};
 use super::sites::LIST_SITES;
 use super::{migrations, render_statement, EventRow, Topology, PING};
@@ -16,7 +16,7 @@ use super::{migrations, render_statement, EventRow, Topology, PING};
 const DATABASE: &str = "footfall";
 
 /// `sql` with `?` bound to `args` exactly as the clickhouse crate binds them.
-fn bound(sql: &str, args: &[u32]) -> String {
+fn bound<T: clickhouse::sql::Bind + Copy>(sql: &str, args: &[T]) -> String {
     let mut query = clickhouse::Client::default().query(sql);
     for arg in args {
         query = query.bind(*arg);
@@ -55,12 +55,16 @@ fn every_statement() -> Vec<String> {
          {{\"version\":1,\"name\":\"0001\",\"checksum\":\"x\",\"applied_at\":0}}"
     ));
     all.push(PING.to_string());
-    all.push(bound(LEDGER_EXISTS, &[]).replace("database = ?", &format!("database = '{DATABASE}'")));
+    all.push(bound(LEDGER_EXISTS, &[DATABASE]));
     all.push(in_database(APPLIED_MIGRATIONS));
     all.push(in_database(LIST_SITES));
-    all.push(in_database(&bound(SELECT_DAY_KEYS, &[20_000, 20_001])));
-    all.push(in_database(&bound(COUNT_DAY_KEYS_BEFORE, &[20_000])));
-    all.push(bound(&render_statement(DELETE_DAY_KEYS_BEFORE, DATABASE, &Topology::Single), &[20_000]));
+    all.push(in_database(&bound(SELECT_DAY_KEYS, &[20_000u16, 20_001])));
+    all.push(format!(
+        "INSERT INTO {DATABASE}.day_keys FORMAT JSONEachRow {{\"day\":\"2024-10-04\",\"key\":\"{}\",\"created_at\":0}}",
+        "k".repeat(32)
+    ));
+    all.push(in_database(&bound(DAYS_BEFORE, &[20_000u16])));
+    all.push(bound(&render_statement(DROP_DAY, DATABASE, &Topology::Single), &["2024-10-04"]));
     all
 }
 

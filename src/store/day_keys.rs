@@ -21,12 +21,12 @@ pub struct DayKeyRow {
 /// Candidates for the days `? ..= ?` (day numbers).
 pub(super) const SELECT_DAY_KEYS: &str = "SELECT day, key, toUInt32(created_at) FROM day_keys \
      WHERE toUInt16(day) BETWEEN ? AND ? ORDER BY day, key";
-/// Keys of days before `?`.
-pub(super) const COUNT_DAY_KEYS_BEFORE: &str = "SELECT count() FROM day_keys WHERE toUInt16(day) < ?";
-/// Deletes keys of days before `?` (a schema-style template: placeholders filled by
-/// `render_statement`).
-pub(super) const DELETE_DAY_KEYS_BEFORE: &str =
-    "ALTER TABLE {database}.day_keys {on_cluster} DELETE WHERE toUInt16(day) < ?";
+/// Days (as `YYYY-MM-DD`) before day number `?` that still have keys.
+pub(super) const DAYS_BEFORE: &str = "SELECT DISTINCT toString(day) FROM day_keys WHERE toUInt16(day) < ?";
+/// Deletes every key of day `?` (`'YYYY-MM-DD'`, the partition's value; both server versions
+/// take that literal) at once. A schema-style template: placeholders filled by
+/// `render_statement`; `day_keys` has one partition per day.
+pub(super) const DROP_DAY: &str = "ALTER TABLE {database}.day_keys {on_cluster} DROP PARTITION ?";
 
 impl Store {
     /// Every candidate key for the days `first..=last`.
@@ -47,17 +47,16 @@ impl Store {
         insert.end().await
     }
 
-    /// Deletes the keys of every day before `day` (a mutation: ClickHouse rewrites the
-    /// parts without those rows).
+    /// Deletes the keys of every day before `day`, one partition per day.
     ///
     /// # Errors
-    /// ClickHouse being unreachable or rejecting the mutation.
+    /// ClickHouse being unreachable or refusing to drop a partition.
     pub async fn delete_day_keys_before(&self, day: u16) -> Result<(), StoreError> {
-        let existing = self.client.query(COUNT_DAY_KEYS_BEFORE).bind(day).fetch_one::<u64>().await?;
-        if existing == 0 {
-            return Ok(());
+        let old_days: Vec<String> = self.client.query(DAYS_BEFORE).bind(day).fetch_all().await?;
+        let drop_day = render_statement(DROP_DAY, &self.database, &self.topology);
+        for old_day in old_days {
+            self.server.query(&drop_day).bind(&old_day).execute().await?;
         }
-        let sql = render_statement(DELETE_DAY_KEYS_BEFORE, &self.database, &self.topology);
-        self.server.query(&sql).bind(day).execute().await
+        Ok(())
     }
 }

@@ -138,10 +138,12 @@ impl TestApp {
         count_events(&self.store).await
     }
 
-    /// Waits until `events` holds exactly `expected` rows, then returns; fails the test if
-    /// it never does or holds more.
+    /// Waits until `events` holds exactly `expected` rows and the app has counted them as
+    /// stored (it counts right after ClickHouse acknowledged them); fails the test if that
+    /// never happens or more are stored.
     pub async fn wait_for_events(&self, expected: u64) {
         wait_for_event_count(&self.store, expected).await;
+        wait_for_metric(&self.http, &self.address, "footfall_events_stored_total", expected).await;
     }
 
     /// Stops the app as SIGTERM would and waits for the pipeline to drain.

@@ -1,6 +1,6 @@
 //! ClickHouse briefly unreachable: events accepted meanwhile land, once, after it returns.
 
-use crate::helpers::{metric, pageview, spawn_app_with, wait_for_event_count, ToggleProxy, POLL_LIMIT};
+use crate::helpers::{metric, pageview, spawn_app_with, ToggleProxy, POLL_LIMIT};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn events_accepted_during_an_outage_land_after_it() {
@@ -27,11 +27,10 @@ async fn events_accepted_during_an_outage_land_after_it() {
     assert_eq!(app.event_count().await, 10);
 
     proxy.restore().await;
-    wait_for_event_count(&app.store, 60).await;
+    app.wait_for_events(60).await;
     let distinct: u64 = app.store.client().query("SELECT uniqExact(path) FROM events").fetch_one().await.unwrap();
     assert_eq!(distinct, 60);
     let ready = app.http.get(format!("{}/readyz", app.address)).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
-    assert_eq!(metric(&app.metrics().await, "footfall_events_stored_total"), 60);
     app.stop().await;
 }

@@ -115,8 +115,12 @@ async fn day_keys_older_than_48_hours_are_deleted_and_one_key_per_day_is_used() 
     let app = crate::helpers::spawn_app_with(|s| s.clickhouse.database = settings.clickhouse.database.clone()).await;
     let started = std::time::Instant::now();
     loop {
-        let days: Vec<u16> =
-            store.client().query("SELECT DISTINCT toUInt16(day) FROM day_keys ORDER BY 1").fetch_all().await.unwrap();
+        let days: Vec<u16> = store
+            .client()
+            .query("SELECT DISTINCT toUInt16(day) AS d FROM day_keys ORDER BY d")
+            .fetch_all()
+            .await
+            .unwrap();
         if days == vec![today - 1, today, today + 1] {
             break;
         }

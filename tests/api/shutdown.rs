@@ -3,7 +3,7 @@
 
 use crate::helpers::{
     child_env, count_events, metric, metrics_text, pageview, register_site, test_settings, wait_for_event_count,
-    wait_for_metric, ChildApp, ToggleProxy, CHROME_WINDOWS,
+    wait_for_metric, ChildApp, ToggleProxy, CHROME_WINDOWS, POLL_LIMIT,
 };
 
 async fn send_batches(http: &reqwest::Client, address: &str, batches: usize, per_batch: usize) {
@@ -59,8 +59,12 @@ async fn undeliverable_events_are_spooled_at_shutdown_and_replayed_at_start() {
     proxy.restore().await;
     let app = ChildApp::spawn(child_env(&settings)).await;
     wait_for_event_count(&store, 300).await;
-    let metrics = metrics_text(&http, &app.address).await;
-    assert_eq!(metric(&metrics, "footfall_events_replayed_total"), 300);
-    let pending = std::fs::read_dir(settings.spool_dir.join("pending")).unwrap().count();
-    assert_eq!(pending, 0, "the replayed spool file is deleted");
+    wait_for_metric(&http, &app.address, "footfall_events_replayed_total", 300).await;
+    // The file is deleted right after ClickHouse acknowledged its rows.
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(settings.spool_dir.join("pending")).unwrap().count() > 0 {
+        assert!(started.elapsed() < POLL_LIMIT, "the replayed spool file is never deleted");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(metric(&metrics_text(&http, &app.address).await, "footfall_events_stored_total"), 300);
 }
