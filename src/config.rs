@@ -30,8 +30,11 @@ pub struct Settings {
     /// Directory where undelivered batches and quarantined rows are written.
     /// Default `./var/spool`.
     pub spool_dir: PathBuf,
-    /// `true`: log each event to disk before answering 202. Default `false`.
-    /// Not yet implemented: start-up refuses `true` rather than pretending.
+    /// Most bytes the spool may take on disk; beyond it, events wait in memory (default
+    /// mode) or get 503 (durable mode). Default 1 GiB.
+    pub spool_max_bytes: u64,
+    /// `true`: write each event to the spool, synced to disk, before answering 202.
+    /// Default `false`.
     pub durable: bool,
     /// Log filter in `tracing` syntax (`info`, `footfall=debug,actix_web=warn`). Default `info`.
     pub log_level: String,
@@ -88,7 +91,7 @@ pub struct PipelineSettings {
     /// How long a handler waits for queue space before answering 503, in milliseconds.
     /// Default 50.
     pub queue_full_wait_ms: u64,
-    /// A batch is written when it has this many rows. Default 50000.
+    /// A batch is written when it has this many rows (at most 1000000). Default 50000.
     pub batch_max_rows: usize,
     /// ... or this many bytes (approximate, in memory). Default 16 MiB.
     pub batch_max_bytes: usize,
@@ -99,8 +102,9 @@ pub struct PipelineSettings {
     pub retry_initial_backoff_ms: u64,
     /// Longest delay between retries, in milliseconds. Default 5000.
     pub retry_max_backoff_ms: u64,
-    /// On shutdown, how long the writer may keep trying to deliver what is queued before
-    /// it spools the rest to disk, in milliseconds. Default 10000.
+    /// On shutdown, how long footfall keeps delivering the queue and the spool to
+    /// ClickHouse before it exits (the spool keeps the rest for the next start), in
+    /// milliseconds. Default 10000.
     pub shutdown_deadline_ms: u64,
 }
 
@@ -110,6 +114,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_token: None,
             spool_dir: PathBuf::from("./var/spool"),
+            spool_max_bytes: 1 << 30,
             durable: false,
             log_level: "info".into(),
             access_log: false,
@@ -222,8 +227,8 @@ impl Settings {
         if matches!(&self.admin_token, Some(token) if token.len() < 16) {
             return invalid("admin_token", "must be at least 16 characters (use a random string)");
         }
-        if self.durable {
-            return invalid("durable", "is not available yet in this version; unset FOOTFALL_DURABLE");
+        if self.spool_max_bytes < 1 << 20 {
+            return invalid("spool_max_bytes", "must be at least 1048576 (1 MiB)");
         }
         if self.clickhouse.request_timeout_ms == 0 {
             return invalid("clickhouse.request_timeout_ms", "must be greater than 0");
@@ -244,11 +249,14 @@ impl Settings {
                 "must be at least ingest.max_batch_events, or a full array could never be queued",
             );
         }
-        if pipeline.batch_max_rows == 0 || pipeline.batch_max_bytes == 0 || pipeline.batch_max_wait_ms == 0 {
-            return invalid(
-                "pipeline.batch_max_rows",
-                "and batch_max_bytes and batch_max_wait_ms must be greater than 0",
-            );
+        if !(1..=1_000_000).contains(&pipeline.batch_max_rows) {
+            return invalid("pipeline.batch_max_rows", "must be between 1 and 1000000");
+        }
+        if pipeline.batch_max_bytes == 0 {
+            return invalid("pipeline.batch_max_bytes", "must be greater than 0");
+        }
+        if pipeline.batch_max_wait_ms == 0 {
+            return invalid("pipeline.batch_max_wait_ms", "must be greater than 0");
         }
         if pipeline.retry_initial_backoff_ms == 0 || pipeline.retry_max_backoff_ms < pipeline.retry_initial_backoff_ms {
             return invalid(

@@ -61,11 +61,13 @@ pub enum DropReason {
     Quarantined,
     /// Shutdown deadline passed and the spool could not be written either.
     Shutdown,
+    /// Durable mode: the spool is over `spool_max_bytes`; the client got 503.
+    SpoolFull,
 }
 
 impl DropReason {
     /// Every reason, in declaration order (`reason as usize` indexes this).
-    const ALL: [Self; 3] = [Self::QueueFull, Self::Quarantined, Self::Shutdown];
+    const ALL: [Self; 4] = [Self::QueueFull, Self::Quarantined, Self::Shutdown, Self::SpoolFull];
 
     /// The Prometheus label value.
     pub fn as_str(self) -> &'static str {
@@ -73,8 +75,17 @@ impl DropReason {
             Self::QueueFull => "queue_full",
             Self::Quarantined => "quarantined",
             Self::Shutdown => "shutdown",
+            Self::SpoolFull => "spool_full",
         }
     }
+}
+
+/// Values sampled at render time rather than counted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gauges {
+    pub queue_depth: u64,
+    pub spool_bytes: u64,
+    pub spool_caught_up: bool,
 }
 
 /// A Prometheus histogram with fixed buckets.
@@ -132,10 +143,12 @@ pub struct Metrics {
     dropped: [AtomicU64; DropReason::ALL.len()],
     /// Failed INSERTs that will be retried.
     pub insert_retries: AtomicU64,
-    /// Events written to the disk spool because ClickHouse was unavailable at shutdown.
+    /// Events written to the disk spool by the writer (ClickHouse down, slow, or shutdown).
     pub spooled: AtomicU64,
-    /// Spooled events later delivered to ClickHouse (also counted in `stored`).
+    /// Events the replayer delivered from the spool (also counted in `stored`).
     pub replayed: AtomicU64,
+    /// Spool bytes that were not valid records (torn or corrupt), copied to quarantine.
+    pub spool_corrupt_bytes: AtomicU64,
     /// Rows per written batch.
     pub batch_rows: Histogram,
     /// Seconds one successful INSERT took.
@@ -153,6 +166,7 @@ impl Default for Metrics {
             insert_retries: AtomicU64::new(0),
             spooled: AtomicU64::new(0),
             replayed: AtomicU64::new(0),
+            spool_corrupt_bytes: AtomicU64::new(0),
             batch_rows: Histogram::new(&[1.0, 10.0, 100.0, 1_000.0, 10_000.0, 50_000.0, 100_000.0]),
             flush_seconds: Histogram::new(&[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]),
         }
@@ -180,8 +194,8 @@ impl Metrics {
         self.dropped[reason as usize].load(Relaxed)
     }
 
-    /// The Prometheus text exposition; `queue_depth` is sampled by the caller.
-    pub fn render(&self, queue_depth: usize) -> String {
+    /// The Prometheus text exposition, with gauges sampled by the caller.
+    pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::with_capacity(4096);
         let counters = [
             ("footfall_events_accepted_total", "Events validated and queued for storage.", &self.accepted),
@@ -190,10 +204,19 @@ impl Metrics {
             ("footfall_insert_retries_total", "Failed INSERTs that were retried.", &self.insert_retries),
             (
                 "footfall_events_spooled_total",
-                "Events written to the disk spool because ClickHouse was unavailable at shutdown.",
+                "Events the writer put in the disk spool (ClickHouse down or slow, or shutdown).",
                 &self.spooled,
             ),
-            ("footfall_events_replayed_total", "Spooled events later stored (also in stored_total).", &self.replayed),
+            (
+                "footfall_events_replayed_total",
+                "Events delivered from the spool (also in stored_total).",
+                &self.replayed,
+            ),
+            (
+                "footfall_spool_corrupt_bytes_total",
+                "Spool bytes that were not valid records, copied to the quarantine.",
+                &self.spool_corrupt_bytes,
+            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Relaxed));
@@ -216,7 +239,18 @@ impl Metrics {
                 self.dropped(reason)
             );
         }
-        let _ = writeln!(out, "# HELP footfall_queue_depth Events waiting in the in-memory queue.\n# TYPE footfall_queue_depth gauge\nfootfall_queue_depth {queue_depth}");
+        let gauge_lines = [
+            ("footfall_queue_depth", "Events waiting in the in-memory queue.", gauges.queue_depth),
+            ("footfall_spool_bytes", "Bytes of spool segments on disk (delivered or not).", gauges.spool_bytes),
+            (
+                "footfall_spool_caught_up",
+                "1 when the spool holds nothing undelivered, else 0.",
+                u64::from(gauges.spool_caught_up),
+            ),
+        ];
+        for (name, help, value) in gauge_lines {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        }
         self.batch_rows.render(&mut out, "footfall_batch_rows", "Rows per INSERT batch.");
         self.flush_seconds.render(&mut out, "footfall_flush_seconds", "Duration of successful INSERTs in seconds.");
         out
@@ -243,10 +277,12 @@ mod tests {
         metrics.reject(RejectReason::UnknownSite, 2);
         metrics.drop_events(DropReason::QueueFull, 3);
         metrics.batch_rows.observe(5.0);
-        let text = metrics.render(7);
+        let text = metrics.render(&Gauges { queue_depth: 7, spool_bytes: 3, spool_caught_up: true });
         assert!(text.contains("footfall_events_rejected_total{reason=\"unknown_site\"} 2\n"));
         assert!(text.contains("footfall_events_dropped_total{reason=\"queue_full\"} 3\n"));
         assert!(text.contains("footfall_queue_depth 7\n"));
+        assert!(text.contains("footfall_spool_bytes 3\n"));
+        assert!(text.contains("footfall_spool_caught_up 1\n"));
         assert!(text.contains("footfall_batch_rows_bucket{le=\"10\"} 1\n"));
         assert!(text.contains("footfall_batch_rows_bucket{le=\"1\"} 0\n"));
         assert!(text.contains("footfall_batch_rows_count 1\n"));

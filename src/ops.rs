@@ -1,20 +1,33 @@
 //! Operations endpoints: `GET /healthz` (the process is up), `GET /readyz` (ClickHouse
-//! answers and the writer can deliver) and `GET /metrics` (Prometheus text).
+//! answers; with queue depth and spool backlog) and `GET /metrics` (Prometheus text).
 
 use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::metrics::Metrics;
-use crate::pipeline::EventQueue;
+use crate::metrics::{Gauges, Metrics};
+use crate::pipeline::spool::Spool;
+use crate::pipeline::{EventSink, ReplayStatus};
 use crate::store::Store;
 
 /// What the operations endpoints read.
 pub struct OpsState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
-    pub queue: EventQueue,
+    pub sink: EventSink,
+    pub spool: Arc<Spool>,
+    pub replay: ReplayStatus,
+}
+
+impl OpsState {
+    fn gauges(&self) -> Gauges {
+        Gauges {
+            queue_depth: self.sink.depth() as u64,
+            spool_bytes: self.spool.used(),
+            spool_caught_up: self.replay.caught_up(),
+        }
+    }
 }
 
 /// Registers the operations routes.
@@ -30,17 +43,20 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
-    let queue_depth = state.queue.depth();
-    match state.store.ping().await {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready", "clickhouse": "ok", "queue_depth": queue_depth})),
-        Err(error) => HttpResponse::ServiceUnavailable().json(json!({
-            "status": "not ready",
-            "clickhouse": error.to_string(),
-            "queue_depth": queue_depth,
-        })),
-    }
+    let gauges = state.gauges();
+    let (mut response, status, clickhouse) = match state.store.ping().await {
+        Ok(()) => (HttpResponse::Ok(), "ready", "ok".to_string()),
+        Err(error) => (HttpResponse::ServiceUnavailable(), "not ready", error.to_string()),
+    };
+    response.json(json!({
+        "status": status,
+        "clickhouse": clickhouse,
+        "queue_depth": gauges.queue_depth,
+        "spool_bytes": gauges.spool_bytes,
+        "spool_caught_up": gauges.spool_caught_up,
+    }))
 }
 
 async fn metrics(state: web::Data<OpsState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(state.queue.depth()))
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(&state.gauges()))
 }

@@ -15,8 +15,9 @@ use crate::config::Settings;
 use crate::ingest::{self, IngestState, SiteDirectory};
 use crate::metrics::Metrics;
 use crate::ops::{self, OpsState};
+use crate::pipeline::delivery::Delivery;
 use crate::pipeline::spool::Spool;
-use crate::pipeline::{self, Writer};
+use crate::pipeline::{self, EventSink, Replayer, Wal, Writer};
 use crate::privacy::Anonymizer;
 use crate::store::Store;
 
@@ -33,14 +34,18 @@ const HTTP_SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 pub struct Application {
     port: u16,
     server: Server,
-    writer: Writer,
+    /// The writer of the memory queue; none in durable mode.
+    writer: Option<Writer>,
+    replayer: Replayer,
     background: Vec<JoinHandle<()>>,
+    shutdown_deadline: Duration,
 }
 
 impl Application {
     /// Connects to ClickHouse (waiting up to 30 s for it), applies the schema, loads sites
-    /// and day keys, replays nothing yet (the writer does that first when it starts), and
-    /// binds `settings.listen` (port 0 picks a free port, see [`Application::port`]).
+    /// and day keys, starts the pipeline (whose replayer begins with whatever an earlier
+    /// run left in the spool), and binds `settings.listen` (port 0 picks a free port, see
+    /// [`Application::port`]).
     ///
     /// # Errors
     /// ClickHouse unreachable or refusing the schema, the spool directory not writable,
@@ -56,23 +61,37 @@ impl Application {
         anonymizer.keys().refresh(&store, chrono::Utc::now()).await.context("loading the day keys")?;
 
         let metrics = Arc::new(Metrics::default());
-        let spool = Spool::open(&settings.spool_dir)
-            .with_context(|| format!("opening the spool directory {}", settings.spool_dir.display()))?;
-        let (queue, receiver) = pipeline::queue(
-            settings.pipeline.queue_capacity,
-            Duration::from_millis(settings.pipeline.queue_full_wait_ms),
-        );
-        let writer =
-            Writer::spawn(store.clone(), receiver, Arc::new(spool), Arc::clone(&metrics), settings.pipeline.clone());
+        let spool = Spool::open(&settings.spool_dir, settings.spool_max_bytes).with_context(|| {
+            format!("opening the spool directory {} (setting `spool_dir`)", settings.spool_dir.display())
+        })?;
+        let delivery = Delivery { store: store.clone(), spool: Arc::new(spool), metrics: Arc::clone(&metrics) };
+        let replayer = Replayer::spawn(delivery.clone(), settings.pipeline.clone());
+        let mut background = Vec::new();
+        let (sink, writer) = if settings.durable {
+            let (wal, group_commit) = Wal::spawn(Arc::clone(&delivery.spool));
+            background.push(group_commit);
+            (EventSink::Durable(wal), None)
+        } else {
+            let (queue, receiver) = pipeline::queue(
+                settings.pipeline.queue_capacity,
+                Duration::from_millis(settings.pipeline.queue_full_wait_ms),
+            );
+            let writer = Writer::spawn(
+                delivery.clone(),
+                receiver,
+                replayer.status(),
+                settings.pipeline.clone(),
+                settings.pipeline.queue_capacity,
+            );
+            (EventSink::Memory(queue), Some(writer))
+        };
 
-        let background = vec![
-            tokio::spawn(refresh_sites(
-                store.clone(),
-                sites.clone(),
-                Duration::from_secs(settings.ingest.sites_refresh_secs),
-            )),
-            tokio::spawn(refresh_keys_and_sessions(store.clone(), Arc::clone(&anonymizer))),
-        ];
+        background.push(tokio::spawn(refresh_sites(
+            store.clone(),
+            sites.clone(),
+            Duration::from_secs(settings.ingest.sites_refresh_secs),
+        )));
+        background.push(tokio::spawn(refresh_keys_and_sessions(store.clone(), Arc::clone(&anonymizer))));
 
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
@@ -80,12 +99,13 @@ impl Application {
         let ingest_state = web::Data::new(IngestState {
             sites,
             anonymizer,
-            queue: queue.clone(),
+            sink: sink.clone(),
             metrics: Arc::clone(&metrics),
             limits: settings.ingest.clone(),
             admin_token: settings.admin_token.clone(),
         });
-        let ops_state = web::Data::new(OpsState { store, metrics, queue });
+        let ops_state =
+            web::Data::new(OpsState { store, metrics, sink, spool: delivery.spool, replay: replayer.status() });
         let access_log = settings.access_log;
         let server = HttpServer::new(move || {
             // No %a and no User-Agent: the access log never holds a client address or UA.
@@ -102,7 +122,8 @@ impl Application {
         .shutdown_timeout(HTTP_SHUTDOWN_TIMEOUT_SECS)
         .run();
         tracing::info!(port, "footfall listening");
-        Ok(Self { port, server, writer, background })
+        let shutdown_deadline = Duration::from_millis(settings.pipeline.shutdown_deadline_ms);
+        Ok(Self { port, server, writer, replayer, background, shutdown_deadline })
     }
 
     /// The port the server is bound to.
@@ -116,17 +137,22 @@ impl Application {
     }
 
     /// Serves until SIGTERM/ctrl-c (or [`ServerHandle::stop`]), then lets in-flight requests
-    /// finish, drains the queue into ClickHouse and spools what could not be delivered.
+    /// finish, drains the queue into ClickHouse (or the spool), and delivers the spool until
+    /// it is empty or `pipeline.shutdown_deadline_ms` has passed; the rest waits on disk.
     ///
     /// # Errors
     /// When the HTTP server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let served = self.server.await;
         tracing::info!("http server stopped; draining the pipeline");
+        let deadline = tokio::time::Instant::now() + self.shutdown_deadline;
         for task in &self.background {
             task.abort();
         }
-        self.writer.shutdown().await;
+        if let Some(writer) = self.writer {
+            writer.shutdown().await;
+        }
+        self.replayer.shutdown(deadline).await;
         tracing::info!("footfall stopped");
         served.context("running the HTTP server")
     }

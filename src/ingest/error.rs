@@ -28,6 +28,8 @@ pub enum IngestError {
     BatchSize { problem: String },
     #[error("the collector is overloaded; retry later")]
     QueueFull,
+    #[error("the collector cannot write events to disk now; retry later ({reason})")]
+    SpoolUnavailable { reason: String },
 }
 
 #[derive(Serialize)]
@@ -48,7 +50,7 @@ impl IngestError {
             Self::UnknownSite { .. } => RejectReason::UnknownSite,
             Self::ForeignOrigin { .. } => RejectReason::ForeignOrigin,
             Self::BatchSize { .. } => RejectReason::BatchSize,
-            Self::QueueFull => return None,
+            Self::QueueFull | Self::SpoolUnavailable { .. } => return None,
         })
     }
 
@@ -61,7 +63,7 @@ impl IngestError {
                 Some(field)
             }
             Self::BatchSize { .. } => Some("body"),
-            Self::QueueFull => None,
+            Self::QueueFull | Self::SpoolUnavailable { .. } => None,
         }
     }
 }
@@ -76,13 +78,13 @@ impl ResponseError for IngestError {
             }
             Self::UnknownSite { .. } => StatusCode::NOT_FOUND,
             Self::ForeignOrigin { .. } => StatusCode::FORBIDDEN,
-            Self::QueueFull => StatusCode::SERVICE_UNAVAILABLE,
+            Self::QueueFull | Self::SpoolUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::QueueFull) {
+        if matches!(self, Self::QueueFull | Self::SpoolUnavailable { .. }) {
             response.insert_header(("Retry-After", "1"));
         }
         response.json(ErrorBody { error: self.to_string(), field: self.field() })

@@ -5,7 +5,7 @@
 //!
 //! Answers: 202 with an empty body when the events are queued (or were from a bot and
 //! deliberately not stored); 4xx with `{"error", "field"}` for bad input; 503 when the
-//! queue stays full. A request is taken whole or not at all: if any element of an array
+//! pipeline cannot take them (queue full, or in durable mode the spool full). A request is taken whole or not at all: if any element of an array
 //! is invalid, none of it is stored. Every refused or dropped event is counted.
 
 pub mod error;
@@ -24,7 +24,7 @@ use futures_util::StreamExt;
 
 use crate::config::IngestSettings;
 use crate::metrics::{DropReason, Metrics};
-use crate::pipeline::EventQueue;
+use crate::pipeline::{EventSink, Refusal};
 use crate::privacy::keys::day_number;
 use crate::privacy::{useragent, Anonymizer, Observation};
 pub use error::IngestError;
@@ -38,7 +38,7 @@ const MAX_FUTURE_TS_SECS: i64 = 60;
 pub struct IngestState {
     pub sites: SiteDirectory,
     pub anonymizer: Arc<Anonymizer>,
-    pub queue: EventQueue,
+    pub sink: EventSink,
     pub metrics: Arc<Metrics>,
     pub limits: IngestSettings,
     pub admin_token: Option<String>,
@@ -93,6 +93,9 @@ async fn intake(
     match &outcome {
         Ok(()) => {}
         Err(IngestError::QueueFull) => state.metrics.drop_events(DropReason::QueueFull, events_in_request),
+        Err(IngestError::SpoolUnavailable { .. }) => {
+            state.metrics.drop_events(DropReason::SpoolFull, events_in_request)
+        }
         Err(error) => {
             if let Some(reason) = error.reject_reason() {
                 state.metrics.reject(reason, events_in_request);
@@ -209,7 +212,10 @@ async fn take_events(
             day: day_number(now),
         }));
     }
-    state.queue.push_all(rows).await.map_err(|_| IngestError::QueueFull)?;
+    state.sink.accept(rows).await.map_err(|refusal| match refusal {
+        Refusal::QueueFull => IngestError::QueueFull,
+        Refusal::SpoolUnavailable(reason) => IngestError::SpoolUnavailable { reason },
+    })?;
     state.metrics.accepted.fetch_add(*events_in_request, Ordering::Relaxed);
     Ok(())
 }

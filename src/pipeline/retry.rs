@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+#[cfg(test)]
+use crate::store::EventRow;
 use crate::store::StoreError;
 
 /// ClickHouse error codes that mean "this data can never be inserted".
@@ -25,13 +27,16 @@ const DATA_ERROR_CODES: &[u32] = &[
     72,  // CANNOT_PARSE_NUMBER
     117, // INCORRECT_DATA
     131, // TOO_LARGE_STRING_SIZE
+    395, // FUNCTION_THROW_IF_VALUE_IS_NON_ZERO: a throwIf() check in the schema refused the row
 ];
 
 /// What to do about a failed insert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
-    /// Keep the batch and try again later.
-    Transient,
+    /// Keep the rows and try again later. `maybe_stored` is false only when the rows
+    /// certainly never reached ClickHouse (the connection could not be made); otherwise
+    /// the next attempt first asks which of them are stored.
+    Transient { maybe_stored: bool },
     /// The rows are at fault: find and quarantine them.
     Data,
 }
@@ -41,14 +46,20 @@ pub fn classify(error: &StoreError) -> FailureKind {
     match error {
         StoreError::BadResponse(message) => match error_code(message) {
             Some(code) if DATA_ERROR_CODES.contains(&code) => FailureKind::Data,
-            _ => FailureKind::Transient,
+            _ => FailureKind::Transient { maybe_stored: true },
         },
         StoreError::Custom(_)
         | StoreError::SequenceMustHaveLength
         | StoreError::InvalidUtf8Encoding(_)
         | StoreError::InvalidTagEncoding(_)
         | StoreError::VariantDiscriminatorIsOutOfBound(_) => FailureKind::Data,
-        _ => FailureKind::Transient,
+        StoreError::Network(source) => {
+            let never_connected = source
+                .downcast_ref::<hyper_util::client::legacy::Error>()
+                .is_some_and(hyper_util::client::legacy::Error::is_connect);
+            FailureKind::Transient { maybe_stored: !never_connected }
+        }
+        _ => FailureKind::Transient { maybe_stored: true },
     }
 }
 
@@ -100,10 +111,23 @@ mod tests {
     #[test]
     fn server_trouble_is_retried() {
         let parts = StoreError::BadResponse("Code: 252. DB::Exception: Too many parts".into());
-        assert_eq!(classify(&parts), FailureKind::Transient);
+        assert_eq!(classify(&parts), FailureKind::Transient { maybe_stored: true });
         let missing_table = StoreError::BadResponse("Code: 60. DB::Exception: Table x.events doesn't exist".into());
-        assert_eq!(classify(&missing_table), FailureKind::Transient);
-        assert_eq!(classify(&StoreError::TimedOut), FailureKind::Transient);
+        assert_eq!(classify(&missing_table), FailureKind::Transient { maybe_stored: true });
+        assert_eq!(classify(&StoreError::TimedOut), FailureKind::Transient { maybe_stored: true });
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_certainly_stored_nothing() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let settings = crate::config::ClickHouseSettings {
+            url: format!("http://127.0.0.1:{port}"),
+            ..crate::config::ClickHouseSettings::default()
+        };
+        let error = crate::store::Store::new(&settings).insert_events(&[EventRow::default()]).await.unwrap_err();
+        assert_eq!(classify(&error), FailureKind::Transient { maybe_stored: false }, "{error:?}");
     }
 
     #[test]

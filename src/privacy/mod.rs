@@ -123,6 +123,7 @@ impl Anonymizer {
             country: geo::country_for_timezone(event.time_zone).to_string(),
             prop_keys,
             prop_values,
+            event_id: 0,
         }
     }
 }

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use super::day_keys::{DAYS_BEFORE, DROP_DAY, SELECT_DAY_KEYS};
+use super::events::STORED_EVENT_IDS;
 use super::migrate::{statements, APPLIED_MIGRATIONS, CREATE_DATABASE, LEDGER_EXISTS};
 use super::sites::LIST_SITES;
 use super::{migrations, render_statement, EventRow, Topology, PING};
@@ -58,6 +59,7 @@ fn every_statement() -> Vec<String> {
     all.push(bound(LEDGER_EXISTS, &[DATABASE]));
     all.push(in_database(APPLIED_MIGRATIONS));
     all.push(in_database(LIST_SITES));
+    all.push(in_database(&bound(STORED_EVENT_IDS, &[1u64, 1 << 20, 1_764_000_000, 1_764_000_100])));
     all.push(in_database(&bound(SELECT_DAY_KEYS, &[20_000u16, 20_001])));
     all.push(format!(
         "INSERT INTO {DATABASE}.day_keys FORMAT JSONEachRow {{\"day\":\"2024-10-04\",\"key\":\"{}\",\"created_at\":0}}",

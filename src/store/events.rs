@@ -38,6 +38,8 @@ pub struct EventRow {
     pub country: String,
     pub prop_keys: Vec<String>,
     pub prop_values: Vec<String>,
+    /// Unique id of the event, given by the pipeline when it forms a batch (0 until then).
+    pub event_id: u64,
 }
 
 impl EventRow {
@@ -67,18 +69,70 @@ impl EventRow {
     }
 }
 
+/// Which event ids between `?` and `?` are stored, among rows with `ts` between `?`
+/// and `?` (the time bounds let ClickHouse skip other month partitions).
+pub(super) const STORED_EVENT_IDS: &str =
+    "SELECT event_id FROM events WHERE event_id BETWEEN ? AND ? AND ts BETWEEN toDateTime(?) AND toDateTime(?)";
+
+/// `YYYYMM` of a UTC timestamp: the `events` partition a row lands in.
+pub fn partition_month(ts: u32) -> u32 {
+    use chrono::Datelike;
+    let date = chrono::DateTime::from_timestamp(i64::from(ts), 0).unwrap_or_default();
+    date.year() as u32 * 100 + date.month()
+}
+
 impl Store {
+    /// The ids among `rows`' event ids that `events` already holds.
+    ///
+    /// # Errors
+    /// ClickHouse being unreachable or answering an error.
+    pub async fn stored_event_ids(&self, rows: &[EventRow]) -> Result<std::collections::HashSet<u64>, StoreError> {
+        let (Some(first_id), Some(last_id)) =
+            (rows.iter().map(|r| r.event_id).min(), rows.iter().map(|r| r.event_id).max())
+        else {
+            return Ok(Default::default());
+        };
+        let first_ts = rows.iter().map(|r| r.ts).min().unwrap_or_default();
+        let last_ts = rows.iter().map(|r| r.ts).max().unwrap_or_default();
+        let ids: Vec<u64> = self
+            .client
+            .query(STORED_EVENT_IDS)
+            .bind(first_id)
+            .bind(last_id)
+            .bind(first_ts)
+            .bind(last_ts)
+            .fetch_all()
+            .await?;
+        Ok(ids.into_iter().collect())
+    }
+
     /// Writes a batch of events in one INSERT. Succeeds only when ClickHouse has
-    /// acknowledged every row; on error nothing can be assumed stored, and the caller
-    /// still owns `rows` to retry.
+    /// acknowledged every row. On error the caller still owns `rows`; which rows landed anyway (a
+    /// lost acknowledgement) is what [`Store::stored_event_ids`] tells.
     ///
     /// # Errors
     /// Network failures, timeouts, and ClickHouse rejecting the data.
     pub async fn insert_events(&self, rows: &[EventRow]) -> Result<(), StoreError> {
-        let mut insert = self.client.insert::<EventRow>("events").await?;
+        let mut insert = self
+            .client
+            .insert::<EventRow>("events")
+            .await?
+            .with_timeouts(Some(self.request_timeout), Some(self.request_timeout));
         for row in rows {
             insert.write(row).await?;
         }
         insert.end().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_month_is_utc_yyyymm() {
+        // 2026-11-30T23:59:59Z and 2026-12-01T00:00:00Z
+        assert_eq!(partition_month(1_796_083_199), 202611);
+        assert_eq!(partition_month(1_796_083_200), 202612);
     }
 }

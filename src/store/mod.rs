@@ -27,7 +27,7 @@ use hyper_util::rt::TokioExecutor;
 use crate::config::ClickHouseSettings;
 
 pub use day_keys::DayKeyRow;
-pub use events::EventRow;
+pub use events::{partition_month, EventRow};
 pub use migrate::{migrations, render_statement, Migration, Topology};
 pub use sites::{Site, SiteError};
 
@@ -47,6 +47,7 @@ pub struct Store {
     server: clickhouse::Client,
     database: String,
     topology: Topology,
+    request_timeout: Duration,
 }
 
 impl Store {
@@ -70,6 +71,7 @@ impl Store {
             server,
             database: settings.database.clone(),
             topology: Topology::from_cluster(settings.cluster.clone()),
+            request_timeout: Duration::from_millis(settings.request_timeout_ms),
         }
     }
 

@@ -93,8 +93,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 /// The returned store talks to the test server directly, even when the app is given a
 /// proxy in front of it.
 pub async fn register_site(settings: &Settings) -> Store {
+    register_site_at(settings, &clickhouse_url()).await
+}
+
+/// [`register_site`] on the ClickHouse server at `url`.
+pub async fn register_site_at(settings: &Settings, url: &str) -> Store {
     let mut direct = settings.clickhouse.clone();
-    direct.url = clickhouse_url();
+    direct.url = url.to_string();
     let store = Store::new(&direct);
     store.migrate().await.expect("migrations apply");
     let site = Site::new(SITE, "Europe/London", &["https://partner.example.net".into()]).unwrap();
@@ -223,6 +228,16 @@ pub async fn dump_database(store: &Store) -> String {
     dump
 }
 
+/// Spool segment files (`*.seg`) under a spool directory.
+pub fn segment_files(spool_dir: &std::path::Path) -> usize {
+    match std::fs::read_dir(spool_dir.join("segments")) {
+        Ok(entries) => {
+            entries.filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "seg"))).count()
+        }
+        Err(_) => 0,
+    }
+}
+
 /// The footfall binary built for these tests.
 pub fn footfall_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_footfall"))
@@ -250,6 +265,10 @@ pub fn child_env(settings: &Settings) -> Vec<(String, String)> {
         ),
         ("FOOTFALL_PIPELINE__RETRY_MAX_BACKOFF_MS".to_string(), settings.pipeline.retry_max_backoff_ms.to_string()),
         ("FOOTFALL_PIPELINE__SHUTDOWN_DEADLINE_MS".to_string(), settings.pipeline.shutdown_deadline_ms.to_string()),
+        ("FOOTFALL_PIPELINE__BATCH_MAX_ROWS".to_string(), settings.pipeline.batch_max_rows.to_string()),
+        ("FOOTFALL_PIPELINE__QUEUE_CAPACITY".to_string(), settings.pipeline.queue_capacity.to_string()),
+        ("FOOTFALL_SPOOL_MAX_BYTES".to_string(), settings.spool_max_bytes.to_string()),
+        ("FOOTFALL_DURABLE".to_string(), settings.durable.to_string()),
     ];
     if let Some(token) = &settings.admin_token {
         env.push(("FOOTFALL_ADMIN_TOKEN".to_string(), token.clone()));

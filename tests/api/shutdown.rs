@@ -2,8 +2,8 @@
 //! by the deadline is spooled to disk and replayed by the next start.
 
 use crate::helpers::{
-    child_env, count_events, metric, metrics_text, pageview, register_site, test_settings, wait_for_event_count,
-    wait_for_metric, ChildApp, ToggleProxy, CHROME_WINDOWS, POLL_LIMIT,
+    child_env, count_events, metric, metrics_text, pageview, register_site, segment_files, test_settings,
+    wait_for_event_count, wait_for_metric, ChildApp, ToggleProxy, CHROME_WINDOWS, POLL_LIMIT,
 };
 
 async fn send_batches(http: &reqwest::Client, address: &str, batches: usize, per_batch: usize) {
@@ -38,7 +38,7 @@ async fn sigterm_drains_queued_events_into_clickhouse() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn undeliverable_events_are_spooled_at_shutdown_and_replayed_at_start() {
+async fn events_spooled_while_clickhouse_is_away_are_replayed_by_the_next_start() {
     let proxy = ToggleProxy::start().await;
     let mut settings = test_settings();
     let store = register_site(&settings).await;
@@ -49,22 +49,23 @@ async fn undeliverable_events_are_spooled_at_shutdown_and_replayed_at_start() {
 
     proxy.cut();
     send_batches(&http, &app.address, 3, 100).await;
-    wait_for_metric(&http, &app.address, "footfall_events_accepted_total", 300).await;
+    wait_for_metric(&http, &app.address, "footfall_events_spooled_total", 300).await;
     app.signal("TERM");
     assert_eq!(app.wait().await, Some(0));
     assert_eq!(count_events(&store).await, 0);
-    let pending = std::fs::read_dir(settings.spool_dir.join("pending")).unwrap().count();
-    assert_eq!(pending, 1, "one spool file holds the undelivered batch");
+    assert!(segment_files(&settings.spool_dir) > 0, "the spool holds the undelivered events");
 
     proxy.restore().await;
     let app = ChildApp::spawn(child_env(&settings)).await;
     wait_for_event_count(&store, 300).await;
     wait_for_metric(&http, &app.address, "footfall_events_replayed_total", 300).await;
-    // The file is deleted right after ClickHouse acknowledged its rows.
+    // Segments are deleted right after ClickHouse acknowledged their rows.
     let started = std::time::Instant::now();
-    while std::fs::read_dir(settings.spool_dir.join("pending")).unwrap().count() > 0 {
-        assert!(started.elapsed() < POLL_LIMIT, "the replayed spool file is never deleted");
+    while segment_files(&settings.spool_dir) > 0 {
+        assert!(started.elapsed() < POLL_LIMIT, "the replayed segments are never deleted");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(metric(&metrics_text(&http, &app.address).await, "footfall_events_stored_total"), 300);
+    let distinct: u64 = store.client().query("SELECT uniqExact(event_id) FROM events").fetch_one().await.unwrap();
+    assert_eq!(distinct, 300);
 }
