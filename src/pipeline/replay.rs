@@ -215,10 +215,7 @@ impl ReplayTask {
         let spool = Arc::clone(self.spool());
         let finished = blocking(move || -> std::io::Result<()> {
             spool.set_ack(segment, Ack { delivered: end, in_flight: None })?;
-            if !spool.is_open(segment) && spool.readable_len(segment)? <= end {
-                spool.remove_segment(segment)?;
-            }
-            Ok(())
+            spool.remove_if_delivered(segment, end).map(drop)
         })
         .await;
         if let Err(error) = finished {
@@ -290,10 +287,9 @@ fn next_work(spool: &Spool, metrics: &Metrics, max_rows: usize) -> std::io::Resu
         if !batch.rows.is_empty() {
             return Ok(Work::Batch(batch));
         }
-        if open {
+        if !spool.remove_if_delivered(segment, batch.end)? && open {
             return Ok(Work::CaughtUp);
         }
-        spool.remove_segment(segment)?;
     }
     Ok(Work::CaughtUp)
 }

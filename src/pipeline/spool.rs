@@ -240,6 +240,29 @@ impl Spool {
         Ok(())
     }
 
+    /// Deletes segment `id` if every byte of it is delivered (`delivered` is its acked
+    /// offset), the one being appended to included: appends then start a new segment, and
+    /// its bytes stop counting against the budget. True when it was deleted.
+    ///
+    /// # Errors
+    /// When the files cannot be removed.
+    pub fn remove_if_delivered(&self, id: u64, delivered: u64) -> io::Result<bool> {
+        let mut appender = self.appender.lock().unwrap_or_else(|e| e.into_inner());
+        if appender.frontier.segment == id {
+            if appender.frontier.len != delivered || delivered == 0 {
+                return Ok(false);
+            }
+            appender.file = None;
+            appender.frontier = Frontier { segment: id + 1, len: 0 };
+            self.frontier.send_replace(appender.frontier);
+        } else if fs::metadata(self.segment_path(id))?.len() > delivered {
+            return Ok(false);
+        }
+        drop(appender);
+        self.remove_segment(id)?;
+        Ok(true)
+    }
+
     fn quarantine_path(&self, what: &str) -> PathBuf {
         let millis = chrono::Utc::now().timestamp_millis();
         let sequence = self.quarantine_sequence.fetch_add(1, Ordering::Relaxed);
@@ -344,8 +367,16 @@ mod tests {
         assert!(!spool.is_open(1));
         spool.append(&[record(1)]).unwrap();
         assert_eq!(spool.segment_ids().unwrap(), vec![1, 2]);
-        spool.remove_segment(1).unwrap();
+        assert!(!spool.remove_if_delivered(1, 5).unwrap(), "not all delivered");
+        let len = fs::metadata(spool.segment_path(1)).unwrap().len();
+        assert!(spool.remove_if_delivered(1, len).unwrap());
         assert_eq!(spool.segment_ids().unwrap(), vec![2]);
+        // The segment being appended to is retired once delivered; appends move on.
+        let open = spool.readable_len(2).unwrap();
+        assert!(spool.remove_if_delivered(2, open).unwrap());
+        assert_eq!(spool.used(), 0);
+        spool.append(&[record(1)]).unwrap();
+        assert_eq!(spool.segment_ids().unwrap(), vec![3]);
         assert_eq!(spool.ack(1).unwrap(), Ack::default());
         fs::remove_dir_all(dir).unwrap();
     }
