@@ -57,6 +57,8 @@ struct Batch {
     start: u64,
     end: u64,
     rows: Vec<EventRow>,
+    /// Base of the ids given to rows without one: the in-flight batch's when resuming it.
+    id_base: u64,
     /// Rows may already be stored: ask before sending.
     check_first: bool,
     /// The segment can still grow (so a small batch may wait for more).
@@ -185,8 +187,7 @@ impl ReplayTask {
     /// Delivers one batch and records it. False when shutdown cut it short (the batch
     /// stays in flight in its `.ack`, resumed by the next start).
     async fn deliver(&mut self, batch: Batch, backoff: &mut Backoff) -> bool {
-        let Batch { segment, start, end, mut rows, mut check_first, .. } = batch;
-        let base = id_base(segment, start);
+        let Batch { segment, start, end, mut rows, id_base: base, mut check_first, .. } = batch;
         let spool = Arc::clone(self.spool());
         let in_flight = Ack { delivered: start, in_flight: Some(InFlight { end, batch: base }) };
         if let Err(error) = blocking(move || spool.set_ack(segment, in_flight)).await {
@@ -243,17 +244,24 @@ fn next_work(spool: &Spool, metrics: &Metrics, max_rows: usize) -> std::io::Resu
         let ack = spool.ack(segment)?;
         let limit = spool.readable_len(segment)?;
         let open = spool.is_open(segment);
-        let (until, check_first) = match ack.in_flight {
-            Some(in_flight) => (in_flight.end, true),
-            None => (limit, false),
+        let (until, base, check_first) = match ack.in_flight {
+            Some(in_flight) => (in_flight.end, in_flight.batch, true),
+            None => (limit, id_base(segment, ack.delivered), false),
         };
         let mut reader = SegmentReader::open(&spool.segment_path(segment), ack.delivered, until)?;
-        let mut batch =
-            Batch { segment, start: ack.delivered, end: ack.delivered, rows: Vec::new(), check_first, open };
+        let mut batch = Batch {
+            segment,
+            start: ack.delivered,
+            end: ack.delivered,
+            rows: Vec::new(),
+            id_base: base,
+            check_first,
+            open,
+        };
         loop {
             match reader.next_record()? {
                 Next::Record(read) => {
-                    if read.record.maybe_stored && !batch.rows.is_empty() {
+                    if read.record.maybe_stored && !batch.rows.is_empty() && ack.in_flight.is_none() {
                         break; // a record that may be stored goes in a batch of its own
                     }
                     batch.check_first |= read.record.maybe_stored;
@@ -280,6 +288,7 @@ fn next_work(spool: &Spool, metrics: &Metrics, max_rows: usize) -> std::io::Resu
                     spool.set_ack(segment, Ack { delivered: corruption.offset + corruption.len, in_flight: None })?;
                     batch.start = corruption.offset + corruption.len;
                     batch.end = batch.start;
+                    batch.id_base = id_base(segment, batch.start);
                     break;
                 }
             }

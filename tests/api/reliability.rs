@@ -362,3 +362,51 @@ async fn a_torn_spool_tail_is_reported_and_the_good_records_replayed() {
     assert_eq!(std::fs::read(&quarantined[0]).unwrap(), torn);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_that_landed_before_a_crash_is_not_stored_again() {
+    use footfall::pipeline::delivery::assign_event_ids;
+    use footfall::pipeline::segment::SpoolRecord;
+    use footfall::pipeline::spool::{Ack, InFlight, Spool};
+    use footfall::store::EventRow;
+
+    let settings = test_settings();
+    let store = register_site(&settings).await;
+    let now = chrono::Utc::now().timestamp() as u32;
+    let rows: Vec<EventRow> = (0..6)
+        .map(|n: u64| EventRow {
+            site: SITE.into(),
+            ts: now,
+            name: "pageview".into(),
+            path: format!("/n/{n}"),
+            prop_keys: vec!["n".into()],
+            prop_values: vec![n.to_string()],
+            ..EventRow::default()
+        })
+        .collect();
+    // The collector had spooled these rows, recorded the batch in flight, inserted it
+    // (ClickHouse stored it) and died before recording the delivery.
+    let base = 0xfeed_0000_0000_0000;
+    let segment = {
+        let spool = Spool::open(&settings.spool_dir, 1 << 30).unwrap();
+        spool.append(&[SpoolRecord { maybe_stored: false, rows: rows[..4].to_vec() }]).unwrap();
+        spool.append(&[SpoolRecord { maybe_stored: false, rows: rows[4..].to_vec() }]).unwrap();
+        let segment = spool.segment_ids().unwrap()[0];
+        let end = spool.readable_len(segment).unwrap();
+        spool.set_ack(segment, Ack { delivered: 0, in_flight: Some(InFlight { end, batch: base }) }).unwrap();
+        segment
+    };
+    let mut landed = rows.clone();
+    assign_event_ids(&mut landed, base);
+    store.insert_events(&landed).await.unwrap();
+
+    let app = spawn_app_with(|s| {
+        s.clickhouse.database = settings.clickhouse.database.clone();
+        s.spool_dir = settings.spool_dir.clone();
+    })
+    .await;
+    wait_for_metric(&app.http, &app.address, "footfall_events_replayed_total", 6).await;
+    assert_eq!(stored_numbers(&store).await, (0..6).map(|n| (n, 1)).collect());
+    assert!(!Spool::open(&settings.spool_dir, 1 << 30).unwrap().segment_path(segment).exists());
+    app.stop().await;
+}
