@@ -80,6 +80,11 @@ pub struct IngestSettings {
     pub client_ip_header: Option<String>,
     /// How often the list of sites is re-read from ClickHouse, in seconds. Default 10.
     pub sites_refresh_secs: u64,
+    /// Requests per second one client address may send on average (429 beyond it;
+    /// requests with the admin token are exempt). 0 turns the limit off. Default 50.
+    pub rate_limit_per_second: u32,
+    /// Requests one client may send in a burst above the average. Default 200.
+    pub rate_limit_burst: u32,
 }
 
 /// The bounded queue and the batching writer.
@@ -140,7 +145,14 @@ impl Default for ClickHouseSettings {
 
 impl Default for IngestSettings {
     fn default() -> Self {
-        Self { max_body_bytes: 1 << 20, max_batch_events: 1000, client_ip_header: None, sites_refresh_secs: 10 }
+        Self {
+            max_body_bytes: 1 << 20,
+            max_batch_events: 1000,
+            client_ip_header: None,
+            sites_refresh_secs: 10,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 200,
+        }
     }
 }
 

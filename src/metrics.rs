@@ -24,11 +24,13 @@ pub enum RejectReason {
     BatchSize,
     /// `Content-Type` is neither JSON nor text/plain.
     UnsupportedMediaType,
+    /// The client sent more than `ingest.rate_limit_per_second` allows (429).
+    RateLimited,
 }
 
 impl RejectReason {
     /// Every reason, in declaration order (`reason as usize` indexes this).
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::MalformedJson,
         Self::InvalidField,
         Self::UnknownSite,
@@ -36,6 +38,7 @@ impl RejectReason {
         Self::BodyTooLarge,
         Self::BatchSize,
         Self::UnsupportedMediaType,
+        Self::RateLimited,
     ];
 
     /// The Prometheus label value.
@@ -48,6 +51,7 @@ impl RejectReason {
             Self::BodyTooLarge => "body_too_large",
             Self::BatchSize => "batch_size",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited => "rate_limited",
         }
     }
 }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{Condition, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tokio::task::JoinHandle;
 
 use crate::config::Settings;
+use crate::ingest::limiter::RateLimiter;
 use crate::ingest::{self, IngestState, SiteDirectory};
 use crate::metrics::Metrics;
 use crate::ops::{self, OpsState};
@@ -27,6 +28,12 @@ const SESSION_CAPACITY: usize = 1_000_000;
 const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 /// How long start-up waits for ClickHouse to answer before giving up.
 const STARTUP_WAIT: Duration = Duration::from_secs(30);
+/// How long a client may take to send a request head.
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client may take to close its connection after the response.
+const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long an idle keep-alive connection stays open.
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
 /// How long the HTTP server lets in-flight requests finish on shutdown.
 const HTTP_SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
@@ -91,7 +98,9 @@ impl Application {
             sites.clone(),
             Duration::from_secs(settings.ingest.sites_refresh_secs),
         )));
-        background.push(tokio::spawn(refresh_keys_and_sessions(store.clone(), Arc::clone(&anonymizer))));
+        let rate_limiter =
+            Arc::new(RateLimiter::new(settings.ingest.rate_limit_per_second, settings.ingest.rate_limit_burst));
+        background.push(tokio::spawn(housekeeping(store.clone(), Arc::clone(&anonymizer), Arc::clone(&rate_limiter))));
 
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
@@ -103,6 +112,7 @@ impl Application {
             metrics: Arc::clone(&metrics),
             limits: settings.ingest.clone(),
             admin_token: settings.admin_token.clone(),
+            rate_limiter,
         });
         let ops_state =
             web::Data::new(OpsState { store, metrics, sink, spool: delivery.spool, replay: replayer.status() });
@@ -112,6 +122,7 @@ impl Application {
             let logger = Logger::new("%{method}xi %U %s %b %Dms")
                 .custom_request_replace("method", |req| req.method().to_string());
             App::new()
+                .wrap(security_headers())
                 .wrap(Condition::new(access_log, logger))
                 .app_data(ingest_state.clone())
                 .app_data(ops_state.clone())
@@ -119,6 +130,11 @@ impl Application {
                 .configure(ops::configure)
         })
         .listen(listener)?
+        // A client gets this long to send its request head, and to close after the
+        // response; slow clients cannot hold connections open.
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
         .shutdown_timeout(HTTP_SHUTDOWN_TIMEOUT_SECS)
         .run();
         tracing::info!(port, "footfall listening");
@@ -188,7 +204,18 @@ async fn refresh_sites(store: Store, sites: SiteDirectory, every: Duration) {
     }
 }
 
-async fn refresh_keys_and_sessions(store: Store, anonymizer: Arc<Anonymizer>) {
+/// Headers every response carries unless the handler set its own (pages set their CSP).
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+}
+
+/// Every minute: refresh day keys, forget idle sessions and idle rate-limit buckets.
+async fn housekeeping(store: Store, anonymizer: Arc<Anonymizer>, rate_limiter: Arc<RateLimiter>) {
     let mut ticker = tokio::time::interval(KEY_REFRESH_INTERVAL);
     ticker.tick().await;
     loop {
@@ -198,6 +225,7 @@ async fn refresh_keys_and_sessions(store: Store, anonymizer: Arc<Anonymizer>) {
             tracing::warn!(%error, "could not refresh day keys; will retry");
         }
         anonymizer.sessions().expire(now.timestamp() as u32);
+        rate_limiter.forget_idle(std::time::Instant::now());
     }
 }
 

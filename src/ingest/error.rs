@@ -26,6 +26,8 @@ pub enum IngestError {
     ForeignOrigin { field: String, what: &'static str, host: String, site: String },
     #[error("{problem}")]
     BatchSize { problem: String },
+    #[error("too many requests from this client; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("the collector is overloaded; retry later")]
     QueueFull,
     #[error("the collector cannot write events to disk now; retry later ({reason})")]
@@ -50,6 +52,7 @@ impl IngestError {
             Self::UnknownSite { .. } => RejectReason::UnknownSite,
             Self::ForeignOrigin { .. } => RejectReason::ForeignOrigin,
             Self::BatchSize { .. } => RejectReason::BatchSize,
+            Self::RateLimited { .. } => RejectReason::RateLimited,
             Self::QueueFull | Self::SpoolUnavailable { .. } => return None,
         })
     }
@@ -63,6 +66,7 @@ impl IngestError {
                 Some(field)
             }
             Self::BatchSize { .. } => Some("body"),
+            Self::RateLimited { .. } => None,
             Self::QueueFull | Self::SpoolUnavailable { .. } => None,
         }
     }
@@ -78,14 +82,21 @@ impl ResponseError for IngestError {
             }
             Self::UnknownSite { .. } => StatusCode::NOT_FOUND,
             Self::ForeignOrigin { .. } => StatusCode::FORBIDDEN,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::QueueFull | Self::SpoolUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::QueueFull | Self::SpoolUnavailable { .. }) {
-            response.insert_header(("Retry-After", "1"));
+        match self {
+            Self::QueueFull | Self::SpoolUnavailable { .. } => {
+                response.insert_header(("Retry-After", "1"));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                response.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
+            _ => {}
         }
         response.json(ErrorBody { error: self.to_string(), field: self.field() })
     }

@@ -8,7 +8,9 @@
 //! pipeline cannot take them (queue full, or in durable mode the spool full). A request is taken whole or not at all: if any element of an array
 //! is invalid, none of it is stored. Every refused or dropped event is counted.
 
+pub mod cors;
 pub mod error;
+pub mod limiter;
 pub mod payload;
 pub mod sites;
 
@@ -16,7 +18,6 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::BytesMut;
@@ -28,6 +29,7 @@ use crate::pipeline::{EventSink, Refusal};
 use crate::privacy::keys::day_number;
 use crate::privacy::{useragent, Anonymizer, Observation};
 pub use error::IngestError;
+use limiter::RateLimiter;
 use payload::ValidEvent;
 pub use sites::SiteDirectory;
 
@@ -42,21 +44,22 @@ pub struct IngestState {
     pub metrics: Arc<Metrics>,
     pub limits: IngestSettings,
     pub admin_token: Option<String>,
+    pub rate_limiter: Arc<RateLimiter>,
 }
 
-/// Registers the intake routes, with CORS so the beacon may post from any site's pages
-/// (which site an event may claim is checked per event, against `Origin` and the URL).
+/// Registers the intake routes, with CORS for the origins of registered sites ([`cors`]).
 pub fn configure(config: &mut web::ServiceConfig) {
-    let cors = || {
-        Cors::default()
-            .allow_any_origin()
-            .allowed_methods(["POST"])
-            .allowed_header(header::CONTENT_TYPE)
-            .max_age(86_400)
-    };
     config
-        .service(web::resource("/api/event").wrap(cors()).route(web::post().to(post_event)))
-        .service(web::resource("/api/events").wrap(cors()).route(web::post().to(post_events)));
+        .service(
+            web::resource("/api/event")
+                .route(web::post().to(post_event))
+                .route(web::method(actix_web::http::Method::OPTIONS).to(cors::preflight)),
+        )
+        .service(
+            web::resource("/api/events")
+                .route(web::post().to(post_events))
+                .route(web::method(actix_web::http::Method::OPTIONS).to(cors::preflight)),
+        );
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -65,31 +68,24 @@ enum Shape {
     Many,
 }
 
-async fn post_event(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<IngestState>,
-) -> Result<HttpResponse, IngestError> {
+async fn post_event(req: HttpRequest, body: web::Payload, state: web::Data<IngestState>) -> HttpResponse {
     intake(&req, body, &state, Shape::One).await
 }
 
-async fn post_events(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<IngestState>,
-) -> Result<HttpResponse, IngestError> {
+async fn post_events(req: HttpRequest, body: web::Payload, state: web::Data<IngestState>) -> HttpResponse {
     intake(&req, body, &state, Shape::Many).await
 }
 
-/// Runs a request through intake and does the counting for every outcome.
-async fn intake(
-    req: &HttpRequest,
-    body: web::Payload,
-    state: &IngestState,
-    shape: Shape,
-) -> Result<HttpResponse, IngestError> {
+/// Runs a request through intake, does the counting for every outcome, and answers with
+/// the CORS headers.
+async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shape: Shape) -> HttpResponse {
     let mut events_in_request = 1u64;
-    let outcome = take_events(req, body, state, shape, &mut events_in_request).await;
+    let is_admin = is_admin(req, state.admin_token.as_deref());
+    let client_ip = client_ip(req, state.limits.client_ip_header.as_deref());
+    let outcome = match state.rate_limiter.check(client_ip, std::time::Instant::now()) {
+        Err(wait) if !is_admin => Err(IngestError::RateLimited { retry_after_secs: wait.as_secs().max(1) }),
+        _ => take_events(req, body, state, shape, client_ip, is_admin, &mut events_in_request).await,
+    };
     match &outcome {
         Ok(()) => {}
         Err(IngestError::QueueFull) => state.metrics.drop_events(DropReason::QueueFull, events_in_request),
@@ -102,7 +98,11 @@ async fn intake(
             }
         }
     }
-    outcome.map(|()| HttpResponse::Accepted().finish())
+    let response = match outcome {
+        Ok(()) => HttpResponse::Accepted().finish(),
+        Err(error) => actix_web::ResponseError::error_response(&error),
+    };
+    cors::decorate(response, cors::allowed_origin(req, state))
 }
 
 async fn take_events(
@@ -110,6 +110,8 @@ async fn take_events(
     body: web::Payload,
     state: &IngestState,
     shape: Shape,
+    client_ip: IpAddr,
+    is_admin: bool,
     events_in_request: &mut u64,
 ) -> Result<(), IngestError> {
     check_content_type(req)?;
@@ -173,8 +175,6 @@ async fn take_events(
     };
 
     let now = chrono::Utc::now();
-    let is_admin = is_admin(req, state.admin_token.as_deref());
-    let client_ip = client_ip(req, state.limits.client_ip_header.as_deref());
     let mut rows = Vec::with_capacity(valid.len());
     for (index, (event, site)) in valid.into_iter().zip(event_sites).enumerate() {
         let ts = match event.ts {
@@ -253,7 +253,7 @@ async fn read_body(req: &HttpRequest, mut body: web::Payload, limit: usize) -> R
 }
 
 /// Host of the `Origin` header, when a browser sent a real one.
-fn origin_host(req: &HttpRequest) -> Option<String> {
+pub(crate) fn origin_host(req: &HttpRequest) -> Option<String> {
     let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
     if origin == "null" {
         return None;
@@ -268,7 +268,7 @@ fn origin_host(req: &HttpRequest) -> Option<String> {
 
 /// The client address for the cookieless hash: the configured proxy header's first
 /// address, else the TCP peer. Used for hashing only, never stored or logged.
-fn client_ip(req: &HttpRequest, header_name: Option<&str>) -> IpAddr {
+pub(crate) fn client_ip(req: &HttpRequest, header_name: Option<&str>) -> IpAddr {
     header_name
         .and_then(|name| req.headers().get(name))
         .and_then(|value| value.to_str().ok())
@@ -279,7 +279,7 @@ fn client_ip(req: &HttpRequest, header_name: Option<&str>) -> IpAddr {
 }
 
 /// True when the request carries `Authorization: Bearer <admin token>`.
-fn is_admin(req: &HttpRequest, admin_token: Option<&str>) -> bool {
+pub(crate) fn is_admin(req: &HttpRequest, admin_token: Option<&str>) -> bool {
     let Some(expected) = admin_token else {
         return false;
     };

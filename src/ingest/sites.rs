@@ -4,7 +4,7 @@
 //! ClickHouse every `ingest.sites_refresh_secs`, so intake never waits on ClickHouse and a
 //! site added on any node is served by all of them within that interval.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use crate::privacy::urls::host_belongs_to;
@@ -25,19 +25,24 @@ impl SiteEntry {
     }
 }
 
-/// Domain -> site, replaced whole on each refresh.
-type SiteMap = HashMap<String, Arc<SiteEntry>>;
+/// What one refresh loaded, replaced whole on the next.
+#[derive(Debug, Default)]
+struct Snapshot {
+    by_domain: HashMap<String, Arc<SiteEntry>>,
+    /// Hosts of every site's extra allowed origins.
+    extra_origin_hosts: HashSet<String>,
+}
 
 /// Shared, cheaply readable map from domain to site.
 #[derive(Debug, Clone, Default)]
 pub struct SiteDirectory {
-    sites: Arc<RwLock<Arc<SiteMap>>>,
+    sites: Arc<RwLock<Arc<Snapshot>>>,
 }
 
 impl SiteDirectory {
     /// Replaces the directory's contents.
     pub fn replace(&self, sites: &[Site]) {
-        let map = sites
+        let by_domain: HashMap<String, Arc<SiteEntry>> = sites
             .iter()
             .map(|site| {
                 let origin_hosts = site
@@ -49,16 +54,64 @@ impl SiteDirectory {
                 (site.domain.clone(), Arc::new(entry))
             })
             .collect();
-        *self.sites.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
+        let extra_origin_hosts = by_domain.values().flat_map(|site| site.origin_hosts.iter().cloned()).collect();
+        *self.sites.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot { by_domain, extra_origin_hosts });
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.sites.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// True when some registered site accepts events from pages on `host`: it is a site's
+    /// domain or a subdomain of one, or the host of a site's allowed origin. CORS answers
+    /// preflights only for such origins.
+    pub fn any_site_allows_host(&self, host: &str) -> bool {
+        let snapshot = self.snapshot();
+        if snapshot.extra_origin_hosts.contains(host) {
+            return true;
+        }
+        let mut suffix = host;
+        loop {
+            if snapshot.by_domain.contains_key(suffix) {
+                return true;
+            }
+            match suffix.split_once('.') {
+                Some((_, rest)) if !rest.is_empty() => suffix = rest,
+                _ => return false,
+            }
+        }
     }
 
     /// The site registered under `domain` (compared case-insensitively).
     pub fn get(&self, domain: &str) -> Option<Arc<SiteEntry>> {
-        let sites = Arc::clone(&self.sites.read().unwrap_or_else(|e| e.into_inner()));
-        match sites.get(domain) {
+        let sites = self.snapshot();
+        match sites.by_domain.get(domain) {
             Some(entry) => Some(Arc::clone(entry)),
-            None if domain.bytes().any(|b| b.is_ascii_uppercase()) => sites.get(&domain.to_ascii_lowercase()).cloned(),
+            None if domain.bytes().any(|b| b.is_ascii_uppercase()) => {
+                sites.by_domain.get(&domain.to_ascii_lowercase()).cloned()
+            }
             None => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_of_sites_subdomains_and_extra_origins_are_allowed() {
+        let directory = SiteDirectory::default();
+        directory.replace(&[
+            Site::new("example.com", "UTC", &["https://partner.example.net".into()]).unwrap(),
+            Site::new("shop.example.org", "UTC", &[]).unwrap(),
+        ]);
+        for host in ["example.com", "blog.example.com", "partner.example.net", "shop.example.org", "a.shop.example.org"]
+        {
+            assert!(directory.any_site_allows_host(host), "{host}");
+        }
+        for host in ["example.org", "evil.com", "example.com.evil.com", "example.net", "com", ""] {
+            assert!(!directory.any_site_allows_host(host), "{host}");
         }
     }
 }

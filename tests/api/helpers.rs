@@ -42,6 +42,8 @@ pub fn test_settings() -> Settings {
         spool_dir: std::env::temp_dir().join(format!("footfall-test-spool-{database}")),
         admin_token: Some("test-admin-token-0123456789".into()),
         clickhouse: footfall::config::ClickHouseSettings { url: clickhouse_url(), database, ..defaults.clickhouse },
+        // Tests send thousands of requests from 127.0.0.1; the limiter has its own test.
+        ingest: footfall::config::IngestSettings { rate_limit_per_second: 0, ..defaults.ingest },
         pipeline: footfall::config::PipelineSettings {
             batch_max_wait_ms: 50,
             retry_initial_backoff_ms: 20,
@@ -269,6 +271,7 @@ pub fn child_env(settings: &Settings) -> Vec<(String, String)> {
         ("FOOTFALL_PIPELINE__QUEUE_CAPACITY".to_string(), settings.pipeline.queue_capacity.to_string()),
         ("FOOTFALL_SPOOL_MAX_BYTES".to_string(), settings.spool_max_bytes.to_string()),
         ("FOOTFALL_DURABLE".to_string(), settings.durable.to_string()),
+        ("FOOTFALL_INGEST__RATE_LIMIT_PER_SECOND".to_string(), settings.ingest.rate_limit_per_second.to_string()),
     ];
     if let Some(token) = &settings.admin_token {
         env.push(("FOOTFALL_ADMIN_TOKEN".to_string(), token.clone()));

@@ -4,7 +4,7 @@ use clickhouse::Row;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::helpers::{metric, pageview, spawn_app, wait_for_metric, CHROME_WINDOWS, SITE};
+use crate::helpers::{metric, pageview, spawn_app, spawn_app_with, wait_for_metric, CHROME_WINDOWS, SITE};
 
 const IPHONE_SAFARI: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 const FIREFOX_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
@@ -228,19 +228,29 @@ async fn bots_get_202_but_are_counted_not_stored() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn cors_preflight_allows_the_beacon() {
+async fn cors_allows_the_origins_of_registered_sites_only() {
     let app = spawn_app().await;
-    let response = app
-        .http
-        .request(reqwest::Method::OPTIONS, format!("{}/api/event", app.address))
-        .header("Origin", "https://example.com")
-        .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "content-type")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(response.headers()["access-control-allow-origin"], "https://example.com");
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, format!("{}/api/event", app.address))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    for origin in ["https://example.com", "https://blog.example.com", "https://partner.example.net"] {
+        let response = preflight(origin).await.unwrap();
+        assert_eq!(response.status().as_u16(), 204, "{origin}");
+        assert_eq!(response.headers()["access-control-allow-origin"], origin);
+        assert_eq!(response.headers()["access-control-allow-methods"], "POST");
+        assert_eq!(response.headers()["access-control-allow-headers"], "content-type");
+    }
+    let foreign = preflight("https://evil.example").await.unwrap();
+    assert_eq!(foreign.status().as_u16(), 403);
+    assert!(foreign.headers().get("access-control-allow-origin").is_none());
+    let body: serde_json::Value = foreign.json().await.unwrap();
+    assert_eq!(body["field"], "Origin");
+
     let from_partner = app
         .http
         .post(format!("{}/api/event", app.address))
@@ -253,6 +263,59 @@ async fn cors_preflight_allows_the_beacon() {
     assert_eq!(from_partner.status().as_u16(), 202);
     assert_eq!(from_partner.headers()["access-control-allow-origin"], "https://partner.example.net");
     app.wait_for_events(1).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_response_carries_security_headers() {
+    let app = spawn_app().await;
+    for (method, path) in [("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/api/event"), ("GET", "/no/such/page")] {
+        let response = app
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", app.address))
+            .header("User-Agent", CHROME_WINDOWS)
+            .send()
+            .await
+            .unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["content-security-policy"], "default-src 'none'; frame-ancestors 'none'", "{path}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_over_its_rate_gets_429_and_is_counted() {
+    let app = spawn_app_with(|settings| {
+        settings.ingest.rate_limit_per_second = 1;
+        settings.ingest.rate_limit_burst = 5;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let response = app.post_event(&pageview(&format!("/{i}"))).await;
+        if response.status().as_u16() == 429 {
+            let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=2).contains(&retry_after), "{retry_after}");
+        }
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, vec![202, 202, 202, 202, 202, 429, 429, 429]);
+    // The admin token is exempt (server-side imports).
+    let admin = app
+        .http
+        .post(format!("{}/api/event", app.address))
+        .header("User-Agent", CHROME_WINDOWS)
+        .bearer_auth(app.settings.admin_token.as_deref().unwrap())
+        .json(&pageview("/admin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status().as_u16(), 202);
+    app.wait_for_events(6).await;
+    assert_eq!(metric(&app.metrics().await, "footfall_events_rejected_total{reason=\"rate_limited\"}"), 3);
     app.stop().await;
 }
 
