@@ -36,6 +36,9 @@ pub struct Settings {
     /// `true`: write each event to the spool, synced to disk, before answering 202.
     /// Default `false`.
     pub durable: bool,
+    /// Raw events older than this many days are deleted (checked hourly); 0 keeps them
+    /// forever. Default 0.
+    pub retention_days: u32,
     /// Log filter in `tracing` syntax (`info`, `footfall=debug,actix_web=warn`). Default `info`.
     pub log_level: String,
     /// Log one line per HTTP request (method, path, status, size, duration; never the
@@ -121,6 +124,7 @@ impl Default for Settings {
             spool_dir: PathBuf::from("./var/spool"),
             spool_max_bytes: 1 << 30,
             durable: false,
+            retention_days: 0,
             log_level: "info".into(),
             access_log: false,
             clickhouse: ClickHouseSettings::default(),

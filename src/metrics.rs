@@ -153,6 +153,8 @@ pub struct Metrics {
     pub replayed: AtomicU64,
     /// Spool bytes that were not valid records (torn or corrupt), copied to quarantine.
     pub spool_corrupt_bytes: AtomicU64,
+    /// `/api/forget` requests whose deletion was started.
+    pub forgotten_visitors: AtomicU64,
     /// Rows per written batch.
     pub batch_rows: Histogram,
     /// Seconds one successful INSERT took.
@@ -171,6 +173,7 @@ impl Default for Metrics {
             spooled: AtomicU64::new(0),
             replayed: AtomicU64::new(0),
             spool_corrupt_bytes: AtomicU64::new(0),
+            forgotten_visitors: AtomicU64::new(0),
             batch_rows: Histogram::new(&[1.0, 10.0, 100.0, 1_000.0, 10_000.0, 50_000.0, 100_000.0]),
             flush_seconds: Histogram::new(&[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]),
         }
@@ -215,6 +218,11 @@ impl Metrics {
                 "footfall_events_replayed_total",
                 "Events delivered from the spool (also in stored_total).",
                 &self.replayed,
+            ),
+            (
+                "footfall_forget_requests_total",
+                "Visitor forget requests whose deletion was started.",
+                &self.forgotten_visitors,
             ),
             (
                 "footfall_spool_corrupt_bytes_total",

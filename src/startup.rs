@@ -20,6 +20,7 @@ use crate::pipeline::delivery::Delivery;
 use crate::pipeline::spool::Spool;
 use crate::pipeline::{self, EventSink, Replayer, Wal, Writer};
 use crate::privacy::Anonymizer;
+use crate::rights::{self, RightsState};
 use crate::store::Store;
 
 /// Visitors whose sessions are tracked at once (about 40 bytes each).
@@ -28,6 +29,8 @@ const SESSION_CAPACITY: usize = 1_000_000;
 const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 /// How long start-up waits for ClickHouse to answer before giving up.
 const STARTUP_WAIT: Duration = Duration::from_secs(30);
+/// How often old events are deleted when `retention_days` is set.
+const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 /// How long a client may take to send a request head.
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client may take to close its connection after the response.
@@ -98,6 +101,12 @@ impl Application {
             sites.clone(),
             Duration::from_secs(settings.ingest.sites_refresh_secs),
         )));
+        if settings.retention_days > 0 {
+            if store.apply_retention_ttl(settings.retention_days).await.context("setting the events TTL")? {
+                tracing::info!(days = settings.retention_days, "events TTL set");
+            }
+            background.push(tokio::spawn(enforce_retention(store.clone(), settings.retention_days)));
+        }
         let rate_limiter =
             Arc::new(RateLimiter::new(settings.ingest.rate_limit_per_second, settings.ingest.rate_limit_burst));
         background.push(tokio::spawn(housekeeping(store.clone(), Arc::clone(&anonymizer), Arc::clone(&rate_limiter))));
@@ -114,6 +123,10 @@ impl Application {
             admin_token: settings.admin_token.clone(),
             rate_limiter,
         });
+        let rights_state = web::Data::new(RightsState {
+            store: store.clone(),
+            second_pass_after: settings.pipeline.batch_max_wait() * 2 + Duration::from_secs(1),
+        });
         let ops_state =
             web::Data::new(OpsState { store, metrics, sink, spool: delivery.spool, replay: replayer.status() });
         let access_log = settings.access_log;
@@ -126,7 +139,9 @@ impl Application {
                 .wrap(Condition::new(access_log, logger))
                 .app_data(ingest_state.clone())
                 .app_data(ops_state.clone())
+                .app_data(rights_state.clone())
                 .configure(ingest::configure)
+                .configure(rights::configure)
                 .configure(ops::configure)
         })
         .listen(listener)?
@@ -212,6 +227,20 @@ fn security_headers() -> DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
         .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
+}
+
+/// Every hour: delete events older than `days` days.
+async fn enforce_retention(store: Store, days: u32) {
+    let mut ticker = tokio::time::interval(RETENTION_INTERVAL);
+    loop {
+        ticker.tick().await;
+        let cutoff = chrono::Utc::now().timestamp() - i64::from(days) * 86_400;
+        match store.apply_retention(cutoff.max(0) as u32).await {
+            Ok(pass) if pass.dropped_months.is_empty() && !pass.deleted_partial_month => {}
+            Ok(pass) => tracing::info!(?pass.dropped_months, pass.deleted_partial_month, "retention applied"),
+            Err(error) => tracing::warn!(%error, "could not apply retention; will retry"),
+        }
+    }
 }
 
 /// Every minute: refresh day keys, forget idle sessions and idle rate-limit buckets.

@@ -30,8 +30,8 @@ pub enum IngestError {
     RateLimited { retry_after_secs: u64 },
     #[error("the collector is overloaded; retry later")]
     QueueFull,
-    #[error("the collector cannot write events to disk now; retry later ({reason})")]
-    SpoolUnavailable { reason: String },
+    #[error("the collector cannot take this now; retry later ({reason})")]
+    Unavailable { reason: String },
 }
 
 #[derive(Serialize)]
@@ -53,7 +53,7 @@ impl IngestError {
             Self::ForeignOrigin { .. } => RejectReason::ForeignOrigin,
             Self::BatchSize { .. } => RejectReason::BatchSize,
             Self::RateLimited { .. } => RejectReason::RateLimited,
-            Self::QueueFull | Self::SpoolUnavailable { .. } => return None,
+            Self::QueueFull | Self::Unavailable { .. } => return None,
         })
     }
 
@@ -67,7 +67,7 @@ impl IngestError {
             }
             Self::BatchSize { .. } => Some("body"),
             Self::RateLimited { .. } => None,
-            Self::QueueFull | Self::SpoolUnavailable { .. } => None,
+            Self::QueueFull | Self::Unavailable { .. } => None,
         }
     }
 }
@@ -83,14 +83,14 @@ impl ResponseError for IngestError {
             Self::UnknownSite { .. } => StatusCode::NOT_FOUND,
             Self::ForeignOrigin { .. } => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::QueueFull | Self::SpoolUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::QueueFull | Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         match self {
-            Self::QueueFull | Self::SpoolUnavailable { .. } => {
+            Self::QueueFull | Self::Unavailable { .. } => {
                 response.insert_header(("Retry-After", "1"));
             }
             Self::RateLimited { retry_after_secs } => {

@@ -89,9 +89,7 @@ async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shap
     match &outcome {
         Ok(()) => {}
         Err(IngestError::QueueFull) => state.metrics.drop_events(DropReason::QueueFull, events_in_request),
-        Err(IngestError::SpoolUnavailable { .. }) => {
-            state.metrics.drop_events(DropReason::SpoolFull, events_in_request)
-        }
+        Err(IngestError::Unavailable { .. }) => state.metrics.drop_events(DropReason::SpoolFull, events_in_request),
         Err(error) => {
             if let Some(reason) = error.reject_reason() {
                 state.metrics.reject(reason, events_in_request);
@@ -214,7 +212,7 @@ async fn take_events(
     }
     state.sink.accept(rows).await.map_err(|refusal| match refusal {
         Refusal::QueueFull => IngestError::QueueFull,
-        Refusal::SpoolUnavailable(reason) => IngestError::SpoolUnavailable { reason },
+        Refusal::SpoolUnavailable(reason) => IngestError::Unavailable { reason },
     })?;
     state.metrics.accepted.fetch_add(*events_in_request, Ordering::Relaxed);
     Ok(())

@@ -352,4 +352,89 @@ mod tests {
         let err = parse_event(br#"{"site":"a.com"} {"#).unwrap_err();
         assert!(matches!(err, IngestError::MalformedJson { .. }), "{err:?}");
     }
+
+    #[test]
+    fn hostile_json_is_refused_without_panicking() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(parse_events(deep.as_bytes()).unwrap_err().field(), Some("[0][0]"));
+        let deep_object = format!("[{}1{}]", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+        // Unknown fields are skipped without recursing, however deep: the event is then
+        // refused for what it lacks.
+        let mut events = parse_events(deep_object.as_bytes()).unwrap();
+        assert_eq!(events.pop().unwrap().validate(Some(0)).unwrap_err().field(), Some("[0].site"));
+        let deep_props =
+            format!(r#"{{"site":"a.com","name":"p","url":"https://a.com/","props":{}}}"#, "{\"a\":".repeat(5000));
+        assert!(parse_event(deep_props.as_bytes()).is_err());
+        // A number beyond f64 is not valid JSON to serde_json; the others have the wrong type.
+        let too_big = br#"{"site":"a.com","name":"p","url":"https://a.com/","engaged_ms":1e400}"#;
+        assert_eq!(parse_event(too_big).unwrap_err().field(), Some("body"));
+        for number in ["18446744073709551616", "-1", "1.5"] {
+            let body = format!(r#"{{"site":"a.com","name":"p","url":"https://a.com/","engaged_ms":{number}}}"#);
+            let err = parse_event(body.as_bytes()).and_then(|raw| raw.validate(None).map(drop)).unwrap_err();
+            assert_eq!(err.field(), Some("engaged_ms"), "{number}: {err:?}");
+        }
+        let header_injection = br#"{"site":"a.com\r\nX-Injected: 1","name":"p\r\n","url":"https://a.com/"}"#;
+        assert!(parse_event(header_injection).unwrap().validate(None).is_err());
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            ".{0,40}".prop_map(serde_json::Value::from),
+            prop_oneof![Just("https://a.com/x?utm_source=y"), Just("a.com"), Just("pageview")]
+                .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("site".to_string()),
+                        Just("name".to_string()),
+                        Just("url".to_string()),
+                        Just("props".to_string()),
+                        Just("engaged_ms".to_string()),
+                        Just("published".to_string()),
+                        ".{0,10}"
+                    ],
+                    inner,
+                    0..8
+                )
+                .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Fuzzing by property: any bytes give a result, never a panic.
+        #[test]
+        fn any_bytes_parse_or_fail_cleanly(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            if let Ok(raw) = parse_event(&bytes) {
+                let _ = raw.validate(None);
+            }
+            if let Ok(raw) = parse_events(&bytes) {
+                for (index, event) in raw.into_iter().enumerate() {
+                    let _ = event.validate(Some(index));
+                }
+            }
+        }
+
+        /// Structured fuzzing: any JSON value, shaped like an event or not.
+        #[test]
+        fn any_json_value_parses_or_fails_cleanly(value in json_value()) {
+            let bytes = serde_json::to_vec(&value).unwrap();
+            match parse_event(&bytes) {
+                Ok(raw) => {
+                    if let Err(err) = raw.validate(None) {
+                        proptest::prop_assert!(err.field().is_some());
+                    }
+                }
+                Err(err) => proptest::prop_assert!(err.field().is_some()),
+            }
+        }
+    }
 }

@@ -4,7 +4,9 @@
 //! A node that finds no key for a day inserts a random candidate; when nodes race, the
 //! smallest candidate wins on every node, so they converge without coordination. Keys
 //! are created a day ahead, which leaves a whole day for all nodes to agree before a key
-//! is first used. Keys of days that started more than 48 h ago are deleted.
+//! is first used, and makes the switch at UTC midnight local to each node (no gap).
+//! Yesterday's key is kept for visitor-rights requests (`/api/forget`); keys of days that
+//! started more than 48 h ago are deleted.
 //!
 //! Requests never wait on ClickHouse: they read the in-memory [`KeyRing`], which
 //! [`KeyRing::refresh`] updates from a background task.
@@ -56,34 +58,37 @@ impl KeyRing {
     }
 
     /// Makes sure today's and tomorrow's keys exist in ClickHouse, adopts the winning
-    /// candidate for each, forgets older keys here and deletes keys of days before
-    /// yesterday from ClickHouse.
+    /// candidate of yesterday, today and tomorrow, forgets older keys here and deletes
+    /// keys of days before yesterday from ClickHouse.
+    ///
+    /// When a day has no key yet, this node offers a candidate and waits
+    /// [`CANDIDATE_SETTLE`] before reading the candidates back, so that nodes racing to
+    /// create the same day's key all see each other's candidates and pick the same one.
     ///
     /// # Errors
     /// ClickHouse being unreachable; the ring keeps what it had.
     pub async fn refresh(&self, store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
         let today = day_number(now);
-        let tomorrow = today + 1;
-        let mut stored = store.day_keys(today, tomorrow).await?;
-        for day in [today, tomorrow] {
-            if stored.iter().any(|row| row.day == day) {
-                continue;
+        let (yesterday, tomorrow) = (today - 1, today + 1);
+        let mut stored = store.day_keys(yesterday, tomorrow).await?;
+        let missing: Vec<u16> =
+            [today, tomorrow].into_iter().filter(|day| !stored.iter().any(|row| row.day == *day)).collect();
+        if !missing.is_empty() {
+            for &day in &missing {
+                let candidate = {
+                    let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+                    keys.iter().find(|k| k.day == day).map_or_else(random_key, |k| k.key)
+                };
+                store.insert_day_key(&DayKeyRow { day, key: candidate, created_at: now.timestamp() as u32 }).await?;
             }
-            let candidate = {
-                let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-                keys.iter().find(|k| k.day == day).map_or_else(random_key, |k| k.key)
-            };
-            store.insert_day_key(&DayKeyRow { day, key: candidate, created_at: now.timestamp() as u32 }).await?;
-            stored = store.day_keys(today, tomorrow).await?;
+            tokio::time::sleep(CANDIDATE_SETTLE).await;
+            stored = store.day_keys(yesterday, tomorrow).await?;
         }
-        let winners: Vec<DayKey> = [today, tomorrow]
+        let winners: Vec<DayKey> = [yesterday, today, tomorrow]
             .into_iter()
             .filter_map(|day| {
-                stored.iter().filter(|row| row.day == day).map(|row| row.key).min().map(|key| DayKey {
-                    day,
-                    key,
-                    provisional: false,
-                })
+                let key = stored.iter().filter(|row| row.day == day).map(|row| row.key).min()?;
+                Some(DayKey { day, key, provisional: false })
             })
             .collect();
         {
@@ -93,9 +98,18 @@ impl KeyRing {
             }
             *keys = winners;
         }
-        store.delete_day_keys_before(today.saturating_sub(1)).await
+        store.delete_day_keys_before(yesterday).await
+    }
+
+    /// The key of `day` if this node holds it (yesterday's, today's or tomorrow's);
+    /// `None` for days whose key is gone or was never made.
+    pub fn existing_key(&self, day: u16) -> Option<[u8; 32]> {
+        self.lookup(day)
     }
 }
+
+/// How long a node that offered a candidate key waits before reading the candidates back.
+pub const CANDIDATE_SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn random_key() -> [u8; 32] {
     let mut key = [0u8; 32];

@@ -191,4 +191,20 @@ mod tests {
         assert_ne!(base, visitor_hash(&KEY_A, "example.com", None, IP, "UA2"));
         assert_ne!(base, visitor_hash(&KEY_A, "example.org", None, IP, "UA"));
     }
+
+    proptest::proptest! {
+        /// Fuzzing by property: every normaliser takes any text without panicking.
+        #[test]
+        fn normalisers_take_any_text(text in ".{0,300}", width in proptest::num::u32::ANY) {
+            let _ = urls::reduce_page_url(&text);
+            let _ = urls::reduce_page_url(&format!("https://example.com/{text}"));
+            let _ = urls::reduce_referrer(&text);
+            let _ = urls::reduce_referrer(&format!("https://{text}"));
+            let _ = useragent::describe_unless_bot(&text);
+            let _ = geo::country_for_timezone(&text);
+            let _ = geo::screen_class(width);
+            let _ = source::classify_source(&text, "example.com", &text);
+            let _ = urls::host_belongs_to(&text, "example.com");
+        }
+    }
 }

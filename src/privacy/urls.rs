@@ -141,8 +141,30 @@ fn host_of(url: &Url) -> String {
 fn path_of(url: &Url) -> String {
     match url.path() {
         "" => "/".to_owned(),
+        path if path.contains('@') || path.contains("%40") => path
+            .split('/')
+            .map(|segment| if is_email_like(segment) { EMAIL_PLACEHOLDER } else { segment })
+            .collect::<Vec<_>>()
+            .join("/"),
         path => path.to_owned(),
     }
+}
+
+/// What a path segment or utm value that holds an e-mail address is replaced with.
+pub const EMAIL_PLACEHOLDER: &str = "[email]";
+
+/// True when `text` holds something shaped like an e-mail address (`local@domain.tld`,
+/// also with `@` percent-encoded): addresses in paths (`/users/alice@example.org`) and in
+/// campaign parameters identify a person, so they are never stored. A bare handle such
+/// as `/@jane` is not an address.
+pub fn is_email_like(text: &str) -> bool {
+    let decoded = text.replace("%40", "@").replace("%2540", "@");
+    decoded.match_indices('@').any(|(at, _)| {
+        let local = decoded[..at].rsplit(|c: char| !(c.is_alphanumeric() || "._%+-".contains(c))).next().unwrap_or("");
+        let domain = decoded[at + 1..].split(|c: char| !(c.is_alphanumeric() || ".-".contains(c))).next().unwrap_or("");
+        let tld = domain.rsplit('.').next().unwrap_or("");
+        !local.is_empty() && domain.contains('.') && tld.len() >= 2 && !domain.starts_with('.')
+    })
 }
 
 fn utm_slot<'a>(utm: &'a mut Utm, key: &str) -> Option<&'a mut String> {
@@ -167,6 +189,9 @@ fn utm_slot<'a>(utm: &'a mut Utm, key: &str) -> Option<&'a mut String> {
 }
 
 fn clean_utm_value(value: &str) -> String {
+    if is_email_like(value) {
+        return EMAIL_PLACEHOLDER.to_owned();
+    }
     let mut clean: String = value.trim().chars().filter(|c| !c.is_control()).take(MAX_UTM_LEN).collect();
     // Cutting at the limit or dropping a control character can expose whitespace.
     clean.truncate(clean.trim_end().len());
@@ -177,6 +202,28 @@ fn clean_utm_value(value: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn email_addresses_in_paths_and_campaigns_are_redacted() {
+        let got =
+            reduce_page_url("https://example.com/users/alice.b@example.org/edit?utm_content=bob%40mail.example.net")
+                .unwrap();
+        assert_eq!(got.path, "/users/[email]/edit");
+        assert_eq!(got.utm.content, "[email]");
+        assert_eq!(
+            reduce_referrer("https://mail.example.org/inbox/alice%40example.org").unwrap().path,
+            "/inbox/[email]"
+        );
+        // Handles and at-signs that are not addresses stay.
+        assert_eq!(reduce_page_url("https://example.com/@jane/posts").unwrap().path, "/@jane/posts");
+        assert_eq!(reduce_page_url("https://example.com/a@b").unwrap().path, "/a@b");
+        for text in ["a@b.co", "x%40y.org", "first.last+tag@sub.example.com"] {
+            assert!(is_email_like(text), "{text}");
+        }
+        for text in ["@jane", "a@b", "a@.com", "user@localhost", ""] {
+            assert!(!is_email_like(text), "{text}");
+        }
+    }
 
     fn page(host: &str, path: &str) -> PageUrl {
         PageUrl { host: host.to_owned(), path: path.to_owned(), utm: Utm::default() }

@@ -11,6 +11,9 @@ use std::process::{Command, Stdio};
 use super::day_keys::{DAYS_BEFORE, DROP_DAY, SELECT_DAY_KEYS};
 use super::events::STORED_EVENT_IDS;
 use super::migrate::{statements, APPLIED_MIGRATIONS, CREATE_DATABASE, LEDGER_EXISTS};
+use super::retention::{
+    COUNT_OLDER, DELETE_OLDER, DELETE_VISITORS, DROP_EVENT_MONTH, EVENT_MONTHS, SERVER_VERSION, SET_TTL,
+};
 use super::sites::LIST_SITES;
 use super::{migrations, render_statement, EventRow, Topology, PING};
 
@@ -67,6 +70,20 @@ fn every_statement() -> Vec<String> {
     ));
     all.push(in_database(&bound(DAYS_BEFORE, &[20_000u16])));
     all.push(bound(&render_statement(DROP_DAY, DATABASE, &Topology::Single), &["2024-10-04"]));
+    all.push(bound(EVENT_MONTHS, &[DATABASE]));
+    all.push(in_database(&bound(COUNT_OLDER, &[202_511u32, 1_764_000_000])));
+    all.push(bound(&render_statement(DROP_EVENT_MONTH, DATABASE, &Topology::Single), &[202_511u32]));
+    all.push(bound(&render_statement(DELETE_OLDER, DATABASE, &Topology::Single), &[1_764_000_000u32]));
+    all.push(bound(&render_statement(SET_TTL, DATABASE, &Topology::Single), &[30u32]));
+    all.push(
+        clickhouse::Client::default()
+            .query(&render_statement(DELETE_VISITORS, DATABASE, &Topology::Single))
+            .bind("example.com")
+            .bind([1u64, 2].as_slice())
+            .sql_display()
+            .to_string(),
+    );
+    all.push(SERVER_VERSION.to_string());
     all
 }
 

@@ -16,6 +16,7 @@ mod compat;
 mod day_keys;
 mod events;
 mod migrate;
+mod retention;
 mod sites;
 
 use std::time::Duration;
@@ -29,6 +30,7 @@ use crate::config::ClickHouseSettings;
 pub use day_keys::DayKeyRow;
 pub use events::{partition_month, EventRow};
 pub use migrate::{migrations, render_statement, Migration, Topology};
+pub use retention::RetentionPass;
 pub use sites::{Site, SiteError};
 
 /// What `/readyz` asks ClickHouse.
