@@ -3,7 +3,8 @@
 //! The flow, one module per stage (DESIGN.md): [`ingest`] (HTTP intake, validation, bot
 //! filter) -> [`privacy`] (hashing, reduction) -> [`pipeline`] (bounded queue, batching
 //! writer, spool) -> [`store`] (ClickHouse). [`config`] loads settings, [`ops`] serves
-//! health and metrics, [`metrics`] counts every event's fate. [`Application`] wires them.
+//! health and metrics, [`metrics`] counts every event's fate, [`web`] serves what
+//! browsers load (the beacon script, the opt-out page). [`Application`] wires them.
 
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]
@@ -15,6 +16,7 @@ pub mod ops;
 pub mod pipeline;
 pub mod privacy;
 pub mod store;
+pub mod web;
 
 mod startup;
 

@@ -97,6 +97,7 @@ impl Application {
                 .app_data(ops_state.clone())
                 .configure(ingest::configure)
                 .configure(ops::configure)
+                .configure(crate::web::configure)
         })
         .listen(listener)?
         .shutdown_timeout(HTTP_SHUTDOWN_TIMEOUT_SECS)

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 
-/// One stored event, field for field the `events` table (see `schema/0002_events.sql`
-/// for what each column means). Built by the privacy stage, so it holds nothing
-/// that identifies a person.
+/// One stored event, field for field the `events` table (see `schema/0002_events.sql` and
+/// `schema/0005_pageview.sql` for what each column means). Built by the privacy stage, so
+/// it holds nothing that identifies a person.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Row, Serialize, Deserialize)]
 pub struct EventRow {
     pub site: String,
@@ -38,6 +38,8 @@ pub struct EventRow {
     pub country: String,
     pub prop_keys: Vec<String>,
     pub prop_values: Vec<String>,
+    /// Added by `schema/0005_pageview.sql`, so it is the table's last column.
+    pub pageview: u64,
 }
 
 impl EventRow {
