@@ -370,7 +370,8 @@ mod tests {
         assert_eq!(parse_event(body).unwrap().validate(None).unwrap().pageview_id.as_deref(), Some("123x456"));
         let empty = br#"{"site":"a.com","name":"engagement","url":"https://a.com/","pageview":""}"#;
         assert_eq!(parse_event(empty).unwrap().validate(None).unwrap().pageview_id, None);
-        let long = format!(r#"{{"site":"a.com","name":"pageview","url":"https://a.com/","pageview":"{}"}}"#, "x".repeat(65));
+        let long =
+            format!(r#"{{"site":"a.com","name":"pageview","url":"https://a.com/","pageview":"{}"}}"#, "x".repeat(65));
         assert_eq!(field_of(parse_event(long.as_bytes()).unwrap().validate(None).unwrap_err()), "pageview");
     }
 

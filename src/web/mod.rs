@@ -13,8 +13,6 @@ use actix_web::web;
 /// Registers the browser-facing routes.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(
-            web::resource(beacon::PATH).route(web::get().to(beacon::script)).route(web::head().to(beacon::script)),
-        )
+        .service(web::resource(beacon::PATH).route(web::get().to(beacon::script)).route(web::head().to(beacon::script)))
         .route(opt_out::PATH, web::get().to(opt_out::page));
 }
