@@ -9,4 +9,6 @@ mod helpers;
 mod ingest;
 mod outage;
 mod privacy;
+mod schema;
 mod shutdown;
+mod web;

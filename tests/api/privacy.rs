@@ -17,6 +17,7 @@ const PROBE_IP_NUMBER: &str = "3325256781";
 const PROBE_UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0 FootfallProbe/7.7";
 const PROBE_COOKIE: &str = "cookie-SECRET-4242";
 const PROBE_QUERY: &str = "alice-SECRET-QUERY";
+const PROBE_PAGEVIEW: &str = "pageview-SECRET-77";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_ip_user_agent_or_cookie_id_is_kept_anywhere() {
@@ -36,7 +37,7 @@ async fn no_ip_user_agent_or_cookie_id_is_kept_anywhere() {
             .send()
     };
     let page = format!("https://{SITE}/account?email={PROBE_QUERY}&utm_source=news#{PROBE_QUERY}");
-    let with_cookie = json!({"site": SITE, "name": "pageview", "url": page, "visitor": PROBE_COOKIE,
+    let with_cookie = json!({"site": SITE, "name": "pageview", "url": page, "visitor": PROBE_COOKIE, "pageview": PROBE_PAGEVIEW,
                              "referrer": format!("https://mail.example.org/inbox?u={PROBE_QUERY}")});
     let cookieless = json!({"site": SITE, "name": "pageview", "url": page});
     assert_eq!(post("/api/event", with_cookie.clone()).await.unwrap().status().as_u16(), 202);
@@ -55,7 +56,7 @@ async fn no_ip_user_agent_or_cookie_id_is_kept_anywhere() {
     let dump = dump_database(&store).await;
     let log = app.log();
     assert!(log.contains("POST /api/event 202"), "the access log is on:\n{log}");
-    for needle in [PROBE_IP, PROBE_IP_NUMBER, PROBE_UA, "FootfallProbe", PROBE_COOKIE, PROBE_QUERY] {
+    for needle in [PROBE_IP, PROBE_IP_NUMBER, PROBE_UA, "FootfallProbe", PROBE_COOKIE, PROBE_QUERY, PROBE_PAGEVIEW] {
         assert!(!dump.contains(needle), "{needle} found in the database:\n{dump}");
         assert!(!log.contains(needle), "{needle} found in the log:\n{log}");
     }
