@@ -549,7 +549,7 @@ async fn custom_events_outbound_links_and_downloads_arrive_with_their_pageview()
            <a id="internal" href="/about" onclick="return false">about</a>
            <a id="out" href="{landing}?from=test">elsewhere</a>"#
     );
-    setup.page("/shop", r#" data-outbound data-downloads="pdf, zip""#, &queue, &body);
+    setup.page("/shop", r#" data-outbound data-downloads="pdf, zip""#, queue, &body);
     setup.pages.put("/landing", crate::browser::plain_page("landed"));
     let browser = Browser::launch().await;
     browser.open(&setup.on_site("/shop")).await;
