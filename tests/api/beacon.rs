@@ -609,3 +609,48 @@ async fn with_data_hash_hash_routes_are_pages() {
     browser.quit().await;
     setup.app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_send_beacon_events_go_by_fetch_with_keepalive() {
+    let setup = setup().await;
+    setup.page("/old", "", "<script>navigator.sendBeacon = undefined;</script>", "");
+    setup.pages.put("/next", crate::browser::plain_page("next"));
+    let browser = Browser::launch().await;
+    browser.open(&setup.on_site("/old")).await;
+    setup.app.wait_for_events(1).await;
+    let sent = browser.sent().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["via"], "fetch");
+    browser.assert_quiet().await;
+    // Leaving the page: the engagement still arrives (keepalive outlives the page).
+    browser.open(&setup.on_site("/next")).await;
+    setup.app.wait_for_events(2).await;
+    let rows = setup.rows().await;
+    let mut names: Vec<&str> = rows.iter().map(|row| row.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["engagement", "pageview"]);
+    assert_eq!(rows[0].pageview, rows[1].pageview);
+    browser.quit().await;
+    setup.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_manual_counts_only_what_the_page_asks_for_at_data_api() {
+    let setup = setup().await;
+    // Another address of the same collector, to see that data-api is where events go.
+    let api = format!("http://{SITE}:{}/api/event", setup.app.address.rsplit(':').next().unwrap());
+    setup.page("/app", &format!(r#" data-manual data-api="{api}""#), "", "");
+    let browser = Browser::launch().await;
+    browser.open(&setup.on_site("/app")).await;
+    browser.js("history.pushState({}, '', '/app/inbox')").await;
+    assert_eq!(browser.sent().await, Vec::<Value>::new(), "no automatic pageviews");
+    browser.js("footfall('pageview')").await;
+    setup.app.wait_for_events(1).await;
+    let sent = browser.sent().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["url"], api);
+    assert_eq!(setup.rows().await[0].path, "/app/inbox");
+    browser.assert_quiet().await;
+    browser.quit().await;
+    setup.app.stop().await;
+}
