@@ -4,7 +4,8 @@
 //! filter) -> [`privacy`] (hashing, reduction) -> [`pipeline`] (bounded queue, batching
 //! writer, spool) -> [`store`] (ClickHouse). [`config`] loads settings, [`ops`] serves
 //! health and metrics, [`metrics`] counts every event's fate, [`rights`] serves visitors'
-//! forget requests. [`Application`] wires them.
+//! forget requests, [`web`] serves what browsers load (the beacon script, the opt-out
+//! page). [`Application`] wires them.
 
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]
@@ -17,6 +18,7 @@ pub mod pipeline;
 pub mod privacy;
 pub mod rights;
 pub mod store;
+pub mod web;
 
 mod startup;
 

@@ -143,6 +143,7 @@ impl Application {
                 .configure(ingest::configure)
                 .configure(rights::configure)
                 .configure(ops::configure)
+                .configure(crate::web::configure)
         })
         .listen(listener)?
         // A client gets this long to send its request head, and to close after the

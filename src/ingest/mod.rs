@@ -205,6 +205,7 @@ async fn take_events(
             engaged_ms: event.engaged_ms,
             screen_width: event.screen_width,
             time_zone: &event.time_zone,
+            pageview_id: event.pageview_id.as_deref(),
             props: event.props,
             ts,
             day: day_number(now),

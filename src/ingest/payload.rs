@@ -23,6 +23,8 @@ pub const MAX_URL_LEN: usize = 2048;
 pub const MAX_VISITOR_LEN: usize = 128;
 /// Longest accepted `tz`, in bytes.
 pub const MAX_TZ_LEN: usize = 64;
+/// Longest accepted `pageview` id, in bytes.
+pub const MAX_PAGEVIEW_LEN: usize = 64;
 /// Most custom properties on one event.
 pub const MAX_PROPS: usize = 30;
 /// Longest property key, in characters.
@@ -58,6 +60,8 @@ pub struct RawEvent<'a> {
     screen: Option<u64>,
     #[serde(borrow, default)]
     tz: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pageview: Option<Cow<'a, str>>,
     #[serde(default)]
     props: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(borrow, default)]
@@ -78,6 +82,8 @@ pub struct ValidEvent<'a> {
     pub engaged_ms: u32,
     pub screen_width: u32,
     pub time_zone: Cow<'a, str>,
+    /// The beacon's random id of the page view this event belongs to.
+    pub pageview_id: Option<Cow<'a, str>>,
     pub props: Vec<(String, String)>,
     /// Requested event time (seconds since the epoch); the handler honours it only for
     /// admin requests.
@@ -227,6 +233,16 @@ impl<'a> RawEvent<'a> {
         if time_zone.len() > MAX_TZ_LEN {
             return Err(invalid("tz", format!("`tz` is longer than {MAX_TZ_LEN} bytes")));
         }
+        let pageview_id = match self.pageview {
+            Some(id) if id.is_empty() => None,
+            Some(id) if id.len() > MAX_PAGEVIEW_LEN || id.chars().any(char::is_control) => {
+                return Err(invalid(
+                    "pageview",
+                    format!("`pageview` must be at most {MAX_PAGEVIEW_LEN} bytes without control characters"),
+                ))
+            }
+            other => other,
+        };
         let props = self.props.map(|props| validate_props(props, &field)).transpose()?.unwrap_or_default();
         let ts = self
             .ts
@@ -246,6 +262,7 @@ impl<'a> RawEvent<'a> {
             engaged_ms,
             screen_width,
             time_zone,
+            pageview_id,
             props,
             ts,
         })
@@ -345,6 +362,17 @@ mod tests {
         );
         let nested = br#"{"site":"a.com","name":"signup","url":"https://a.com/","props":{"deep":{"x":1}}}"#;
         assert_eq!(field_of(parse_event(nested).unwrap().validate(None).unwrap_err()), "props.deep");
+    }
+
+    #[test]
+    fn pageview_id_is_optional_and_bounded() {
+        let body = br#"{"site":"a.com","name":"engagement","url":"https://a.com/","pageview":"123x456"}"#;
+        assert_eq!(parse_event(body).unwrap().validate(None).unwrap().pageview_id.as_deref(), Some("123x456"));
+        let empty = br#"{"site":"a.com","name":"engagement","url":"https://a.com/","pageview":""}"#;
+        assert_eq!(parse_event(empty).unwrap().validate(None).unwrap().pageview_id, None);
+        let long =
+            format!(r#"{{"site":"a.com","name":"pageview","url":"https://a.com/","pageview":"{}"}}"#, "x".repeat(65));
+        assert_eq!(field_of(parse_event(long.as_bytes()).unwrap().validate(None).unwrap_err()), "pageview");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //!   cookie `(site, ip, user agent)`, truncated to 64 bits; the day key rotates each UTC
 //!   day and is destroyed after 48 h ([`keys`]);
 //! - session = keyed hash of the visitor and the session's start ([`sessions`]);
+//! - pageview = keyed hash of the beacon's random page-view id, which links a pageview
+//!   and the events sent during it (engagement, custom events);
 //! - URLs keep host + path + `utm_*`, referrers host + path ([`urls`]), the referrer
 //!   becomes a source class ([`source`]);
 //! - the user agent becomes browser family, OS family and device class ([`useragent`]);
@@ -56,6 +58,8 @@ pub struct Observation<'a> {
     pub screen_width: u32,
     /// IANA time zone from the browser, empty when not sent.
     pub time_zone: &'a str,
+    /// The beacon's random id of the page view the event belongs to.
+    pub pageview_id: Option<&'a str>,
     pub props: Vec<(String, String)>,
     /// Event time, seconds since the epoch.
     pub ts: u32,
@@ -96,6 +100,10 @@ impl Anonymizer {
         let (referrer_host, referrer_path) = event.referrer.map(|r| (r.host, r.path)).unwrap_or_default();
         let source_class = source::classify_source(&referrer_host, event.site, &event.page.utm.source);
         let (prop_keys, prop_values) = event.props.into_iter().unzip();
+        // Hashed like the visitor, so the stored value links the events of one page view
+        // (a pageview and its engagement) and nothing else, whatever the client sent.
+        let pageview =
+            event.pageview_id.map_or(0, |id| keyed_u64(&key, &[b"pageview", event.site.as_bytes(), id.as_bytes()]));
         EventRow {
             site: event.site.to_string(),
             ts: event.ts,
@@ -124,6 +132,7 @@ impl Anonymizer {
             prop_keys,
             prop_values,
             event_id: 0,
+            pageview,
         }
     }
 }

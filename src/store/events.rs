@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 
-/// One stored event, field for field the `events` table (see `schema/0002_events.sql`
-/// for what each column means). Built by the privacy stage, so it holds nothing
-/// that identifies a person.
+/// One stored event, field for field the `events` table (see `schema/0002_events.sql`,
+/// `0005_events_event_id.sql` and `0006_pageview.sql` for what each column means). Built
+/// by the privacy stage, so it holds nothing that identifies a person.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Row, Serialize, Deserialize)]
 pub struct EventRow {
     pub site: String,
@@ -40,6 +40,8 @@ pub struct EventRow {
     pub prop_values: Vec<String>,
     /// Unique id of the event, given by the pipeline when it forms a batch (0 until then).
     pub event_id: u64,
+    /// Added by `schema/0006_pageview.sql`, so it is the table's last column.
+    pub pageview: u64,
 }
 
 impl EventRow {

@@ -1,8 +1,10 @@
 //! Schema migrations: the numbered `.sql` files in `schema/`, compiled into the binary and
 //! applied in order by `footfall migrate` and at `serve` start.
 //!
-//! Applying is idempotent: every statement is `CREATE ... IF NOT EXISTS`, applied versions
-//! are recorded in `schema_migrations`, and two nodes migrating at once do no harm.
+//! Applying is idempotent: every statement is `CREATE ... IF NOT EXISTS` or an
+//! `ALTER TABLE ... ADD COLUMN` that counts as done when the column exists (18.16 has no
+//! `ADD COLUMN IF NOT EXISTS`), applied versions are recorded in `schema_migrations`, and
+//! two nodes migrating at once do no harm.
 //!
 //! Files use three placeholders, filled in one place ([`render_statement`]) so the same
 //! schema serves one server or a cluster:
@@ -45,6 +47,7 @@ pub fn migrations() -> &'static [Migration] {
         3 => "0003_sites",
         4 => "0004_day_keys",
         5 => "0005_events_event_id",
+        6 => "0006_pageview",
     ]
 }
 
@@ -127,6 +130,12 @@ struct AppliedMigration {
     checksum: String,
 }
 
+/// True when `statement` adds a column and ClickHouse refused because it exists (18.16
+/// says so with code 44, current releases with code 15; the text is the same).
+fn adds_existing_column(statement: &str, error: &StoreError) -> bool {
+    statement.contains(" ADD COLUMN ") && error.to_string().contains("column with this name already exists")
+}
+
 fn checksum(migration: &Migration) -> String {
     blake3::hash(migration.sql.as_bytes()).to_hex().to_string()
 }
@@ -157,13 +166,13 @@ impl Store {
             for statement in statements(migration.sql) {
                 let statement = render_statement(&statement, &self.database, &self.topology);
                 match self.server.query(&statement).execute().await {
-                    // `ADD COLUMN IF NOT EXISTS` is not in 18.16: a node that applied an
-                    // ALTER but died before recording it finds the column there on retry
-                    // (code 44 on 18.16, 15 DUPLICATE_COLUMN on current versions).
-                    Err(StoreError::BadResponse(message))
-                        if statement.starts_with("ALTER TABLE")
-                            && message.contains("column with this name already exists") => {}
-                    other => other?,
+                    Ok(()) => {}
+                    // The column is there: this ran before, but its ledger row was not written
+                    // (a crash in between, or another node migrating at the same time).
+                    Err(error) if adds_existing_column(&statement, &error) => {
+                        tracing::info!(version = migration.version, "column already added; continuing");
+                    }
+                    Err(error) => return Err(error),
                 }
             }
             let mut insert = self.client.insert::<LedgerRow>("schema_migrations").await?;

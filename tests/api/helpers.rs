@@ -80,10 +80,18 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app with adjusted settings and `example.com` registered.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_sites(&[], adjust).await
+}
+
+/// Spawns the app with adjusted settings, `example.com` and the `extra` sites registered.
+pub async fn spawn_app_with_sites(extra: &[Site], adjust: impl FnOnce(&mut Settings)) -> TestApp {
     init_logging_once();
     let mut settings = test_settings();
     adjust(&mut settings);
     let store = register_site(&settings).await;
+    for site in extra {
+        store.put_site(site).await.expect("site registers");
+    }
     let app = Application::build(settings.clone()).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();

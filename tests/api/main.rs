@@ -3,9 +3,13 @@
 //! `scripts/test`), one fresh database per test so tests run in parallel.
 
 mod bad_input;
+mod beacon;
+mod browser;
 mod helpers;
 mod ingest;
 mod outage;
 mod privacy;
 mod reliability;
+mod schema;
 mod shutdown;
+mod web;

@@ -17,14 +17,24 @@ const PROBE_UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101
 const PROBE_COOKIE: &str = "cookie-SECRET-4242";
 const PROBE_EMAIL: &str = "alice.probe@example.org";
 const PROBE_TOKEN: &str = "tok-SECRET-QUERY-9d8c";
+const PROBE_PAGEVIEW: &str = "pageview-SECRET-77";
 
 /// Every string that must never be found, with its plain unsalted blake3 hash (hex, and
 /// the first 8 bytes as the decimal a UInt64 column would show).
 fn needles() -> Vec<String> {
-    let raw =
-        [PROBE_IP, PROBE_IP_NUMBER, PROBE_UA, "FootfallProbe", PROBE_COOKIE, PROBE_EMAIL, "alice.probe", PROBE_TOKEN];
+    let raw = [
+        PROBE_IP,
+        PROBE_IP_NUMBER,
+        PROBE_UA,
+        "FootfallProbe",
+        PROBE_COOKIE,
+        PROBE_EMAIL,
+        "alice.probe",
+        PROBE_TOKEN,
+        PROBE_PAGEVIEW,
+    ];
     let mut needles: Vec<String> = raw.iter().map(|s| s.to_string()).collect();
-    for value in [PROBE_IP, PROBE_UA, PROBE_COOKIE, PROBE_EMAIL, PROBE_TOKEN] {
+    for value in [PROBE_IP, PROBE_UA, PROBE_COOKIE, PROBE_EMAIL, PROBE_TOKEN, PROBE_PAGEVIEW] {
         let hash = blake3::hash(value.as_bytes());
         needles.push(hash.to_hex().to_string());
         needles.push(u64::from_le_bytes(hash.as_bytes()[..8].try_into().unwrap()).to_string());
@@ -85,7 +95,7 @@ async fn privacy_audit_finds_no_identifier_anywhere() {
     };
     let page = format!("https://{SITE}/account?email={PROBE_EMAIL}&token={PROBE_TOKEN}&utm_source=news#{PROBE_TOKEN}");
     let referrer = format!("https://mail.example.org/inbox/{PROBE_EMAIL}?u={PROBE_TOKEN}");
-    let with_cookie = json!({"site": SITE, "name": "pageview", "url": page, "visitor": PROBE_COOKIE, "referrer": referrer,
+    let with_cookie = json!({"site": SITE, "name": "pageview", "url": page, "visitor": PROBE_COOKIE, "pageview": PROBE_PAGEVIEW, "referrer": referrer,
                              "props": {"plan": "pro"}});
     let cookieless = json!({"site": SITE, "name": "pageview", "url": page});
     let engagement =

@@ -1,0 +1,180 @@
+// footfall's beacon: the script the collector serves at /js/footfall.js. Embed it with
+//   <script defer src="https://COLLECTOR/js/footfall.js" data-site="example.com"></script>
+// README "Beacon" documents every option and the JS API. `npm run build` in beacon/
+// minifies this file with terser (pinned in package-lock.json) into footfall.min.js,
+// which the collector compiles in; `npm run check` (part of scripts/test) fails when
+// footfall.min.js is stale or over its size budget of 1,500 bytes gzipped, which is
+// why this code is terse in places (see README "Beacon" for what was left out).
+//
+// What it sends, one JSON object per event to the collector's /api/event (README "Event
+// intake"): site, event name, the page URL without its fragment, the referrer, a random
+// id of the page view, the screen width, the browser's time zone, the page's published
+// time, and with a cookie its random id and whether the browser came before. Nothing
+// else. The collector keeps only host, path and utm_* of the URLs.
+//
+// Rules: it never throws into the host page (every entry point is guarded), writes
+// nothing to the console, loads nothing, and sends nothing when Do-Not-Track or Global
+// Privacy Control is on (unless the site says otherwise) or the visitor opted out.
+((w, d) => {
+  try {
+    const nav = navigator;
+    const loc = location;
+    const hist = history;
+    const script = d.currentScript;
+    const attr = (name) => script.dataset[name]; // data-NAME (every name is one word)
+    const site = attr('site') || loc.hostname;
+    const endpoint = attr('api') || new URL('/api/event', script.src);
+    // Cookie lifetime in seconds: 390 days (under 13 months), counted from the cookie's
+    // creation and never extended by later visits.
+    const LIFETIME = 390 * 86400;
+    const ID_COOKIE = 'footfall_id';
+    const VISIT_COOKIE = 'footfall_visit';
+    const OPT_OUT = 'footfall_optout';
+    const queued = (w.footfall || 0).q || [];
+    const refused =
+      (attr('dnt') != 'ignore' && nav.doNotTrack == 1) ||
+      (attr('gpc') != 'ignore' && nav.globalPrivacyControl);
+    // data-downloads="pdf,zip": links to files with these extensions count as downloads.
+    let downloads = attr('downloads');
+    downloads = downloads != null && RegExp('\\.(' + downloads.replace(/\W+/g, '|') + ')$', 'i');
+    const outbound = attr('outbound') != null;
+    const hashRoutes = attr('hash') != null;
+    let referrer = d.referrer;
+    let viewKey; // the current page view: its URL without query
+    let viewUrl; // ...the URL sent with its events
+    let viewId; // ...its random id, sent with every event of the view
+    let published; // ...its <meta property="article:published_time">
+    let shownAt = 0; // when the page last became visible (0: hidden)
+
+    const now = () => Date.now();
+    const visible = () => !d.hidden;
+    const guard = (fn) => (a) => {
+      try {
+        return fn(a);
+      } catch {}
+    };
+    const on = (target, type, fn, options) => target.addEventListener(type, guard(fn), options);
+    const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('x');
+    const getCookie = (name) => (d.cookie.match('(^|; )' + name + '=([^;]*)') || 0)[2];
+    // Scoped to the site's domain so that its subdomains share it; the browser ignores
+    // a domain the page is not on, and then the host-only cookie is written.
+    const setCookie = (name, value, maxAge) => {
+      const cookie = `${name}=${value};path=/;max-age=${maxAge};samesite=lax${w.isSecureContext ? ';secure' : ''}`;
+      d.cookie = cookie + ';domain=' + site;
+      if (!maxAge || getCookie(name) != value) d.cookie = cookie;
+    };
+    const optedOut = () => getCookie(OPT_OUT) == 1;
+
+    // {visitor: cookie id, returning}, or nothing when cookieless: data-cookieless (read
+    // at each event, so a consent banner may remove it) or the browser refused the
+    // cookie. footfall_id (a random id) is written once and expires LIFETIME after;
+    // footfall_visit (1 when this visit comes from a browser seen before, else 0) expires
+    // 30 minutes after the last event, which ends the visit.
+    const visitor = () => {
+      if (attr('cookieless') != null) return;
+      let id = getCookie(ID_COOKIE);
+      const returning = id ? getCookie(VISIT_COOKIE) || 1 : 0;
+      if (!id) setCookie(ID_COOKIE, (id = randomId()), LIFETIME);
+      setCookie(VISIT_COOKIE, returning, 1800);
+      if (getCookie(ID_COOKIE) == id) return { visitor: id, returning: returning == 1 };
+    };
+
+    // The page URL as sent: without its fragment. With data-hash, a #/route (or #!/route)
+    // becomes the path: /app/#/settings is sent as /app/settings.
+    const pageUrl = () => {
+      const route = hashRoutes && (loc.hash.match(/^#!?(\/[^?]*)/) || 0)[1];
+      return loc.origin + (route ? loc.pathname.replace(/\/$/, '') + route : loc.pathname) + loc.search;
+    };
+
+    const send = (name, extra) => {
+      if (refused || optedOut()) return;
+      const body = JSON.stringify({
+        site,
+        name,
+        url: viewUrl || pageUrl(),
+        referrer,
+        pageview: viewId,
+        screen: screen.width,
+        tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+        published,
+        ...visitor(),
+        ...extra,
+      });
+      // sendBeacon posts text/plain and survives the page being left; fetch with
+      // keepalive does the same where sendBeacon is missing or refuses.
+      (nav.sendBeacon && nav.sendBeacon(endpoint, body)) ||
+        fetch(endpoint, { method: 'POST', body, keepalive: true }).catch(now);
+    };
+
+    // Sends the time the page view was visible since it was shown or last flushed. When
+    // the page is leaving, the clock stops: the hidden event that follows sends nothing.
+    const flush = (leaving) => {
+      const engaged = now() - shownAt;
+      if (viewId && shownAt && engaged) send('engagement', { engaged_ms: Math.min(engaged, 864e5) });
+      shownAt = !leaving && visible() && now();
+    };
+
+    const pageview = (force) => {
+      const url = pageUrl();
+      const key = url.split('?')[0];
+      if (force != 1 && key == viewKey) return; // same page, other query or hash
+      flush();
+      if (viewKey) referrer = viewUrl;
+      viewKey = key;
+      viewUrl = url;
+      viewId = randomId();
+      try {
+        published = new Date(d.querySelector('[property$=published_time]').content).toISOString();
+      } catch {
+        published = undefined; // no such meta, or not a time
+      }
+      send('pageview');
+    };
+
+    const footfall = guard((args) =>
+      args[0] == 'pageview' ? pageview(1) : send(args[0], { props: args[1] && args[1].props })
+    );
+    const api = (...args) => footfall(args);
+    api.optOut = guard(() => setCookie(OPT_OUT, 1, LIFETIME));
+    api.optIn = guard(() => setCookie(OPT_OUT, '', 0));
+    w.footfall = api;
+
+    on(d, 'visibilitychange', () => (visible() ? (shownAt = shownAt || now()) : flush()));
+    on(w, 'pagehide', () => flush(1));
+
+    if (outbound || downloads) {
+      for (const type of ['click', 'auxclick']) {
+        on(
+          d,
+          type,
+          (event) => {
+            const link = event.button < 2 && event.target.closest('a[href]');
+            const host = link.hostname; // empty for mailto:, tel:, javascript:
+            const props = { props: { url: (link.origin + link.pathname).slice(0, 256) } };
+            if (host && downloads && downloads.test(link.pathname)) send('download', props);
+            else if (host && outbound && !('.' + host).endsWith('.' + site)) send('outbound', props);
+          },
+          true
+        );
+      }
+    }
+
+    const start = () => {
+      if (attr('manual') == null) {
+        pageview();
+        for (const method of ['pushState', 'replaceState']) {
+          const original = hist[method];
+          hist[method] = function () {
+            const result = original.apply(this, arguments);
+            guard(pageview)();
+            return result;
+          };
+        }
+        on(w, 'popstate', pageview);
+        if (hashRoutes) on(w, 'hashchange', pageview);
+      }
+      for (const args of queued) footfall(args); // calls made before the script loaded
+    };
+    start();
+  } catch {}
+})(window, document);
