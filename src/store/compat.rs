@@ -70,7 +70,7 @@ fn every_statement() -> Vec<String> {
     ));
     all.push(in_database(&bound(DAYS_BEFORE, &[20_000u16])));
     all.push(bound(&render_statement(DROP_DAY, DATABASE, &Topology::Single), &["2024-10-04"]));
-    all.push(bound(EVENT_MONTHS, &[DATABASE]));
+    all.push(in_database(&bound(EVENT_MONTHS, &[1_764_547_200u32])));
     all.push(in_database(&bound(COUNT_OLDER, &[202_511u32, 1_764_000_000])));
     all.push(bound(&render_statement(DROP_EVENT_MONTH, DATABASE, &Topology::Single), &[202_511u32]));
     all.push(bound(&render_statement(DELETE_OLDER, DATABASE, &Topology::Single), &[1_764_000_000u32]));
