@@ -3,6 +3,7 @@
 //! `scripts/test`), one fresh database per test so tests run in parallel.
 
 mod bad_input;
+mod cluster;
 mod helpers;
 mod ingest;
 mod outage;
