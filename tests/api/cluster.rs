@@ -114,7 +114,7 @@ fn visit(v: usize, start: i64) -> Vec<Value> {
         .enumerate()
         .map(|(i, minutes)| {
             json!({"site": SITE, "name": "pageview", "url": format!("https://{SITE}/p/{}?utm_source=s{}", (v * 3 + i) % 7, v % 3),
-                   "referrer": referrers[(v + i) % 4], "visitor": format!("visitor-{v}"), "returning": v % 5 == 0,
+                   "referrer": referrers[(v + i) % 4], "visitor": format!("visitor-{v}"), "returning": v.is_multiple_of(5),
                    "tz": zones[v % 4], "screen": screen, "ts": ts(*minutes), "props": {"n": v * 10 + i}})
         })
         .collect();
