@@ -271,6 +271,80 @@ async fn collectors_started_together_agree_on_the_day_key() {
     drop_database(&cluster, SHARDED).await;
 }
 
+/// Forgetting visitors, retention and old day keys delete rows on every shard; two nodes
+/// migrating the same fresh database at once do no harm.
+#[tokio::test(flavor = "multi_thread")]
+async fn deletions_reach_every_shard() {
+    let _shared = CLUSTER.read().await;
+    ensure_cluster();
+    let settings = cluster_settings(SHARDED, NODE1);
+    let (cluster, other) = (store_at(&settings, NODE1), store_at(&settings, NODE2));
+    let (first, second) = tokio::join!(cluster.migrate(), other.migrate());
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert!(first.len() + second.len() >= footfall::store::migrations().len(), "{first:?} and {second:?}");
+    assert_eq!(cluster.migrate().await.unwrap(), Vec::<u32>::new(), "a migration is still pending");
+    let (shard_1, shard_2) = (store_at(&settings, NODE1), store_at(&settings, NODE2));
+
+    // Visitors 1..=20 (odd on shard 2, even on shard 1), each with an event 100 days ago and
+    // one now.
+    let now = chrono::Utc::now().timestamp() as u32;
+    let rows: Vec<footfall::store::EventRow> = (1..=20u64)
+        .flat_map(|visitor| {
+            [100, 0].map(|days_ago| footfall::store::EventRow {
+                site: SITE.into(),
+                ts: now - days_ago * 86_400,
+                name: "pageview".into(),
+                visitor,
+                event_id: visitor * 1000 + u64::from(days_ago),
+                ..Default::default()
+            })
+        })
+        .collect();
+    for month in [
+        &rows.iter().filter(|r| r.ts < now).cloned().collect::<Vec<_>>(),
+        &rows.iter().filter(|r| r.ts == now).cloned().collect(),
+    ] {
+        cluster.insert_events(month).await.unwrap();
+    }
+    assert_eq!((local_events(&shard_1).await, local_events(&shard_2).await), ((20, 20), (20, 0)));
+
+    let pass = cluster.apply_retention(now - 30 * 86_400).await.unwrap();
+    assert_eq!(pass.dropped_months, vec![footfall::store::partition_month(now - 100 * 86_400)]);
+    assert_eq!((local_events(&shard_1).await.0, local_events(&shard_2).await.0), (10, 10));
+
+    cluster.delete_visitors(SITE, &[3, 4]).await.unwrap();
+    let started = Instant::now();
+    while (local_events(&shard_1).await.0, local_events(&shard_2).await.0) != (9, 9) {
+        assert!(started.elapsed() < POLL_LIMIT, "the visitors' events are still stored");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let today = footfall::privacy::keys::day_number(chrono::Utc::now());
+    for day in [today - 5, today - 4, today - 3, today - 2, today] {
+        let row = footfall::store::DayKeyRow { day, key: [day as u8; 32], created_at: now };
+        cluster.insert_day_key(&row).await.unwrap();
+    }
+    let days_on = |store: Store| async move {
+        store
+            .client()
+            .query("SELECT toUInt16(day) AS d FROM day_keys_local ORDER BY d")
+            .fetch_all::<u16>()
+            .await
+            .unwrap()
+    };
+    let before = [days_on(store_at(&settings, NODE1)).await, days_on(store_at(&settings, NODE2)).await].concat();
+    assert_eq!(before.len(), 5);
+    assert!(
+        !days_on(store_at(&settings, NODE1)).await.is_empty() && !days_on(store_at(&settings, NODE2)).await.is_empty()
+    );
+    cluster.delete_day_keys_before(today - 2).await.unwrap();
+    let mut after = [days_on(store_at(&settings, NODE1)).await, days_on(store_at(&settings, NODE2)).await].concat();
+    after.sort_unstable();
+    assert_eq!(after, vec![today - 2, today]);
+
+    drop_database(&cluster, SHARDED).await;
+}
+
 /// With a shard down, an INSERT through the Distributed table fails (it is synchronous),
 /// so the collector does not count those events as stored: they wait in the spool and are
 /// stored once each when the shard is back.
