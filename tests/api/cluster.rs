@@ -431,3 +431,78 @@ async fn wait_for_replicas_to_agree(a: &Store, b: &Store) -> u64 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The README's "Moving a single-server install to a cluster", step by step: a database
+/// made on one server (node 1, used as a single server) is moved onto the two-shard
+/// cluster with its events, sites and day keys.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_single_server_install_moves_to_the_cluster() {
+    let _shared = CLUSTER.read().await;
+    ensure_cluster();
+    let on_cluster = cluster_settings(SHARDED, NODE1);
+    let mut on_one_server = on_cluster.clone();
+    on_one_server.clickhouse.cluster = None;
+    let single = register_site_at(&on_one_server, NODE1).await;
+    let today = footfall::privacy::keys::day_number(chrono::Utc::now());
+    single.insert_day_key(&footfall::store::DayKeyRow { day: today, key: [7; 32], created_at: 0 }).await.unwrap();
+    let now = chrono::Utc::now().timestamp() as u32;
+    let rows: Vec<footfall::store::EventRow> = (1..=30u64)
+        .map(|n| footfall::store::EventRow {
+            site: SITE.into(),
+            ts: now,
+            name: "pageview".into(),
+            visitor: n * 7919,
+            event_id: n,
+            ..Default::default()
+        })
+        .collect();
+    single.insert_events(&rows).await.unwrap();
+    let database = single.database().to_string();
+
+    // Step 3: tables aside, views dropped.
+    let tables: Vec<(String, String)> = single
+        .client()
+        .query("SELECT name, engine FROM system.tables WHERE database = ? ORDER BY name")
+        .bind(&database)
+        .fetch_all()
+        .await
+        .unwrap();
+    let (views, tables): (Vec<_>, Vec<_>) = tables.into_iter().partition(|(_, engine)| engine == "MaterializedView");
+    for (view, _) in &views {
+        single.client().query(&format!("DROP TABLE {database}.{view}")).execute().await.unwrap();
+    }
+    let renames: Vec<String> =
+        tables.iter().map(|(table, _)| format!("{database}.{table} TO {database}.{table}_old")).collect();
+    single.client().query(&format!("RENAME TABLE {}", renames.join(", "))).execute().await.unwrap();
+
+    // Step 4: migrate onto the cluster.
+    let cluster = store_at(&on_cluster, NODE1);
+    assert_eq!(cluster.migrate().await.unwrap().len(), footfall::store::migrations().len());
+
+    // Steps 5 and 7: copy through the Distributed tables (the store sends
+    // insert_distributed_sync = 1 with every query).
+    for (table, _) in tables.iter().filter(|(table, _)| table != "schema_migrations") {
+        let copy = format!("INSERT INTO {database}.{table} SELECT * FROM {database}.{table}_old");
+        cluster.client().query(&copy).execute().await.unwrap();
+    }
+
+    assert_eq!(cluster.list_sites().await.unwrap(), single_site());
+    assert_eq!(
+        cluster.day_keys(today, today).await.unwrap().iter().map(|row| row.key).collect::<Vec<_>>(),
+        vec![[7; 32]]
+    );
+    let (count, ids): (u64, u64) =
+        cluster.client().query("SELECT count(), uniqExact(event_id) FROM events").fetch_one().await.unwrap();
+    assert_eq!((count, ids), (30, 30));
+    let (on_first, even_on_first) = local_events(&store_at(&on_cluster, NODE1)).await;
+    let (on_second, even_on_second) = local_events(&store_at(&on_cluster, NODE2)).await;
+    assert_eq!((on_first + on_second, even_on_first, even_on_second), (30, on_first, 0));
+    assert!(on_first > 0 && on_second > 0);
+
+    drop_database(&cluster, SHARDED).await;
+}
+
+/// The site `register_site_at` registers.
+fn single_site() -> Vec<footfall::store::Site> {
+    vec![footfall::store::Site::new(SITE, "Europe/London", &["https://partner.example.net".into()]).unwrap()]
+}
