@@ -43,8 +43,8 @@ const PING: &str = "SELECT 1";
 /// Settings of every query on a cluster.
 ///
 /// - `insert_distributed_sync`: an INSERT into a `Distributed` table returns only once
-///   every shard has stored its rows (by default it returns once the rows are queued on
-///   the receiving server's disk, to be sent later). Exactly-once delivery depends on it:
+///   every shard has stored its rows (by default it returns once the receiving server has
+///   queued the other shards' rows on its disk, even while a shard is down). Exactly-once delivery depends on it:
 ///   an acknowledged batch is in the tables, and after a failed INSERT, asking which
 ///   event ids are stored finds exactly the rows that some shard wrote.
 /// - `load_balancing = in_order`, `prefer_localhost_replica = 0`: every collector reads

@@ -365,7 +365,30 @@ async fn events_wait_while_a_shard_is_down_and_are_stored_once_when_it_returns()
     wait_for_metric(&http, &collector.address, "footfall_events_spooled_total", 40).await;
     let metrics = metrics_text(&http, &collector.address).await;
     assert_eq!(metric(&metrics, "footfall_events_stored_total"), 0, "stored while a shard was down");
-    assert_eq!(local_events(&store_at(&settings, NODE1)).await.0, 0, "an INSERT that failed stored rows");
+    // 18.16 stops the whole INSERT when it cannot connect to a shard. (Were one shard's rows
+    // stored, the collector would find their ids before re-sending and skip them.)
+    assert_eq!(local_events(&store_at(&settings, NODE1)).await.0, 0, "the failed INSERT stored rows on shard 1");
+
+    // For contrast, ClickHouse's default, insert_distributed_sync = 0, acknowledges such an
+    // INSERT: the receiving server stores its own shard's rows and queues the others on its
+    // disk, to send when the shard is back. A collector trusting that acknowledgement
+    // would count the queued rows as stored.
+    let database = cluster.database();
+    for ddl in [
+        format!("CREATE TABLE {database}.queued_local ON CLUSTER {SHARDED} (n UInt64) ENGINE = MergeTree() ORDER BY n"),
+        format!("CREATE TABLE {database}.queued ON CLUSTER {SHARDED} AS {database}.queued_local ENGINE = Distributed({SHARDED}, {database}, queued_local, n)"),
+    ] {
+        // ON CLUSTER DDL waits for node 2: make the tables on node 1 only.
+        cluster.client().query(&ddl.replace(&format!(" ON CLUSTER {SHARDED}"), "")).execute().await.unwrap();
+    }
+    let insert = "INSERT INTO queued VALUES (1), (2), (3), (4)";
+    cluster.client().query(insert).with_setting("insert_distributed_sync", "0").execute().await.unwrap();
+    let queued: u64 = cluster.client().query("SELECT count() FROM queued_local").fetch_one().await.unwrap();
+    assert_eq!(queued, 2, "shard 1's rows (the even ones) are stored, shard 2's are only queued");
+    assert!(
+        cluster.client().query(insert).execute().await.is_err(),
+        "a synchronous INSERT succeeded with a shard down"
+    );
 
     scripts_clickhouse("start", "cluster-2");
     wait_for_event_count(&cluster, 40).await;
