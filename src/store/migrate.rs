@@ -78,7 +78,7 @@ impl Topology {
 }
 
 /// Suffix of the per-server table that holds a shard's rows on a cluster.
-pub const LOCAL_SUFFIX: &str = "_local";
+const LOCAL_SUFFIX: &str = "_local";
 
 /// How each table's rows are spread over the shards of a cluster: the sharding key of
 /// its `Distributed` table. Tables not listed are spread at random (`rand()`).

@@ -33,7 +33,7 @@ use crate::config::ClickHouseSettings;
 
 pub use day_keys::DayKeyRow;
 pub use events::{partition_month, EventRow};
-pub use migrate::{migrations, render_statement, schema_statements, Migration, Topology, LOCAL_SUFFIX};
+pub use migrate::{migrations, render_statement, schema_statements, Migration, Topology};
 pub use retention::RetentionPass;
 pub use sites::{Site, SiteError};
 
