@@ -38,8 +38,8 @@ fn scripts_clickhouse(action: &str, instance: &str) {
     assert!(status.success(), "scripts/clickhouse {action} {instance} failed");
 }
 
-/// Starts ZooKeeper and the three nodes unless they already run (once per test binary,
-/// and again after a test that stopped a node failed before restarting it).
+/// Starts ZooKeeper and the three nodes unless they already run, once per test binary (so a
+/// node that a failed test left stopped is started again by the next run).
 fn ensure_cluster() {
     static STARTED: Once = Once::new();
     STARTED.call_once(|| scripts_clickhouse("start", "cluster"));
