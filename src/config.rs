@@ -64,7 +64,10 @@ pub struct ClickHouseSettings {
     pub user: String,
     /// Password. Default empty.
     pub password: String,
-    /// Cluster name for `ON CLUSTER` DDL and replicated engines. Default none (one server).
+    /// Name of a cluster in the servers' `remote_servers` (README, "Scale out"): tables
+    /// become local `Replicated*` tables created `ON CLUSTER` plus `Distributed` tables
+    /// over them, and queries run with synchronous distributed inserts. Needs a keeper
+    /// (ZooKeeper) and `shard`/`replica` macros on every server. Default none (one server).
     pub cluster: Option<String>,
     /// Timeout for one request to ClickHouse, in milliseconds. Default 10000.
     pub request_timeout_ms: u64,

@@ -15,7 +15,7 @@ use super::retention::{
     COUNT_OLDER, DELETE_OLDER, DELETE_VISITORS, DROP_EVENT_MONTH, EVENT_MONTHS, SERVER_VERSION, SET_TTL,
 };
 use super::sites::LIST_SITES;
-use super::{migrations, render_statement, EventRow, Topology, PING};
+use super::{migrations, render_statement, schema_statements, EventRow, Topology, CLUSTER_SETTINGS, PING};
 
 const DATABASE: &str = "footfall";
 
@@ -70,7 +70,7 @@ fn every_statement() -> Vec<String> {
     ));
     all.push(in_database(&bound(DAYS_BEFORE, &[20_000u16])));
     all.push(bound(&render_statement(DROP_DAY, DATABASE, &Topology::Single), &["2024-10-04"]));
-    all.push(bound(EVENT_MONTHS, &[DATABASE]));
+    all.push(in_database(&bound(EVENT_MONTHS, &[1_764_547_200u32])));
     all.push(in_database(&bound(COUNT_OLDER, &[202_511u32, 1_764_000_000])));
     all.push(bound(&render_statement(DROP_EVENT_MONTH, DATABASE, &Topology::Single), &[202_511u32]));
     all.push(bound(&render_statement(DELETE_OLDER, DATABASE, &Topology::Single), &[1_764_000_000u32]));
@@ -87,21 +87,110 @@ fn every_statement() -> Vec<String> {
     all
 }
 
-#[test]
-fn every_statement_runs_on_current_clickhouse() {
+/// A server config for chdb with a cluster named like the one below and the macros
+/// replicated tables use. Its one shard points at a port nothing listens on: nothing here
+/// reads or writes through a `Distributed` table (those queries are the ones above).
+const CLUSTER_CONFIG: &str = "<clickhouse>\
+    <macros><shard>01</shard><replica>chdb</replica></macros>\
+    <remote_servers><footfall><shard><internal_replication>true</internal_replication>\
+    <replica><host>127.0.0.1</host><port>1</port></replica></shard></footfall></remote_servers>\
+    </clickhouse>";
+
+/// A cluster statement as chdb can run it: without `ON CLUSTER` (chdb is no cluster member)
+/// and with `ReplicatedKind('path', 'replica', args)` as `Kind(args)` (chdb has no
+/// ZooKeeper). Both are exercised on the 18.16 cluster by tests/api/cluster.rs.
+fn without_cluster_machinery(sql: &str) -> String {
+    let mut out = sql.replace(" ON CLUSTER footfall", "");
+    while let Some(start) = out.find("Replicated") {
+        let open = start + out[start..].find('(').expect("a replicated engine has arguments");
+        let replica = open + out[open..].find("'{replica}'").expect("a replicated engine names its replica");
+        let rest = out[replica + "'{replica}'".len()..].trim_start_matches(',').trim_start().to_string();
+        out = format!("{}{}({rest}", &out[..start], &out[start + "Replicated".len()..open]);
+    }
+    out
+}
+
+/// Every statement footfall sends in cluster mode that differs from one server's: the
+/// schema (local tables, `Distributed` tables, views over local tables, a column change
+/// remaking a `Distributed` table), mutations and partition drops on local tables, and
+/// the cluster query settings.
+fn every_cluster_statement() -> Vec<String> {
+    let cluster = Topology::Cluster("footfall".into());
+    let mut all: Vec<String> = schema_statements(CREATE_DATABASE, DATABASE, &cluster);
+    for migration in migrations() {
+        all.extend(statements(migration.sql).flat_map(|sql| schema_statements(&sql, DATABASE, &cluster)));
+    }
+    all.push(bound(&render_statement(DROP_DAY, DATABASE, &cluster), &["2024-10-04"]));
+    all.push(bound(&render_statement(DROP_EVENT_MONTH, DATABASE, &cluster), &[202_511u32]));
+    all.push(bound(&render_statement(DELETE_OLDER, DATABASE, &cluster), &[1_764_000_000u32]));
+    all.push(bound(&render_statement(SET_TTL, DATABASE, &cluster), &[30u32]));
+    all.push(
+        clickhouse::Client::default()
+            .query(&render_statement(DELETE_VISITORS, DATABASE, &cluster))
+            .bind("example.com")
+            .bind([1u64, 2].as_slice())
+            .sql_display()
+            .to_string(),
+    );
+    let settings: Vec<String> = CLUSTER_SETTINGS
+        .iter()
+        .map(
+            |(name, value)| {
+                if value.parse::<u64>().is_ok() {
+                    format!("{name} = {value}")
+                } else {
+                    format!("{name} = '{value}'")
+                }
+            },
+        )
+        .collect();
+    all.push(format!("SELECT 1 SETTINGS {}", settings.join(", ")));
+    all.iter().map(|sql| without_cluster_machinery(sql)).collect()
+}
+
+/// Runs `statements` through scripts/chdb-check (with `config` as the server config) and
+/// fails the test unless every one passed.
+fn check_on_chdb(statements: &[String], config: Option<&str>) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/chdb-check");
-    let mut child = Command::new("python3")
-        .arg(script)
+    let config_dir = tempfile_dir();
+    let mut command = Command::new("python3");
+    command.arg(script);
+    if let Some(config) = config {
+        let path = config_dir.join("config.xml");
+        std::fs::write(&path, config).unwrap();
+        command.arg("--config").arg(path);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("python3 runs scripts/chdb-check");
-    let statements = every_statement();
-    child.stdin.take().unwrap().write_all(serde_json::to_string(&statements).unwrap().as_bytes()).unwrap();
+    child.stdin.take().unwrap().write_all(serde_json::to_string(statements).unwrap().as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&config_dir);
     let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     println!("{report}");
     assert!(output.status.success(), "statements failed on current ClickHouse:\n{report}");
     assert!(report.contains(&format!("{} passed, 0 failed", statements.len())), "{report}");
+}
+
+/// A fresh directory under the system's temporary directory.
+fn tempfile_dir() -> std::path::PathBuf {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).unwrap();
+    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = std::env::temp_dir().join(format!("footfall-chdb-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_statement_runs_on_current_clickhouse() {
+    check_on_chdb(&every_statement(), None);
+}
+
+#[test]
+fn every_cluster_statement_runs_on_current_clickhouse() {
+    check_on_chdb(&every_cluster_statement(), Some(CLUSTER_CONFIG));
 }

@@ -6,12 +6,24 @@
 //! `ADD COLUMN IF NOT EXISTS`), applied versions are recorded in `schema_migrations`, and
 //! two nodes migrating at once do no harm.
 //!
-//! Files use three placeholders, filled in one place ([`render_statement`]) so the same
-//! schema serves one server or a cluster:
+//! Files use three placeholders, filled in one place ([`schema_statements`],
+//! [`render_statement`]) so the same schema serves one server or a cluster:
 //! - `{database}`: footfall's database;
 //! - `{on_cluster}`: empty, or `ON CLUSTER name`;
 //! - `{engine:Kind(args)}`: `Kind(args)` on one server, or
-//!   `ReplicatedKind('/clickhouse/tables/{shard}/db/table', '{replica}', args)` on a cluster.
+//!   `ReplicatedKind('/clickhouse/tables/{shard}/db/table_local', '{replica}', args)` on a
+//!   cluster.
+//!
+//! On a cluster ([`Topology::Cluster`]) every table `T` of a schema file becomes two:
+//! `T_local`, a `Replicated*` table on every server (`ON CLUSTER`) that holds the rows of
+//! its shard, and `T`, a `Distributed` table over them with the sharding key from
+//! [`sharding_key`]. Everything footfall and its users read and write goes through `T`,
+//! under the same name as on one server, so no query changes. What must reach the rows
+//! themselves goes to `T_local` on every server: materialized views (which see each
+//! server's inserts into `events_local`), mutations and partition drops. A column change
+//! (`ALTER ... ADD COLUMN`) is applied to `T_local`, then `T` is dropped and created again
+//! with the new columns: ClickHouse refuses `ALTER ... ON CLUSTER` on a `Distributed`
+//! table of a cluster with `internal_replication` (on 18.16 and today).
 
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
@@ -56,7 +68,8 @@ pub fn migrations() -> &'static [Migration] {
 pub enum Topology {
     /// One ClickHouse server: plain engines, no `ON CLUSTER`.
     Single,
-    /// A cluster from the server's `remote_servers`: `ON CLUSTER` DDL, `Replicated*` engines.
+    /// A cluster from the servers' `remote_servers`: local `Replicated*` tables created
+    /// `ON CLUSTER`, `Distributed` tables over them.
     Cluster(String),
 }
 
@@ -67,12 +80,90 @@ impl Topology {
     }
 }
 
-/// Fills the placeholders of one statement.
-pub fn render_statement(sql: &str, database: &str, topology: &Topology) -> String {
-    let table = sql
-        .split_once("{database}.")
-        .map(|(_, rest)| rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>())
-        .unwrap_or_default();
+/// Suffix of the per-server table that holds a shard's rows on a cluster.
+const LOCAL_SUFFIX: &str = "_local";
+
+/// How each table's rows are spread over the shards of a cluster: the sharding key of
+/// its `Distributed` table. Tables not listed are spread at random (`rand()`).
+///
+/// `events` by visitor hash: all events of one visitor of one site (the hash is keyed
+/// with the site) land on one shard, so per-shard distinct-visitor counts add up to the
+/// exact total and a visitor's sessions stay on one shard. The small shared tables keep
+/// all versions of one row on one shard, so `FINAL` and `argMax` see them together.
+const SHARDING_KEYS: &[(&str, &str)] = &[
+    ("events", "visitor"),
+    ("sites", "cityHash64(domain)"),
+    ("day_keys", "toUInt16(day)"),
+    ("schema_migrations", "version"),
+];
+
+/// The sharding key of `table`'s `Distributed` table.
+fn sharding_key(table: &str) -> &'static str {
+    SHARDING_KEYS.iter().find(|(name, _)| *name == table).map_or("rand()", |(_, key)| key)
+}
+
+/// What a schema statement does, by its first words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatementKind {
+    /// `CREATE TABLE` with an `{engine:...}`: a table that holds rows.
+    CreateTable,
+    /// `CREATE MATERIALIZED VIEW`: fed by inserts into the tables it reads.
+    CreateView,
+    /// `ALTER TABLE ... ADD|DROP|MODIFY|RENAME COLUMN`: changes the columns.
+    AlterColumns,
+    /// Any other `ALTER TABLE` (partitions, mutations, TTL): works on the rows.
+    AlterRows,
+    /// Anything else (`CREATE DATABASE`, `INSERT ... SELECT`): runs as written.
+    Other,
+}
+
+fn kind(sql: &str) -> StatementKind {
+    let words = sql.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase();
+    let changes_columns = || {
+        [" ADD COLUMN ", " DROP COLUMN ", " MODIFY COLUMN ", " RENAME COLUMN "]
+            .iter()
+            .any(|change| words.contains(change))
+    };
+    if words.starts_with("CREATE TABLE") && sql.contains("{engine:") {
+        StatementKind::CreateTable
+    } else if words.starts_with("CREATE MATERIALIZED VIEW") {
+        StatementKind::CreateView
+    } else if words.starts_with("ALTER TABLE") && changes_columns() {
+        StatementKind::AlterColumns
+    } else if words.starts_with("ALTER TABLE") {
+        StatementKind::AlterRows
+    } else {
+        StatementKind::Other
+    }
+}
+
+/// The table names after each `{database}.` in `sql`, in order, with their byte ranges.
+fn table_references(sql: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = sql[from..].find("{database}.") {
+        let start = from + at + "{database}.".len();
+        let name: String = sql[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        found.push((start..start + name.len(), name));
+        from = start;
+    }
+    found
+}
+
+/// `sql` with the table references chosen by `to_local` renamed to their local tables.
+fn with_local_tables(sql: &str, to_local: impl Fn(usize) -> bool) -> String {
+    let mut out = sql.to_string();
+    for (index, (range, name)) in table_references(sql).into_iter().enumerate().rev() {
+        if to_local(index) {
+            out.replace_range(range, &format!("{name}{LOCAL_SUFFIX}"));
+        }
+    }
+    out
+}
+
+/// Fills `{on_cluster}`, `{engine:...}` and `{database}`.
+fn fill(sql: &str, database: &str, topology: &Topology) -> String {
+    let table = table_references(sql).into_iter().next().map(|(_, name)| name).unwrap_or_default();
     let on_cluster = match topology {
         Topology::Single => String::new(),
         Topology::Cluster(name) => format!("ON CLUSTER {name}"),
@@ -94,6 +185,51 @@ pub fn render_statement(sql: &str, database: &str, topology: &Topology) -> Strin
         out.replace_range(start..=end, &engine);
     }
     out.replace("{database}", database)
+}
+
+/// The `Distributed` table `table` over `table_local` on every server of `cluster`.
+fn distributed_table(table: &str, database: &str, cluster: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} AS {database}.{table}{LOCAL_SUFFIX} \
+         ENGINE = Distributed({cluster}, {database}, {table}{LOCAL_SUFFIX}, {})",
+        sharding_key(table)
+    )
+}
+
+/// One statement on the tables that hold the rows: on one server the statement as
+/// written; on a cluster its first table renamed to the local table (`events_local`),
+/// on every server. For mutations, partition drops and TTL changes (`ALTER TABLE
+/// {database}.T {on_cluster} ...`). Schema files go through [`schema_statements`].
+pub fn render_statement(sql: &str, database: &str, topology: &Topology) -> String {
+    match topology {
+        Topology::Single => fill(sql, database, topology),
+        Topology::Cluster(_) => fill(&with_local_tables(sql, |index| index == 0), database, topology),
+    }
+}
+
+/// The statements that carry out one statement of a schema file. On one server, the
+/// statement with its placeholders filled. On a cluster (see the module docs): a table
+/// becomes its local table plus a `Distributed` table; a view reads and writes local
+/// tables; a column change is made on the local table and the `Distributed` table is made
+/// again; other `ALTER`s go to the local tables; the rest runs as written.
+pub fn schema_statements(sql: &str, database: &str, topology: &Topology) -> Vec<String> {
+    let Topology::Cluster(cluster) = topology else {
+        return vec![fill(sql, database, topology)];
+    };
+    let table = table_references(sql).into_iter().next().map(|(_, name)| name).unwrap_or_default();
+    match kind(sql) {
+        StatementKind::CreateTable => {
+            vec![render_statement(sql, database, topology), distributed_table(&table, database, cluster)]
+        }
+        StatementKind::CreateView => vec![fill(&with_local_tables(sql, |index| index > 0), database, topology)],
+        StatementKind::AlterColumns => vec![
+            render_statement(sql, database, topology),
+            format!("DROP TABLE IF EXISTS {database}.{table} ON CLUSTER {cluster}"),
+            distributed_table(&table, database, cluster),
+        ],
+        StatementKind::AlterRows => vec![render_statement(sql, database, topology)],
+        StatementKind::Other => vec![fill(sql, database, topology)],
+    }
 }
 
 /// The statements of a schema file: comments removed, split on `;` at line ends.
@@ -149,8 +285,14 @@ impl Store {
     /// # Errors
     /// The first statement ClickHouse rejects, or ClickHouse being unreachable.
     pub async fn migrate(&self) -> Result<Vec<u32>, StoreError> {
-        self.server.query(&render_statement(CREATE_DATABASE, &self.database, &self.topology)).execute().await?;
         let applied = self.applied_migrations().await?;
+        if applied.is_empty() {
+            // Only then: on a cluster, DDL waits for every server, and a collector must be able
+            // to start while one is down once the schema is in place.
+            for statement in schema_statements(CREATE_DATABASE, &self.database, &self.topology) {
+                self.server.query(&statement).execute().await?;
+            }
+        }
         let mut now_applied = Vec::new();
         for migration in migrations() {
             if let Some(done) = applied.iter().find(|done| done.version == migration.version) {
@@ -163,8 +305,9 @@ impl Store {
                 }
                 continue;
             }
-            for statement in statements(migration.sql) {
-                let statement = render_statement(&statement, &self.database, &self.topology);
+            for statement in
+                statements(migration.sql).flat_map(|sql| schema_statements(&sql, &self.database, &self.topology))
+            {
                 match self.server.query(&statement).execute().await {
                     Ok(()) => {}
                     // The column is there: this ran before, but its ledger row was not written
@@ -232,20 +375,108 @@ mod tests {
         );
     }
 
+    fn cluster() -> Topology {
+        Topology::Cluster("main".into())
+    }
+
     #[test]
-    fn cluster_rendering_uses_replicated_engines() {
-        let sql = "CREATE TABLE IF NOT EXISTS {database}.events {on_cluster} (v UInt64) ENGINE = {engine:MergeTree()} ORDER BY v";
+    fn a_cluster_table_is_a_replicated_local_table_and_a_distributed_table() {
+        let sql = "CREATE TABLE IF NOT EXISTS {database}.events {on_cluster} (visitor UInt64) ENGINE = {engine:MergeTree()} ORDER BY visitor";
         assert_eq!(
-            render_statement(sql, "ff", &Topology::Cluster("main".into())),
-            "CREATE TABLE IF NOT EXISTS ff.events ON CLUSTER main (v UInt64) ENGINE = \
-             ReplicatedMergeTree('/clickhouse/tables/{shard}/ff/events', '{replica}') ORDER BY v"
+            schema_statements(sql, "ff", &cluster()),
+            vec![
+                "CREATE TABLE IF NOT EXISTS ff.events_local ON CLUSTER main (visitor UInt64) ENGINE = \
+                 ReplicatedMergeTree('/clickhouse/tables/{shard}/ff/events_local', '{replica}') ORDER BY visitor",
+                "CREATE TABLE IF NOT EXISTS ff.events ON CLUSTER main AS ff.events_local \
+                 ENGINE = Distributed(main, ff, events_local, visitor)",
+            ]
         );
-        let sql = "CREATE TABLE IF NOT EXISTS {database}.sites (v UInt64) ENGINE = {engine:ReplacingMergeTree(v)}";
+        let sql = "CREATE TABLE IF NOT EXISTS {database}.sites {on_cluster} (domain String, v UInt64) ENGINE = {engine:ReplacingMergeTree(v)}";
         assert_eq!(
-            render_statement(sql, "ff", &Topology::Cluster("main".into())),
-            "CREATE TABLE IF NOT EXISTS ff.sites (v UInt64) ENGINE = \
-             ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/ff/sites', '{replica}', v)"
+            schema_statements(sql, "ff", &cluster()),
+            vec![
+                "CREATE TABLE IF NOT EXISTS ff.sites_local ON CLUSTER main (domain String, v UInt64) ENGINE = \
+                 ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/ff/sites_local', '{replica}', v)",
+                "CREATE TABLE IF NOT EXISTS ff.sites ON CLUSTER main AS ff.sites_local \
+                 ENGINE = Distributed(main, ff, sites_local, cityHash64(domain))",
+            ]
         );
+    }
+
+    #[test]
+    fn tables_without_a_listed_key_are_spread_at_random() {
+        assert_eq!(sharding_key("site_quarters"), "rand()");
+        assert_eq!(sharding_key("events"), "visitor");
+    }
+
+    #[test]
+    fn a_cluster_view_reads_and_writes_local_tables() {
+        let sql = "CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.counts_mv {on_cluster} TO {database}.counts \
+                   AS SELECT site, count() AS n FROM {database}.events GROUP BY site";
+        assert_eq!(
+            schema_statements(sql, "ff", &cluster()),
+            vec![
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS ff.counts_mv ON CLUSTER main TO ff.counts_local \
+                  AS SELECT site, count() AS n FROM ff.events_local GROUP BY site"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cluster_column_change_remakes_the_distributed_table() {
+        let sql = "ALTER TABLE {database}.events {on_cluster} ADD COLUMN event_id UInt64 DEFAULT 0";
+        assert_eq!(
+            schema_statements(sql, "ff", &cluster()),
+            vec![
+                "ALTER TABLE ff.events_local ON CLUSTER main ADD COLUMN event_id UInt64 DEFAULT 0",
+                "DROP TABLE IF EXISTS ff.events ON CLUSTER main",
+                "CREATE TABLE IF NOT EXISTS ff.events ON CLUSTER main AS ff.events_local \
+                 ENGINE = Distributed(main, ff, events_local, visitor)",
+            ]
+        );
+        assert_eq!(
+            schema_statements(sql, "ff", &Topology::Single),
+            vec!["ALTER TABLE ff.events  ADD COLUMN event_id UInt64 DEFAULT 0"]
+        );
+    }
+
+    #[test]
+    fn cluster_mutations_and_partition_drops_go_to_the_local_tables_everywhere() {
+        let sql = "ALTER TABLE {database}.day_keys {on_cluster} DROP PARTITION ?";
+        assert_eq!(
+            render_statement(sql, "ff", &cluster()),
+            "ALTER TABLE ff.day_keys_local ON CLUSTER main DROP PARTITION ?"
+        );
+        assert_eq!(schema_statements(sql, "ff", &cluster()), vec![render_statement(sql, "ff", &cluster())]);
+        assert_eq!(render_statement(sql, "ff", &Topology::Single), "ALTER TABLE ff.day_keys  DROP PARTITION ?");
+    }
+
+    #[test]
+    fn other_statements_run_as_written_on_a_cluster() {
+        assert_eq!(
+            schema_statements(CREATE_DATABASE, "ff", &cluster()),
+            vec!["CREATE DATABASE IF NOT EXISTS ff ON CLUSTER main"]
+        );
+        let backfill = "INSERT INTO {database}.counts SELECT site, count() FROM {database}.events GROUP BY site";
+        assert_eq!(
+            schema_statements(backfill, "ff", &cluster()),
+            vec!["INSERT INTO ff.counts SELECT site, count() FROM ff.events GROUP BY site"]
+        );
+    }
+
+    #[test]
+    fn every_schema_statement_renders_on_a_cluster() {
+        for migration in migrations() {
+            for statement in statements(migration.sql) {
+                for rendered in schema_statements(&statement, "ff", &cluster()) {
+                    let rendered = rendered.split_whitespace().collect::<Vec<_>>().join(" ");
+                    assert!(!rendered.contains('{') || rendered.contains("'{replica}'"), "{rendered}");
+                    let names_cluster =
+                        format!("{rendered} ").contains(" ON CLUSTER main ") || rendered.starts_with("INSERT");
+                    assert!(names_cluster, "DDL that would reach one server only: {rendered}");
+                }
+            }
+        }
     }
 
     #[test]

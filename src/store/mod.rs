@@ -10,6 +10,10 @@
 //! connector sets `TCP_NODELAY` (without it each small INSERT stalls ~40 ms). Every
 //! statement is a `const` so that `compat` (a test) can run each one on current
 //! ClickHouse too; add new statements to its list.
+//!
+//! On a cluster (`clickhouse.cluster`), footfall's tables are `Distributed` tables over
+//! local tables on every server (see `migrate`), and every query is sent with
+//! [`CLUSTER_SETTINGS`].
 
 #[cfg(test)]
 mod compat;
@@ -29,12 +33,27 @@ use crate::config::ClickHouseSettings;
 
 pub use day_keys::DayKeyRow;
 pub use events::{partition_month, EventRow};
-pub use migrate::{migrations, render_statement, Migration, Topology};
+pub use migrate::{migrations, render_statement, schema_statements, Migration, Topology};
 pub use retention::RetentionPass;
 pub use sites::{Site, SiteError};
 
 /// What `/readyz` asks ClickHouse.
 const PING: &str = "SELECT 1";
+
+/// Settings of every query on a cluster.
+///
+/// - `insert_distributed_sync`: an INSERT into a `Distributed` table returns only once
+///   every shard has stored its rows (by default it returns once the receiving server has
+///   queued the other shards' rows on its disk, even while a shard is down). Exactly-once delivery depends on it:
+///   an acknowledged batch is in the tables, and after a failed INSERT, asking which
+///   event ids are stored finds exactly the rows that some shard wrote.
+/// - `load_balancing = in_order`, `prefer_localhost_replica = 0`: every collector reads
+///   and writes the first live replica of each shard, in the order of `remote_servers`,
+///   wherever it is connected. So a collector reads what another has just written (a
+///   day-key candidate, a stored event id) without waiting for replication; the other
+///   replicas take over when that one is down.
+pub const CLUSTER_SETTINGS: &[(&str, &str)] =
+    &[("insert_distributed_sync", "1"), ("load_balancing", "in_order"), ("prefer_localhost_replica", "0")];
 
 /// The ClickHouse error type, re-exported so callers need not depend on the crate.
 pub type StoreError = clickhouse::error::Error;
@@ -63,16 +82,22 @@ impl Store {
             // ClickHouse closes idle keep-alive connections after 3 s; stay below that.
             .pool_idle_timeout(Duration::from_secs(2))
             .build(connector);
-        let server = clickhouse::Client::with_http_client(http)
+        let mut server = clickhouse::Client::with_http_client(http)
             .with_url(&settings.url)
             .with_user(&settings.user)
             .with_password(&settings.password)
             .with_validation(false);
+        let topology = Topology::from_cluster(settings.cluster.clone());
+        if matches!(topology, Topology::Cluster(_)) {
+            for (name, value) in CLUSTER_SETTINGS {
+                server = server.with_setting(*name, *value);
+            }
+        }
         Self {
             client: server.clone().with_database(&settings.database),
             server,
             database: settings.database.clone(),
-            topology: Topology::from_cluster(settings.cluster.clone()),
+            topology,
             request_timeout: Duration::from_millis(settings.request_timeout_ms),
         }
     }

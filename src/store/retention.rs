@@ -10,9 +10,12 @@
 use super::{render_statement, Store, StoreError};
 use crate::store::partition_month;
 
-/// Month partitions (`YYYYMM`) of `events` that hold data.
-pub(super) const EVENT_MONTHS: &str = "SELECT DISTINCT toUInt32(partition) AS month FROM system.parts \
-     WHERE database = ? AND table = 'events' AND active ORDER BY month";
+/// Month partitions (`YYYYMM`) that hold events before `?` (seconds since the epoch; the
+/// start of the cutoff's month). Asked of the data, not `system.parts`, so that on a
+/// cluster it covers every shard; the condition on the partition key makes ClickHouse
+/// read only those partitions, which the pass then drops.
+pub(super) const EVENT_MONTHS: &str =
+    "SELECT DISTINCT toYYYYMM(ts) AS month FROM events WHERE ts < toDateTime(?) ORDER BY month";
 /// Drops month `?` of `events` (template: placeholders filled by `render_statement`).
 pub(super) const DROP_EVENT_MONTH: &str = "ALTER TABLE {database}.events {on_cluster} DROP PARTITION ?";
 /// Rows older than `?` (seconds since the epoch) in the month partition `?`.
@@ -26,6 +29,13 @@ pub(super) const DELETE_VISITORS: &str =
     "ALTER TABLE {database}.events {on_cluster} DELETE WHERE site = ? AND has(?, visitor)";
 /// The server's version, e.g. `18.16.1`.
 pub(super) const SERVER_VERSION: &str = "SELECT version()";
+
+/// Seconds since the epoch at the start of month `YYYYMM` (UTC).
+fn month_start(month: u32) -> u32 {
+    chrono::NaiveDate::from_ymd_opt((month / 100) as i32, month % 100, 1)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map_or(0, |start| start.and_utc().timestamp() as u32)
+}
 
 /// What one retention pass removed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -43,10 +53,10 @@ impl Store {
     /// ClickHouse being unreachable or refusing a statement.
     pub async fn apply_retention(&self, cutoff: u32) -> Result<RetentionPass, StoreError> {
         let cutoff_month = partition_month(cutoff);
-        let months: Vec<u32> = self.server.query(EVENT_MONTHS).bind(&self.database).fetch_all().await?;
+        let months: Vec<u32> = self.client.query(EVENT_MONTHS).bind(month_start(cutoff_month)).fetch_all().await?;
         let mut pass = RetentionPass::default();
         let drop_month = render_statement(DROP_EVENT_MONTH, &self.database, &self.topology);
-        for month in months.into_iter().filter(|month| *month < cutoff_month) {
+        for month in months {
             self.server.query(&drop_month).bind(month).execute().await?;
             pass.dropped_months.push(month);
         }
@@ -84,5 +94,18 @@ impl Store {
     pub async fn delete_visitors(&self, site: &str, visitors: &[u64]) -> Result<(), StoreError> {
         let delete = render_statement(DELETE_VISITORS, &self.database, &self.topology);
         self.server.query(&delete).bind(site).bind(visitors).execute().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_start_is_the_first_second_of_the_month() {
+        // 2026-12-01T00:00:00Z
+        assert_eq!(month_start(202612), 1_796_083_200);
+        assert_eq!(partition_month(month_start(202612)), 202612);
+        assert_eq!(partition_month(month_start(202612) - 1), 202611);
     }
 }

@@ -92,6 +92,18 @@ pub async fn spawn_app_with_sites(extra: &[Site], adjust: impl FnOnce(&mut Setti
     for site in extra {
         store.put_site(site).await.expect("site registers");
     }
+    launch(settings, store).await
+}
+
+/// Spawns the app with `settings` as they are, registering `example.com` through the
+/// ClickHouse the settings name (a node of a test cluster).
+pub async fn spawn_app_on_cluster(settings: Settings) -> TestApp {
+    init_logging_once();
+    let store = register_site_at(&settings, &settings.clickhouse.url).await;
+    launch(settings, store).await
+}
+
+async fn launch(settings: Settings, store: Store) -> TestApp {
     let app = Application::build(settings.clone()).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
@@ -283,6 +295,9 @@ pub fn child_env(settings: &Settings) -> Vec<(String, String)> {
     ];
     if let Some(token) = &settings.admin_token {
         env.push(("FOOTFALL_ADMIN_TOKEN".to_string(), token.clone()));
+    }
+    if let Some(cluster) = &settings.clickhouse.cluster {
+        env.push(("FOOTFALL_CLICKHOUSE__CLUSTER".to_string(), cluster.clone()));
     }
     env
 }

@@ -5,6 +5,7 @@
 mod bad_input;
 mod beacon;
 mod browser;
+mod cluster;
 mod helpers;
 mod ingest;
 mod outage;
