@@ -4,7 +4,9 @@
 //! Every connection task loops: take the next request number from the shared counter (or,
 //! at max pace, go now), wait until it is due, draw a request from its own [`Traffic`],
 //! send it, wait for the answer, record the latency from the due time (what a user would
-//! have waited) and from the send time (the server's share). Nothing is sent after the
+//! have waited) and from the send time (the server's share). Connections wake up to a
+//! millisecond early (the timer's resolution) and send then; such a request's latency
+//! counts from its send. Nothing is sent after the
 //! run's duration; requests due but not sent by then are reported as *unsent*, which means
 //! the target rate was not sustained.
 
@@ -22,6 +24,10 @@ use crate::traffic::{Catalogue, Traffic};
 
 /// Pause before reconnecting after a connection could not be opened.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
+/// How early a connection wakes before a request is due. tokio's timer has millisecond
+/// resolution and fires at the first tick after the deadline, so waking at the due time
+/// would add up to a millisecond of the generator's own lateness to every latency.
+const TIMER_SLACK: Duration = Duration::from_millis(1);
 
 /// How one run sends its load.
 #[derive(Debug, Clone)]
@@ -109,7 +115,7 @@ async fn drive(
                     break;
                 };
                 let due = start + offset;
-                tokio::time::sleep_until(due).await;
+                tokio::time::sleep_until(due - TIMER_SLACK.min(offset)).await;
                 due
             }
         };
@@ -131,7 +137,9 @@ async fn drive(
         match open.send(event_request(&plan.target, request), plan.request_timeout).await {
             Ok((status, _body)) => {
                 let answered_at = Instant::now();
-                tally.latency.record(answered_at - due);
+                // Sent late: the user waited from the due time (no coordinated omission).
+                // Sent early (by the timer slack): the user waited from the send.
+                tally.latency.record(answered_at - due.min(sent_at));
                 tally.service.record(answered_at - sent_at);
                 tally.count(class, Outcome::Status(status.as_u16()));
                 progress.answered.fetch_add(1, Relaxed);

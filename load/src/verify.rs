@@ -27,7 +27,7 @@ use crate::traffic::{self, Catalogue};
 
 /// Rows per site in `events`, for the run's sites only (other data in the database is
 /// left out).
-pub const STORED_PER_SITE: &str = "SELECT site, count() FROM events WHERE site IN ? GROUP BY site ORDER BY site";
+pub const STORED_PER_SITE: &str = "SELECT site, count() FROM events WHERE has(?, site) GROUP BY site ORDER BY site";
 
 /// How often the set-up and flush waits poll.
 const POLL_EVERY: Duration = Duration::from_millis(200);
