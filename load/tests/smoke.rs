@@ -196,15 +196,18 @@ async fn a_short_run_against_footfall_loses_nothing() {
     assert_eq!(count(&verification["stored"]), human_acknowledged);
     assert_eq!(verification["sites"].as_array().unwrap().len(), 3);
     let store = footfall_load::verify::store(&clickhouse_url(), &database);
-    let (rows, sites, names, published): (u64, u64, Vec<String>, u64) = store
+    let (rows, sites, names, published): (u64, u64, String, u64) = store
         .client()
-        .query("SELECT count(), uniqExact(site), groupUniqArray(name), countIf(published IS NOT NULL) FROM events")
+        .query(
+            "SELECT count(), uniqExact(site), arrayStringConcat(arraySort(groupUniqArray(name)), ','), \
+             countIf(published IS NOT NULL) FROM events",
+        )
         .fetch_one()
         .await
         .unwrap();
     assert_eq!(rows, human_acknowledged);
     assert_eq!(sites, 3);
-    assert!(names.contains(&"pageview".to_string()) && names.contains(&"engagement".to_string()), "{names:?}");
+    assert!(names.starts_with("engagement,pageview"), "{names}");
     assert!(published > 0, "pages published during the run were viewed");
 
     // The run's sites are removed again.
