@@ -180,7 +180,11 @@ impl Report {
             r.sent, r.answered, r.elapsed_secs, r.throughput
         );
         if let Some(due) = r.due {
-            let _ = writeln!(out, "           {due} due, {} unsent (the run fell behind its rate)", r.unsent);
+            let _ = writeln!(
+                out,
+                "           {due} due, {} not sent by the end (more than 0: the rate was not sustained)",
+                r.unsent
+            );
         }
         let _ = writeln!(
             out,
