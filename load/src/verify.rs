@@ -387,7 +387,8 @@ footfall_batch_rows_bucket{le=\"+Inf\"} 3
     fn the_count_query_runs_on_current_clickhouse() {
         let query = clickhouse::Client::default()
             .query(&STORED_PER_SITE.replace("FROM events", "FROM footfall.events"))
-            .bind(["a.test", "b.test"])
+            // As stored_per_site binds it: a slice of the run's site names.
+            .bind(&["a.test".to_string(), "b.test".to_string()][..])
             .sql_display()
             .to_string();
         let statements = vec![
