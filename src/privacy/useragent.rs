@@ -6,8 +6,21 @@
 //! reach a [`ClientInfo`]. Bot detection adds [`BOT_MARKERS`], a list of substrings
 //! matched in one pass without allocating, to woothee's crawler category. The raw user
 //! agent is otherwise only used, unstored, for the cookieless visitor hash.
+//!
+//! Parsing is the costliest step of intake per event, and traffic repeats a few thousand
+//! user agents, so [`describe_unless_bot`] remembers its answers per thread: keyed by a
+//! 128-bit SipHash of the user agent under random keys of the process (never the string
+//! itself, which is not kept past the request), at most [`CACHE_CAPACITY`] per thread.
+
+use std::cell::RefCell;
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use woothee::parser::{Parser, WootheeResult};
+
+/// Most user-agent descriptions one thread remembers; when full, it starts over.
+pub const CACHE_CAPACITY: usize = 4096;
 
 /// What is kept of a user agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,13 +172,47 @@ pub fn describe_client(user_agent: &str) -> ClientInfo {
     describe(user_agent, &parse(user_agent))
 }
 
-/// [`describe_client`] for people, `None` for bots ([`is_bot`]), with a single parse.
+/// [`describe_client`] for people, `None` for bots ([`is_bot`]), with a single parse,
+/// remembered per thread (see the module documentation).
 pub fn describe_unless_bot(user_agent: &str) -> Option<ClientInfo> {
+    thread_local! {
+        static CACHE: RefCell<DescriptionCache> = RefCell::new(DescriptionCache::new(CACHE_CAPACITY));
+    }
+    CACHE.with(|cache| cache.borrow_mut().describe(user_agent))
+}
+
+fn describe_unless_bot_uncached(user_agent: &str) -> Option<ClientInfo> {
     if is_unnamed(user_agent) || has_bot_marker(user_agent) {
         return None;
     }
     let parsed = parse(user_agent);
     (parsed.category != "crawler").then(|| describe(user_agent, &parsed))
+}
+
+/// Descriptions by a 128-bit keyed hash of the user agent.
+struct DescriptionCache {
+    keys: (RandomState, RandomState),
+    known: HashMap<u128, Option<ClientInfo>>,
+    capacity: usize,
+}
+
+impl DescriptionCache {
+    fn new(capacity: usize) -> Self {
+        Self { keys: (RandomState::new(), RandomState::new()), known: HashMap::new(), capacity }
+    }
+
+    fn describe(&mut self, user_agent: &str) -> Option<ClientInfo> {
+        let key = (u128::from(self.keys.0.hash_one(user_agent)) << 64) | u128::from(self.keys.1.hash_one(user_agent));
+        if let Some(known) = self.known.get(&key) {
+            return known.clone();
+        }
+        let description = describe_unless_bot_uncached(user_agent);
+        if self.known.len() >= self.capacity {
+            self.known.clear();
+        }
+        self.known.insert(key, description.clone());
+        description
+    }
 }
 
 fn parse(user_agent: &str) -> WootheeResult<'_> {
@@ -290,6 +337,19 @@ const fn index_by_first_byte(markers: &[&str]) -> [(usize, usize); 128] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_descriptions_equal_fresh_ones_and_the_cache_stays_bounded() {
+        let mut cache = DescriptionCache::new(3);
+        let agents = [PEOPLE[0].0, PEOPLE[4].0, "curl/8.5.0", "", PEOPLE[0].0, "curl/8.5.0", PEOPLE[7].0];
+        for _ in 0..3 {
+            for agent in agents {
+                assert_eq!(cache.describe(agent), describe_unless_bot_uncached(agent), "{agent}");
+                assert_eq!(describe_unless_bot(agent), describe_unless_bot_uncached(agent), "{agent}");
+                assert!(cache.known.len() <= 3);
+            }
+        }
+    }
     use DeviceClass::{Desktop, Mobile, Other, Tablet};
 
     /// Real user agents of browsers people use, with what must be kept of them.
