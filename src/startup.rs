@@ -18,6 +18,7 @@ use crate::ops::{self, OpsState};
 use crate::pipeline::spool::Spool;
 use crate::pipeline::{self, Writer};
 use crate::privacy::Anonymizer;
+use crate::reports::Reports;
 use crate::store::Store;
 
 /// Visitors whose sessions are tracked at once (about 40 bytes each).
@@ -65,7 +66,10 @@ impl Application {
         let writer =
             Writer::spawn(store.clone(), receiver, Arc::new(spool), Arc::clone(&metrics), settings.pipeline.clone());
 
-        let background = vec![
+        let reports = Reports::build(store.clone(), settings.admin_token.clone())
+            .await
+            .context("loading the sites and report tokens")?;
+        let mut background = vec![
             tokio::spawn(refresh_sites(
                 store.clone(),
                 sites.clone(),
@@ -73,6 +77,7 @@ impl Application {
             )),
             tokio::spawn(refresh_keys_and_sessions(store.clone(), Arc::clone(&anonymizer))),
         ];
+        background.extend(reports.spawn_tasks());
 
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
@@ -97,6 +102,7 @@ impl Application {
                 .app_data(ops_state.clone())
                 .configure(ingest::configure)
                 .configure(ops::configure)
+                .configure(reports.routes())
         })
         .listen(listener)?
         .shutdown_timeout(HTTP_SHUTDOWN_TIMEOUT_SECS)

@@ -22,6 +22,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::BytesMut;
 use futures_util::StreamExt;
 
+use crate::auth;
 use crate::config::IngestSettings;
 use crate::metrics::{DropReason, Metrics};
 use crate::pipeline::EventQueue;
@@ -170,7 +171,7 @@ async fn take_events(
     };
 
     let now = chrono::Utc::now();
-    let is_admin = is_admin(req, state.admin_token.as_deref());
+    let is_admin = auth::bearer_is(req, state.admin_token.as_deref());
     let client_ip = client_ip(req, state.limits.client_ip_header.as_deref());
     let mut rows = Vec::with_capacity(valid.len());
     for (index, (event, site)) in valid.into_iter().zip(event_sites).enumerate() {
@@ -270,21 +271,4 @@ fn client_ip(req: &HttpRequest, header_name: Option<&str>) -> IpAddr {
         .and_then(|first| first.trim().parse().ok())
         .or_else(|| req.peer_addr().map(|addr| addr.ip()))
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
-/// True when the request carries `Authorization: Bearer <admin token>`.
-fn is_admin(req: &HttpRequest, admin_token: Option<&str>) -> bool {
-    let Some(expected) = admin_token else {
-        return false;
-    };
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
-}
-
-/// Compares secrets in time that depends only on their lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use super::day_keys::{DAYS_BEFORE, DROP_DAY, SELECT_DAY_KEYS};
 use super::migrate::{statements, APPLIED_MIGRATIONS, CREATE_DATABASE, LEDGER_EXISTS};
 use super::sites::LIST_SITES;
+use super::tokens::LIST_TOKENS;
 use super::{migrations, render_statement, EventRow, Topology, PING};
 
 const DATABASE: &str = "footfall";
@@ -26,7 +27,7 @@ fn bound<T: clickhouse::sql::Bind + Copy>(sql: &str, args: &[T]) -> String {
 
 /// Queries on footfall's tables run with the database as default; qualify them here.
 fn in_database(sql: &str) -> String {
-    ["schema_migrations", "day_keys", "sites", "events"]
+    ["schema_migrations", "day_keys", "sites", "events", "report_tokens"]
         .iter()
         .fold(sql.to_string(), |sql, table| sql.replace(&format!("FROM {table}"), &format!("FROM {DATABASE}.{table}")))
 }
@@ -58,6 +59,12 @@ fn every_statement() -> Vec<String> {
     all.push(bound(LEDGER_EXISTS, &[DATABASE]));
     all.push(in_database(APPLIED_MIGRATIONS));
     all.push(in_database(LIST_SITES));
+    all.push(format!(
+        "INSERT INTO {DATABASE}.report_tokens FORMAT JSONEachRow \
+         {{\"id\":\"0123456789ab\",\"site\":\"example.com\",\"hash\":\"{}\",\"label\":\"ci\",\"created_at\":0,\"revoked\":0,\"version\":1}}",
+        "f".repeat(64)
+    ));
+    all.push(in_database(LIST_TOKENS));
     all.push(in_database(&bound(SELECT_DAY_KEYS, &[20_000u16, 20_001])));
     all.push(format!(
         "INSERT INTO {DATABASE}.day_keys FORMAT JSONEachRow {{\"day\":\"2024-10-04\",\"key\":\"{}\",\"created_at\":0}}",

@@ -44,6 +44,8 @@ pub fn migrations() -> &'static [Migration] {
         2 => "0002_events",
         3 => "0003_sites",
         4 => "0004_day_keys",
+        5 => "0005_report_rollups",
+        6 => "0006_report_tokens",
     ]
 }
 
@@ -93,7 +95,7 @@ pub fn render_statement(sql: &str, database: &str, topology: &Topology) -> Strin
 }
 
 /// The statements of a schema file: comments removed, split on `;` at line ends.
-pub(super) fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
+pub(crate) fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
     let code: String =
         sql.lines().filter(|line| !line.trim_start().starts_with("--")).map(|line| format!("{line}\n")).collect();
     code.split(";\n")

@@ -17,6 +17,7 @@ mod day_keys;
 mod events;
 mod migrate;
 mod sites;
+mod tokens;
 
 use std::time::Duration;
 
@@ -28,8 +29,11 @@ use crate::config::ClickHouseSettings;
 
 pub use day_keys::DayKeyRow;
 pub use events::EventRow;
+#[cfg(test)]
+pub(crate) use migrate::statements;
 pub use migrate::{migrations, render_statement, Migration, Topology};
 pub use sites::{Site, SiteError};
+pub use tokens::TokenRecord;
 
 /// What `/readyz` asks ClickHouse.
 const PING: &str = "SELECT 1";

@@ -7,4 +7,5 @@ mod helpers;
 mod ingest;
 mod outage;
 mod privacy;
+mod reports;
 mod shutdown;
