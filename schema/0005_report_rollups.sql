@@ -22,6 +22,13 @@
 --      published   minState of its `published`; 2106-02-07 06:28:15 (the largest
 --                  DateTime) when no pageview carried one
 --
+--    page_views: the pageviews again, ordered by page and time, so one page's views of a
+--    week are a few granules (content-discovery reads its pages' first 7 days here; in
+--    `events`, ordered by day then page, they are spread over every granule of each
+--    day). Small granules (1024 rows), since its reads are narrow.
+--      site, path, ts, visitor, returning, source_class, referrer_host
+--                  as in `events`
+--
 -- 2. Day summaries, written by footfall's summarizer (not a view: a visitor count per day
 --    is a distinct count, which a view cannot keep as a number). Once a site-local day has
 --    ended, footfall computes that day's exact numbers from `events` and stores them with
@@ -91,10 +98,31 @@ FROM {database}.events
 WHERE name = 'pageview'
 GROUP BY site, path;
 
--- Events stored before this migration: views only see new inserts, so fill the two
--- rollups once from what is already there. (When upgrading a cluster that holds events,
+CREATE TABLE IF NOT EXISTS {database}.page_views {on_cluster}
+(
+    site LowCardinality(String),
+    path String,
+    ts DateTime('UTC'),
+    visitor UInt64,
+    returning UInt8,
+    source_class LowCardinality(String),
+    referrer_host String
+)
+ENGINE = {engine:MergeTree()}
+PARTITION BY toYYYYMM(ts)
+ORDER BY (site, path, ts)
+SETTINGS index_granularity = 1024;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.page_views_mv {on_cluster}
+TO {database}.page_views
+AS SELECT site, path, ts, visitor, returning, source_class, referrer_host
+FROM {database}.events
+WHERE name = 'pageview';
+
+-- Events stored before this migration: views only see new inserts, so fill the three
+-- tables once from what is already there. (When upgrading a cluster that holds events,
 -- run `footfall migrate` on one node before starting the others, or this runs twice and
--- site_quarters counts those events twice.)
+-- site_quarters and page_views hold those events twice.)
 INSERT INTO {database}.site_quarters
 SELECT site, toStartOfFifteenMinutes(ts) AS quarter, count() AS events, countIf(name = 'pageview') AS pageviews
 FROM {database}.events
@@ -105,6 +133,11 @@ SELECT site, path, minState(ts) AS first_view, minState(ifNull(published, toDate
 FROM {database}.events
 WHERE name = 'pageview'
 GROUP BY site, path;
+
+INSERT INTO {database}.page_views
+SELECT site, path, ts, visitor, returning, source_class, referrer_host
+FROM {database}.events
+WHERE name = 'pageview';
 
 CREATE TABLE IF NOT EXISTS {database}.summary_days {on_cluster}
 (

@@ -102,11 +102,10 @@ pub(crate) fn windows_query<'a>(scope: &Scope<'a>) -> (&'static str, impl FnOnce
     let unfiltered = filters.path.is_empty() && filters.source.is_empty();
     let sql = if unfiltered { sql::QUARTERS } else { sql::QUARTERS_FROM_EVENTS };
     (sql, move |query: Query| {
-        let query = query.bind(site).bind(range.start).bind(range.end);
         if unfiltered {
-            query
+            query.bind(site).bind(range.start).bind(range.end)
         } else {
-            query.bind(filters.path).bind_source(filters.source)
+            query.bind(range.start).bind(range.end).bind(site).bind(filters.path).bind_source(filters.source)
         }
     })
 }

@@ -4,9 +4,10 @@
 //! first 7 days from that start: pageviews, visitors, how those 7-day views arrived
 //! (share per source class) and the share of its 7-day visitors who were returning.
 //!
-//! Pages come from the `page_first_seen` view; their windows are read from events, only
-//! these pages' rows within `[earliest start, latest start + 7 days)` (the windows start
-//! at arbitrary times, so no daily summary can answer them).
+//! Pages come from the `page_first_seen` view. Their windows start at arbitrary times, so
+//! no daily summary can answer them: they are read from `page_views` (the pageviews
+//! ordered by page and time), in groups of pages whose starts are close, so each query
+//! reads little more than its pages' first 7 days.
 
 use std::collections::HashMap;
 
@@ -24,6 +25,8 @@ use crate::store::StoreError;
 const NO_PUBLISH_TIME: u32 = u32::MAX;
 const DAY_SECS: u32 = 86_400;
 const WEEK_SECS: u32 = 7 * DAY_SECS;
+/// Most time between the starts of pages read by one query, in seconds.
+const MAX_START_SPREAD_SECS: u32 = 3 * DAY_SECS;
 /// Most bytes of paths sent in one windows query (each path is sent twice); ClickHouse
 /// refuses queries over 256 KiB by default.
 const MAX_PATH_BYTES_PER_QUERY: usize = 64 * 1024;
@@ -76,10 +79,8 @@ pub(crate) async fn table(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<Ta
     let range = scope.range;
     let pages: Vec<PageRow> = pages_query(ctx.query(sql::DISCOVERY_PAGES), scope, limit).fetch_all().await?;
 
-    let mut windows = Vec::new();
-    for chunk in chunks(&pages) {
-        windows.extend(window_rows(ctx, scope, chunk).await?);
-    }
+    let reads = groups(&pages).into_iter().map(|group| window_rows(ctx, scope, group));
+    let windows: Vec<WindowRow> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
     let mut windows: HashMap<String, WindowRow> = exec::merge(windows, |row| row.path.clone(), |total, row| {
         total.views_24h += row.views_24h;
         total.visitors_24h += row.visitors_24h;
@@ -122,21 +123,24 @@ pub(crate) async fn table(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<Ta
     Ok(table)
 }
 
-/// The pages in groups whose paths fit one query.
-fn chunks(pages: &[PageRow]) -> Vec<&[PageRow]> {
-    let mut chunks = Vec::new();
+/// The pages (newest first) in groups read by one query each: pages whose starts lie at
+/// most [`MAX_START_SPREAD_SECS`] apart (so a query's range is at most that much wider
+/// than each page's 7 days) and whose paths fit the query.
+fn groups(pages: &[PageRow]) -> Vec<&[PageRow]> {
+    let mut groups = Vec::new();
     let (mut first, mut bytes) = (0, 0);
     for (index, page) in pages.iter().enumerate() {
-        if index > first && bytes + page.path.len() > MAX_PATH_BYTES_PER_QUERY {
-            chunks.push(&pages[first..index]);
+        let too_wide = pages[first].start - page.start > MAX_START_SPREAD_SECS;
+        if index > first && (too_wide || bytes + page.path.len() > MAX_PATH_BYTES_PER_QUERY) {
+            groups.push(&pages[first..index]);
             (first, bytes) = (index, 0);
         }
         bytes += page.path.len();
     }
     if first < pages.len() {
-        chunks.push(&pages[first..]);
+        groups.push(&pages[first..]);
     }
-    chunks
+    groups
 }
 
 /// Binds [`sql::DISCOVERY_PAGES`].
@@ -157,11 +161,11 @@ pub(crate) fn windows_query(query: Query, scope: &Scope<'_>, paths: &[String], s
     let latest = starts.iter().copied().max().expect("pages is not empty");
     query
         .bind(scope.range.tz.name())
+        .bind(earliest)
+        .bind(latest.saturating_add(WEEK_SECS))
         .bind(paths)
         .bind(starts)
         .bind(scope.site)
         .bind(SqlTuple(paths))
-        .bind(earliest)
-        .bind(latest.saturating_add(WEEK_SECS))
         .bind_source(scope.filters.source)
 }

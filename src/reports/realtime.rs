@@ -27,5 +27,5 @@ pub(crate) async fn now(ctx: &Ctx, site: &str, until: u32, filters: Filters<'_>)
 
 /// Binds [`sql::REALTIME`].
 pub(crate) fn query(query: Query, site: &str, until: u32, filters: Filters<'_>) -> Query {
-    query.bind(site).bind(until - WINDOW_SECS).bind(until).bind(filters.path).bind_source(filters.source)
+    query.bind(until - WINDOW_SECS).bind(until).bind(site).bind(filters.path).bind_source(filters.source)
 }

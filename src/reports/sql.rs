@@ -125,9 +125,9 @@ pub(crate) struct EventScope<'a> {
 pub(crate) fn bind_events(query: Query, scope: &EventScope<'_>) -> Query {
     query
         .bind(scope.tz)
-        .bind(scope.site)
         .bind(scope.start)
         .bind(scope.end)
+        .bind(scope.site)
         .bind(scope.path)
         .bind_source(scope.source)
 }

@@ -7,5 +7,6 @@ mod helpers;
 mod ingest;
 mod outage;
 mod privacy;
+mod report_access;
 mod reports;
 mod shutdown;

@@ -1,9 +1,9 @@
 -- Pages per site-local day, computed from events: the part of top-content that no
 -- current summary covers, and what the summarizer stores in day_pages.
 -- visitors are distinct visitor hashes per day; engaged_ms sums the engagement events.
--- Parameters, in order: time zone, site, range start and end (UTC seconds, end
--- exclusive), path prefix, source filter three times (empty matches everything).
-WITH ? AS zone
+-- Parameters, in order: time zone, range start and end (UTC seconds, end exclusive),
+-- site, path prefix, source filter three times (empty matches everything).
+WITH ? AS zone, ? AS range_start, ? AS range_end
 SELECT
     toDate(ts, zone) AS day,
     path,
@@ -13,7 +13,8 @@ SELECT
     sumIf(toUInt64(engaged_ms), name = 'engagement') AS engaged
 FROM events
 WHERE site = ?
-    AND ts >= toDateTime(?, 'UTC') AND ts < toDateTime(?, 'UTC')
+    AND ts >= toDateTime(range_start, 'UTC') AND ts < toDateTime(range_end, 'UTC')
+    AND toDate(ts) >= toDate(toDateTime(range_start, 'UTC')) AND toDate(ts) <= toDate(toDateTime(range_end - 1, 'UTC'))
     AND name IN ('pageview', 'engagement')
     AND startsWith(path, ?)
     AND (? = '' OR source_class = ? OR referrer_host = ?)
