@@ -9,7 +9,9 @@
 //! It creates a fresh database on that server (`footfall_bench_<random>`), generates the
 //! events inside ClickHouse (`INSERT INTO events SELECT ... FROM numbers(10000000)`, so
 //! the materialised views fill as they would from the collector), runs the summarizer
-//! once, starts footfall on a free port, measures, prints a Markdown table and drops the
+//! once, waits for ClickHouse's background merges of the new data to finish (the steady
+//! state of 30-day-old data), starts footfall on a free port, measures, prints a Markdown
+//! table and drops the
 //! database (keep it with `FOOTFALL_BENCH_KEEP=1`). Runs per report: `FOOTFALL_BENCH_RUNS`
 //! (default 21) after two warm-up requests.
 //!
@@ -172,6 +174,19 @@ async fn main() -> anyhow::Result<()> {
     let summarizing = began.elapsed();
     eprintln!("summarized {days} days in {summarizing:.1?}");
 
+    // Measure the steady state: 30-day-old data has long been merged in production, and
+    // merges right after a 10-million-row insert would compete for the CPU.
+    let began = Instant::now();
+    loop {
+        let merging: u64 =
+            store.client().query("SELECT count() FROM system.merges WHERE database = ?").bind(&database).fetch_one().await?;
+        if merging == 0 || began.elapsed() > Duration::from_secs(300) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    eprintln!("background merges settled after {:.1?}", began.elapsed());
+
     let settings = Settings {
         listen: "127.0.0.1:0".parse()?,
         admin_token: Some(ADMIN.into()),
@@ -206,12 +221,8 @@ async fn main() -> anyhow::Result<()> {
         times.sort();
         // This case's requests in the query log: the ones not seen before.
         store.client().query("SYSTEM FLUSH LOGS").execute().await?;
-        let requests: Vec<(String, u64, u64)> = store
-            .client()
-            .query(ROWS_READ)
-            .bind(format!("footfall:{database}:{}:", case.report))
-            .fetch_all()
-            .await?;
+        let requests: Vec<(String, u64, u64)> =
+            store.client().query(ROWS_READ).bind(format!("footfall:{database}:{}:", case.report)).fetch_all().await?;
         let mut read: Vec<(u64, u64)> =
             requests.into_iter().filter(|(id, _, _)| seen.insert(id.clone())).map(|(_, r, q)| (r, q)).collect();
         read.sort();

@@ -25,8 +25,9 @@ use crate::store::StoreError;
 const NO_PUBLISH_TIME: u32 = u32::MAX;
 const DAY_SECS: u32 = 86_400;
 const WEEK_SECS: u32 = 7 * DAY_SECS;
-/// Most time between the starts of pages read by one query, in seconds.
-const MAX_START_SPREAD_SECS: u32 = 3 * DAY_SECS;
+/// Most time between the starts of pages read by one query, in seconds: each query reads
+/// at most its pages' 7 days plus this (every query costs some 20 ms besides its rows).
+const MAX_START_SPREAD_SECS: u32 = 14 * DAY_SECS;
 /// Most bytes of paths sent in one windows query (each path is sent twice); ClickHouse
 /// refuses queries over 256 KiB by default.
 const MAX_PATH_BYTES_PER_QUERY: usize = 64 * 1024;
@@ -81,18 +82,22 @@ pub(crate) async fn table(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<Ta
 
     let reads = groups(&pages).into_iter().map(|group| window_rows(ctx, scope, group));
     let windows: Vec<WindowRow> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
-    let mut windows: HashMap<String, WindowRow> = exec::merge(windows, |row| row.path.clone(), |total, row| {
-        total.views_24h += row.views_24h;
-        total.visitors_24h += row.visitors_24h;
-        total.views_7d += row.views_7d;
-        total.visitors_7d += row.visitors_7d;
-        total.returning_visitors_7d += row.returning_visitors_7d;
-        total.internal += row.internal;
-        total.search += row.search;
-        total.social += row.social;
-        total.other += row.other;
-        total.direct += row.direct;
-    })
+    let mut windows: HashMap<String, WindowRow> = exec::merge(
+        windows,
+        |row| row.path.clone(),
+        |total, row| {
+            total.views_24h += row.views_24h;
+            total.visitors_24h += row.visitors_24h;
+            total.views_7d += row.views_7d;
+            total.visitors_7d += row.visitors_7d;
+            total.returning_visitors_7d += row.returning_visitors_7d;
+            total.internal += row.internal;
+            total.search += row.search;
+            total.social += row.social;
+            total.other += row.other;
+            total.direct += row.direct;
+        },
+    )
     .into_iter()
     .map(|row| (row.path.clone(), row))
     .collect();
