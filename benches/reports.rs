@@ -178,8 +178,12 @@ async fn main() -> anyhow::Result<()> {
     // merges right after a 10-million-row insert would compete for the CPU.
     let began = Instant::now();
     loop {
-        let merging: u64 =
-            store.client().query("SELECT count() FROM system.merges WHERE database = ?").bind(&database).fetch_one().await?;
+        let merging: u64 = store
+            .client()
+            .query("SELECT count() FROM system.merges WHERE database = ?")
+            .bind(&database)
+            .fetch_one()
+            .await?;
         if merging == 0 || began.elapsed() > Duration::from_secs(300) {
             break;
         }
