@@ -238,8 +238,9 @@ mod tests {
             matches!(dates("from=2026-03-02&to=2026-03-01"), Err(ReportError::InvalidParameter { field, .. }) if field == "from")
         );
         assert!(
-            matches!(dates("from=2026-01-01&to=2027-01-01"), Err(ReportError::InvalidParameter { field, .. }) if field == "to")
+            matches!(dates("from=2026-01-01&to=2027-01-02"), Err(ReportError::InvalidParameter { field, .. }) if field == "to")
         );
+        assert!(dates("from=2026-01-01&to=2027-01-01").is_ok(), "366 days, both ends included");
         assert!(dates("from=2028-01-01&to=2028-12-31").is_ok(), "a leap year is 366 days");
         assert!(matches!(dates("to=2026-01-01"), Err(ReportError::InvalidParameter { field, .. }) if field == "from"));
     }
