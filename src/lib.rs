@@ -10,12 +10,14 @@
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]
 
+pub mod auth;
 pub mod config;
 pub mod ingest;
 pub mod metrics;
 pub mod ops;
 pub mod pipeline;
 pub mod privacy;
+pub mod reports;
 pub mod rights;
 pub mod store;
 pub mod web;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use footfall::config::Settings;
-use footfall::store::{Site, Store};
+use footfall::store::{Site, Store, TokenRecord};
 use footfall::{init_logging, Application};
 
 /// Privacy-first web analytics collector.
@@ -30,6 +30,32 @@ enum Command {
         #[command(subcommand)]
         command: SitesCommand,
     },
+    /// Manage read-only report tokens (one site each; only their hash is stored).
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Make a token that may read one site's reports; it is printed once, never stored.
+    Create {
+        /// The site whose reports the token may read.
+        #[arg(long)]
+        site: String,
+        /// Free text to recognise the token by (who or what uses it).
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List the tokens that are not revoked (ids, never the tokens).
+    List {
+        /// Only the tokens of this site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Revoke a token by its id; running collectors refuse it within 10 s.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]
@@ -65,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sites { command } => sites(command, &settings).await,
+        Command::Tokens { command } => tokens(command, &settings).await,
     }
 }
 
@@ -88,6 +115,46 @@ async fn sites(command: SitesCommand, settings: &Settings) -> anyhow::Result<()>
                 println!("site {domain} removed");
             } else {
                 anyhow::bail!("no site {domain} is registered");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn tokens(command: TokensCommand, settings: &Settings) -> anyhow::Result<()> {
+    let store = Store::new(&settings.clickhouse);
+    store.migrate().await.context("applying the schema")?;
+    match command {
+        TokensCommand::Create { site, label } => {
+            let site = site.trim().to_ascii_lowercase();
+            let sites = store.list_sites().await.context("reading sites")?;
+            if !sites.iter().any(|registered| registered.domain == site) {
+                anyhow::bail!("no site {site} is registered; add it first with `footfall sites add {site}`");
+            }
+            let new = footfall::auth::new_token();
+            let created_at = chrono::Utc::now().timestamp() as u32;
+            let record = TokenRecord { id: new.id.clone(), site: site.clone(), hash: new.hash, label, created_at };
+            store.put_token(&record).await.context("writing the token")?;
+            eprintln!("token {} for site {site} created; it is shown once, store it now:", new.id);
+            println!("{}", new.token);
+        }
+        TokensCommand::List { site } => {
+            println!("{:<14} {:<40} {:<22} LABEL", "ID", "SITE", "CREATED (UTC)");
+            for token in store.list_tokens().await.context("reading tokens")? {
+                if site.as_ref().is_some_and(|site| *site != token.site) {
+                    continue;
+                }
+                let created = chrono::DateTime::from_timestamp(i64::from(token.created_at), 0)
+                    .map(|at| at.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_default();
+                println!("{:<14} {:<40} {:<22} {}", token.id, token.site, created, token.label);
+            }
+        }
+        TokensCommand::Revoke { id } => {
+            if store.revoke_token(&id).await.context("revoking the token")? {
+                println!("token {id} revoked");
+            } else {
+                anyhow::bail!("no token {id}; `footfall tokens list` shows the ids");
             }
         }
     }

@@ -20,6 +20,7 @@ use crate::pipeline::delivery::Delivery;
 use crate::pipeline::spool::Spool;
 use crate::pipeline::{self, EventSink, Replayer, Wal, Writer};
 use crate::privacy::Anonymizer;
+use crate::reports::Reports;
 use crate::rights::{self, RightsState};
 use crate::store::Store;
 
@@ -110,6 +111,10 @@ impl Application {
         let rate_limiter =
             Arc::new(RateLimiter::new(settings.ingest.rate_limit_per_second, settings.ingest.rate_limit_burst));
         background.push(tokio::spawn(housekeeping(store.clone(), Arc::clone(&anonymizer), Arc::clone(&rate_limiter))));
+        let reports = Reports::build(store.clone(), settings.admin_token.clone())
+            .await
+            .context("loading the sites and report tokens")?;
+        background.extend(reports.spawn_tasks());
 
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
@@ -144,6 +149,7 @@ impl Application {
                 .configure(rights::configure)
                 .configure(ops::configure)
                 .configure(crate::web::configure)
+                .configure(reports.routes())
         })
         .listen(listener)?
         // A client gets this long to send its request head, and to close after the

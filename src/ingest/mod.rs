@@ -23,6 +23,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::BytesMut;
 use futures_util::StreamExt;
 
+use crate::auth;
 use crate::config::IngestSettings;
 use crate::metrics::{DropReason, Metrics};
 use crate::pipeline::{EventSink, Refusal};
@@ -80,7 +81,7 @@ async fn post_events(req: HttpRequest, body: web::Payload, state: web::Data<Inge
 /// the CORS headers.
 async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shape: Shape) -> HttpResponse {
     let mut events_in_request = 1u64;
-    let is_admin = is_admin(req, state.admin_token.as_deref());
+    let is_admin = auth::bearer_is(req, state.admin_token.as_deref());
     let client_ip = client_ip(req, state.limits.client_ip_header.as_deref());
     let outcome = match state.rate_limiter.check(client_ip, std::time::Instant::now()) {
         Err(wait) if !is_admin => Err(IngestError::RateLimited { retry_after_secs: wait.as_secs().max(1) }),
@@ -275,21 +276,4 @@ pub(crate) fn client_ip(req: &HttpRequest, header_name: Option<&str>) -> IpAddr 
         .and_then(|first| first.trim().parse().ok())
         .or_else(|| req.peer_addr().map(|addr| addr.ip()))
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
-/// True when the request carries `Authorization: Bearer <admin token>`.
-pub(crate) fn is_admin(req: &HttpRequest, admin_token: Option<&str>) -> bool {
-    let Some(expected) = admin_token else {
-        return false;
-    };
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
-}
-
-/// Compares secrets in time that depends only on their lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

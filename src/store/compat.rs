@@ -15,6 +15,7 @@ use super::retention::{
     COUNT_OLDER, DELETE_OLDER, DELETE_VISITORS, DROP_EVENT_MONTH, EVENT_MONTHS, SERVER_VERSION, SET_TTL,
 };
 use super::sites::LIST_SITES;
+use super::tokens::LIST_TOKENS;
 use super::{migrations, render_statement, schema_statements, EventRow, Topology, CLUSTER_SETTINGS, PING};
 
 const DATABASE: &str = "footfall";
@@ -30,7 +31,7 @@ fn bound<T: clickhouse::sql::Bind + Copy>(sql: &str, args: &[T]) -> String {
 
 /// Queries on footfall's tables run with the database as default; qualify them here.
 fn in_database(sql: &str) -> String {
-    ["schema_migrations", "day_keys", "sites", "events"]
+    ["schema_migrations", "day_keys", "sites", "events", "report_tokens"]
         .iter()
         .fold(sql.to_string(), |sql, table| sql.replace(&format!("FROM {table}"), &format!("FROM {DATABASE}.{table}")))
 }
@@ -63,6 +64,12 @@ fn every_statement() -> Vec<String> {
     all.push(in_database(APPLIED_MIGRATIONS));
     all.push(in_database(LIST_SITES));
     all.push(in_database(&bound(STORED_EVENT_IDS, &[1u64, 1 << 20, 1_764_000_000, 1_764_000_100])));
+    all.push(format!(
+        "INSERT INTO {DATABASE}.report_tokens FORMAT JSONEachRow \
+         {{\"id\":\"0123456789ab\",\"site\":\"example.com\",\"hash\":\"{}\",\"label\":\"ci\",\"created_at\":0,\"revoked\":0,\"version\":1}}",
+        "f".repeat(64)
+    ));
+    all.push(in_database(LIST_TOKENS));
     all.push(in_database(&bound(SELECT_DAY_KEYS, &[20_000u16, 20_001])));
     all.push(format!(
         "INSERT INTO {DATABASE}.day_keys FORMAT JSONEachRow {{\"day\":\"2024-10-04\",\"key\":\"{}\",\"created_at\":0}}",

@@ -60,6 +60,8 @@ pub fn migrations() -> &'static [Migration] {
         4 => "0004_day_keys",
         5 => "0005_events_event_id",
         6 => "0006_pageview",
+        7 => "0007_report_rollups",
+        8 => "0008_report_tokens",
     ]
 }
 
@@ -233,7 +235,7 @@ pub fn schema_statements(sql: &str, database: &str, topology: &Topology) -> Vec<
 }
 
 /// The statements of a schema file: comments removed, split on `;` at line ends.
-pub(super) fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
+pub(crate) fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
     let code: String =
         sql.lines().filter(|line| !line.trim_start().starts_with("--")).map(|line| format!("{line}\n")).collect();
     code.split(";\n")

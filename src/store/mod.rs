@@ -22,6 +22,7 @@ mod events;
 mod migrate;
 mod retention;
 mod sites;
+mod tokens;
 
 use std::time::Duration;
 
@@ -33,9 +34,12 @@ use crate::config::ClickHouseSettings;
 
 pub use day_keys::DayKeyRow;
 pub use events::{partition_month, EventRow};
+#[cfg(test)]
+pub(crate) use migrate::statements;
 pub use migrate::{migrations, render_statement, schema_statements, Migration, Topology};
 pub use retention::RetentionPass;
 pub use sites::{Site, SiteError};
+pub use tokens::TokenRecord;
 
 /// What `/readyz` asks ClickHouse.
 const PING: &str = "SELECT 1";

@@ -11,6 +11,8 @@ mod ingest;
 mod outage;
 mod privacy;
 mod reliability;
+mod report_access;
+mod reports;
 mod schema;
 mod shutdown;
 mod web;

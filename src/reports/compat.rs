@@ -1,0 +1,119 @@
+//! Test: the schema with its rollups, and every statement the reports and the summarizer
+//! send, also run on current ClickHouse, through `scripts/chdb-check` and the `chdb-core`
+//! Python package. (The integration tests run them all on the 18.16 server.)
+//!
+//! The statements are built by the same binding functions the reports use, with sample
+//! values that include SQL metacharacters, then run against a database holding a few
+//! events, so the queries also process rows.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use chrono::NaiveDate;
+use clickhouse::query::Query;
+
+use super::exec::{plan_query, summary_query, Filters, Scope};
+use super::sql::{self, DATASETS};
+use super::time::Range;
+use super::{busiest, discovery, realtime, summarize};
+use crate::store::{migrations, render_statement, statements, EventRow, Topology};
+
+const DATABASE: &str = "footfall";
+const SITE: &str = "example.com";
+
+fn query(sql: &str) -> Query {
+    clickhouse::Client::default().query(sql)
+}
+
+fn text(query: Query) -> String {
+    query.sql_display().to_string()
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn events() -> String {
+    let base = EventRow {
+        site: SITE.into(),
+        ts: 1_774_740_000, // 2026-03-28 23:20:00 UTC
+        name: "pageview".into(),
+        hostname: SITE.into(),
+        path: "/blog/a".into(),
+        source_class: "search".into(),
+        referrer_host: "www.google.com".into(),
+        visitor: 7,
+        session: 70,
+        entry: 1,
+        returning: 1,
+        published: Some(1_774_700_000),
+        browser: "Firefox".into(),
+        os: "Linux".into(),
+        device: "desktop".into(),
+        country: "GB".into(),
+        ..EventRow::default()
+    };
+    let rows = [
+        base.clone(),
+        EventRow { ts: base.ts + 3600, entry: 0, source_class: "internal".into(), ..base.clone() },
+        EventRow { name: "engagement".into(), engaged_ms: 12_000, ts: base.ts + 60, ..base.clone() },
+        EventRow { path: "/b".into(), published: None, visitor: 8, ts: base.ts + 90_000, ..base.clone() },
+    ];
+    let lines: Vec<String> = rows.iter().map(|row| serde_json::to_string(row).unwrap()).collect();
+    format!("INSERT INTO events FORMAT JSONEachRow {}", lines.join(" "))
+}
+
+fn every_statement() -> Vec<String> {
+    let mut all = vec![format!("CREATE DATABASE IF NOT EXISTS {DATABASE}")];
+    for migration in migrations() {
+        all.extend(statements(migration.sql).map(|sql| render_statement(&sql, DATABASE, &Topology::Single)));
+    }
+    all.push(format!("USE {DATABASE}"));
+    all.push(events());
+
+    let tz = chrono_tz::Europe::London;
+    let (first, last) = (date("2026-03-28"), date("2026-03-30"));
+    for day in [first, date("2026-03-29")] {
+        for dataset in DATASETS {
+            all.push(text(summarize::summarize_query(query(&dataset.summarize_sql()), SITE, tz, day, 5)));
+        }
+        all.push(text(summarize::summary_day_query(query(sql::SUMMARY_DAY), SITE, tz, day, 5, 3)));
+    }
+
+    let range = Range::new(first, last, tz);
+    let nasty = Filters { path: "/blog'); DROP TABLE events; --", source: "search" };
+    for filters in [Filters { path: "", source: "" }, nasty] {
+        let scope = Scope { site: SITE, range, filters, site_time_zone: true };
+        all.push(text(plan_query(query(sql::PLAN), SITE, tz.name(), (range.start, range.end), (first, last))));
+        for dataset in DATASETS {
+            all.push(text(summary_query(query(dataset.summary), dataset, &scope, date("2026-03-30"))));
+            all.push(text(sql::bind_events(query(&dataset.events_sql()), &scope.events(range.start, range.end))));
+        }
+        let (windows, bind) = busiest::windows_query(&scope);
+        all.push(text(bind(query(windows))));
+        all.push(text(discovery::pages_query(query(sql::DISCOVERY_PAGES), &scope, 100)));
+        let paths = ["/blog/a".to_string(), "/b'\\".to_string()];
+        all.push(text(discovery::windows_query(query(sql::DISCOVERY_WINDOWS), &scope, &paths, &[1_774_700_000, 7])));
+        all.push(text(realtime::query(query(sql::REALTIME), SITE, 1_774_750_000, filters)));
+    }
+    all
+}
+
+#[test]
+fn every_report_statement_runs_on_current_clickhouse() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/chdb-check");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs scripts/chdb-check");
+    let statements = every_statement();
+    child.stdin.take().unwrap().write_all(serde_json::to_string(&statements).unwrap().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    println!("{report}");
+    assert!(output.status.success(), "statements failed on current ClickHouse:\n{report}");
+    assert!(report.contains(&format!("{} passed, 0 failed", statements.len())), "{report}");
+}

@@ -1,0 +1,176 @@
+//! `content-discovery`, whether people find new content once it is published: every
+//! page whose start (the earliest publish time the beacon sent for it, else its first
+//! view) falls in the range, newest first, with how it did in its first 24 hours and
+//! first 7 days from that start: pageviews, visitors, how those 7-day views arrived
+//! (share per source class) and the share of its 7-day visitors who were returning.
+//!
+//! Pages come from the `page_first_seen` view. Their windows start at arbitrary times, so
+//! no daily summary can answer them: they are read from `page_views` (the pageviews
+//! ordered by page and time), in groups of pages whose starts are close, so each query
+//! reads little more than its pages' first 7 days.
+
+use std::collections::HashMap;
+
+use clickhouse::query::Query;
+use clickhouse::Row;
+use serde::Deserialize;
+
+use super::exec::{self, Ctx, Scope};
+use super::render::{round, share, Cell, Table};
+use super::sql::{self, BindSource, SqlTuple};
+use super::time;
+use crate::store::StoreError;
+
+/// `published` of a page without a publish time (the largest DateTime).
+const NO_PUBLISH_TIME: u32 = u32::MAX;
+const DAY_SECS: u32 = 86_400;
+const WEEK_SECS: u32 = 7 * DAY_SECS;
+/// Most time between the starts of pages read by one query, in seconds: each query reads
+/// at most its pages' 7 days plus this (every query costs some 20 ms besides its rows).
+const MAX_START_SPREAD_SECS: u32 = 14 * DAY_SECS;
+/// Most bytes of paths sent in one windows query (each path is sent twice); ClickHouse
+/// refuses queries over 256 KiB by default.
+const MAX_PATH_BYTES_PER_QUERY: usize = 64 * 1024;
+
+#[derive(Debug, Row, Deserialize)]
+struct PageRow {
+    path: String,
+    first_view: u32,
+    published: u32,
+    start: u32,
+}
+
+#[derive(Debug, Default, Row, Deserialize)]
+struct WindowRow {
+    path: String,
+    /// Rows are per local day (visitors count visitor-days); they are added up per path.
+    _day: u16,
+    views_24h: u64,
+    visitors_24h: u64,
+    views_7d: u64,
+    visitors_7d: u64,
+    returning_visitors_7d: u64,
+    internal: u64,
+    search: u64,
+    social: u64,
+    other: u64,
+    direct: u64,
+}
+
+/// Columns of the answer.
+pub(crate) const COLUMNS: &[&str] = &[
+    "path",
+    "published_at",
+    "first_view_at",
+    "hours_to_first_view",
+    "views_24h",
+    "visitors_24h",
+    "views_7d",
+    "visitors_7d",
+    "internal_share",
+    "search_share",
+    "social_share",
+    "other_share",
+    "direct_share",
+    "returning_share",
+];
+
+/// The `limit` newest pages of the range.
+pub(crate) async fn table(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<Table, StoreError> {
+    let range = scope.range;
+    let pages: Vec<PageRow> = pages_query(ctx.query(sql::DISCOVERY_PAGES), scope, limit).fetch_all().await?;
+
+    let reads = groups(&pages).into_iter().map(|group| window_rows(ctx, scope, group));
+    let windows: Vec<WindowRow> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
+    let mut windows: HashMap<String, WindowRow> = exec::merge(
+        windows,
+        |row| row.path.clone(),
+        |total, row| {
+            total.views_24h += row.views_24h;
+            total.visitors_24h += row.visitors_24h;
+            total.views_7d += row.views_7d;
+            total.visitors_7d += row.visitors_7d;
+            total.returning_visitors_7d += row.returning_visitors_7d;
+            total.internal += row.internal;
+            total.search += row.search;
+            total.social += row.social;
+            total.other += row.other;
+            total.direct += row.direct;
+        },
+    )
+    .into_iter()
+    .map(|row| (row.path.clone(), row))
+    .collect();
+
+    let tz = range.tz;
+    let mut table = Table::new(COLUMNS);
+    for page in pages {
+        let published = (page.published != NO_PUBLISH_TIME).then_some(i64::from(page.published));
+        let w = windows.remove(&page.path).unwrap_or_default();
+        let hours = published.map(|published| round((i64::from(page.first_view) - published) as f64 / 3600.0, 2));
+        table.push(vec![
+            page.path.into(),
+            published.map_or(Cell::Null, |p| time::rfc3339(tz, p).into()),
+            time::rfc3339(tz, i64::from(page.first_view)).into(),
+            hours.into(),
+            w.views_24h.into(),
+            w.visitors_24h.into(),
+            w.views_7d.into(),
+            w.visitors_7d.into(),
+            share(w.internal, w.views_7d).into(),
+            share(w.search, w.views_7d).into(),
+            share(w.social, w.views_7d).into(),
+            share(w.other, w.views_7d).into(),
+            share(w.direct, w.views_7d).into(),
+            share(w.returning_visitors_7d, w.visitors_7d).into(),
+        ]);
+    }
+    Ok(table)
+}
+
+/// The pages (newest first) in groups read by one query each: pages whose starts lie at
+/// most [`MAX_START_SPREAD_SECS`] apart (so a query's range is at most that much wider
+/// than each page's 7 days) and whose paths fit the query.
+fn groups(pages: &[PageRow]) -> Vec<&[PageRow]> {
+    let mut groups = Vec::new();
+    let (mut first, mut bytes) = (0, 0);
+    for (index, page) in pages.iter().enumerate() {
+        let too_wide = pages[first].start - page.start > MAX_START_SPREAD_SECS;
+        if index > first && (too_wide || bytes + page.path.len() > MAX_PATH_BYTES_PER_QUERY) {
+            groups.push(&pages[first..index]);
+            (first, bytes) = (index, 0);
+        }
+        bytes += page.path.len();
+    }
+    if first < pages.len() {
+        groups.push(&pages[first..]);
+    }
+    groups
+}
+
+/// Binds [`sql::DISCOVERY_PAGES`].
+pub(crate) fn pages_query(query: Query, scope: &Scope<'_>, limit: u64) -> Query {
+    query.bind(scope.site).bind(scope.filters.path).bind(scope.range.start).bind(scope.range.end).bind(limit)
+}
+
+/// The windows of `pages` (not empty), per page and local day.
+async fn window_rows(ctx: &Ctx, scope: &Scope<'_>, pages: &[PageRow]) -> Result<Vec<WindowRow>, StoreError> {
+    let paths: Vec<String> = pages.iter().map(|page| page.path.clone()).collect();
+    let starts: Vec<u32> = pages.iter().map(|page| page.start).collect();
+    windows_query(ctx.query(sql::DISCOVERY_WINDOWS), scope, &paths, &starts).fetch_all().await
+}
+
+/// Binds [`sql::DISCOVERY_WINDOWS`] for pages `paths` starting at `starts` (not empty).
+pub(crate) fn windows_query(query: Query, scope: &Scope<'_>, paths: &[String], starts: &[u32]) -> Query {
+    let earliest = starts.iter().copied().min().expect("pages is not empty");
+    let latest = starts.iter().copied().max().expect("pages is not empty");
+    query
+        .bind(scope.range.tz.name())
+        .bind(earliest)
+        .bind(latest.saturating_add(WEEK_SECS))
+        .bind(paths)
+        .bind(starts)
+        .bind(scope.site)
+        .bind(SqlTuple(paths))
+        .bind_source(scope.filters.source)
+}

@@ -1,0 +1,69 @@
+//! Why a report request failed, and how each reason maps to an HTTP status and a JSON
+//! body `{"error": "...", "field": "..."}` (one place for the mapping).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// A report failure. Messages never contain a token.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("send `Authorization: Bearer <token>` with the admin token or a report token for this site")]
+    MissingToken,
+    #[error("the bearer token is not valid (unknown, revoked or mistyped)")]
+    UnknownToken,
+    #[error("this token may read the reports of another site only")]
+    OtherSite,
+    #[error("`{site}` is not a valid site domain")]
+    InvalidSite { site: String },
+    #[error("site `{site}` is not registered with this collector")]
+    UnknownSite { site: String },
+    #[error("there is no report `{name}`; reports are {}", super::ReportName::list())]
+    UnknownReport { name: String },
+    #[error("{problem}")]
+    InvalidParameter { field: String, problem: String },
+    #[error("reports are unavailable: ClickHouse did not answer; retry later")]
+    Store(#[from] clickhouse::error::Error),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: String,
+    field: Option<&'a str>,
+}
+
+impl ReportError {
+    /// The parameter or header the failure is about.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::MissingToken | Self::UnknownToken | Self::OtherSite => Some("Authorization"),
+            Self::InvalidSite { .. } | Self::UnknownSite { .. } => Some("site"),
+            Self::UnknownReport { .. } => Some("report"),
+            Self::InvalidParameter { field, .. } => Some(field),
+            Self::Store(_) => None,
+        }
+    }
+}
+
+impl ResponseError for ReportError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::UnknownToken => StatusCode::UNAUTHORIZED,
+            Self::OtherSite => StatusCode::FORBIDDEN,
+            Self::InvalidSite { .. } | Self::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            Self::UnknownSite { .. } | Self::UnknownReport { .. } => StatusCode::NOT_FOUND,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, Self::MissingToken | Self::UnknownToken) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"footfall reports\""));
+        }
+        if let Self::Store(error) = self {
+            tracing::warn!(%error, "a report query failed");
+        }
+        response.json(ErrorBody { error: self.to_string(), field: self.field() })
+    }
+}

@@ -1,0 +1,253 @@
+//! Reports: `GET /api/v1/sites/{site}/reports/{name}` and the machinery behind it — the
+//! report SQL (`src/reports/sql/*.sql`), parameters, result types, who may read what, and
+//! the summarizer that keeps day summaries for fast answers. Also serves the OpenAPI
+//! document of the whole HTTP API at `GET /api/openapi.json`.
+//!
+//! Reports read `events` and the rollups of `schema/0007_report_rollups.sql`; they never
+//! write events. A request goes: bearer token ([`directory`]) -> site -> report name ->
+//! parameters ([`params`]) -> queries ([`exec`], one module per report) -> JSON or CSV
+//! ([`render`]). README.md ("Reports") defines every number.
+
+mod breakdowns;
+mod busiest;
+pub mod directory;
+mod discovery;
+pub mod error;
+mod exec;
+pub mod params;
+mod realtime;
+mod render;
+mod sql;
+pub mod summarize;
+mod time;
+mod timeseries;
+mod top_content;
+
+#[cfg(test)]
+mod compat;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono_tz::Tz;
+use serde_json::{json, Value};
+use tokio::task::JoinHandle;
+
+use crate::store::{Site, Store, StoreError};
+use directory::{Directory, Grant};
+pub use error::ReportError;
+use exec::{Ctx, Filters, Scope};
+use params::{Interval, Params};
+use render::{Answer, Table};
+use time::Range;
+
+/// The OpenAPI document of footfall's HTTP API.
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+/// The reports footfall serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportName {
+    TopContent,
+    BusiestTimes,
+    ContentDiscovery,
+    Sources,
+    Devices,
+    Countries,
+    Timeseries,
+    Realtime,
+}
+
+impl ReportName {
+    /// Every report, in the order the README lists them.
+    pub const ALL: [Self; 8] = [
+        Self::TopContent,
+        Self::BusiestTimes,
+        Self::ContentDiscovery,
+        Self::Sources,
+        Self::Devices,
+        Self::Countries,
+        Self::Timeseries,
+        Self::Realtime,
+    ];
+
+    /// The name in the URL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TopContent => "top-content",
+            Self::BusiestTimes => "busiest-times",
+            Self::ContentDiscovery => "content-discovery",
+            Self::Sources => "sources",
+            Self::Devices => "devices",
+            Self::Countries => "countries",
+            Self::Timeseries => "timeseries",
+            Self::Realtime => "realtime",
+        }
+    }
+
+    /// The report named `name` in a URL.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|report| report.as_str() == name)
+    }
+
+    /// The names, comma-separated, for messages.
+    pub fn list() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
+    }
+
+    /// Whether the report lists rows and takes `limit`.
+    fn takes_limit(self) -> bool {
+        matches!(self, Self::TopContent | Self::ContentDiscovery | Self::Sources | Self::Devices | Self::Countries)
+    }
+}
+
+/// What the report handlers share.
+pub struct ReportsState {
+    store: Store,
+    directory: Directory,
+}
+
+/// The reports stage, built once per application.
+#[derive(Clone)]
+pub struct Reports {
+    state: web::Data<ReportsState>,
+}
+
+impl Reports {
+    /// Loads the registered sites and report tokens.
+    ///
+    /// # Errors
+    /// ClickHouse being unreachable.
+    pub async fn build(store: Store, admin_token: Option<String>) -> Result<Self, StoreError> {
+        let directory = Directory::new(admin_token);
+        directory.reload(&store).await?;
+        Ok(Self { state: web::Data::new(ReportsState { store, directory }) })
+    }
+
+    /// Starts the background tasks: refreshing sites and tokens, and the summarizer.
+    pub fn spawn_tasks(&self) -> Vec<JoinHandle<()>> {
+        vec![
+            tokio::spawn(directory::refresh(self.state.directory.clone(), self.state.store.clone())),
+            tokio::spawn(summarize::run(self.state.store.clone())),
+        ]
+    }
+
+    /// Registers `GET /api/v1/sites/{site}/reports/{name}` and `GET /api/openapi.json`.
+    pub fn routes(&self) -> impl FnOnce(&mut web::ServiceConfig) {
+        let state = self.state.clone();
+        move |config| {
+            config
+                .app_data(state)
+                .route("/api/v1/sites/{site}/reports/{name}", web::get().to(report))
+                .route("/api/openapi.json", web::get().to(openapi));
+        }
+    }
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
+}
+
+async fn report(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<ReportsState>,
+) -> Result<HttpResponse, ReportError> {
+    let (site, name) = path.into_inner();
+    let grant = state.directory.grant(&req, &state.store).await?;
+    let site = Site::new(&site, "UTC", &[])
+        .map_err(|_| ReportError::InvalidSite { site: site.chars().take(253).collect() })?
+        .domain;
+    if matches!(&grant, Grant::Site(allowed) if *allowed != site) {
+        return Err(ReportError::OtherSite);
+    }
+    let site_tz = state.directory.site_time_zone(&site, &state.store).await?;
+    let report =
+        ReportName::parse(&name).ok_or_else(|| ReportError::UnknownReport { name: name.chars().take(64).collect() })?;
+    let params = Params::parse(req.query_string())?;
+    check_applies(report, &params)?;
+    let ctx = Ctx::new(state.store.client(), state.store.database(), report.as_str());
+    let answer = answer(&ctx, report, &site, site_tz, &params).await?;
+    Ok(answer.respond(&req))
+}
+
+/// Refuses parameters the report does not take, so a mistake is not silently ignored.
+fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError> {
+    let refuse = |field: &str, problem: &str| {
+        Err(ReportError::InvalidParameter { field: field.to_string(), problem: problem.to_string() })
+    };
+    if params.interval.is_some() && report != ReportName::Timeseries {
+        return refuse("interval", "`interval` applies to the timeseries report only");
+    }
+    if params.limit.is_some() && !report.takes_limit() {
+        return refuse("limit", "`limit` applies to top-content, content-discovery, sources, devices, countries");
+    }
+    if report == ReportName::Realtime && (params.from.is_some() || params.to.is_some()) {
+        return refuse(
+            if params.from.is_some() { "from" } else { "to" },
+            "realtime covers the last 5 minutes; it takes no `from` or `to`",
+        );
+    }
+    Ok(())
+}
+
+async fn answer(
+    ctx: &Ctx,
+    report: ReportName,
+    site: &str,
+    site_tz: Tz,
+    params: &Params,
+) -> Result<Answer, ReportError> {
+    let tz = params.tz.unwrap_or(site_tz);
+    let filters = Filters { path: &params.path, source: &params.source };
+    let mut fields = vec![("report", Value::from(report.as_str())), ("site", Value::from(site))];
+    if report == ReportName::Realtime {
+        let until = chrono::Utc::now().timestamp() as u32 + 1;
+        let now = realtime::now(ctx, site, until, filters).await?;
+        let (since, until) = (i64::from(until - realtime::WINDOW_SECS), i64::from(until));
+        fields.extend([
+            ("tz", Value::from(tz.name())),
+            ("since", time::rfc3339(tz, since).into()),
+            ("until", time::rfc3339(tz, until).into()),
+            ("views", now.views.into()),
+            ("visitors", now.visitors.into()),
+        ]);
+        let mut csv = Table::new(&["since", "until", "views", "visitors"]);
+        csv.push(vec![
+            time::rfc3339(tz, since).into(),
+            time::rfc3339(tz, until).into(),
+            now.views.into(),
+            now.visitors.into(),
+        ]);
+        return Ok(Answer { fields, tables: Vec::new(), csv: Some(csv) });
+    }
+
+    let (from, to) = params.dates()?;
+    let range = Range::new(from, to, tz);
+    let scope = Scope { site, range, filters, site_time_zone: tz == site_tz };
+    fields.extend([
+        ("from", Value::from(from.to_string())),
+        ("to", Value::from(to.to_string())),
+        ("tz", Value::from(tz.name())),
+    ]);
+    if !params.path.is_empty() || !params.source.is_empty() {
+        fields.push(("filters", json!({"path": params.path, "source": params.source})));
+    }
+    let limit = params.limit_or_default();
+    let tables = match report {
+        ReportName::TopContent => vec![("rows", top_content::table(ctx, &scope, limit).await?)],
+        ReportName::ContentDiscovery => vec![("rows", discovery::table(ctx, &scope, limit).await?)],
+        ReportName::Sources => vec![("rows", breakdowns::sources(ctx, &scope, limit).await?)],
+        ReportName::Devices => vec![("rows", breakdowns::devices(ctx, &scope, limit).await?)],
+        ReportName::Countries => vec![("rows", breakdowns::countries(ctx, &scope, limit).await?)],
+        ReportName::Timeseries => {
+            let interval = params.interval.unwrap_or(Interval::Day);
+            fields.push(("interval", Value::from(if interval == Interval::Hour { "hour" } else { "day" })));
+            vec![("rows", timeseries::table(ctx, &scope, interval).await?)]
+        }
+        ReportName::BusiestTimes => {
+            let (grid, peak, windows) = busiest::answer(ctx, &scope).await?;
+            fields.push(("peak", peak));
+            vec![("grid", grid), ("windows", windows)]
+        }
+        ReportName::Realtime => unreachable!("answered above"),
+    };
+    Ok(Answer { fields, tables, csv: None })
+}

@@ -1,0 +1,247 @@
+//! The query string of a report request, checked: every problem becomes a 400 naming
+//! the parameter, before anything reaches ClickHouse.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use super::error::ReportError;
+
+/// Longest range a report covers, in days (`to - from + 1`).
+pub const MAX_RANGE_DAYS: i64 = 366;
+/// Rows a report returns without `limit`.
+pub const DEFAULT_LIMIT: u64 = 100;
+/// Largest `limit`.
+pub const MAX_LIMIT: u64 = 1000;
+/// Longest `path` filter, in bytes.
+pub const MAX_PATH_BYTES: usize = 512;
+/// Longest `source` filter, in bytes (a host name).
+pub const MAX_SOURCE_BYTES: usize = 253;
+/// Longest `tz`, in bytes.
+const MAX_TZ_BYTES: usize = 64;
+/// Earliest and latest dates a range may name.
+const FIRST_DATE: (i32, u32, u32) = (2000, 1, 1);
+const LAST_DATE: (i32, u32, u32) = (2099, 12, 31);
+/// The source classes footfall stores.
+pub const SOURCE_CLASSES: [&str; 5] = ["direct", "internal", "search", "social", "other"];
+
+/// Buckets of the timeseries report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    Hour,
+    Day,
+}
+
+/// A report request's parameters, each checked.
+#[derive(Debug, Default)]
+pub struct Params {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub tz: Option<Tz>,
+    pub limit: Option<u64>,
+    /// Path prefix; empty when not given.
+    pub path: String,
+    /// Source class or referrer host; empty when not given.
+    pub source: String,
+    pub interval: Option<Interval>,
+}
+
+impl Params {
+    /// Parses a query string (`from=2026-03-01&to=2026-03-31&tz=Europe/London`).
+    ///
+    /// # Errors
+    /// An unknown or repeated parameter, or a value that is not acceptable, naming it.
+    pub fn parse(query: &str) -> Result<Self, ReportError> {
+        let mut params = Self::default();
+        let mut seen: Vec<String> = Vec::new();
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let name = name.into_owned();
+            if seen.contains(&name) {
+                return Err(invalid(&name, "is given twice; give it once"));
+            }
+            match name.as_str() {
+                "from" => params.from = Some(date(&name, &value)?),
+                "to" => params.to = Some(date(&name, &value)?),
+                "tz" => params.tz = Some(time_zone(&value)?),
+                "limit" => params.limit = Some(limit(&value)?),
+                "path" => params.path = path(&value)?,
+                "source" => params.source = source(&value)?,
+                "interval" => params.interval = Some(interval(&value)?),
+                _ => {
+                    let shown: String = name.chars().take(64).collect();
+                    return Err(ReportError::InvalidParameter {
+                        field: shown.clone(),
+                        problem: format!(
+                            "`{shown}` is not a report parameter; use from, to, tz, limit, path, source, interval"
+                        ),
+                    });
+                }
+            }
+            seen.push(name);
+        }
+        Ok(params)
+    }
+
+    /// `from` and `to`, both required, `from <= to`, at most [`MAX_RANGE_DAYS`] days.
+    ///
+    /// # Errors
+    /// A missing date, `from` after `to`, or a range that is too long.
+    pub fn dates(&self) -> Result<(NaiveDate, NaiveDate), ReportError> {
+        let from = self.from.ok_or_else(|| invalid("from", "is required (YYYY-MM-DD, the first day of the range)"))?;
+        let to = self.to.ok_or_else(|| invalid("to", "is required (YYYY-MM-DD, the last day of the range)"))?;
+        if from > to {
+            return Err(invalid("from", "is after `to`; the range is from..=to"));
+        }
+        if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
+            return Err(invalid(
+                "to",
+                &format!("is too far from `from`: a range covers at most {MAX_RANGE_DAYS} days"),
+            ));
+        }
+        Ok((from, to))
+    }
+
+    /// `limit`, or [`DEFAULT_LIMIT`].
+    pub fn limit_or_default(&self) -> u64 {
+        self.limit.unwrap_or(DEFAULT_LIMIT)
+    }
+}
+
+fn invalid(field: &str, problem: &str) -> ReportError {
+    ReportError::InvalidParameter { field: field.to_string(), problem: format!("`{field}` {problem}") }
+}
+
+fn date(field: &str, value: &str) -> Result<NaiveDate, ReportError> {
+    let shaped = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    let parsed = shaped.then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()).flatten();
+    let first = NaiveDate::from_ymd_opt(FIRST_DATE.0, FIRST_DATE.1, FIRST_DATE.2).unwrap();
+    let last = NaiveDate::from_ymd_opt(LAST_DATE.0, LAST_DATE.1, LAST_DATE.2).unwrap();
+    match parsed {
+        Some(date) if (first..=last).contains(&date) => Ok(date),
+        Some(_) => Err(invalid(field, "must lie between 2000-01-01 and 2099-12-31")),
+        None => Err(invalid(field, "must be a date as YYYY-MM-DD, e.g. 2026-03-29")),
+    }
+}
+
+fn time_zone(value: &str) -> Result<Tz, ReportError> {
+    if value.len() <= MAX_TZ_BYTES {
+        if let Ok(tz) = value.parse::<Tz>() {
+            return Ok(tz);
+        }
+    }
+    Err(invalid("tz", "must be an IANA time zone such as Europe/London or UTC"))
+}
+
+fn limit(value: &str) -> Result<u64, ReportError> {
+    match value.parse::<u64>() {
+        Ok(limit) if (1..=MAX_LIMIT).contains(&limit) && value.bytes().all(|b| b.is_ascii_digit()) => Ok(limit),
+        _ => Err(invalid("limit", &format!("must be a whole number from 1 to {MAX_LIMIT}"))),
+    }
+}
+
+/// A path prefix: starts with `/`; characters a URL path carries, without quotes,
+/// backslashes, semicolons, spaces or control characters.
+fn path(value: &str) -> Result<String, ReportError> {
+    if value.len() > MAX_PATH_BYTES {
+        return Err(invalid("path", &format!("is longer than {MAX_PATH_BYTES} bytes")));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~%!$&()*+,=:@".contains(c);
+    if !value.starts_with('/') || !value.chars().all(allowed) {
+        return Err(invalid(
+            "path",
+            "must be a path prefix starting with `/`, of letters, digits and -._~%!$&()*+,=:@ (percent-encode the rest)",
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A source class (`direct`, `internal`, `search`, `social`, `other`) or a referrer host.
+fn source(value: &str) -> Result<String, ReportError> {
+    if value.len() > MAX_SOURCE_BYTES {
+        return Err(invalid("source", &format!("is longer than {MAX_SOURCE_BYTES} bytes")));
+    }
+    let host = !value.is_empty()
+        && value.split('.').all(|label| {
+            !label.is_empty() && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if SOURCE_CLASSES.contains(&value) || host {
+        Ok(value.to_string())
+    } else {
+        Err(invalid(
+            "source",
+            "must be a source class (direct, internal, search, social, other) or a lowercase referrer host",
+        ))
+    }
+}
+
+fn interval(value: &str) -> Result<Interval, ReportError> {
+    match value {
+        "hour" => Ok(Interval::Hour),
+        "day" => Ok(Interval::Day),
+        _ => Err(invalid("interval", "must be `hour` or `day`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(query: &str) -> String {
+        match Params::parse(query) {
+            Err(ReportError::InvalidParameter { field, .. }) => field,
+            other => panic!("expected an invalid parameter for {query}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn good_parameters_parse() {
+        let params =
+            Params::parse("from=2026-03-28&to=2026-03-30&tz=Asia%2FKolkata&limit=5&path=%2Fblog%2F&source=t.co")
+                .unwrap();
+        assert_eq!(params.dates().unwrap().0.to_string(), "2026-03-28");
+        assert_eq!(params.tz, Some(chrono_tz::Asia::Kolkata));
+        assert_eq!(params.limit_or_default(), 5);
+        assert_eq!(params.path, "/blog/");
+        assert_eq!(params.source, "t.co");
+    }
+
+    #[test]
+    fn each_bad_parameter_is_named() {
+        assert_eq!(field_of("from=2026-3-1"), "from");
+        assert_eq!(field_of("from=2026-02-30"), "from");
+        assert_eq!(field_of("to=1999-12-31"), "to");
+        assert_eq!(field_of("tz=Mars%2FOlympus"), "tz");
+        assert_eq!(field_of("limit=0"), "limit");
+        assert_eq!(field_of("limit=%2B5"), "limit");
+        assert_eq!(field_of("limit=1001"), "limit");
+        assert_eq!(field_of("path=blog"), "path");
+        assert_eq!(field_of(&format!("path=/{}", "a".repeat(512))), "path");
+        assert_eq!(field_of("source=Google.com"), "source");
+        assert_eq!(field_of("interval=week"), "interval");
+        assert_eq!(field_of("frm=2026-01-01"), "frm");
+        assert_eq!(field_of("from=2026-01-01&from=2026-01-02"), "from");
+    }
+
+    #[test]
+    fn sql_metacharacters_are_refused_in_every_parameter() {
+        let nasty = "%27%3B%20DROP%20TABLE%20events%3B%20--";
+        for name in ["from", "to", "tz", "limit", "path", "source", "interval"] {
+            assert_eq!(field_of(&format!("{name}={nasty}")), name);
+            assert_eq!(field_of(&format!("{name}=%2F{nasty}")), name);
+        }
+    }
+
+    #[test]
+    fn ranges_are_checked() {
+        let dates = |q: &str| Params::parse(q).unwrap().dates();
+        assert!(
+            matches!(dates("from=2026-03-02&to=2026-03-01"), Err(ReportError::InvalidParameter { field, .. }) if field == "from")
+        );
+        assert!(
+            matches!(dates("from=2026-01-01&to=2027-01-02"), Err(ReportError::InvalidParameter { field, .. }) if field == "to")
+        );
+        assert!(dates("from=2026-01-01&to=2027-01-01").is_ok(), "366 days, both ends included");
+        assert!(dates("from=2028-01-01&to=2028-12-31").is_ok(), "a leap year is 366 days");
+        assert!(matches!(dates("to=2026-01-01"), Err(ReportError::InvalidParameter { field, .. }) if field == "from"));
+    }
+}

@@ -1,0 +1,31 @@
+//! `realtime`: distinct visitors and pageviews in the last 5 minutes, read from events
+//! (a window this short and this fresh is cheap to read, and no rollup is finer than 15
+//! minutes).
+
+use clickhouse::query::Query;
+use clickhouse::Row;
+use serde::Deserialize;
+
+use super::exec::{Ctx, Filters};
+use super::sql::{self, BindSource};
+use crate::store::StoreError;
+
+/// The window, in seconds.
+pub(crate) const WINDOW_SECS: u32 = 300;
+
+/// Pageviews and visitors of `[since, until)`.
+#[derive(Debug, Row, Deserialize)]
+pub(crate) struct Now {
+    pub views: u64,
+    pub visitors: u64,
+}
+
+/// Pageviews and distinct visitors with `until - 300 <= ts < until` (UTC seconds).
+pub(crate) async fn now(ctx: &Ctx, site: &str, until: u32, filters: Filters<'_>) -> Result<Now, StoreError> {
+    query(ctx.query(sql::REALTIME), site, until, filters).fetch_one().await
+}
+
+/// Binds [`sql::REALTIME`].
+pub(crate) fn query(query: Query, site: &str, until: u32, filters: Filters<'_>) -> Query {
+    query.bind(until - WINDOW_SECS).bind(until).bind(site).bind(filters.path).bind_source(filters.source)
+}

@@ -1,0 +1,186 @@
+//! The report SQL, compiled in from `src/reports/sql/*.sql`, and the binding of its
+//! parameters. Every value a request supplies reaches ClickHouse through the clickhouse
+//! crate's `.bind()` (escaped), never through string formatting; the only text composed
+//! here is footfall's own SQL (a `*_by_day` query inlined into its wrappers).
+//!
+//! Report queries run with `log_queries = 1` and a `query_id` of
+//! `footfall:<database>:<report>:<request>:<n>`, so `system.query_log` shows what each
+//! report read (the benchmark reads it from there).
+
+use clickhouse::query::Query;
+
+macro_rules! sql_file {
+    ($name:literal) => {
+        include_str!(concat!("sql/", $name, ".sql"))
+    };
+}
+
+/// Per-day event counts and the newest summary of each day (the planner's input).
+pub(crate) const PLAN: &str = sql_file!("plan");
+/// Records one summarized day.
+pub(crate) const SUMMARY_DAY: &str = sql_file!("summary_day");
+/// Busiest 15-minute windows from the `site_quarters` view.
+pub(crate) const QUARTERS: &str = sql_file!("quarters");
+/// Busiest 15-minute windows from events (filtered requests).
+pub(crate) const QUARTERS_FROM_EVENTS: &str = sql_file!("quarters_from_events");
+/// content-discovery: the pages whose start falls in the range.
+pub(crate) const DISCOVERY_PAGES: &str = sql_file!("discovery_pages");
+/// content-discovery: those pages' first 24 hours and 7 days.
+pub(crate) const DISCOVERY_WINDOWS: &str = sql_file!("discovery_windows");
+/// Visitors and views of the last 5 minutes.
+pub(crate) const REALTIME: &str = sql_file!("realtime");
+
+/// Which request filters a dataset's summaries can apply themselves. Requests with other
+/// filters read events for the whole range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SummaryFilter {
+    /// None: a filtered request reads events.
+    Nothing,
+    /// The `path` prefix (the summary is per path).
+    Path,
+    /// The `source` filter (the summary is per source).
+    Source,
+}
+
+/// Data kept per site-local day: computed from events (`by_day`), summed over a range
+/// (`from_events`), stored by the summarizer (`summarize`) and read back (`summary`).
+#[derive(Debug)]
+pub(crate) struct Dataset {
+    /// Rows per day from events.
+    pub by_day: &'static str,
+    /// `by_day` summed over days; `None` when the rows of `by_day` are the answer.
+    pub from_events: Option<&'static str>,
+    /// The same rows as `from_events` (or `by_day`), from the summary table.
+    pub summary: &'static str,
+    /// `INSERT ... SELECT` of one day's `by_day` rows into the summary table.
+    pub summarize: &'static str,
+    /// The filter `summary` applies itself.
+    pub summary_filter: SummaryFilter,
+}
+
+macro_rules! dataset {
+    ($name:literal, $from_events:expr, $filter:expr) => {
+        Dataset {
+            by_day: include_str!(concat!("sql/", $name, "_by_day.sql")),
+            from_events: $from_events,
+            summary: include_str!(concat!("sql/", $name, "_summary.sql")),
+            summarize: include_str!(concat!("sql/", $name, "_summarize.sql")),
+            summary_filter: $filter,
+        }
+    };
+}
+
+/// Per path: top-content.
+pub(crate) const PAGES: Dataset = dataset!("pages", Some(sql_file!("pages_from_events")), SummaryFilter::Path);
+/// Per entry source: sources.
+pub(crate) const SOURCES: Dataset = dataset!("sources", Some(sql_file!("sources_from_events")), SummaryFilter::Source);
+/// Per browser, OS and device class: devices.
+pub(crate) const DEVICES: Dataset = dataset!("devices", Some(sql_file!("devices_from_events")), SummaryFilter::Nothing);
+/// Per country: countries.
+pub(crate) const COUNTRIES: Dataset =
+    dataset!("countries", Some(sql_file!("countries_from_events")), SummaryFilter::Nothing);
+/// The site per day: timeseries by day.
+pub(crate) const DAYS: Dataset = dataset!("days", None, SummaryFilter::Nothing);
+/// The site per local hour: timeseries by hour, busiest-times.
+pub(crate) const HOURS: Dataset = dataset!("hours", None, SummaryFilter::Nothing);
+
+/// Every dataset, in the order the summarizer writes them.
+pub(crate) const DATASETS: [&Dataset; 6] = [&PAGES, &SOURCES, &DEVICES, &COUNTRIES, &DAYS, &HOURS];
+
+impl Dataset {
+    /// The query that reads a range from events.
+    pub(crate) fn events_sql(&self) -> String {
+        match self.from_events {
+            Some(wrapper) => wrapper.replace("{by_day}", self.by_day),
+            None => self.by_day.to_string(),
+        }
+    }
+
+    /// The statement that stores one day.
+    pub(crate) fn summarize_sql(&self) -> String {
+        self.summarize.replace("{by_day}", self.by_day)
+    }
+}
+
+/// What the events side of a query selects: a site, a UTC range, a time zone, filters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventScope<'a> {
+    pub site: &'a str,
+    /// IANA name of the time zone days and hours are local to.
+    pub tz: &'a str,
+    /// UTC seconds, inclusive.
+    pub start: u32,
+    /// UTC seconds, exclusive.
+    pub end: u32,
+    /// Path prefix; empty matches every path.
+    pub path: &'a str,
+    /// Source class or referrer host; empty matches every source.
+    pub source: &'a str,
+}
+
+/// Binds the parameters of a `*_by_day` query (and of its wrappers).
+pub(crate) fn bind_events(query: Query, scope: &EventScope<'_>) -> Query {
+    query.bind(scope.tz).bind(scope.start).bind(scope.end).bind(scope.site).bind(scope.path).bind_source(scope.source)
+}
+
+/// Binds the parameters of a `*_summary` query up to its filter: the site's summaries in
+/// time zone `tz` for the days `[first, end)` (`YYYY-MM-DD`), twice (table and ledger).
+pub(crate) fn bind_summary(query: Query, site: &str, tz: &str, first: &str, end: &str) -> Query {
+    query.bind(site).bind(tz).bind(first).bind(end).bind(site).bind(tz).bind(first).bind(end)
+}
+
+/// Binding the source filter, which each query compares three ways.
+pub(crate) trait BindSource {
+    /// Binds `source` for `(? = '' OR source_class = ? OR referrer_host = ?)`.
+    fn bind_source(self, source: &str) -> Self;
+}
+
+impl BindSource for Query {
+    fn bind_source(self, source: &str) -> Self {
+        self.bind(source).bind(source).bind(source)
+    }
+}
+
+/// A list bound as a tuple, `('a', 'b')`, the form `IN` takes on every ClickHouse version
+/// (18.16 refuses an array there). Never bind an empty list: `IN ()` is not SQL.
+#[derive(Debug)]
+pub(crate) struct SqlTuple<'a, T>(pub &'a [T]);
+
+impl<T: serde::Serialize> serde::Serialize for SqlTuple<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut tuple = serializer.serialize_tuple(self.0.len())?;
+        for item in self.0 {
+            tuple.serialize_element(item)?;
+        }
+        tuple.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_sql_file_has_a_question_mark_in_a_comment() {
+        // Every `?` is a bind placeholder to the clickhouse crate, comments included.
+        let mut files =
+            vec![PLAN, SUMMARY_DAY, QUARTERS, QUARTERS_FROM_EVENTS, DISCOVERY_PAGES, DISCOVERY_WINDOWS, REALTIME];
+        for dataset in DATASETS {
+            files.extend([dataset.by_day, dataset.summary, dataset.summarize]);
+            files.extend(dataset.from_events);
+        }
+        for file in files {
+            for line in file.lines().filter(|line| line.trim_start().starts_with("--")) {
+                assert!(!line.contains('?'), "comment with `?`: {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn tuples_bind_as_tuples() {
+        let paths = ["/a".to_string(), "/b'; DROP TABLE events; --".to_string()];
+        let sql = clickhouse::Client::default().query("SELECT 1 WHERE path IN ?").bind(SqlTuple(&paths));
+        assert_eq!(sql.sql_display().to_string(), r"SELECT 1 WHERE path IN ('/a','/b\'; DROP TABLE events; --')");
+    }
+}

@@ -1,0 +1,9 @@
+-- Countries over a range computed from events: countries_by_day (inlined below)
+-- summed over its days, so visitors count visitor-days, as the summaries do.
+-- Parameters: those of countries_by_day.
+SELECT
+    country,
+    sum(views) AS total_views,
+    sum(visitors) AS total_visitors
+FROM ({by_day})
+GROUP BY country

@@ -1,0 +1,15 @@
+-- Countries over the days [first, end) that have a current summary, from day_countries.
+-- Parameters, in order: site, time zone, first day, end day (YYYY-MM-DD, end exclusive),
+-- the same four again for summary_days.
+SELECT
+    country,
+    sum(views) AS total_views,
+    sum(visitors) AS total_visitors
+FROM day_countries
+WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+    AND (day, version) IN (
+        SELECT day, max(version) FROM summary_days
+        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+        GROUP BY day
+    )
+GROUP BY country

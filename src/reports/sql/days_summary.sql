@@ -1,0 +1,15 @@
+-- The whole site per day over the days [first, end) that have a current summary, from
+-- day_totals.
+-- Parameters, in order: site, time zone, first day, end day (YYYY-MM-DD, end exclusive),
+-- the same four again for summary_days.
+SELECT
+    day,
+    views,
+    visitors
+FROM day_totals
+WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+    AND (day, version) IN (
+        SELECT day, max(version) FROM summary_days
+        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+        GROUP BY day
+    )

@@ -1,0 +1,20 @@
+-- Devices per site-local day, computed from events: pageviews and visitors by browser
+-- family, operating system and device class.
+-- Parameters, in order: time zone, range start and end (UTC seconds, end exclusive),
+-- site, path prefix, source filter three times (empty matches everything).
+WITH ? AS zone, ? AS range_start, ? AS range_end
+SELECT
+    toDate(ts, zone) AS day,
+    browser,
+    os,
+    device,
+    count() AS views,
+    uniqExact(visitor) AS visitors
+FROM events
+WHERE site = ?
+    AND ts >= toDateTime(range_start, 'UTC') AND ts < toDateTime(range_end, 'UTC')
+    AND toDate(ts) >= toDate(toDateTime(range_start, 'UTC')) AND toDate(ts) <= toDate(toDateTime(range_end - 1, 'UTC'))
+    AND name = 'pageview'
+    AND startsWith(path, ?)
+    AND (? = '' OR source_class = ? OR referrer_host = ?)
+GROUP BY day, browser, os, device

@@ -1,0 +1,17 @@
+-- Devices over the days [first, end) that have a current summary, from day_devices.
+-- Parameters, in order: site, time zone, first day, end day (YYYY-MM-DD, end exclusive),
+-- the same four again for summary_days.
+SELECT
+    browser,
+    os,
+    device,
+    sum(views) AS total_views,
+    sum(visitors) AS total_visitors
+FROM day_devices
+WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+    AND (day, version) IN (
+        SELECT day, max(version) FROM summary_days
+        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+        GROUP BY day
+    )
+GROUP BY browser, os, device

@@ -1,0 +1,34 @@
+-- content-discovery, step 2: for the pages of step 1, per page and site-local day, the
+-- pageviews and visitors in the first 24 hours and the first 7 days from the page's
+-- start, how the 7-day views arrived (source class), and the 7-day visitors who were
+-- returning visitors. Reads page_views, ordered by page and time, so it reads little
+-- more than these pages' rows of the range.
+-- Parameters, in order: time zone, range start and end covering every page's 7 days
+-- (UTC seconds, end exclusive), the pages' paths and their starts (two arrays, same
+-- order, for transform), site, the paths again (a tuple), source filter three times.
+WITH ? AS zone
+SELECT
+    path,
+    toDate(ts, zone) AS day,
+    countIf(toUInt32(ts) < start + 86400) AS views_24h,
+    uniqExactIf(visitor, toUInt32(ts) < start + 86400) AS visitors_24h,
+    count() AS views_7d,
+    uniqExact(visitor) AS visitors_7d,
+    uniqExactIf(visitor, returning = 1) AS returning_visitors_7d,
+    countIf(source_class = 'internal') AS internal_views,
+    countIf(source_class = 'search') AS search_views,
+    countIf(source_class = 'social') AS social_views,
+    countIf(source_class = 'other') AS other_views,
+    countIf(source_class = 'direct') AS direct_views
+FROM
+(
+    WITH ? AS range_start, ? AS range_end
+    SELECT ts, path, visitor, returning, source_class, transform(path, ?, ?, toUInt32(0)) AS start
+    FROM page_views
+    WHERE site = ?
+        AND path IN ?
+        AND ts >= toDateTime(range_start, 'UTC') AND ts < toDateTime(range_end, 'UTC')
+        AND (? = '' OR source_class = ? OR referrer_host = ?)
+)
+WHERE toUInt32(ts) >= start AND toUInt32(ts) < start + 604800
+GROUP BY path, day

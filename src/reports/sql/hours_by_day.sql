@@ -1,0 +1,18 @@
+-- The whole site per local hour, computed from events: pageviews and visitors. `hour` is
+-- the local hour's start as a UTC instant, so an hour repeated at a DST change is two rows.
+-- Parameters, in order: time zone, range start and end (UTC seconds, end exclusive),
+-- site, path prefix, source filter three times (empty matches everything).
+WITH ? AS zone, ? AS range_start, ? AS range_end
+SELECT
+    toDate(ts, zone) AS day,
+    toStartOfHour(ts, zone) AS hour,
+    count() AS views,
+    uniqExact(visitor) AS visitors
+FROM events
+WHERE site = ?
+    AND ts >= toDateTime(range_start, 'UTC') AND ts < toDateTime(range_end, 'UTC')
+    AND toDate(ts) >= toDate(toDateTime(range_start, 'UTC')) AND toDate(ts) <= toDate(toDateTime(range_end - 1, 'UTC'))
+    AND name = 'pageview'
+    AND startsWith(path, ?)
+    AND (? = '' OR source_class = ? OR referrer_host = ?)
+GROUP BY day, hour

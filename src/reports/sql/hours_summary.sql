@@ -1,0 +1,16 @@
+-- The whole site per local hour over the days [first, end) that have a current summary,
+-- from hour_totals.
+-- Parameters, in order: site, time zone, first day, end day (YYYY-MM-DD, end exclusive),
+-- the same four again for summary_days.
+SELECT
+    day,
+    hour,
+    views,
+    visitors
+FROM hour_totals
+WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+    AND (day, version) IN (
+        SELECT day, max(version) FROM summary_days
+        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+        GROUP BY day
+    )

@@ -1,0 +1,11 @@
+-- Pages over a range computed from events: pages_by_day (inlined below) summed over
+-- its days, so visitors count visitor-days, as the summaries do.
+-- Parameters: those of pages_by_day.
+SELECT
+    path,
+    sum(views) AS total_views,
+    sum(visitors) AS total_visitors,
+    sum(entries) AS total_entries,
+    sum(engaged) AS total_engaged_ms
+FROM ({by_day})
+GROUP BY path

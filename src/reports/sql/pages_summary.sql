@@ -1,0 +1,18 @@
+-- Pages over the days [first, end) that have a current summary, from day_pages.
+-- Parameters, in order: site, time zone, first day, end day (YYYY-MM-DD, end exclusive),
+-- the same four again for summary_days, path prefix.
+SELECT
+    path,
+    sum(views) AS total_views,
+    sum(visitors) AS total_visitors,
+    sum(entries) AS total_entries,
+    sum(engaged_ms) AS total_engaged_ms
+FROM day_pages
+WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+    AND (day, version) IN (
+        SELECT day, max(version) FROM summary_days
+        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+        GROUP BY day
+    )
+    AND startsWith(path, ?)
+GROUP BY path

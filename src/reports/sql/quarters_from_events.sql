@@ -1,0 +1,18 @@
+-- The ten busiest 15-minute windows of a range by pageviews, computed from events, for
+-- requests with a path or source filter (the site_quarters view has neither).
+-- Parameters, in order: range start and end (UTC seconds, end exclusive), site, path
+-- prefix, source filter three times (empty matches everything).
+WITH ? AS range_start, ? AS range_end
+SELECT
+    toUInt32(toStartOfFifteenMinutes(ts)) AS start,
+    count() AS views
+FROM events
+WHERE site = ?
+    AND ts >= toDateTime(range_start, 'UTC') AND ts < toDateTime(range_end, 'UTC')
+    AND toDate(ts) >= toDate(toDateTime(range_start, 'UTC')) AND toDate(ts) <= toDate(toDateTime(range_end - 1, 'UTC'))
+    AND name = 'pageview'
+    AND startsWith(path, ?)
+    AND (? = '' OR source_class = ? OR referrer_host = ?)
+GROUP BY start
+ORDER BY views DESC, start
+LIMIT 10

@@ -1,0 +1,16 @@
+-- realtime: pageviews and distinct visitors in the last 5 minutes, from events (a window
+-- this short and this fresh is cheap to read and no rollup is finer than 15 minutes).
+-- Parameters, in order: window start and end (UTC seconds, end exclusive), site, path
+-- prefix, source filter three times (empty matches everything). The primary key narrows
+-- the read to the window's UTC day (ts comes after path in it).
+WITH ? AS range_start, ? AS range_end
+SELECT
+    count() AS views,
+    uniqExact(visitor) AS visitors
+FROM events
+WHERE site = ?
+    AND ts >= toDateTime(range_start, 'UTC') AND ts < toDateTime(range_end, 'UTC')
+    AND toDate(ts) >= toDate(toDateTime(range_start, 'UTC')) AND toDate(ts) <= toDate(toDateTime(range_end - 1, 'UTC'))
+    AND name = 'pageview'
+    AND startsWith(path, ?)
+    AND (? = '' OR source_class = ? OR referrer_host = ?)

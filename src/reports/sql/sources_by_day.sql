@@ -1,0 +1,22 @@
+-- Sources per site-local day, computed from events: the pageviews that began a session
+-- (entry = 1) by referrer host, source class and utm_source/medium/campaign.
+-- Parameters, in order: time zone, range start and end (UTC seconds, end exclusive),
+-- site, path prefix, source filter three times (empty matches everything).
+WITH ? AS zone, ? AS range_start, ? AS range_end
+SELECT
+    toDate(ts, zone) AS day,
+    referrer_host,
+    source_class,
+    utm_source,
+    utm_medium,
+    utm_campaign,
+    count() AS entries_of_day,
+    uniqExact(visitor) AS visitors
+FROM events
+WHERE site = ?
+    AND ts >= toDateTime(range_start, 'UTC') AND ts < toDateTime(range_end, 'UTC')
+    AND toDate(ts) >= toDate(toDateTime(range_start, 'UTC')) AND toDate(ts) <= toDate(toDateTime(range_end - 1, 'UTC'))
+    AND name = 'pageview' AND entry = 1
+    AND startsWith(path, ?)
+    AND (? = '' OR source_class = ? OR referrer_host = ?)
+GROUP BY day, referrer_host, source_class, utm_source, utm_medium, utm_campaign

@@ -1,0 +1,20 @@
+-- Sources over the days [first, end) that have a current summary, from day_sources.
+-- Parameters, in order: site, time zone, first day, end day (YYYY-MM-DD, end exclusive),
+-- the same four again for summary_days, source filter three times.
+SELECT
+    referrer_host,
+    source_class,
+    utm_source,
+    utm_medium,
+    utm_campaign,
+    sum(entries) AS total_entries,
+    sum(visitors) AS total_visitors
+FROM day_sources
+WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+    AND (day, version) IN (
+        SELECT day, max(version) FROM summary_days
+        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
+        GROUP BY day
+    )
+    AND (? = '' OR source_class = ? OR referrer_host = ?)
+GROUP BY referrer_host, source_class, utm_source, utm_medium, utm_campaign

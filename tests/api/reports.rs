@@ -1,0 +1,657 @@
+//! Reports: a seeded dataset whose answers are computed independently here, by a plain
+//! fold over the same events, and compared with every report exactly — read from events
+//! (before any summary exists), from the day summaries, after a late event made a summary
+//! stale, in another time zone and with filters. The dataset crosses London's spring DST
+//! change (2026-03-29: the local day has 23 hours), has events one second either side of
+//! local midnight, new and returning visitors, internal and external referrers, and pages
+//! published in the range with and without a publish time.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use footfall::store::EventRow;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp, SITE};
+
+/// The admin token of the test settings.
+pub const ADMIN: &str = "test-admin-token-0123456789";
+const LONDON: Tz = chrono_tz::Europe::London;
+
+fn at(rfc3339: &str) -> u32 {
+    DateTime::parse_from_rfc3339(rfc3339).unwrap().timestamp() as u32
+}
+
+/// An event built for the dataset: a pageview by default.
+#[derive(Clone)]
+struct Ev(EventRow);
+
+impl Ev {
+    fn view(ts: &str, path: &str, visitor: u64) -> Self {
+        Self(EventRow {
+            site: SITE.into(),
+            ts: at(ts),
+            name: "pageview".into(),
+            hostname: SITE.into(),
+            path: path.into(),
+            referrer_host: SITE.into(),
+            referrer_path: "/".into(),
+            source_class: "internal".into(),
+            visitor,
+            session: visitor * 100,
+            browser: "Chrome".into(),
+            os: "Windows".into(),
+            device: "desktop".into(),
+            country: "GB".into(),
+            screen: "desktop".into(),
+            ..EventRow::default()
+        })
+    }
+
+    fn engaged(ts: &str, path: &str, visitor: u64, engaged_ms: u32) -> Self {
+        let mut ev = Self::view(ts, path, visitor);
+        ev.0.name = "engagement".into();
+        ev.0.engaged_ms = engaged_ms;
+        ev
+    }
+
+    /// The first pageview of a session, arriving from `class` (`host` the referrer).
+    fn entry(mut self, class: &str, host: &str) -> Self {
+        self.0.entry = 1;
+        self.0.source_class = class.into();
+        self.0.referrer_host = host.into();
+        self.0.referrer_path = if host.is_empty() { String::new() } else { "/".into() };
+        self
+    }
+
+    fn utm(mut self, source: &str, medium: &str, campaign: &str) -> Self {
+        (self.0.utm_source, self.0.utm_medium, self.0.utm_campaign) = (source.into(), medium.into(), campaign.into());
+        self
+    }
+
+    fn client(mut self, browser: &str, os: &str, device: &str, country: &str) -> Self {
+        (self.0.browser, self.0.os, self.0.device, self.0.country) =
+            (browser.into(), os.into(), device.into(), country.into());
+        self
+    }
+
+    fn returning(mut self) -> Self {
+        self.0.returning = 1;
+        self
+    }
+
+    fn published(mut self, ts: &str) -> Self {
+        self.0.published = Some(at(ts));
+        self
+    }
+}
+
+/// The dataset (times UTC; London is GMT until 2026-03-29 01:00 UTC, then BST).
+fn dataset() -> Vec<EventRow> {
+    let new_post = "2026-03-28T09:00:00Z";
+    [
+        // Local 2026-03-26 23:59:59: one second before the range; first view of /blog/early.
+        Ev::view("2026-03-26T23:59:59Z", "/blog/early", 9).entry("direct", ""),
+        // Local midnight, the range's first second.
+        Ev::view("2026-03-27T00:00:00Z", "/", 1).entry("direct", ""),
+        Ev::engaged("2026-03-27T00:00:30Z", "/", 1, 30_000),
+        Ev::view("2026-03-27T00:01:00Z", "/blog/early", 1),
+        // /about: no publish time, first viewed in the range.
+        Ev::view("2026-03-27T12:07:00Z", "/about", 2)
+            .entry("search", "www.google.com")
+            .client("Safari", "iOS", "mobile", "US")
+            .returning(),
+        Ev::engaged("2026-03-27T12:08:00Z", "/about", 2, 45_000),
+        Ev::view("2026-03-27T12:10:00Z", "/", 2).client("Safari", "iOS", "mobile", "US").returning(),
+        // /blog/old: published before the range.
+        Ev::view("2026-03-27T15:00:00Z", "/blog/old", 2)
+            .client("Safari", "iOS", "mobile", "US")
+            .returning()
+            .published("2026-03-01T10:00:00Z"),
+        // /blog/new: published in the range, at 09:00; first viewed at 09:30.
+        Ev::view("2026-03-28T09:30:00Z", "/blog/new", 3)
+            .entry("social", "t.co")
+            .client("Firefox", "Linux", "desktop", "DE")
+            .published(new_post),
+        Ev::engaged("2026-03-28T09:31:00Z", "/blog/new", 3, 61_000),
+        Ev::view("2026-03-28T10:05:00Z", "/blog/new", 4)
+            .entry("other", "news.ycombinator.com")
+            .utm("hn", "link", "launch")
+            .client("Chrome", "Android", "mobile", "FR")
+            .returning()
+            .published(new_post),
+        Ev::view("2026-03-28T10:06:00Z", "/", 4).client("Chrome", "Android", "mobile", "FR").returning(),
+        // Visitor 5 at 23:30 GMT on the 28th and 00:30 GMT on the 29th: two local days.
+        Ev::view("2026-03-28T23:30:00Z", "/blog/new", 5)
+            .entry("search", "www.google.com")
+            .returning()
+            .published(new_post),
+        Ev::view("2026-03-29T00:30:00Z", "/", 5).returning(),
+        // After the change: 01:30 UTC is 02:30 BST.
+        Ev::view("2026-03-29T01:30:00Z", "/blog/new", 6)
+            .entry("direct", "")
+            .client("Safari", "macOS", "desktop", "GB")
+            .published(new_post),
+        Ev::view("2026-03-29T01:45:00Z", "/blog/new", 6).client("Safari", "macOS", "desktop", "GB").published(new_post),
+        // 23:59:59 BST on the 29th (in the range) and 00:00:00 BST on the 30th (not).
+        Ev::view("2026-03-29T22:59:59Z", "/about", 7).entry("social", "t.co").client("Firefox", "Linux", "desktop", ""),
+        Ev::view("2026-03-29T23:00:00Z", "/about", 8).entry("direct", ""),
+        // After the range: inside /blog/new's first 7 days, then outside them.
+        Ev::view("2026-04-02T08:00:00Z", "/blog/new", 10)
+            .entry("search", "www.google.com")
+            .returning()
+            .published(new_post),
+        Ev::view("2026-04-05T10:00:00Z", "/blog/new", 11).entry("direct", "").published(new_post),
+    ]
+    .into_iter()
+    .map(|ev| ev.0)
+    .collect()
+}
+
+// ---- the fold: every definition of README.md ("Reports"), written out plainly ----------
+
+struct Fold<'a> {
+    events: &'a [EventRow],
+    tz: Tz,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+fn round(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
+}
+
+fn share(part: usize, whole: usize) -> Value {
+    if whole == 0 {
+        Value::Null
+    } else {
+        json!(round(part as f64 / whole as f64, 4))
+    }
+}
+
+impl<'a> Fold<'a> {
+    fn new(events: &'a [EventRow], tz: Tz, from: &str, to: &str) -> Self {
+        let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        Self { events, tz, from: date(from), to: date(to) }
+    }
+
+    fn local(&self, ts: u32) -> DateTime<Tz> {
+        Utc.timestamp_opt(i64::from(ts), 0).unwrap().with_timezone(&self.tz)
+    }
+
+    fn date(&self, ts: u32) -> NaiveDate {
+        self.local(ts).date_naive()
+    }
+
+    fn rfc3339(&self, ts: i64) -> String {
+        Utc.timestamp_opt(ts, 0).unwrap().with_timezone(&self.tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    }
+
+    fn in_range(&self, event: &EventRow) -> bool {
+        (self.from..=self.to).contains(&self.date(event.ts))
+    }
+
+    fn views(&self) -> impl Iterator<Item = &'a EventRow> + '_ {
+        self.events.iter().filter(|e| e.name == "pageview" && self.in_range(e))
+    }
+
+    /// Visitor-days: distinct (local date, visitor) pairs.
+    fn visitors<'e>(&self, events: impl Iterator<Item = &'e EventRow>) -> usize {
+        events.map(|e| (self.date(e.ts), e.visitor)).collect::<BTreeSet<_>>().len()
+    }
+
+    fn top_content(&self) -> Value {
+        let paths: BTreeSet<&str> = self.views().map(|e| e.path.as_str()).collect();
+        let mut rows: Vec<(usize, &str, Value)> = paths
+            .into_iter()
+            .map(|path| {
+                let views: Vec<&EventRow> = self.views().filter(|e| e.path == path).collect();
+                let engaged: u64 = self
+                    .events
+                    .iter()
+                    .filter(|e| e.name == "engagement" && e.path == path && self.in_range(e))
+                    .map(|e| u64::from(e.engaged_ms))
+                    .sum();
+                let row = json!({
+                    "path": path,
+                    "views": views.len(),
+                    "visitors": self.visitors(views.iter().copied()),
+                    "entries": views.iter().filter(|e| e.entry == 1).count(),
+                    "avg_engaged_seconds": round(engaged as f64 / views.len() as f64 / 1000.0, 1),
+                });
+                (views.len(), path, row)
+            })
+            .collect();
+        rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        Value::from(rows.into_iter().map(|(_, _, row)| row).collect::<Vec<_>>())
+    }
+
+    fn sources(&self) -> Value {
+        let mut groups: BTreeMap<[String; 5], Vec<&EventRow>> = BTreeMap::new();
+        for e in self.views().filter(|e| e.entry == 1) {
+            let key =
+                [&e.referrer_host, &e.source_class, &e.utm_source, &e.utm_medium, &e.utm_campaign].map(String::clone);
+            groups.entry(key).or_default().push(e);
+        }
+        let mut rows: Vec<(usize, usize, [String; 5])> =
+            groups.into_iter().map(|(key, events)| (events.len(), self.visitors(events.into_iter()), key)).collect();
+        rows.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)).then(a.2.cmp(&b.2)));
+        Value::from(
+            rows.into_iter()
+                .map(|(sessions, visitors, [host, class, source, medium, campaign])| {
+                    json!({"referrer_host": host, "source_class": class, "utm_source": source, "utm_medium": medium,
+                           "utm_campaign": campaign, "sessions": sessions, "visitors": visitors})
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn breakdown<const N: usize>(&self, key: impl Fn(&EventRow) -> [String; N], names: [&str; N]) -> Value {
+        let mut groups: BTreeMap<[String; N], Vec<&EventRow>> = BTreeMap::new();
+        for e in self.views() {
+            groups.entry(key(e)).or_default().push(e);
+        }
+        let mut rows: Vec<(usize, usize, [String; N])> =
+            groups.into_iter().map(|(key, events)| (events.len(), self.visitors(events.into_iter()), key)).collect();
+        rows.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)).then(a.2.cmp(&b.2)));
+        Value::from(
+            rows.into_iter()
+                .map(|(views, visitors, key)| {
+                    let mut row: serde_json::Map<String, Value> =
+                        names.iter().zip(key).map(|(name, value)| (name.to_string(), Value::from(value))).collect();
+                    row.insert("views".into(), views.into());
+                    row.insert("visitors".into(), visitors.into());
+                    Value::Object(row)
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn devices(&self) -> Value {
+        self.breakdown(|e| [e.browser.clone(), e.os.clone(), e.device.clone()], ["browser", "os", "device"])
+    }
+
+    fn countries(&self) -> Value {
+        self.breakdown(|e| [e.country.clone()], ["country"])
+    }
+
+    /// The first instant of each local date, found by walking UTC quarter-hours.
+    fn day_starts(&self) -> Vec<(NaiveDate, i64)> {
+        let mut starts = Vec::new();
+        let mut instant =
+            self.tz.from_local_datetime(&self.from.and_hms_opt(0, 0, 0).unwrap()).earliest().unwrap().timestamp();
+        let mut last = None;
+        while self.date(instant as u32) <= self.to {
+            let date = self.date(instant as u32);
+            if last != Some(date) {
+                starts.push((date, instant));
+                last = Some(date);
+            }
+            instant += 900;
+        }
+        starts
+    }
+
+    /// The start of the local hour holding `ts`.
+    fn hour_start(&self, ts: u32) -> i64 {
+        let local = self.local(ts);
+        i64::from(ts) - i64::from(local.minute() * 60 + local.second())
+    }
+
+    fn timeseries_days(&self) -> Value {
+        let rows: Vec<Value> = self
+            .day_starts()
+            .into_iter()
+            .map(|(date, start)| {
+                let views: Vec<&EventRow> = self.views().filter(|e| self.date(e.ts) == date).collect();
+                json!({"start": self.rfc3339(start), "views": views.len(), "visitors": self.visitors(views.into_iter())})
+            })
+            .collect();
+        rows.into()
+    }
+
+    fn timeseries_hours(&self) -> Value {
+        let (first, end) = (self.day_starts()[0].1, {
+            let next = self.to.succ_opt().unwrap();
+            self.tz.from_local_datetime(&next.and_hms_opt(0, 0, 0).unwrap()).earliest().unwrap().timestamp()
+        });
+        let mut rows = Vec::new();
+        let mut hour = first;
+        while hour < end {
+            let views: Vec<&EventRow> = self.views().filter(|e| self.hour_start(e.ts) == hour).collect();
+            let visitors = views.iter().map(|e| e.visitor).collect::<BTreeSet<_>>().len();
+            rows.push(json!({"start": self.rfc3339(hour), "views": views.len(), "visitors": visitors}));
+            hour += 3600;
+        }
+        rows.into()
+    }
+
+    fn busiest(&self) -> (Value, Value, Value) {
+        let mut cells = [[(0usize, 0usize); 24]; 7];
+        let mut hours: BTreeMap<i64, Vec<&EventRow>> = BTreeMap::new();
+        for e in self.views() {
+            hours.entry(self.hour_start(e.ts)).or_default().push(e);
+        }
+        for (hour, events) in hours {
+            let local = self.local(hour as u32);
+            let cell = &mut cells[local.weekday().num_days_from_monday() as usize][local.hour() as usize];
+            cell.0 += events.len();
+            cell.1 += events.iter().map(|e| e.visitor).collect::<BTreeSet<_>>().len();
+        }
+        let mut grid = Vec::new();
+        let mut peak = Value::Null;
+        let mut best = (0, 0);
+        for (weekday, row) in cells.iter().enumerate() {
+            for (hour, &(views, visitors)) in row.iter().enumerate() {
+                let cell = json!({"weekday": weekday + 1, "hour": hour, "views": views, "visitors": visitors});
+                if views > 0 && (views, visitors) > best {
+                    best = (views, visitors);
+                    peak = cell.clone();
+                }
+                grid.push(cell);
+            }
+        }
+        let mut quarters: BTreeMap<i64, usize> = BTreeMap::new();
+        for e in self.views() {
+            *quarters.entry(i64::from(e.ts - e.ts % 900)).or_default() += 1;
+        }
+        let mut windows: Vec<(i64, usize)> = quarters.into_iter().collect();
+        windows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        windows.truncate(10);
+        let windows: Vec<Value> = windows
+            .into_iter()
+            .map(|(start, views)| json!({"start": self.rfc3339(start), "end": self.rfc3339(start + 900), "views": views}))
+            .collect();
+        (grid.into(), peak, windows.into())
+    }
+
+    fn content_discovery(&self) -> Value {
+        let all_views: Vec<&EventRow> = self.events.iter().filter(|e| e.name == "pageview").collect();
+        let paths: BTreeSet<&str> = all_views.iter().map(|e| e.path.as_str()).collect();
+        let mut rows: Vec<(u32, &str, Value)> = Vec::new();
+        for path in paths {
+            let views: Vec<&EventRow> = all_views.iter().copied().filter(|e| e.path == path).collect();
+            let first_view = views.iter().map(|e| e.ts).min().unwrap();
+            let published = views.iter().filter_map(|e| e.published).min();
+            let start = published.unwrap_or(first_view);
+            if !(self.from..=self.to).contains(&self.date(start)) {
+                continue;
+            }
+            let within = |secs: u32| views.iter().copied().filter(move |e| e.ts >= start && e.ts < start + secs);
+            let week: Vec<&EventRow> = within(7 * 86_400).collect();
+            let visitors_7d = self.visitors(week.iter().copied());
+            let class = |c: &str| share(week.iter().filter(|e| e.source_class == c).count(), week.len());
+            rows.push((
+                start,
+                path,
+                json!({
+                    "path": path,
+                    "published_at": published.map(|p| self.rfc3339(i64::from(p))),
+                    "first_view_at": self.rfc3339(i64::from(first_view)),
+                    "hours_to_first_view": published.map(|p| round((f64::from(first_view) - f64::from(p)) / 3600.0, 2)),
+                    "views_24h": within(86_400).count(),
+                    "visitors_24h": self.visitors(within(86_400)),
+                    "views_7d": week.len(),
+                    "visitors_7d": visitors_7d,
+                    "internal_share": class("internal"),
+                    "search_share": class("search"),
+                    "social_share": class("social"),
+                    "other_share": class("other"),
+                    "direct_share": class("direct"),
+                    "returning_share": share(self.visitors(week.iter().copied().filter(|e| e.returning == 1)), visitors_7d),
+                }),
+            ));
+        }
+        rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        Value::from(rows.into_iter().map(|(_, _, row)| row).collect::<Vec<_>>())
+    }
+
+    /// Every report's rows, keyed as the API names them.
+    fn expected(&self) -> HashMap<&'static str, Value> {
+        let (grid, peak, windows) = self.busiest();
+        HashMap::from([
+            ("top-content", self.top_content()),
+            ("sources", self.sources()),
+            ("devices", self.devices()),
+            ("countries", self.countries()),
+            ("timeseries", self.timeseries_days()),
+            ("timeseries-hours", self.timeseries_hours()),
+            ("busiest-grid", grid),
+            ("busiest-peak", peak),
+            ("busiest-windows", windows),
+            ("content-discovery", self.content_discovery()),
+        ])
+    }
+}
+
+// ---- asking the API ---------------------------------------------------------------------
+
+/// GET a report of the test site with the admin token.
+pub async fn get_report(app: &TestApp, name: &str, query: &str) -> reqwest::Response {
+    app.http
+        .get(format!("{}/api/v1/sites/{SITE}/reports/{name}?{query}", app.address))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("report request is sent")
+}
+
+async fn report_json(app: &TestApp, name: &str, query: &str) -> Value {
+    let response = get_report(app, name, query).await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("the report answers JSON");
+    assert_eq!(status, 200, "{name}?{query}: {body}");
+    body
+}
+
+/// Every report's rows from the API, keyed as [`Fold::expected`].
+async fn actual(app: &TestApp, query: &str) -> HashMap<&'static str, Value> {
+    let busiest = report_json(app, "busiest-times", query).await;
+    let rows = |body: Value| body["rows"].clone();
+    HashMap::from([
+        ("top-content", rows(report_json(app, "top-content", query).await)),
+        ("sources", rows(report_json(app, "sources", query).await)),
+        ("devices", rows(report_json(app, "devices", query).await)),
+        ("countries", rows(report_json(app, "countries", query).await)),
+        ("timeseries", rows(report_json(app, "timeseries", query).await)),
+        ("timeseries-hours", rows(report_json(app, "timeseries", &format!("{query}&interval=hour")).await)),
+        ("busiest-grid", busiest["grid"].clone()),
+        ("busiest-peak", busiest["peak"].clone()),
+        ("busiest-windows", busiest["windows"].clone()),
+        ("content-discovery", rows(report_json(app, "content-discovery", query).await)),
+    ])
+}
+
+fn assert_reports_equal(actual: &HashMap<&str, Value>, expected: &HashMap<&str, Value>, when: &str) {
+    for (name, want) in expected {
+        assert_eq!(&actual[name], want, "{name} ({when}):\n got {}\nwant {want}", actual[name]);
+    }
+}
+
+async fn seeded_app() -> (TestApp, Vec<EventRow>) {
+    let app = spawn_app().await;
+    let events = dataset();
+    app.store.insert_events(&events).await.expect("the dataset is stored");
+    (app, events)
+}
+
+async fn summarized_days(app: &TestApp) -> u64 {
+    app.store.client().query("SELECT count() FROM summary_days").fetch_one().await.unwrap()
+}
+
+const RANGE: &str = "from=2026-03-27&to=2026-03-29";
+
+#[tokio::test]
+async fn every_report_equals_the_fold_from_events_from_summaries_and_after_a_late_event() {
+    let (app, mut events) = seeded_app().await;
+    assert_eq!(summarized_days(&app).await, 0, "nothing is summarized before the summarizer runs");
+
+    // By hand, a few numbers the fold must also find.
+    let fold = Fold::new(&events, LONDON, "2026-03-27", "2026-03-29");
+    let expected = fold.expected();
+    assert_eq!(
+        expected["top-content"][0],
+        json!({"path": "/blog/new", "views": 5, "visitors": 4, "entries": 4, "avg_engaged_seconds": 12.2})
+    );
+    assert_eq!(
+        expected["top-content"][1],
+        json!({"path": "/", "views": 4, "visitors": 4, "entries": 1, "avg_engaged_seconds": 7.5})
+    );
+    assert_eq!(expected["timeseries"][2]["start"], "2026-03-29T00:00:00+00:00");
+    assert_eq!(expected["timeseries-hours"].as_array().unwrap().len(), 24 + 24 + 23);
+    assert_eq!(expected["content-discovery"][0]["path"], "/blog/new");
+    assert_eq!(expected["content-discovery"][0]["views_7d"], 6);
+    assert_eq!(expected["content-discovery"][0]["returning_share"], 0.6);
+    assert_eq!(expected["content-discovery"][1]["path"], "/about");
+    assert_eq!(expected["content-discovery"][2]["path"], "/", "first viewed in the range, without a publish time");
+    assert_eq!(expected["content-discovery"].as_array().unwrap().len(), 3);
+
+    // 1. From events only.
+    assert_reports_equal(&actual(&app, RANGE).await, &expected, "read from events");
+
+    // 2. From the day summaries.
+    let summarized = footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap();
+    assert_eq!(summarized, 7, "days 2026-03-26 to 2026-03-30, 2026-04-02 and 2026-04-05 have events");
+    assert_eq!(summarized_days(&app).await, 7);
+    assert_reports_equal(&actual(&app, RANGE).await, &expected, "read from summaries");
+    assert_eq!(footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap(), 0, "nothing is stale");
+
+    // 3. A late event makes 2026-03-28's summary stale: it is read from events at once.
+    let late = Ev::view("2026-03-28T13:00:00Z", "/about", 12).entry("search", "duckduckgo.com").returning().0;
+    app.store.insert_events(std::slice::from_ref(&late)).await.unwrap();
+    events.push(late);
+    let expected = Fold::new(&events, LONDON, "2026-03-27", "2026-03-29").expected();
+    assert_reports_equal(&actual(&app, RANGE).await, &expected, "with a stale summary");
+    assert_eq!(footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap(), 1);
+    assert_reports_equal(&actual(&app, RANGE).await, &expected, "summarized again");
+}
+
+#[tokio::test]
+async fn another_time_zone_and_filters_read_events_and_match_the_fold() {
+    let (app, events) = seeded_app().await;
+    footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap();
+
+    // In UTC the event at 23:00:00 UTC on the 29th is in the range.
+    let utc = Fold::new(&events, chrono_tz::UTC, "2026-03-27", "2026-03-29").expected();
+    let got = actual(&app, &format!("{RANGE}&tz=UTC")).await;
+    assert_reports_equal(&got, &utc, "tz=UTC");
+    assert_ne!(utc["top-content"], Fold::new(&events, LONDON, "2026-03-27", "2026-03-29").top_content());
+
+    // Filters: the fold over the events the filter keeps.
+    let blog: Vec<EventRow> = events.iter().filter(|e| e.path.starts_with("/blog/")).cloned().collect();
+    let got = report_json(&app, "top-content", &format!("{RANGE}&path=%2Fblog%2F")).await;
+    assert_eq!(got["rows"], Fold::new(&blog, LONDON, "2026-03-27", "2026-03-29").top_content());
+    assert_eq!(got["filters"], json!({"path": "/blog/", "source": ""}));
+
+    let search: Vec<EventRow> = events.iter().filter(|e| e.source_class == "search").cloned().collect();
+    let fold = Fold::new(&search, LONDON, "2026-03-27", "2026-03-29");
+    let got = report_json(&app, "devices", &format!("{RANGE}&source=search")).await;
+    assert_eq!(got["rows"], fold.devices());
+    let got = report_json(&app, "sources", &format!("{RANGE}&source=search")).await;
+    assert_eq!(got["rows"], fold.sources());
+    let got = report_json(&app, "busiest-times", &format!("{RANGE}&source=search")).await;
+    let (grid, peak, windows) = fold.busiest();
+    assert_eq!((&got["grid"], &got["peak"], &got["windows"]), (&grid, &peak, &windows));
+
+    let hn: Vec<EventRow> = events.iter().filter(|e| e.referrer_host == "news.ycombinator.com").cloned().collect();
+    let got = report_json(&app, "sources", &format!("{RANGE}&source=news.ycombinator.com")).await;
+    assert_eq!(got["rows"], Fold::new(&hn, LONDON, "2026-03-27", "2026-03-29").sources());
+    assert_eq!(got["rows"][0]["utm_campaign"], "launch");
+}
+
+#[tokio::test]
+async fn limit_keeps_the_first_rows() {
+    let (app, events) = seeded_app().await;
+    let expected = Fold::new(&events, LONDON, "2026-03-27", "2026-03-29").top_content();
+    let got = report_json(&app, "top-content", &format!("{RANGE}&limit=2")).await;
+    assert_eq!(got["rows"], Value::from(expected.as_array().unwrap()[..2].to_vec()));
+}
+
+#[tokio::test]
+async fn answers_say_what_they_cover() {
+    let (app, _) = seeded_app().await;
+    let body = report_json(&app, "busiest-times", RANGE).await;
+    assert_eq!(body["report"], "busiest-times");
+    assert_eq!(body["site"], SITE);
+    assert_eq!(
+        (&body["from"], &body["to"], &body["tz"]),
+        (&json!("2026-03-27"), &json!("2026-03-29"), &json!("Europe/London"))
+    );
+    assert_eq!(body["grid"].as_array().unwrap().len(), 7 * 24);
+    // Friday 00:00 and 12:00, Saturday 10:00 and Sunday 02:00 each have 2 views by one
+    // visitor; the earliest in the week wins.
+    assert_eq!(body["peak"], json!({"weekday": 5, "hour": 0, "views": 2, "visitors": 1}));
+    assert_eq!(
+        body["windows"][0],
+        json!({"start": "2026-03-27T00:00:00+00:00", "end": "2026-03-27T00:15:00+00:00", "views": 2})
+    );
+}
+
+#[tokio::test]
+async fn csv_is_the_main_table() {
+    let (app, _) = seeded_app().await;
+    let response = app
+        .http
+        .get(format!("{}/api/v1/sites/{SITE}/reports/top-content?{RANGE}&limit=3", app.address))
+        .bearer_auth(ADMIN)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        response.text().await.unwrap(),
+        "path,views,visitors,entries,avg_engaged_seconds\r\n/blog/new,5,4,4,12.2\r\n/,4,4,1,7.5\r\n/about,2,2,2,22.5\r\n"
+    );
+
+    let response = app
+        .http
+        .get(format!("{}/api/v1/sites/{SITE}/reports/busiest-times?{RANGE}", app.address))
+        .bearer_auth(ADMIN)
+        .header("Accept", "text/html, text/csv;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let text = response.text().await.unwrap();
+    assert_eq!(text.lines().count(), 1 + 7 * 24);
+    assert!(text.starts_with("weekday,hour,views,visitors\r\n1,0,0,0\r\n"), "{text}");
+}
+
+#[tokio::test]
+async fn realtime_counts_the_last_five_minutes() {
+    let app = spawn_app().await;
+    let now = Utc::now().timestamp() as u32;
+    let mut events = Vec::new();
+    for (ago, visitor) in [(30, 1), (100, 2), (100, 1), (400, 3)] {
+        let mut ev = Ev::view("2026-01-01T00:00:00Z", "/", visitor).0;
+        ev.ts = now - ago;
+        events.push(ev);
+    }
+    app.store.insert_events(&events).await.unwrap();
+    let body = report_json(&app, "realtime", "").await;
+    assert_eq!((&body["views"], &body["visitors"]), (&json!(3), &json!(2)), "{body}");
+    assert_eq!(body["tz"], "Europe/London");
+    let since = DateTime::parse_from_rfc3339(body["since"].as_str().unwrap()).unwrap();
+    let until = DateTime::parse_from_rfc3339(body["until"].as_str().unwrap()).unwrap();
+    assert_eq!((until - since).num_seconds(), 300);
+    let body = report_json(&app, "realtime", "path=%2Fnowhere").await;
+    assert_eq!((&body["views"], &body["visitors"]), (&json!(0), &json!(0)));
+}
+
+#[tokio::test]
+async fn empty_ranges_answer_zeros() {
+    let app = spawn_app().await;
+    let body = report_json(&app, "timeseries", "from=2026-01-01&to=2026-01-02").await;
+    assert_eq!(
+        body["rows"],
+        json!([{"start": "2026-01-01T00:00:00+00:00", "views": 0, "visitors": 0},
+               {"start": "2026-01-02T00:00:00+00:00", "views": 0, "visitors": 0}])
+    );
+    let body = report_json(&app, "busiest-times", "from=2026-01-01&to=2026-01-02").await;
+    assert_eq!(body["peak"], Value::Null);
+    assert_eq!(body["windows"], json!([]));
+    assert_eq!(report_json(&app, "top-content", "from=2026-01-01&to=2026-01-02").await["rows"], json!([]));
+}
