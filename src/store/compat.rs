@@ -152,7 +152,10 @@ fn every_cluster_statement() -> Vec<String> {
         )
         .collect();
     all.push(format!("SELECT 1 SETTINGS {}", settings.join(", ")));
-    all.iter().map(|sql| without_cluster_machinery(sql)).collect()
+    // Backfills (`INSERT ... SELECT` in a migration) read and write Distributed tables,
+    // which chdb cannot reach without the cluster's servers; they run unchanged in the
+    // single-server check, and on the real 18.16 cluster in tests/api/cluster.rs.
+    all.iter().filter(|sql| !sql.trim_start().starts_with("INSERT")).map(|sql| without_cluster_machinery(sql)).collect()
 }
 
 /// Runs `statements` through scripts/chdb-check (with `config` as the server config) and
