@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod ingest;
 pub mod metrics;
 pub mod ops;

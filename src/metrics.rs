@@ -136,6 +136,10 @@ pub struct Metrics {
     pub spooled: AtomicU64,
     /// Spooled events later delivered to ClickHouse (also counted in `stored`).
     pub replayed: AtomicU64,
+    /// Dashboard logins and share links refused for a wrong token.
+    pub login_failures: AtomicU64,
+    /// Dashboard logins refused because the client failed too often (backoff).
+    pub logins_throttled: AtomicU64,
     /// Rows per written batch.
     pub batch_rows: Histogram,
     /// Seconds one successful INSERT took.
@@ -153,6 +157,8 @@ impl Default for Metrics {
             insert_retries: AtomicU64::new(0),
             spooled: AtomicU64::new(0),
             replayed: AtomicU64::new(0),
+            login_failures: AtomicU64::new(0),
+            logins_throttled: AtomicU64::new(0),
             batch_rows: Histogram::new(&[1.0, 10.0, 100.0, 1_000.0, 10_000.0, 50_000.0, 100_000.0]),
             flush_seconds: Histogram::new(&[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]),
         }
@@ -194,6 +200,8 @@ impl Metrics {
                 &self.spooled,
             ),
             ("footfall_events_replayed_total", "Spooled events later stored (also in stored_total).", &self.replayed),
+            ("footfall_dashboard_login_failures_total", "Dashboard logins refused for a wrong token.", &self.login_failures),
+            ("footfall_dashboard_logins_throttled_total", "Dashboard logins refused by the backoff.", &self.logins_throttled),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Relaxed));

@@ -12,6 +12,7 @@ use anyhow::Context;
 use tokio::task::JoinHandle;
 
 use crate::config::Settings;
+use crate::dashboard::Dashboards;
 use crate::ingest::{self, IngestState, SiteDirectory};
 use crate::metrics::Metrics;
 use crate::ops::{self, OpsState};
@@ -79,6 +80,12 @@ impl Application {
         ];
         background.extend(reports.spawn_tasks());
 
+        let dashboards = Dashboards::build(
+            settings.dashboards_dir.clone(),
+            reports.clone(),
+            Arc::clone(&metrics),
+            settings.ingest.client_ip_header.clone(),
+        );
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -103,6 +110,7 @@ impl Application {
                 .configure(ingest::configure)
                 .configure(ops::configure)
                 .configure(reports.routes())
+                .configure(dashboards.routes())
         })
         .listen(listener)?
         .shutdown_timeout(HTTP_SHUTDOWN_TIMEOUT_SECS)
