@@ -206,12 +206,8 @@ async fn main() -> anyhow::Result<()> {
         times.sort();
         // This case's requests in the query log: the ones not seen before.
         store.client().query("SYSTEM FLUSH LOGS").execute().await?;
-        let requests: Vec<(String, u64, u64)> = store
-            .client()
-            .query(ROWS_READ)
-            .bind(format!("footfall:{database}:{}:", case.report))
-            .fetch_all()
-            .await?;
+        let requests: Vec<(String, u64, u64)> =
+            store.client().query(ROWS_READ).bind(format!("footfall:{database}:{}:", case.report)).fetch_all().await?;
         let mut read: Vec<(u64, u64)> =
             requests.into_iter().filter(|(id, _, _)| seen.insert(id.clone())).map(|(_, r, q)| (r, q)).collect();
         read.sort();

@@ -200,8 +200,16 @@ impl Metrics {
                 &self.spooled,
             ),
             ("footfall_events_replayed_total", "Spooled events later stored (also in stored_total).", &self.replayed),
-            ("footfall_dashboard_login_failures_total", "Dashboard logins refused for a wrong token.", &self.login_failures),
-            ("footfall_dashboard_logins_throttled_total", "Dashboard logins refused by the backoff.", &self.logins_throttled),
+            (
+                "footfall_dashboard_login_failures_total",
+                "Dashboard logins refused for a wrong token.",
+                &self.login_failures,
+            ),
+            (
+                "footfall_dashboard_logins_throttled_total",
+                "Dashboard logins refused by the backoff.",
+                &self.logins_throttled,
+            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Relaxed));

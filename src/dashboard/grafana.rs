@@ -106,7 +106,8 @@ fn grafana_panel(panel: &Panel, index: usize, database: &str, datasource: &Value
             value["fieldConfig"]["defaults"]["color"] = json!({"mode": "continuous-BlYlRd"});
         }
         Visual::Number => {
-            value["options"] = json!({"reduceOptions": {"values": false, "calcs": ["lastNotNull"]}, "colorMode": "none"});
+            value["options"] =
+                json!({"reduceOptions": {"values": false, "calcs": ["lastNotNull"]}, "colorMode": "none"});
         }
         _ => {}
     }

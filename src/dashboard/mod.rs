@@ -253,7 +253,11 @@ async fn share(
     state: web::Data<DashboardState>,
 ) -> HttpResponse {
     let Ok(query) = query else {
-        return page::problem(StatusCode::BAD_REQUEST, "Share link", "This share link is incomplete; it needs its `token`.");
+        return page::problem(
+            StatusCode::BAD_REQUEST,
+            "Share link",
+            "This share link is incomplete; it needs its `token`.",
+        );
     };
     let site = match state.check_token(&req, &query.token).await {
         Ok(Grant::Site(site)) => site,
@@ -301,16 +305,16 @@ fn render_site(state: &DashboardState, grant: &Grant, share: bool, site: &str, s
     };
     let catalog = Catalog::load(&state.dir);
     let Some(dashboard) = catalog.get(slug) else {
-        return page::problem(StatusCode::NOT_FOUND, "Unknown dashboard", "There is no such dashboard in `dashboards/`.");
+        return page::problem(
+            StatusCode::NOT_FOUND,
+            "Unknown dashboard",
+            "There is no such dashboard in `dashboards/`.",
+        );
     };
     page::dashboard(site, tz, dashboard, &sites, &catalog, share)
 }
 
-async fn report(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<DashboardState>,
-) -> HttpResponse {
+async fn report(req: HttpRequest, path: web::Path<(String, String)>, state: web::Data<DashboardState>) -> HttpResponse {
     let Some((_, grant)) = state.session(&req).await else {
         return HttpResponse::Unauthorized().json(json!({
             "error": "log in at /dashboard (the session ended or its token was revoked)",

@@ -62,9 +62,7 @@ pub(crate) async fn sources(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<
         total.sessions += row.sessions;
         total.visitors += row.visitors;
     });
-    sources.sort_by(|a, b| {
-        (b.sessions, b.visitors).cmp(&(a.sessions, a.visitors)).then_with(|| key(a).cmp(&key(b)))
-    });
+    sources.sort_by(|a, b| (b.sessions, b.visitors).cmp(&(a.sessions, a.visitors)).then_with(|| key(a).cmp(&key(b))));
     sources.truncate(limit as usize);
     let mut table = Table::new(SOURCE_COLUMNS);
     for s in sources {
@@ -103,10 +101,14 @@ pub(crate) async fn devices(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<
 pub(crate) async fn countries(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<Table, StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::COUNTRIES]).await?;
     let rows: Vec<CountryRow> = exec::fetch(ctx, &sql::COUNTRIES, scope, split).await?;
-    let mut countries = exec::merge(rows, |row| row.country.clone(), |total, row| {
-        total.views += row.views;
-        total.visitors += row.visitors;
-    });
+    let mut countries = exec::merge(
+        rows,
+        |row| row.country.clone(),
+        |total, row| {
+            total.views += row.views;
+            total.visitors += row.visitors;
+        },
+    );
     countries.sort_by(|a, b| (b.views, b.visitors).cmp(&(a.views, a.visitors)).then_with(|| a.country.cmp(&b.country)));
     countries.truncate(limit as usize);
     let mut table = Table::new(COUNTRY_COLUMNS);

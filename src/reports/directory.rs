@@ -49,11 +49,7 @@ pub struct Directory {
 impl Directory {
     /// An empty directory; `admin_token` is the settings' `admin_token`.
     pub fn new(admin_token: Option<String>) -> Self {
-        Self {
-            snapshot: Arc::default(),
-            last_reload: Arc::default(),
-            admin_token: admin_token.map(Arc::from),
-        }
+        Self { snapshot: Arc::default(), last_reload: Arc::default(), admin_token: admin_token.map(Arc::from) }
     }
 
     /// Re-reads sites and tokens from ClickHouse.
@@ -80,7 +76,11 @@ impl Directory {
     /// Reloads once when the last reload is older than [`RELOAD_ON_MISS_AFTER`]; a failed
     /// reload leaves the answer as it was.
     async fn reload_after_miss(&self, store: &Store) {
-        let due = self.last_reload.lock().unwrap_or_else(|e| e.into_inner()).is_none_or(|at| at.elapsed() >= RELOAD_ON_MISS_AFTER);
+        let due = self
+            .last_reload
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none_or(|at| at.elapsed() >= RELOAD_ON_MISS_AFTER);
         if due {
             if let Err(error) = self.reload(store).await {
                 tracing::warn!(%error, "could not reload sites and report tokens");

@@ -81,18 +81,22 @@ pub(crate) async fn table(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<Ta
 
     let reads = groups(&pages).into_iter().map(|group| window_rows(ctx, scope, group));
     let windows: Vec<WindowRow> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
-    let mut windows: HashMap<String, WindowRow> = exec::merge(windows, |row| row.path.clone(), |total, row| {
-        total.views_24h += row.views_24h;
-        total.visitors_24h += row.visitors_24h;
-        total.views_7d += row.views_7d;
-        total.visitors_7d += row.visitors_7d;
-        total.returning_visitors_7d += row.returning_visitors_7d;
-        total.internal += row.internal;
-        total.search += row.search;
-        total.social += row.social;
-        total.other += row.other;
-        total.direct += row.direct;
-    })
+    let mut windows: HashMap<String, WindowRow> = exec::merge(
+        windows,
+        |row| row.path.clone(),
+        |total, row| {
+            total.views_24h += row.views_24h;
+            total.visitors_24h += row.visitors_24h;
+            total.views_7d += row.views_7d;
+            total.visitors_7d += row.visitors_7d;
+            total.returning_visitors_7d += row.returning_visitors_7d;
+            total.internal += row.internal;
+            total.search += row.search;
+            total.social += row.social;
+            total.other += row.other;
+            total.direct += row.direct;
+        },
+    )
     .into_iter()
     .map(|row| (row.path.clone(), row))
     .collect();

@@ -39,10 +39,7 @@ impl Ctx {
     /// A query on footfall's database, tagged.
     pub(crate) fn query(&self, sql: &str) -> Query {
         let n = self.sent.fetch_add(1, Ordering::Relaxed);
-        self.client
-            .query(sql)
-            .with_setting("log_queries", "1")
-            .with_setting("query_id", format!("{}:{n}", self.tag))
+        self.client.query(sql).with_setting("log_queries", "1").with_setting("query_id", format!("{}:{n}", self.tag))
     }
 }
 
@@ -145,7 +142,8 @@ pub(crate) fn summary_query(query: Query, dataset: &Dataset, scope: &Scope<'_>, 
 pub(crate) async fn split(ctx: &Ctx, scope: &Scope<'_>) -> Result<Split, StoreError> {
     let range = scope.range;
     let rows = plan_rows(ctx, scope.site, range.tz.name(), (range.start, range.end), (range.from, range.to)).await?;
-    let first_stale = rows.iter().filter(|row| !row.summary_is_current()).map(|row| date_from_day_number(row.day)).min();
+    let first_stale =
+        rows.iter().filter(|row| !row.summary_is_current()).map(|row| date_from_day_number(row.day)).min();
     Ok(match first_stale {
         Some(day) => {
             let day = day.max(range.from);
@@ -200,7 +198,11 @@ pub(crate) fn wants_split(scope: &Scope<'_>, datasets: &[&Dataset]) -> bool {
 }
 
 /// [`split`] when summaries can serve one of `datasets`, else `None`.
-pub(crate) async fn split_for(ctx: &Ctx, scope: &Scope<'_>, datasets: &[&Dataset]) -> Result<Option<Split>, StoreError> {
+pub(crate) async fn split_for(
+    ctx: &Ctx,
+    scope: &Scope<'_>,
+    datasets: &[&Dataset],
+) -> Result<Option<Split>, StoreError> {
     if wants_split(scope, datasets) {
         split(ctx, scope).await.map(Some)
     } else {
@@ -210,7 +212,11 @@ pub(crate) async fn split_for(ctx: &Ctx, scope: &Scope<'_>, datasets: &[&Dataset
 
 /// Adds up rows with equal keys (the summary and events sides of a dataset, or the days
 /// of one page): the first row of each key absorbs the others with `add`.
-pub(crate) fn merge<R, K: std::hash::Hash + Eq>(rows: Vec<R>, key: impl Fn(&R) -> K, add: impl Fn(&mut R, R)) -> Vec<R> {
+pub(crate) fn merge<R, K: std::hash::Hash + Eq>(
+    rows: Vec<R>,
+    key: impl Fn(&R) -> K,
+    add: impl Fn(&mut R, R),
+) -> Vec<R> {
     let mut index = std::collections::HashMap::new();
     let mut merged: Vec<R> = Vec::new();
     for row in rows {

@@ -248,7 +248,12 @@ async fn answer(
             ("visitors", now.visitors.into()),
         ]);
         let mut csv = Table::new(&["since", "until", "views", "visitors"]);
-        csv.push(vec![time::rfc3339(tz, since).into(), time::rfc3339(tz, until).into(), now.views.into(), now.visitors.into()]);
+        csv.push(vec![
+            time::rfc3339(tz, since).into(),
+            time::rfc3339(tz, until).into(),
+            now.views.into(),
+            now.visitors.into(),
+        ]);
         return Ok(Answer { fields, tables: Vec::new(), csv: Some(csv) });
     }
 

@@ -92,7 +92,10 @@ impl Params {
             return Err(invalid("from", "is after `to`; the range is from..=to"));
         }
         if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
-            return Err(invalid("to", &format!("is too far from `from`: a range covers at most {MAX_RANGE_DAYS} days")));
+            return Err(invalid(
+                "to",
+                &format!("is too far from `from`: a range covers at most {MAX_RANGE_DAYS} days"),
+            ));
         }
         Ok((from, to))
     }
@@ -164,7 +167,10 @@ fn source(value: &str) -> Result<String, ReportError> {
     if SOURCE_CLASSES.contains(&value) || host {
         Ok(value.to_string())
     } else {
-        Err(invalid("source", "must be a source class (direct, internal, search, social, other) or a lowercase referrer host"))
+        Err(invalid(
+            "source",
+            "must be a source class (direct, internal, search, social, other) or a lowercase referrer host",
+        ))
     }
 }
 
@@ -190,7 +196,8 @@ mod tests {
     #[test]
     fn good_parameters_parse() {
         let params =
-            Params::parse("from=2026-03-28&to=2026-03-30&tz=Asia%2FKolkata&limit=5&path=%2Fblog%2F&source=t.co").unwrap();
+            Params::parse("from=2026-03-28&to=2026-03-30&tz=Asia%2FKolkata&limit=5&path=%2Fblog%2F&source=t.co")
+                .unwrap();
         assert_eq!(params.dates().unwrap().0.to_string(), "2026-03-28");
         assert_eq!(params.tz, Some(chrono_tz::Asia::Kolkata));
         assert_eq!(params.limit_or_default(), 5);
@@ -227,8 +234,12 @@ mod tests {
     #[test]
     fn ranges_are_checked() {
         let dates = |q: &str| Params::parse(q).unwrap().dates();
-        assert!(matches!(dates("from=2026-03-02&to=2026-03-01"), Err(ReportError::InvalidParameter { field, .. }) if field == "from"));
-        assert!(matches!(dates("from=2026-01-01&to=2027-01-01"), Err(ReportError::InvalidParameter { field, .. }) if field == "to"));
+        assert!(
+            matches!(dates("from=2026-03-02&to=2026-03-01"), Err(ReportError::InvalidParameter { field, .. }) if field == "from")
+        );
+        assert!(
+            matches!(dates("from=2026-01-01&to=2027-01-01"), Err(ReportError::InvalidParameter { field, .. }) if field == "to")
+        );
         assert!(dates("from=2028-01-01&to=2028-12-31").is_ok(), "a leap year is 366 days");
         assert!(matches!(dates("to=2026-01-01"), Err(ReportError::InvalidParameter { field, .. }) if field == "from"));
     }

@@ -120,11 +120,9 @@ impl Serialize for Answer {
 impl Answer {
     /// JSON, or CSV when the request's `Accept` asks for `text/csv`.
     pub(crate) fn respond(&self, req: &HttpRequest) -> HttpResponse {
-        let wants_csv = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|accept| accept.split(',').any(|part| part.split(';').next().unwrap_or("").trim() == "text/csv"));
+        let wants_csv = req.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok()).is_some_and(|accept| {
+            accept.split(',').any(|part| part.split(';').next().unwrap_or("").trim() == "text/csv")
+        });
         if wants_csv {
             HttpResponse::Ok().content_type("text/csv; charset=utf-8").body(self.csv())
         } else {
@@ -193,7 +191,8 @@ mod tests {
         let mut table = Table::new(&["path", "views", "share"]);
         table.push(vec!["/a,b".into(), 3.into(), Some(0.5).into()]);
         table.push(vec!["=HYPERLINK(\"x\")".into(), 1.into(), None.into()]);
-        let answer = Answer { fields: vec![("report", "top-content".into())], tables: vec![("rows", table)], csv: None };
+        let answer =
+            Answer { fields: vec![("report", "top-content".into())], tables: vec![("rows", table)], csv: None };
         assert_eq!(
             serde_json::to_string(&answer).unwrap(),
             r#"{"report":"top-content","rows":[{"path":"/a,b","views":3,"share":0.5},{"path":"=HYPERLINK(\"x\")","views":1,"share":null}]}"#

@@ -71,14 +71,11 @@ macro_rules! dataset {
 }
 
 /// Per path: top-content.
-pub(crate) const PAGES: Dataset =
-    dataset!("pages", Some(sql_file!("pages_from_events")), SummaryFilter::Path);
+pub(crate) const PAGES: Dataset = dataset!("pages", Some(sql_file!("pages_from_events")), SummaryFilter::Path);
 /// Per entry source: sources.
-pub(crate) const SOURCES: Dataset =
-    dataset!("sources", Some(sql_file!("sources_from_events")), SummaryFilter::Source);
+pub(crate) const SOURCES: Dataset = dataset!("sources", Some(sql_file!("sources_from_events")), SummaryFilter::Source);
 /// Per browser, OS and device class: devices.
-pub(crate) const DEVICES: Dataset =
-    dataset!("devices", Some(sql_file!("devices_from_events")), SummaryFilter::Nothing);
+pub(crate) const DEVICES: Dataset = dataset!("devices", Some(sql_file!("devices_from_events")), SummaryFilter::Nothing);
 /// Per country: countries.
 pub(crate) const COUNTRIES: Dataset =
     dataset!("countries", Some(sql_file!("countries_from_events")), SummaryFilter::Nothing);
@@ -123,13 +120,7 @@ pub(crate) struct EventScope<'a> {
 
 /// Binds the parameters of a `*_by_day` query (and of its wrappers).
 pub(crate) fn bind_events(query: Query, scope: &EventScope<'_>) -> Query {
-    query
-        .bind(scope.tz)
-        .bind(scope.start)
-        .bind(scope.end)
-        .bind(scope.site)
-        .bind(scope.path)
-        .bind_source(scope.source)
+    query.bind(scope.tz).bind(scope.start).bind(scope.end).bind(scope.site).bind(scope.path).bind_source(scope.source)
 }
 
 /// Binds the parameters of a `*_summary` query up to its filter: the site's summaries in
@@ -173,7 +164,8 @@ mod tests {
     #[test]
     fn no_sql_file_has_a_question_mark_in_a_comment() {
         // Every `?` is a bind placeholder to the clickhouse crate, comments included.
-        let mut files = vec![PLAN, SUMMARY_DAY, QUARTERS, QUARTERS_FROM_EVENTS, DISCOVERY_PAGES, DISCOVERY_WINDOWS, REALTIME];
+        let mut files =
+            vec![PLAN, SUMMARY_DAY, QUARTERS, QUARTERS_FROM_EVENTS, DISCOVERY_PAGES, DISCOVERY_WINDOWS, REALTIME];
         for dataset in DATASETS {
             files.extend([dataset.by_day, dataset.summary, dataset.summarize]);
             files.extend(dataset.from_events);

@@ -42,7 +42,13 @@ pub(crate) async fn table(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<Ta
     let mut table = Table::new(COLUMNS);
     for page in pages {
         let average = round(page.engaged_ms as f64 / page.views as f64 / 1000.0, 1);
-        table.push(vec![page.path.into(), page.views.into(), page.visitors.into(), page.entries.into(), Some(average).into()]);
+        table.push(vec![
+            page.path.into(),
+            page.views.into(),
+            page.visitors.into(),
+            page.entries.into(),
+            Some(average).into(),
+        ]);
     }
     Ok(table)
 }

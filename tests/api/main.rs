@@ -3,6 +3,8 @@
 //! `scripts/test`), one fresh database per test so tests run in parallel.
 
 mod bad_input;
+mod dashboard;
+mod dashboard_browser;
 mod helpers;
 mod ingest;
 mod outage;

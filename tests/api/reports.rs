@@ -123,7 +123,10 @@ fn dataset() -> Vec<EventRow> {
             .published(new_post),
         Ev::view("2026-03-28T10:06:00Z", "/", 4).client("Chrome", "Android", "mobile", "FR").returning(),
         // Visitor 5 at 23:30 GMT on the 28th and 00:30 GMT on the 29th: two local days.
-        Ev::view("2026-03-28T23:30:00Z", "/blog/new", 5).entry("search", "www.google.com").returning().published(new_post),
+        Ev::view("2026-03-28T23:30:00Z", "/blog/new", 5)
+            .entry("search", "www.google.com")
+            .returning()
+            .published(new_post),
         Ev::view("2026-03-29T00:30:00Z", "/", 5).returning(),
         // After the change: 01:30 UTC is 02:30 BST.
         Ev::view("2026-03-29T01:30:00Z", "/blog/new", 6)
@@ -135,7 +138,10 @@ fn dataset() -> Vec<EventRow> {
         Ev::view("2026-03-29T22:59:59Z", "/about", 7).entry("social", "t.co").client("Firefox", "Linux", "desktop", ""),
         Ev::view("2026-03-29T23:00:00Z", "/about", 8).entry("direct", ""),
         // After the range: inside /blog/new's first 7 days, then outside them.
-        Ev::view("2026-04-02T08:00:00Z", "/blog/new", 10).entry("search", "www.google.com").returning().published(new_post),
+        Ev::view("2026-04-02T08:00:00Z", "/blog/new", 10)
+            .entry("search", "www.google.com")
+            .returning()
+            .published(new_post),
         Ev::view("2026-04-05T10:00:00Z", "/blog/new", 11).entry("direct", "").published(new_post),
     ]
     .into_iter()
@@ -225,7 +231,8 @@ impl<'a> Fold<'a> {
     fn sources(&self) -> Value {
         let mut groups: BTreeMap<[String; 5], Vec<&EventRow>> = BTreeMap::new();
         for e in self.views().filter(|e| e.entry == 1) {
-            let key = [&e.referrer_host, &e.source_class, &e.utm_source, &e.utm_medium, &e.utm_campaign].map(String::clone);
+            let key =
+                [&e.referrer_host, &e.source_class, &e.utm_source, &e.utm_medium, &e.utm_campaign].map(String::clone);
             groups.entry(key).or_default().push(e);
         }
         let mut rows: Vec<(usize, usize, [String; 5])> =
@@ -273,7 +280,8 @@ impl<'a> Fold<'a> {
     /// The first instant of each local date, found by walking UTC quarter-hours.
     fn day_starts(&self) -> Vec<(NaiveDate, i64)> {
         let mut starts = Vec::new();
-        let mut instant = self.tz.from_local_datetime(&self.from.and_hms_opt(0, 0, 0).unwrap()).earliest().unwrap().timestamp();
+        let mut instant =
+            self.tz.from_local_datetime(&self.from.and_hms_opt(0, 0, 0).unwrap()).earliest().unwrap().timestamp();
         let mut last = None;
         while self.date(instant as u32) <= self.to {
             let date = self.date(instant as u32);
@@ -483,8 +491,14 @@ async fn every_report_equals_the_fold_from_events_from_summaries_and_after_a_lat
     // By hand, a few numbers the fold must also find.
     let fold = Fold::new(&events, LONDON, "2026-03-27", "2026-03-29");
     let expected = fold.expected();
-    assert_eq!(expected["top-content"][0], json!({"path": "/blog/new", "views": 5, "visitors": 4, "entries": 4, "avg_engaged_seconds": 12.2}));
-    assert_eq!(expected["top-content"][1], json!({"path": "/", "views": 4, "visitors": 4, "entries": 1, "avg_engaged_seconds": 7.5}));
+    assert_eq!(
+        expected["top-content"][0],
+        json!({"path": "/blog/new", "views": 5, "visitors": 4, "entries": 4, "avg_engaged_seconds": 12.2})
+    );
+    assert_eq!(
+        expected["top-content"][1],
+        json!({"path": "/", "views": 4, "visitors": 4, "entries": 1, "avg_engaged_seconds": 7.5})
+    );
     assert_eq!(expected["timeseries"][2]["start"], "2026-03-29T00:00:00+00:00");
     assert_eq!(expected["timeseries-hours"].as_array().unwrap().len(), 24 + 24 + 23);
     assert_eq!(expected["content-discovery"][0]["path"], "/blog/new");
@@ -561,12 +575,18 @@ async fn answers_say_what_they_cover() {
     let body = report_json(&app, "busiest-times", RANGE).await;
     assert_eq!(body["report"], "busiest-times");
     assert_eq!(body["site"], SITE);
-    assert_eq!((&body["from"], &body["to"], &body["tz"]), (&json!("2026-03-27"), &json!("2026-03-29"), &json!("Europe/London")));
+    assert_eq!(
+        (&body["from"], &body["to"], &body["tz"]),
+        (&json!("2026-03-27"), &json!("2026-03-29"), &json!("Europe/London"))
+    );
     assert_eq!(body["grid"].as_array().unwrap().len(), 7 * 24);
     // Friday 00:00 and 12:00, Saturday 10:00 and Sunday 02:00 each have 2 views by one
     // visitor; the earliest in the week wins.
     assert_eq!(body["peak"], json!({"weekday": 5, "hour": 0, "views": 2, "visitors": 1}));
-    assert_eq!(body["windows"][0], json!({"start": "2026-03-27T00:00:00+00:00", "end": "2026-03-27T00:15:00+00:00", "views": 2}));
+    assert_eq!(
+        body["windows"][0],
+        json!({"start": "2026-03-27T00:00:00+00:00", "end": "2026-03-27T00:15:00+00:00", "views": 2})
+    );
 }
 
 #[tokio::test]

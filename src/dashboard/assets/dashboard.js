@@ -28,16 +28,21 @@
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined || isNaN(seconds)) return '–';
+    if (seconds < 0) return '−' + duration(-seconds);
     var s = Math.round(seconds);
     if (s < 60) return s + 's';
     var m = Math.floor(s / 60);
     if (m < 60) return m + 'm' + (s % 60 ? ' ' + (s % 60) + 's' : '');
     var h = Math.floor(m / 60);
-    return h + 'h' + (m % 60 ? ' ' + (m % 60) + 'm' : '');
+    if (h < 48) return h + 'h' + (m % 60 ? ' ' + (m % 60) + 'm' : '');
+    var d = Math.floor(h / 24);
+    return d + 'd' + (h % 24 ? ' ' + (h % 24) + 'h' : '');
   }
 
   function hours(h) {
     if (h === null || h === undefined || isNaN(h)) return '–';
+    // Viewed before its publish time (a clock or a backdated publish time).
+    if (h < 0) return 'before publishing';
     return duration(h * 3600);
   }
 
@@ -280,7 +285,8 @@
       if (i % every === 0) {
         var label = answer.interval === 'hour' ? row.start.slice(5, 10) + ' ' + row.start.slice(11, 13) + 'h'
           : row.start.slice(5, 10);
-        chart.appendChild(svg('text', { x: x(i), y: H - 8, 'text-anchor': 'middle', class: 'axis' }, [label]));
+        var anchor = rows.length > 1 && i === rows.length - 1 ? 'end' : i === 0 && rows.length > 1 ? 'start' : 'middle';
+        chart.appendChild(svg('text', { x: x(i), y: H - 8, 'text-anchor': anchor, class: 'axis' }, [label]));
       }
     });
     series.forEach(function (name, index) {
@@ -412,7 +418,7 @@
     var legend = el('div', { class: 'heat-legend' }, [el('span', { class: 'muted' }, [heading(measure) + ': '])]
       .concat(PALETTE.map(function (colour, i) {
         var low = i === 0 ? 0 : Math.floor((i - 1) / 7 * max) + 1;
-        var high = i === 0 ? 0 : Math.ceil(i / 7 * max);
+        var high = i === 0 ? 0 : Math.floor(i / 7 * max);
         var text = i === 0 ? '0' : low >= high ? String(high) : low + '–' + high;
         if (i > 0 && low > high) return null;
         return el('span', { class: 'swatch' }, [
