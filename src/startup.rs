@@ -116,6 +116,7 @@ impl Application {
         .shutdown_timeout(HTTP_SHUTDOWN_TIMEOUT_SECS)
         .run();
         tracing::info!(port, "footfall listening");
+        tracing::info!("dashboard: http://{}/dashboard", std::net::SocketAddr::new(settings.listen.ip(), port));
         Ok(Self { port, server, writer, background })
     }
 

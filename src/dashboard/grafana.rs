@@ -229,4 +229,48 @@ mod tests {
             "site = 'a\\'b' AND ts >= toDateTime(10) AND ts <= toDateTime(20) AND tz = 'UTC'"
         );
     }
+
+    /// Every panel's SQL of the shipped dashboards also runs on current ClickHouse (the
+    /// integration test `dashboard::every_grafana_panel_runs_on_the_real_server` runs it
+    /// on 18.16), through `scripts/chdb-check` as `store::compat` does.
+    #[test]
+    fn every_panel_runs_on_current_clickhouse() {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+
+        use crate::store::{migrations, render_statement, statements, Topology};
+
+        let mut all = vec!["CREATE DATABASE IF NOT EXISTS footfall".to_string()];
+        for migration in migrations() {
+            all.extend(statements(migration.sql).map(|sql| render_statement(&sql, "footfall", &Topology::Single)));
+        }
+        let catalog = super::super::definition::Catalog::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/dashboards"
+        )));
+        assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
+        for dashboard in &catalog.dashboards {
+            for panel in &dashboard.panels {
+                all.push(expand(
+                    &panel_sql(panel, "footfall"),
+                    "example.com",
+                    "Europe/London",
+                    1_770_000_000,
+                    1_770_600_000,
+                ));
+            }
+        }
+        let mut child = Command::new("python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/chdb-check"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 runs scripts/chdb-check");
+        child.stdin.take().unwrap().write_all(serde_json::to_string(&all).unwrap().as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "panel SQL failed on current ClickHouse:\n{report}");
+        assert!(report.contains(&format!("{} passed, 0 failed", all.len())), "{report}");
+    }
 }
