@@ -44,6 +44,8 @@ pub struct Settings {
     /// Log one line per HTTP request (method, path, status, size, duration; never the
     /// client address or user agent). Default `false`: it costs throughput on ingest.
     pub access_log: bool,
+    /// Directory of dashboard definitions (`*.toml`, `*.json`). Default `./dashboards`.
+    pub dashboards_dir: PathBuf,
     /// ClickHouse connection.
     pub clickhouse: ClickHouseSettings,
     /// Event intake limits.
@@ -130,6 +132,7 @@ impl Default for Settings {
             retention_days: 0,
             log_level: "info".into(),
             access_log: false,
+            dashboards_dir: PathBuf::from("./dashboards"),
             clickhouse: ClickHouseSettings::default(),
             ingest: IngestSettings::default(),
             pipeline: PipelineSettings::default(),

@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod ingest;
 pub mod metrics;
 pub mod ops;

@@ -35,7 +35,52 @@ enum Command {
         #[command(subcommand)]
         command: TokensCommand,
     },
+    /// Dashboards defined in `dashboards/` (see README.md, "Dashboard").
+    Dashboards {
+        #[command(subcommand)]
+        command: DashboardsCommand,
+    },
+    /// Read-only share links to one site's dashboard (revocable).
+    Share {
+        #[command(subcommand)]
+        command: ShareCommand,
+    },
 }
+
+#[derive(Subcommand)]
+enum DashboardsCommand {
+    /// Check every definition file and list the dashboards (a broken file fails the command).
+    Check,
+    /// Write each dashboard as Grafana dashboard JSON for the ClickHouse data source.
+    ExportGrafana {
+        /// Directory to write `<dashboard>.grafana.json` files into.
+        #[arg(long, default_value = "grafana")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ShareCommand {
+    /// Make a share link for a site; the link is printed once, only its hash is stored.
+    Create {
+        /// The site the link shows.
+        #[arg(long)]
+        site: String,
+        /// Where people reach this collector (the link's start).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+        /// Free text to recognise the link by (who it was given to).
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List the share links that are not revoked (ids, never the links).
+    List,
+    /// Revoke a share link by its id; open pages stop working within 10 s.
+    Revoke { id: String },
+}
+
+/// Label prefix that marks a report token as a share link.
+const SHARE_LABEL: &str = "share link";
 
 #[derive(Subcommand)]
 enum TokensCommand {
@@ -92,7 +137,77 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Sites { command } => sites(command, &settings).await,
         Command::Tokens { command } => tokens(command, &settings).await,
+        Command::Dashboards { command } => dashboards(command, &settings),
+        Command::Share { command } => share(command, &settings).await,
     }
+}
+
+fn dashboards(command: DashboardsCommand, settings: &Settings) -> anyhow::Result<()> {
+    let catalog = footfall::dashboard::definition::Catalog::load(&settings.dashboards_dir);
+    for problem in &catalog.problems {
+        eprintln!("error: {problem}");
+    }
+    match command {
+        DashboardsCommand::Check => {
+            for dashboard in &catalog.dashboards {
+                println!("{:<20} {} ({} panels)", dashboard.slug, dashboard.title, dashboard.panels.len());
+            }
+        }
+        DashboardsCommand::ExportGrafana { out } => {
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            for dashboard in &catalog.dashboards {
+                let json = footfall::dashboard::grafana::export(dashboard, &settings.clickhouse.database);
+                let file = out.join(format!("{}.grafana.json", dashboard.slug));
+                std::fs::write(&file, serde_json::to_string_pretty(&json)? + "\n")
+                    .with_context(|| format!("writing {}", file.display()))?;
+                println!("{}", file.display());
+            }
+        }
+    }
+    if !catalog.problems.is_empty() {
+        anyhow::bail!("{} dashboard file(s) could not be loaded (above)", catalog.problems.len());
+    }
+    Ok(())
+}
+
+async fn share(command: ShareCommand, settings: &Settings) -> anyhow::Result<()> {
+    match command {
+        ShareCommand::Create { site, base_url, label } => {
+            let label = if label.is_empty() { SHARE_LABEL.to_string() } else { format!("{SHARE_LABEL}: {label}") };
+            let token = create_token(settings, &site, label).await?;
+            println!("{}/dashboard/share?token={token}", base_url.trim_end_matches('/'));
+            Ok(())
+        }
+        ShareCommand::List => {
+            let store = Store::new(&settings.clickhouse);
+            store.migrate().await.context("applying the schema")?;
+            println!("{:<14} {:<40} LABEL", "ID", "SITE");
+            for token in store.list_tokens().await.context("reading tokens")? {
+                if token.label.starts_with(SHARE_LABEL) {
+                    println!("{:<14} {:<40} {}", token.id, token.site, token.label);
+                }
+            }
+            Ok(())
+        }
+        ShareCommand::Revoke { id } => tokens(TokensCommand::Revoke { id }, settings).await,
+    }
+}
+
+/// Stores a new read-only token for `site` and returns it (it is shown once).
+async fn create_token(settings: &Settings, site: &str, label: String) -> anyhow::Result<String> {
+    let store = Store::new(&settings.clickhouse);
+    store.migrate().await.context("applying the schema")?;
+    let site = site.trim().to_ascii_lowercase();
+    let sites = store.list_sites().await.context("reading sites")?;
+    if !sites.iter().any(|registered| registered.domain == site) {
+        anyhow::bail!("no site {site} is registered; add it first with `footfall sites add {site}`");
+    }
+    let new = footfall::auth::new_token();
+    let created_at = chrono::Utc::now().timestamp() as u32;
+    let record = TokenRecord { id: new.id.clone(), site: site.clone(), hash: new.hash, label, created_at };
+    store.put_token(&record).await.context("writing the token")?;
+    eprintln!("token {} for site {site} created; it is shown once, store it now:", new.id);
+    Ok(new.token)
 }
 
 async fn sites(command: SitesCommand, settings: &Settings) -> anyhow::Result<()> {
@@ -125,19 +240,7 @@ async fn tokens(command: TokensCommand, settings: &Settings) -> anyhow::Result<(
     let store = Store::new(&settings.clickhouse);
     store.migrate().await.context("applying the schema")?;
     match command {
-        TokensCommand::Create { site, label } => {
-            let site = site.trim().to_ascii_lowercase();
-            let sites = store.list_sites().await.context("reading sites")?;
-            if !sites.iter().any(|registered| registered.domain == site) {
-                anyhow::bail!("no site {site} is registered; add it first with `footfall sites add {site}`");
-            }
-            let new = footfall::auth::new_token();
-            let created_at = chrono::Utc::now().timestamp() as u32;
-            let record = TokenRecord { id: new.id.clone(), site: site.clone(), hash: new.hash, label, created_at };
-            store.put_token(&record).await.context("writing the token")?;
-            eprintln!("token {} for site {site} created; it is shown once, store it now:", new.id);
-            println!("{}", new.token);
-        }
+        TokensCommand::Create { site, label } => println!("{}", create_token(settings, &site, label).await?),
         TokensCommand::List { site } => {
             println!("{:<14} {:<40} {:<22} LABEL", "ID", "SITE", "CREATED (UTC)");
             for token in store.list_tokens().await.context("reading tokens")? {

@@ -155,6 +155,10 @@ pub struct Metrics {
     pub spool_corrupt_bytes: AtomicU64,
     /// `/api/forget` requests whose deletion was started.
     pub forgotten_visitors: AtomicU64,
+    /// Dashboard logins and share links refused for a wrong token.
+    pub login_failures: AtomicU64,
+    /// Dashboard logins refused because the client failed too often (backoff).
+    pub logins_throttled: AtomicU64,
     /// Rows per written batch.
     pub batch_rows: Histogram,
     /// Seconds one successful INSERT took.
@@ -174,6 +178,8 @@ impl Default for Metrics {
             replayed: AtomicU64::new(0),
             spool_corrupt_bytes: AtomicU64::new(0),
             forgotten_visitors: AtomicU64::new(0),
+            login_failures: AtomicU64::new(0),
+            logins_throttled: AtomicU64::new(0),
             batch_rows: Histogram::new(&[1.0, 10.0, 100.0, 1_000.0, 10_000.0, 50_000.0, 100_000.0]),
             flush_seconds: Histogram::new(&[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]),
         }
@@ -228,6 +234,16 @@ impl Metrics {
                 "footfall_spool_corrupt_bytes_total",
                 "Spool bytes that were not valid records, copied to the quarantine.",
                 &self.spool_corrupt_bytes,
+            ),
+            (
+                "footfall_dashboard_login_failures_total",
+                "Dashboard logins refused for a wrong token.",
+                &self.login_failures,
+            ),
+            (
+                "footfall_dashboard_logins_throttled_total",
+                "Dashboard logins refused by the backoff.",
+                &self.logins_throttled,
             ),
         ];
         for (name, help, value) in counters {

@@ -12,6 +12,7 @@ use anyhow::Context;
 use tokio::task::JoinHandle;
 
 use crate::config::Settings;
+use crate::dashboard::Dashboards;
 use crate::ingest::limiter::RateLimiter;
 use crate::ingest::{self, IngestState, SiteDirectory};
 use crate::metrics::Metrics;
@@ -116,6 +117,12 @@ impl Application {
             .context("loading the sites and report tokens")?;
         background.extend(reports.spawn_tasks());
 
+        let dashboards = Dashboards::build(
+            settings.dashboards_dir.clone(),
+            reports.clone(),
+            Arc::clone(&metrics),
+            settings.ingest.client_ip_header.clone(),
+        );
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -150,6 +157,7 @@ impl Application {
                 .configure(ops::configure)
                 .configure(crate::web::configure)
                 .configure(reports.routes())
+                .configure(dashboards.routes())
         })
         .listen(listener)?
         // A client gets this long to send its request head, and to close after the
@@ -160,6 +168,7 @@ impl Application {
         .shutdown_timeout(HTTP_SHUTDOWN_TIMEOUT_SECS)
         .run();
         tracing::info!(port, "footfall listening");
+        tracing::info!("dashboard: http://{}/dashboard", std::net::SocketAddr::new(settings.listen.ip(), port));
         let shutdown_deadline = Duration::from_millis(settings.pipeline.shutdown_deadline_ms);
         Ok(Self { port, server, writer, replayer, background, shutdown_deadline })
     }

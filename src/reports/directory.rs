@@ -95,6 +95,15 @@ impl Directory {
     /// when it is neither the admin token nor a current report token.
     pub async fn grant(&self, req: &HttpRequest, store: &Store) -> Result<Grant, ReportError> {
         let token = auth::bearer_token(req).ok_or(ReportError::MissingToken)?;
+        self.grant_token(token, store).await
+    }
+
+    /// What `token` allows (the dashboard's login form and share links hand it in).
+    ///
+    /// # Errors
+    /// [`ReportError::UnknownToken`] when it is neither the admin token nor a current
+    /// report token.
+    pub async fn grant_token(&self, token: &str, store: &Store) -> Result<Grant, ReportError> {
         if let Some(admin) = &self.admin_token {
             if auth::constant_time_eq(token.as_bytes(), admin.as_bytes()) {
                 return Ok(Grant::Admin);
@@ -123,6 +132,15 @@ impl Directory {
         }
         self.reload_after_miss(store).await;
         self.current().sites.get(domain).copied().ok_or_else(|| ReportError::UnknownSite { site: domain.to_string() })
+    }
+}
+
+impl Directory {
+    /// The registered sites (domain, time zone), by domain.
+    pub fn sites(&self) -> Vec<(String, Tz)> {
+        let mut sites: Vec<(String, Tz)> = self.current().sites.iter().map(|(site, tz)| (site.clone(), *tz)).collect();
+        sites.sort_by(|a, b| a.0.cmp(&b.0));
+        sites
     }
 }
 

@@ -141,6 +141,34 @@ impl Reports {
     }
 }
 
+impl Reports {
+    /// Who may read what: the dashboard checks its logins and share links here.
+    pub fn directory(&self) -> &Directory {
+        &self.state.directory
+    }
+
+    /// The store reports read.
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Answers report `name` of `site` (query string and `Accept` from `req`) for a caller
+    /// whose access was decided elsewhere (the dashboard's session).
+    ///
+    /// # Errors
+    /// As the report endpoint: another site, unknown site or report, bad parameters,
+    /// ClickHouse failing.
+    pub async fn respond(
+        &self,
+        req: &HttpRequest,
+        grant: &Grant,
+        site: &str,
+        name: &str,
+    ) -> Result<HttpResponse, ReportError> {
+        respond(&self.state, req, grant, site, name).await
+    }
+}
+
 async fn openapi() -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(OPENAPI)
 }
@@ -152,20 +180,30 @@ async fn report(
 ) -> Result<HttpResponse, ReportError> {
     let (site, name) = path.into_inner();
     let grant = state.directory.grant(&req, &state.store).await?;
-    let site = Site::new(&site, "UTC", &[])
+    respond(&state, &req, &grant, &site, &name).await
+}
+
+async fn respond(
+    state: &ReportsState,
+    req: &HttpRequest,
+    grant: &Grant,
+    site: &str,
+    name: &str,
+) -> Result<HttpResponse, ReportError> {
+    let site = Site::new(site, "UTC", &[])
         .map_err(|_| ReportError::InvalidSite { site: site.chars().take(253).collect() })?
         .domain;
-    if matches!(&grant, Grant::Site(allowed) if *allowed != site) {
+    if matches!(grant, Grant::Site(allowed) if *allowed != site) {
         return Err(ReportError::OtherSite);
     }
     let site_tz = state.directory.site_time_zone(&site, &state.store).await?;
     let report =
-        ReportName::parse(&name).ok_or_else(|| ReportError::UnknownReport { name: name.chars().take(64).collect() })?;
+        ReportName::parse(name).ok_or_else(|| ReportError::UnknownReport { name: name.chars().take(64).collect() })?;
     let params = Params::parse(req.query_string())?;
     check_applies(report, &params)?;
     let ctx = Ctx::new(state.store.client(), state.store.database(), report.as_str());
     let answer = answer(&ctx, report, &site, site_tz, &params).await?;
-    Ok(answer.respond(&req))
+    Ok(answer.respond(req))
 }
 
 /// Refuses parameters the report does not take, so a mistake is not silently ignored.

@@ -6,6 +6,8 @@ mod bad_input;
 mod beacon;
 mod browser;
 mod cluster;
+mod dashboard;
+mod dashboard_browser;
 mod helpers;
 mod ingest;
 mod outage;

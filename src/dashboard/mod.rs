@@ -1,0 +1,329 @@
+//! The dashboard: what a product team looks at in the browser. Owns the pages under
+//! `/dashboard` (site picker, one page per site and dashboard), login and sessions, share
+//! links, the dashboard definitions in `dashboards/` ([`definition`]), their Grafana
+//! export ([`grafana`]) and the compiled-in assets (`assets/`: one script, one style
+//! sheet; charts are plain SVG drawn by the script).
+//!
+//! The pages hold no data and no SQL: the browser asks
+//! `/dashboard/api/sites/{site}/reports/{name}` (same origin, session cookie), which hands
+//! the request to [`Reports::respond`] with the session's grant, so the page shows
+//! exactly what the reports API answers. Every request re-checks the session's token
+//! against the reports' directory, so a revoked token or share link stops working.
+
+pub mod definition;
+pub mod grafana;
+mod page;
+pub mod session;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::metrics::Metrics;
+use crate::reports::directory::Grant;
+use crate::reports::Reports;
+use definition::Catalog;
+use session::{Kind, LoginLimiter, Session, Sessions, COOKIE};
+
+const SCRIPT: &str = include_str!("assets/dashboard.js");
+const STYLE: &str = include_str!("assets/dashboard.css");
+/// Longest token the login form and share links accept, in bytes.
+const MAX_TOKEN_BYTES: usize = 256;
+
+/// What the dashboard handlers share.
+pub struct DashboardState {
+    reports: Reports,
+    sessions: Sessions,
+    limiter: LoginLimiter,
+    dir: PathBuf,
+    metrics: Arc<Metrics>,
+    client_ip_header: Option<String>,
+}
+
+/// The dashboard, built once per application.
+#[derive(Clone)]
+pub struct Dashboards {
+    state: web::Data<DashboardState>,
+}
+
+impl Dashboards {
+    /// Loads the definitions of `dir` once to report broken files at start-up (the pages
+    /// read the directory again, so later changes show without a restart).
+    pub fn build(dir: PathBuf, reports: Reports, metrics: Arc<Metrics>, client_ip_header: Option<String>) -> Self {
+        let catalog = Catalog::load(&dir);
+        for problem in &catalog.problems {
+            tracing::warn!(file = %problem.file, problem = %problem.problem, "dashboard definition not loaded");
+        }
+        let slugs: Vec<&str> = catalog.dashboards.iter().map(|d| d.slug.as_str()).collect();
+        tracing::info!(dir = %dir.display(), dashboards = ?slugs, "dashboards loaded");
+        let state = DashboardState {
+            reports,
+            sessions: Sessions::default(),
+            limiter: LoginLimiter::default(),
+            dir,
+            metrics,
+            client_ip_header,
+        };
+        Self { state: web::Data::new(state) }
+    }
+
+    /// Registers every `/dashboard` route.
+    pub fn routes(&self) -> impl FnOnce(&mut web::ServiceConfig) {
+        let state = self.state.clone();
+        move |config| {
+            config
+                .app_data(state)
+                .route("/dashboard", web::get().to(home))
+                .route("/dashboard/", web::get().to(home))
+                .route("/dashboard/login", web::get().to(home))
+                .route("/dashboard/login", web::post().to(login))
+                .route("/dashboard/logout", web::post().to(logout))
+                .route("/dashboard/share", web::get().to(share))
+                .route("/dashboard/assets/dashboard.js", web::get().to(script))
+                .route("/dashboard/assets/dashboard.css", web::get().to(style))
+                .route("/dashboard/api/sites/{site}/reports/{name}", web::get().to(report))
+                .route("/dashboard/{site}", web::get().to(site_page))
+                .route("/dashboard/{site}/{slug}", web::get().to(site_page));
+        }
+    }
+}
+
+async fn script() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+async fn style() -> HttpResponse {
+    asset("text/css; charset=utf-8", STYLE)
+}
+
+fn asset(content_type: &str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body)
+}
+
+impl DashboardState {
+    /// The request's live session and what its token allows now; a session whose token
+    /// was revoked is closed.
+    async fn session(&self, req: &HttpRequest) -> Option<(Session, Grant)> {
+        let id = req.cookie(COOKIE)?.value().to_string();
+        let session = self.sessions.get(&id)?;
+        match self.reports.directory().grant_token(&session.token, self.reports.store()).await {
+            Ok(grant) => Some((session, grant)),
+            Err(_) => {
+                self.sessions.close(&id);
+                None
+            }
+        }
+    }
+
+    /// The sites `grant` may see, with their time zones.
+    fn sites(&self, grant: &Grant) -> Vec<(String, String)> {
+        self.reports
+            .directory()
+            .sites()
+            .into_iter()
+            .filter(|(site, _)| matches!(grant, Grant::Admin) || matches!(grant, Grant::Site(s) if s == site))
+            .map(|(site, tz)| (site, tz.name().to_string()))
+            .collect()
+    }
+
+    fn client(&self, req: &HttpRequest) -> IpAddr {
+        let from_header = self.client_ip_header.as_ref().and_then(|name| {
+            let value = req.headers().get(name.as_str())?.to_str().ok()?;
+            value.split(',').next()?.trim().parse().ok()
+        });
+        from_header.or_else(|| req.peer_addr().map(|addr| addr.ip())).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    /// Checks a token handed in by a person (login form, share link), with the limiter.
+    async fn check_token(&self, req: &HttpRequest, token: &str) -> Result<Grant, HttpResponse> {
+        let client = self.client(req);
+        if let Some(wait) = self.limiter.wait(client) {
+            self.metrics.logins_throttled.fetch_add(1, Relaxed);
+            let secs = wait.as_secs().max(1);
+            let mut response = page::login(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too many failed attempts; wait {secs} s and try again."),
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            return Err(response);
+        }
+        let token = token.trim();
+        let grant = if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+            None
+        } else {
+            self.reports.directory().grant_token(token, self.reports.store()).await.ok()
+        };
+        match grant {
+            Some(grant) => {
+                self.limiter.succeeded(client);
+                Ok(grant)
+            }
+            None => {
+                self.limiter.failed(client);
+                self.metrics.login_failures.fetch_add(1, Relaxed);
+                Err(page::login(StatusCode::UNAUTHORIZED, "That token is not valid (unknown, revoked or mistyped)."))
+            }
+        }
+    }
+}
+
+fn session_cookie(req: &HttpRequest, value: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build(COOKIE, value)
+        .path("/dashboard")
+        .http_only(true)
+        .secure(req.connection_info().scheme() == "https")
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(max_age_secs))
+        .finish()
+}
+
+async fn home(req: HttpRequest, state: web::Data<DashboardState>) -> HttpResponse {
+    let Some((session, grant)) = state.session(&req).await else {
+        return page::login(StatusCode::OK, "");
+    };
+    let sites = state.sites(&grant);
+    if session.kind == Kind::Share || sites.len() == 1 {
+        if let Some((site, _)) = sites.first() {
+            return see_other(&format!("/dashboard/{site}"));
+        }
+    }
+    page::picker(&sites, &Catalog::load(&state.dir), session.kind == Kind::Share)
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(
+    req: HttpRequest,
+    form: Result<web::Form<LoginForm>, actix_web::Error>,
+    state: web::Data<DashboardState>,
+) -> HttpResponse {
+    let Ok(form) = form else {
+        return page::login(StatusCode::BAD_REQUEST, "Send the form with a `token` field.");
+    };
+    match state.check_token(&req, &form.token).await {
+        Ok(_) => {
+            let id = state.sessions.open(form.token.trim().to_string(), Kind::Login);
+            let mut response = see_other("/dashboard");
+            let _ = response.add_cookie(&session_cookie(&req, id, session::SESSION_TTL.as_secs() as i64));
+            response
+        }
+        Err(response) => response,
+    }
+}
+
+async fn logout(req: HttpRequest, state: web::Data<DashboardState>) -> HttpResponse {
+    if let Some(cookie) = req.cookie(COOKIE) {
+        state.sessions.close(cookie.value());
+    }
+    let mut response = see_other("/dashboard");
+    let _ = response.add_cookie(&session_cookie(&req, String::new(), 0));
+    response
+}
+
+#[derive(Deserialize)]
+struct ShareQuery {
+    token: String,
+}
+
+/// A share link: `/dashboard/share?token=...` (the token in the query, which the access
+/// log never prints). Opens a share session and shows the site's overview at once (no
+/// redirect: a SameSite=Strict cookie set on a cross-site navigation would not be sent on
+/// the redirect's request).
+async fn share(
+    req: HttpRequest,
+    query: Result<web::Query<ShareQuery>, actix_web::Error>,
+    state: web::Data<DashboardState>,
+) -> HttpResponse {
+    let Ok(query) = query else {
+        return page::problem(
+            StatusCode::BAD_REQUEST,
+            "Share link",
+            "This share link is incomplete; it needs its `token`.",
+        );
+    };
+    let site = match state.check_token(&req, &query.token).await {
+        Ok(Grant::Site(site)) => site,
+        Ok(Grant::Admin) => {
+            return page::problem(
+                StatusCode::FORBIDDEN,
+                "Share link",
+                "The admin token cannot be shared; make a link with `footfall share create --site S`.",
+            )
+        }
+        Err(_) => {
+            return page::problem(
+                StatusCode::UNAUTHORIZED,
+                "Share link",
+                "This share link is not valid: it was revoked, has expired or was copied incompletely.",
+            )
+        }
+    };
+    let id = state.sessions.open(query.token.trim().to_string(), Kind::Share);
+    let grant = Grant::Site(site.clone());
+    let mut response = render_site(&state, &grant, true, &site, definition::OVERVIEW);
+    let _ = response.add_cookie(&session_cookie(&req, id, session::SESSION_TTL.as_secs() as i64));
+    response
+}
+
+async fn site_page(req: HttpRequest, path: web::Path<Vec<String>>, state: web::Data<DashboardState>) -> HttpResponse {
+    let Some((session, grant)) = state.session(&req).await else {
+        return page::login(StatusCode::UNAUTHORIZED, "Log in to see this dashboard.");
+    };
+    let parts = path.into_inner();
+    let site = parts[0].to_ascii_lowercase();
+    let slug = parts.get(1).map_or(definition::OVERVIEW, String::as_str);
+    render_site(&state, &grant, session.kind == Kind::Share, &site, slug)
+}
+
+fn render_site(state: &DashboardState, grant: &Grant, share: bool, site: &str, slug: &str) -> HttpResponse {
+    let sites = state.sites(grant);
+    let Some((_, tz)) = sites.iter().find(|(domain, _)| domain == site) else {
+        let registered = state.reports.directory().sites().iter().any(|(domain, _)| domain == site);
+        return if registered {
+            page::problem(StatusCode::FORBIDDEN, "Not yours", "This login may see another site only.")
+        } else {
+            page::problem(StatusCode::NOT_FOUND, "Unknown site", "No such site is registered with this collector.")
+        };
+    };
+    let catalog = Catalog::load(&state.dir);
+    let Some(dashboard) = catalog.get(slug) else {
+        return page::problem(
+            StatusCode::NOT_FOUND,
+            "Unknown dashboard",
+            "There is no such dashboard in `dashboards/`.",
+        );
+    };
+    page::dashboard(site, tz, dashboard, &sites, &catalog, share)
+}
+
+async fn report(req: HttpRequest, path: web::Path<(String, String)>, state: web::Data<DashboardState>) -> HttpResponse {
+    let Some((_, grant)) = state.session(&req).await else {
+        return HttpResponse::Unauthorized().json(json!({
+            "error": "log in at /dashboard (the session ended or its token was revoked)",
+            "field": "session",
+        }));
+    };
+    let (site, name) = path.into_inner();
+    match state.reports.respond(&req, &grant, &site, &name).await {
+        Ok(response) => response,
+        Err(error) => actix_web::ResponseError::error_response(&error),
+    }
+}
