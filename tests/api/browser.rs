@@ -81,6 +81,8 @@ pub struct Prefs {
     pub do_not_track: bool,
     /// Block all cookies (and with them, site storage).
     pub block_cookies: bool,
+    /// Window height in pixels, for full-page screenshots; default 900.
+    pub window_height: Option<u32>,
 }
 
 impl Prefs {
@@ -137,12 +139,15 @@ impl Browser {
             "--disable-component-update",
             "--disable-sync",
             "--disable-crash-reporter",
-            "--window-size=1440,900",
-            "--screen-info={1440x900}",
         ]
         .iter()
         .map(|arg| arg.to_string())
-        .chain([format!("--user-data-dir={}", profile.display()), format!("--user-agent={BROWSER_UA}")])
+        .chain([
+            format!("--window-size={SCREEN_WIDTH},{}", prefs.window_height.unwrap_or(900)),
+            format!("--screen-info={{{SCREEN_WIDTH}x{}}}", prefs.window_height.unwrap_or(900)),
+            format!("--user-data-dir={}", profile.display()),
+            format!("--user-agent={BROWSER_UA}"),
+        ])
         .collect::<Vec<_>>();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), json!("chrome"));

@@ -2,120 +2,18 @@
 //! after seeding known events, the overview renders, its numbers equal the reports API's
 //! for the same range, the heatmap has 168 cells with the expected peak, and a screenshot
 //! is saved to `target/screenshots/dashboard-overview.png`.
-//!
-//! The browser harness is the small part of main's `tests/api/browser.rs` these tests need
-//! (one Chromium per test under its own chromedriver, a desktop user agent).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use chrono::DateTime;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use footfall::store::EventRow;
-use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
-use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::helpers::{spawn_app, TestApp, POLL_LIMIT, SITE};
+use crate::browser::{Browser, Prefs};
+
+use crate::helpers::{spawn_app, TestApp, SITE};
 use crate::reports::{get_report, ADMIN};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// Desktop Chrome, not `HeadlessChrome` (which footfall treats as a bot).
-const BROWSER_UA: &str =
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-/// At most two browsers at once: the machines have two cores.
-static BROWSER_SLOTS: Semaphore = Semaphore::const_new(2);
-
-struct Browser {
-    client: Client,
-    driver: tokio::process::Child,
-    profile: PathBuf,
-    _slot: SemaphorePermit<'static>,
-}
-
-impl Browser {
-    async fn launch() -> Self {
-        let slot = BROWSER_SLOTS.acquire().await.expect("the semaphore is never closed");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let profile = std::env::temp_dir().join(format!("footfall-chromium-{}", crate::helpers::fresh_database()));
-        let driver = tokio::process::Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|error| panic!("{CHROMEDRIVER} does not start ({error}); scripts/test installs it"));
-        let args: Vec<String> = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-crash-reporter",
-            "--window-size=1440,2300",
-            "--hide-scrollbars",
-        ]
-        .iter()
-        .map(|arg| arg.to_string())
-        .chain([format!("--user-data-dir={}", profile.display()), format!("--user-agent={BROWSER_UA}")])
-        .collect();
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("browserName".into(), json!("chrome"));
-        capabilities.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": args}));
-        let webdriver = format!("http://127.0.0.1:{port}");
-        let started = std::time::Instant::now();
-        let client = loop {
-            match ClientBuilder::new(HttpConnector::new()).capabilities(capabilities.clone()).connect(&webdriver).await
-            {
-                Ok(client) => break client,
-                Err(error) => {
-                    assert!(started.elapsed() < POLL_LIMIT, "no Chromium session from chromedriver: {error}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        };
-        Self { client, driver, profile, _slot: slot }
-    }
-
-    async fn quit(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill().await;
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-
-    async fn open(&self, url: &str) {
-        self.client.goto(url).await.unwrap_or_else(|error| panic!("cannot open {url}: {error}"));
-    }
-
-    async fn js(&self, script: &str) -> Value {
-        self.client.execute(script, vec![]).await.unwrap_or_else(|error| panic!("script failed: {error}\n{script}"))
-    }
-
-    async fn wait_until(&self, script: &str) {
-        let started = std::time::Instant::now();
-        while self.js(script).await != json!(true) {
-            assert!(started.elapsed() < POLL_LIMIT, "still false after {POLL_LIMIT:?}: {script}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        // After a failed assertion: end chromedriver and Chromium (one process group).
-        if let Ok(None) = self.driver.try_wait() {
-            if let Some(pid) = self.driver.id() {
-                let _ = std::process::Command::new("kill").arg("-KILL").arg(format!("-{pid}")).status();
-            }
-        }
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
 
 // ---- the dataset -------------------------------------------------------------------------
 
@@ -189,7 +87,7 @@ async fn value_of(browser: &Browser, selector: &str) -> f64 {
 async fn the_overview_renders_the_reports_numbers_and_the_heatmap() {
     let app = spawn_app().await;
     app.store.insert_events(&dataset()).await.unwrap();
-    let browser = Browser::launch().await;
+    let browser = Browser::launch_with(Prefs { window_height: Some(2300), ..Prefs::default() }).await;
 
     // Without a session: the login form. Log in with the admin token.
     browser.open(&format!("{}/dashboard/{SITE}?from={FROM}&to={TO}", app.address)).await;
