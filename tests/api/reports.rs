@@ -655,3 +655,33 @@ async fn empty_ranges_answer_zeros() {
     assert_eq!(body["windows"], json!([]));
     assert_eq!(report_json(&app, "top-content", "from=2026-01-01&to=2026-01-02").await["rows"], json!([]));
 }
+
+#[tokio::test]
+async fn the_autumn_change_gives_a_25_hour_day_with_a_repeated_hour() {
+    let app = spawn_app().await;
+    let events: Vec<EventRow> = [
+        Ev::view("2026-10-24T22:59:59Z", "/", 4).entry("direct", ""), // 23:59:59 BST on the 24th
+        Ev::view("2026-10-24T23:30:00Z", "/", 1).entry("direct", ""), // 00:30 BST on the 25th
+        Ev::view("2026-10-25T00:30:00Z", "/a", 2).entry("search", "www.bing.com"), // 01:30 BST
+        Ev::view("2026-10-25T01:30:00Z", "/a", 2),                    // 01:30 GMT: the same local hour again
+        Ev::view("2026-10-25T23:59:59Z", "/b", 3).entry("social", "t.co"), // 23:59:59 GMT
+    ]
+    .into_iter()
+    .map(|ev| ev.0)
+    .collect();
+    app.store.insert_events(&events).await.unwrap();
+    let fold = Fold::new(&events, LONDON, "2026-10-25", "2026-10-25");
+    let expected = fold.expected();
+    let hours = expected["timeseries-hours"].as_array().unwrap();
+    assert_eq!(hours.len(), 25);
+    assert_eq!(hours[1], json!({"start": "2026-10-25T01:00:00+01:00", "views": 1, "visitors": 1}));
+    assert_eq!(hours[2], json!({"start": "2026-10-25T01:00:00+00:00", "views": 1, "visitors": 1}));
+    assert_eq!(expected["busiest-grid"][6 * 24 + 1], json!({"weekday": 7, "hour": 1, "views": 2, "visitors": 2}));
+    assert_eq!(expected["timeseries"], json!([{"start": "2026-10-25T00:00:00+01:00", "views": 4, "visitors": 3}]));
+
+    let query = "from=2026-10-25&to=2026-10-25";
+    assert_reports_equal(&actual(&app, query).await, &expected, "read from events");
+    footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap();
+    assert!(summarized_days(&app).await >= 2);
+    assert_reports_equal(&actual(&app, query).await, &expected, "read from summaries");
+}
