@@ -56,8 +56,16 @@ const PING: &str = "SELECT 1";
 ///   wherever it is connected. So a collector reads what another has just written (a
 ///   day-key candidate, a stored event id) without waiting for replication; the other
 ///   replicas take over when that one is down.
-pub const CLUSTER_SETTINGS: &[(&str, &str)] =
-    &[("insert_distributed_sync", "1"), ("load_balancing", "in_order"), ("prefer_localhost_replica", "0")];
+/// - `distributed_product_mode = global`: report queries filter with `IN (subquery)` over
+///   `Distributed` tables; run such subqueries once and send the result to every shard
+///   (`GLOBAL IN`), which gives the single-server answer. (The default, `deny`, refuses
+///   them with code 288.)
+pub const CLUSTER_SETTINGS: &[(&str, &str)] = &[
+    ("insert_distributed_sync", "1"),
+    ("load_balancing", "in_order"),
+    ("prefer_localhost_replica", "0"),
+    ("distributed_product_mode", "global"),
+];
 
 /// The ClickHouse error type, re-exported so callers need not depend on the crate.
 pub type StoreError = clickhouse::error::Error;

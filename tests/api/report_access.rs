@@ -203,6 +203,9 @@ async fn openapi_document_lists_every_route() {
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
+        ("/api/forget", "post"),
+        ("/js/footfall.js", "get"),
+        ("/opt-out", "get"),
     ];
     for (path, method) in routes {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");

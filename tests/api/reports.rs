@@ -512,9 +512,11 @@ async fn every_report_equals_the_fold_from_events_from_summaries_and_after_a_lat
     assert_reports_equal(&actual(&app, RANGE).await, &expected, "read from events");
 
     // 2. From the day summaries.
+    // The app's own summarizer may have done some days already (it runs at start); this
+    // call does the rest, and then all seven are summarized.
     let summarized = footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap();
-    assert_eq!(summarized, 7, "days 2026-03-26 to 2026-03-30, 2026-04-02 and 2026-04-05 have events");
-    assert_eq!(summarized_days(&app).await, 7);
+    assert!(summarized <= 7, "{summarized}");
+    assert_eq!(summarized_days(&app).await, 7, "days 2026-03-26 to 2026-03-30, 2026-04-02 and 2026-04-05 have events");
     assert_reports_equal(&actual(&app, RANGE).await, &expected, "read from summaries");
     assert_eq!(footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap(), 0, "nothing is stale");
 
