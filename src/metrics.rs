@@ -147,7 +147,8 @@ pub struct Metrics {
     dropped: [AtomicU64; DropReason::ALL.len()],
     /// Failed INSERTs that will be retried.
     pub insert_retries: AtomicU64,
-    /// Events written to the disk spool by the writer (ClickHouse down, slow, or shutdown).
+    /// Events written to the disk spool: by the writer (ClickHouse down, slow, or
+    /// shutdown), and in durable mode every accepted event.
     pub spooled: AtomicU64,
     /// Events the replayer delivered from the spool (also counted in `stored`).
     pub replayed: AtomicU64,
@@ -217,7 +218,7 @@ impl Metrics {
             ("footfall_insert_retries_total", "Failed INSERTs that were retried.", &self.insert_retries),
             (
                 "footfall_events_spooled_total",
-                "Events the writer put in the disk spool (ClickHouse down or slow, or shutdown).",
+                "Events written to the disk spool (ClickHouse down or slow, shutdown; every event in durable mode).",
                 &self.spooled,
             ),
             (

@@ -217,6 +217,11 @@ async fn take_events(
         Refusal::SpoolUnavailable(reason) => IngestError::Unavailable { reason },
     })?;
     state.metrics.accepted.fetch_add(*events_in_request, Ordering::Relaxed);
+    if matches!(state.sink, EventSink::Durable(_)) {
+        // In durable mode every accepted event is in the spool, which the replayer
+        // delivers: spooled = accepted, and replayed catches up with it.
+        state.metrics.spooled.fetch_add(*events_in_request, Ordering::Relaxed);
+    }
     Ok(())
 }
 

@@ -63,7 +63,10 @@ fn every_statement() -> Vec<String> {
     all.push(bound(LEDGER_EXISTS, &[DATABASE]));
     all.push(in_database(APPLIED_MIGRATIONS));
     all.push(in_database(LIST_SITES));
-    all.push(in_database(&bound(STORED_EVENT_IDS, &[1u64, 1 << 20, 1_764_000_000, 1_764_000_100])));
+    all.push(in_database(&bound(
+        STORED_EVENT_IDS,
+        &[1u64, 1 << 20, 1_764_000_000, 1_764_000_100, 1_764_000_000, 1_764_000_100],
+    )));
     all.push(format!(
         "INSERT INTO {DATABASE}.report_tokens FORMAT JSONEachRow \
          {{\"id\":\"0123456789ab\",\"site\":\"example.com\",\"hash\":\"{}\",\"label\":\"ci\",\"created_at\":0,\"revoked\":0,\"version\":1}}",

@@ -72,9 +72,10 @@ impl EventRow {
 }
 
 /// Which event ids between `?` and `?` are stored, among rows with `ts` between `?`
-/// and `?` (the time bounds let ClickHouse skip other month partitions).
-pub(super) const STORED_EVENT_IDS: &str =
-    "SELECT event_id FROM events WHERE event_id BETWEEN ? AND ? AND ts BETWEEN toDateTime(?) AND toDateTime(?)";
+/// and `?` (the time bounds, also as dates, let ClickHouse skip other partitions and use
+/// the `(site, toDate(ts), ...)` key: 18.16 does not derive the date bound from `ts`).
+pub(super) const STORED_EVENT_IDS: &str = "SELECT event_id FROM events WHERE event_id BETWEEN ? AND ? \
+     AND ts BETWEEN toDateTime(?) AND toDateTime(?) AND toDate(ts) BETWEEN toDate(toDateTime(?)) AND toDate(toDateTime(?))";
 
 /// `YYYYMM` of a UTC timestamp: the `events` partition a row lands in.
 pub fn partition_month(ts: u32) -> u32 {
@@ -101,6 +102,8 @@ impl Store {
             .query(STORED_EVENT_IDS)
             .bind(first_id)
             .bind(last_id)
+            .bind(first_ts)
+            .bind(last_ts)
             .bind(first_ts)
             .bind(last_ts)
             .fetch_all()
