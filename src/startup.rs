@@ -77,7 +77,7 @@ impl Application {
             )),
             tokio::spawn(refresh_keys_and_sessions(store.clone(), Arc::clone(&anonymizer))),
         ];
-        background.extend(reports.spawn_tasks());
+        background.extend(reports.spawn_tasks(settings.reports.summarize_every_secs));
 
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
