@@ -52,6 +52,8 @@ pub struct Settings {
     pub ingest: IngestSettings,
     /// Queue and batching between the handlers and the ClickHouse writer.
     pub pipeline: PipelineSettings,
+    /// Reports.
+    pub reports: ReportsSettings,
 }
 
 /// How to reach ClickHouse.
@@ -121,6 +123,21 @@ pub struct PipelineSettings {
     pub shutdown_deadline_ms: u64,
 }
 
+/// The reports' background work.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportsSettings {
+    /// How often this node writes the day summaries that make reports fast, in seconds;
+    /// 0: never (with several nodes, one summarizing is enough). Default 60.
+    pub summarize_every_secs: u64,
+}
+
+impl Default for ReportsSettings {
+    fn default() -> Self {
+        Self { summarize_every_secs: 60 }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -136,6 +153,7 @@ impl Default for Settings {
             clickhouse: ClickHouseSettings::default(),
             ingest: IngestSettings::default(),
             pipeline: PipelineSettings::default(),
+            reports: ReportsSettings::default(),
         }
     }
 }

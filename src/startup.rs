@@ -115,7 +115,7 @@ impl Application {
         let reports = Reports::build(store.clone(), settings.admin_token.clone())
             .await
             .context("loading the sites and report tokens")?;
-        background.extend(reports.spawn_tasks());
+        background.extend(reports.spawn_tasks(settings.reports.summarize_every_secs));
 
         let dashboards = Dashboards::build(
             settings.dashboards_dir.clone(),

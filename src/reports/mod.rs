@@ -121,12 +121,15 @@ impl Reports {
         Ok(Self { state: web::Data::new(ReportsState { store, directory }) })
     }
 
-    /// Starts the background tasks: refreshing sites and tokens, and the summarizer.
-    pub fn spawn_tasks(&self) -> Vec<JoinHandle<()>> {
-        vec![
-            tokio::spawn(directory::refresh(self.state.directory.clone(), self.state.store.clone())),
-            tokio::spawn(summarize::run(self.state.store.clone())),
-        ]
+    /// Starts the background tasks: refreshing sites and tokens, and the summarizer every
+    /// `summarize_every_secs` seconds (not at all when 0).
+    pub fn spawn_tasks(&self, summarize_every_secs: u64) -> Vec<JoinHandle<()>> {
+        let mut tasks = vec![tokio::spawn(directory::refresh(self.state.directory.clone(), self.state.store.clone()))];
+        if summarize_every_secs > 0 {
+            let every = std::time::Duration::from_secs(summarize_every_secs);
+            tasks.push(tokio::spawn(summarize::run(self.state.store.clone(), every)));
+        }
+        tasks
     }
 
     /// Registers `GET /api/v1/sites/{site}/reports/{name}` and `GET /api/openapi.json`.

@@ -1,8 +1,9 @@
 //! The summarizer: once a site-local day has ended, computes its exact numbers from
 //! `events` into the day summary tables (`day_pages`, `day_sources`, `day_devices`,
 //! `day_countries`, `day_totals`, `hour_totals`), then records the day in `summary_days`
-//! with the event count it saw. It runs in every `footfall serve`, every
-//! [`SUMMARIZE_INTERVAL`], and redoes a day whenever its event count changed (late events,
+//! with the event count it saw. It runs in `footfall serve` every
+//! `reports.summarize_every_secs` (default 60; 0 turns it off on a node), and redoes a day
+//! whenever its event count changed (late events,
 //! backfills, imports). Several nodes summarizing the same day store identical numbers;
 //! the newest version is read.
 //!
@@ -20,16 +21,14 @@ use super::sql::{self, EventScope, DATASETS};
 use super::time::{date_from_day_number, day_start, local_date};
 use crate::store::{Store, StoreError};
 
-/// How often the summarizer looks for days to summarize.
-pub const SUMMARIZE_INTERVAL: Duration = Duration::from_secs(60);
 /// How long after a day ends it is summarized, in seconds (events still in batches or
 /// retries arrive meanwhile; later ones make the day be summarized again).
 pub const GRACE_SECS: i64 = 300;
 
 /// Summarizes every ended day whose summary is missing or stale, for every site, every
-/// [`SUMMARIZE_INTERVAL`], until aborted.
-pub async fn run(store: Store) {
-    let mut ticker = tokio::time::interval(SUMMARIZE_INTERVAL);
+/// `every`, until aborted.
+pub async fn run(store: Store, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
     loop {
         ticker.tick().await;
         match summarize(&store, Utc::now()).await {
