@@ -235,9 +235,6 @@ mod tests {
     /// on 18.16), through `scripts/chdb-check` as `store::compat` does.
     #[test]
     fn every_panel_runs_on_current_clickhouse() {
-        use std::io::Write;
-        use std::process::{Command, Stdio};
-
         use crate::store::{migrations, render_statement, statements, Topology};
 
         let mut all = vec!["CREATE DATABASE IF NOT EXISTS footfall".to_string()];
@@ -260,17 +257,6 @@ mod tests {
                 ));
             }
         }
-        let mut child = Command::new("python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/chdb-check"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python3 runs scripts/chdb-check");
-        child.stdin.take().unwrap().write_all(serde_json::to_string(&all).unwrap().as_bytes()).unwrap();
-        let output = child.wait_with_output().unwrap();
-        let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-        assert!(output.status.success(), "panel SQL failed on current ClickHouse:\n{report}");
-        assert!(report.contains(&format!("{} passed, 0 failed", all.len())), "{report}");
+        crate::store::compat::check_on_chdb(&all, None);
     }
 }

@@ -6,9 +6,6 @@
 //! values that include SQL metacharacters, then run against a database holding a few
 //! events, so the queries also process rows.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use chrono::NaiveDate;
 use clickhouse::query::Query;
 
@@ -101,19 +98,5 @@ fn every_statement() -> Vec<String> {
 
 #[test]
 fn every_report_statement_runs_on_current_clickhouse() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/chdb-check");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs scripts/chdb-check");
-    let statements = every_statement();
-    child.stdin.take().unwrap().write_all(serde_json::to_string(&statements).unwrap().as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    println!("{report}");
-    assert!(output.status.success(), "statements failed on current ClickHouse:\n{report}");
-    assert!(report.contains(&format!("{} passed, 0 failed", statements.len())), "{report}");
+    crate::store::compat::check_on_chdb(&every_statement(), None);
 }

@@ -163,7 +163,7 @@ fn every_cluster_statement() -> Vec<String> {
 
 /// Runs `statements` through scripts/chdb-check (with `config` as the server config) and
 /// fails the test unless every one passed.
-fn check_on_chdb(statements: &[String], config: Option<&str>) {
+pub(crate) fn check_on_chdb(statements: &[String], config: Option<&str>) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/chdb-check");
     let config_dir = tempfile_dir();
     let mut command = Command::new("python3");

@@ -16,7 +16,7 @@
 //! [`CLUSTER_SETTINGS`].
 
 #[cfg(test)]
-mod compat;
+pub(crate) mod compat;
 mod day_keys;
 mod events;
 mod migrate;
