@@ -57,7 +57,7 @@ async fn forget(
         Ok(()) => HttpResponse::Accepted().finish(),
         Err(error) => error.error_response(),
     };
-    cors::decorate(response, cors::allowed_origin(&req, &intake))
+    cors::decorate(response, cors::allowed_origin(&req, ingest::origin_host(&req).as_deref(), &intake))
 }
 
 async fn forget_visitor(

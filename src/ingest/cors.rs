@@ -17,10 +17,10 @@ use crate::metrics::RejectReason;
 /// How long browsers may cache a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "86400";
 
-/// The `Origin` to echo in `Access-Control-Allow-Origin`, when some site allows it.
-pub fn allowed_origin(req: &HttpRequest, state: &IngestState) -> Option<HeaderValue> {
-    let host = origin_host(req)?;
-    state.sites.any_site_allows_host(&host).then(|| req.headers().get(header::ORIGIN).cloned()).flatten()
+/// The `Origin` to echo in `Access-Control-Allow-Origin`, when some site allows its host
+/// (`origin_host`, which the caller has already read from the request).
+pub fn allowed_origin(req: &HttpRequest, origin_host: Option<&str>, state: &IngestState) -> Option<HeaderValue> {
+    state.sites.any_site_allows_host(origin_host?).then(|| req.headers().get(header::ORIGIN).cloned()).flatten()
 }
 
 /// Adds the CORS headers for an allowed origin to an intake response.
@@ -35,7 +35,7 @@ pub fn decorate(mut response: HttpResponse, origin: Option<HeaderValue>) -> Http
 
 /// `OPTIONS /api/event` and `/api/events`.
 pub async fn preflight(req: HttpRequest, state: web::Data<IngestState>) -> HttpResponse {
-    match allowed_origin(&req, &state) {
+    match allowed_origin(&req, origin_host(&req).as_deref(), &state) {
         Some(origin) => HttpResponse::NoContent()
             .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin))
             .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "POST"))

@@ -63,6 +63,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         );
 }
 
+/// What intake reads from a request once, before its body.
+#[derive(Clone, Copy)]
+struct Request<'a> {
+    client_ip: IpAddr,
+    is_admin: bool,
+    /// Host of the `Origin` header, when a browser sent one.
+    origin_host: Option<&'a str>,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Shape {
     One,
@@ -83,9 +92,13 @@ async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shap
     let mut events_in_request = 1u64;
     let is_admin = auth::bearer_is(req, state.admin_token.as_deref());
     let client_ip = client_ip(req, state.limits.client_ip_header.as_deref());
+    let origin_host = origin_host(req);
     let outcome = match state.rate_limiter.check(client_ip, std::time::Instant::now()) {
         Err(wait) if !is_admin => Err(IngestError::RateLimited { retry_after_secs: wait.as_secs().max(1) }),
-        _ => take_events(req, body, state, shape, client_ip, is_admin, &mut events_in_request).await,
+        _ => {
+            let request = Request { client_ip, is_admin, origin_host: origin_host.as_deref() };
+            take_events(req, body, state, shape, request, &mut events_in_request).await
+        }
     };
     match &outcome {
         Ok(()) => {}
@@ -101,7 +114,7 @@ async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shap
         Ok(()) => HttpResponse::Accepted().finish(),
         Err(error) => actix_web::ResponseError::error_response(&error),
     };
-    cors::decorate(response, cors::allowed_origin(req, state))
+    cors::decorate(response, cors::allowed_origin(req, origin_host.as_deref(), state))
 }
 
 async fn take_events(
@@ -109,10 +122,10 @@ async fn take_events(
     body: web::Payload,
     state: &IngestState,
     shape: Shape,
-    client_ip: IpAddr,
-    is_admin: bool,
+    request: Request<'_>,
     events_in_request: &mut u64,
 ) -> Result<(), IngestError> {
+    let Request { client_ip, is_admin, origin_host } = request;
     check_content_type(req)?;
     let body = read_body(req, body, state.limits.max_body_bytes).await?;
     let valid: Vec<ValidEvent<'_>> = match shape {
@@ -135,7 +148,6 @@ async fn take_events(
             raw.into_iter().enumerate().map(|(index, event)| event.validate(Some(index))).collect::<Result<_, _>>()?
         }
     };
-    let origin_host = origin_host(req);
     let mut event_sites = Vec::with_capacity(valid.len());
     for (index, event) in valid.iter().enumerate() {
         let field = |name: &str| match shape {
@@ -146,12 +158,12 @@ async fn take_events(
             .sites
             .get(&event.site)
             .ok_or_else(|| IngestError::UnknownSite { field: field("site"), site: event.site.to_string() })?;
-        if let Some(host) = &origin_host {
+        if let Some(host) = origin_host {
             if !site.allows_host(host) {
                 return Err(IngestError::ForeignOrigin {
                     field: "Origin".into(),
                     what: "Origin",
-                    host: host.clone(),
+                    host: host.to_string(),
                     site: site.domain.clone(),
                 });
             }
