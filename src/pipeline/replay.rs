@@ -165,10 +165,7 @@ impl ReplayTask {
     }
 
     fn backoff(&self) -> Backoff {
-        Backoff::new(
-            Duration::from_millis(self.settings.retry_initial_backoff_ms),
-            Duration::from_millis(self.settings.retry_max_backoff_ms),
-        )
+        Backoff::from_settings(&self.settings)
     }
 
     /// Sleeps, unless the shutdown deadline comes first. False when it is time to stop.

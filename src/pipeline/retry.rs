@@ -80,6 +80,14 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// The backoff `pipeline.retry_*_backoff_ms` configure.
+    pub fn from_settings(settings: &crate::config::PipelineSettings) -> Self {
+        Self::new(
+            Duration::from_millis(settings.retry_initial_backoff_ms),
+            Duration::from_millis(settings.retry_max_backoff_ms),
+        )
+    }
+
     /// A backoff starting at `initial` and never exceeding `max`.
     pub fn new(initial: Duration, max: Duration) -> Self {
         Self { initial, max, attempt: 0 }

@@ -126,10 +126,7 @@ impl WriterTask {
         }
         assign_event_ids(&mut rows, random_base());
         let mut maybe_stored = false;
-        let mut backoff = Backoff::new(
-            Duration::from_millis(self.settings.retry_initial_backoff_ms),
-            Duration::from_millis(self.settings.retry_max_backoff_ms),
-        );
+        let mut backoff = Backoff::from_settings(&self.settings);
         let mut direct = self.replay.caught_up() && queued_behind < self.queue_capacity / 2;
         loop {
             if direct {
