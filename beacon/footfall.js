@@ -9,12 +9,15 @@
 // What it sends, one JSON object per event to the collector's /api/event (README "Event
 // intake"): site, event name, the page URL without its fragment, the referrer, a random
 // id of the page view, the screen width, the browser's time zone, the page's published
-// time, and with a cookie its random id and whether the browser came before. Nothing
-// else. The collector keeps only host, path and utm_* of the URLs.
+// time, with a cookie its random id and whether the browser came before, and in consent
+// mode that the visitor consented. Nothing else. The collector keeps only host, path and
+// utm_* of the URLs.
 //
 // Rules: it never throws into the host page (every entry point is guarded), writes
-// nothing to the console, loads nothing, and sends nothing when Do-Not-Track or Global
-// Privacy Control is on (unless the site says otherwise) or the visitor opted out.
+// nothing to the console, loads nothing but footfall-links.js (and that only when the
+// tag asks for link tracking), and sends nothing when Do-Not-Track or Global Privacy
+// Control is on (unless the site says otherwise), the visitor opted out, or (data-consent)
+// the visitor has not consented.
 ((w, d) => {
   try {
     const nav = navigator;
@@ -23,21 +26,19 @@
     const script = d.currentScript;
     const attr = (name) => script.dataset[name]; // data-NAME (every name is one word)
     const site = attr('site') || loc.hostname;
-    const endpoint = attr('api') || new URL('/api/event', script.src);
+    // Where events go (a relative data-api is resolved against the script's address);
+    // footfall.forget() posts to "forget" beside it.
+    const endpoint = new URL(attr('api') || '/api/event', script.src);
     // Cookie lifetime in seconds: 390 days (under 13 months), counted from the cookie's
     // creation and never extended by later visits.
     const LIFETIME = 390 * 86400;
     const ID_COOKIE = 'footfall_id';
     const VISIT_COOKIE = 'footfall_visit';
     const OPT_OUT = 'footfall_optout';
-    const queued = (w.footfall || 0).q || [];
+    const queued = w.footfall?.q || [];
     const refused =
       (attr('dnt') != 'ignore' && nav.doNotTrack == 1) ||
       (attr('gpc') != 'ignore' && nav.globalPrivacyControl);
-    // data-downloads="pdf,zip": links to files with these extensions count as downloads.
-    let downloads = attr('downloads');
-    downloads = downloads != null && RegExp('\\.(' + downloads.replace(/\W+/g, '|') + ')$', 'i');
-    const outbound = attr('outbound') != null;
     const hashRoutes = attr('hash') != null;
     let referrer = d.referrer;
     let viewKey; // the current page view: its URL without query
@@ -45,6 +46,11 @@
     let viewId; // ...its random id, sent with every event of the view
     let published; // ...its <meta property="article:published_time">
     let shownAt = 0; // when the page last became visible (0: hidden)
+    // Consent: undefined without data-consent (send, say nothing about consent); with it
+    // false (send nothing, write no cookie) until footfall.consent(true) makes it true
+    // (send, with "consent": true, which consent-mode sites require).
+    let consent;
+    if (attr('consent') != null) consent = false;
 
     const now = () => Date.now();
     const visible = () => !d.hidden;
@@ -55,7 +61,7 @@
     };
     const on = (target, type, fn, options) => target.addEventListener(type, guard(fn), options);
     const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('x');
-    const getCookie = (name) => (d.cookie.match('(^|; )' + name + '=([^;]*)') || 0)[2];
+    const getCookie = (name) => d.cookie.match('(^|; )' + name + '=([^;]*)')?.[2];
     // Scoped to the site's domain so that its subdomains share it; the browser ignores
     // a domain the page is not on, and then the host-only cookie is written.
     const setCookie = (name, value, maxAge) => {
@@ -76,18 +82,18 @@
       const returning = id ? getCookie(VISIT_COOKIE) || 1 : 0;
       if (!id) setCookie(ID_COOKIE, (id = randomId()), LIFETIME);
       setCookie(VISIT_COOKIE, returning, 1800);
-      if (getCookie(ID_COOKIE) == id) return { visitor: id, returning: returning == 1 };
+      return getCookie(ID_COOKIE) == id && { visitor: id, returning: returning == 1 };
     };
 
     // The page URL as sent: without its fragment. With data-hash, a #/route (or #!/route)
     // becomes the path: /app/#/settings is sent as /app/settings.
     const pageUrl = () => {
-      const route = hashRoutes && (loc.hash.match(/^#!?(\/[^?]*)/) || 0)[1];
+      const route = hashRoutes && loc.hash.match(/^#!?(\/[^?]*)/)?.[1];
       return loc.origin + (route ? loc.pathname.replace(/\/$/, '') + route : loc.pathname) + loc.search;
     };
 
     const send = (name, extra) => {
-      if (refused || optedOut()) return;
+      if (refused || optedOut() || consent == 0) return; // == 0: false, not undefined
       const body = JSON.stringify({
         site,
         name,
@@ -97,12 +103,13 @@
         screen: screen.width,
         tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
         published,
+        consent,
         ...visitor(),
         ...extra,
       });
       // sendBeacon posts text/plain and survives the page being left; fetch with
       // keepalive does the same where sendBeacon is missing or refuses.
-      (nav.sendBeacon && nav.sendBeacon(endpoint, body)) ||
+      nav.sendBeacon?.(endpoint, body) ||
         fetch(endpoint, { method: 'POST', body, keepalive: true }).catch(now);
     };
 
@@ -123,58 +130,67 @@
       viewKey = key;
       viewUrl = url;
       viewId = randomId();
-      try {
-        published = new Date(d.querySelector('[property$=published_time]').content).toISOString();
-      } catch {
-        published = undefined; // no such meta, or not a time
-      }
+      // undefined without such a meta, or when it holds no time
+      published = guard(() => new Date(d.querySelector('[property$=published_time]').content).toISOString())();
       send('pageview');
     };
 
+    // Consent given (true): send from now on, starting with the held-back pageview of the
+    // page view the visitor is on (its engaged time so far counts too). Refused or
+    // withdrawn (false): send nothing more and delete the visitor's cookie id.
+    const giveConsent = (given) => {
+      given ? consent == 0 && viewId && ((consent = true), send('pageview')) : setCookie(ID_COOKIE, '', 0);
+      consent = !!given;
+    };
+
     const footfall = guard((args) =>
-      args[0] == 'pageview' ? pageview(1) : send(args[0], { props: args[1] && args[1].props })
+      args[0] == 'pageview'
+        ? pageview(1)
+        : args[0] == 'consent'
+          ? giveConsent(args[1])
+          : send(args[0], { props: args[1]?.props })
     );
     const api = (...args) => footfall(args);
+    api.consent = guard(giveConsent);
     api.optOut = guard(() => setCookie(OPT_OUT, 1, LIFETIME));
     api.optIn = guard(() => setCookie(OPT_OUT, '', 0));
+    // Visitor rights: asks the collector to delete the events it can still link to this
+    // browser (its cookie id, or cookieless its address and user agent), then opts out
+    // and deletes the visitor cookies. The forget endpoint lies beside the event endpoint.
+    api.forget = guard(() => {
+      const body = JSON.stringify({ site, visitor: getCookie(ID_COOKIE) });
+      setCookie(OPT_OUT, 1, LIFETIME);
+      setCookie(ID_COOKIE, '', 0);
+      nav.sendBeacon(new URL('forget', endpoint), body);
+    });
     w.footfall = api;
+
+    // data-outbound, data-downloads: clicks on links are counted by footfall-links.js,
+    // loaded from beside this script, with this tag's data- attributes, only for pages
+    // that ask for it and browsers that may be counted.
+    if (!refused && !optedOut() && (attr('outbound') != null || attr('downloads') != null)) {
+      const links = d.createElement('script');
+      links.src = new URL('footfall-links.js', script.src);
+      Object.assign(links.dataset, script.dataset);
+      d.head.append(links);
+    }
 
     on(d, 'visibilitychange', () => (visible() ? (shownAt = shownAt || now()) : flush()));
     on(w, 'pagehide', () => flush(1));
 
-    if (outbound || downloads) {
-      for (const type of ['click', 'auxclick']) {
-        on(
-          d,
-          type,
-          (event) => {
-            const link = event.button < 2 && event.target.closest('a[href]');
-            const host = link.hostname; // empty for mailto:, tel:, javascript:
-            const props = { props: { url: (link.origin + link.pathname).slice(0, 256) } };
-            if (host && downloads && downloads.test(link.pathname)) send('download', props);
-            else if (host && outbound && !('.' + host).endsWith('.' + site)) send('outbound', props);
-          },
-          true
-        );
+    if (attr('manual') == null) {
+      pageview();
+      for (const method of ['pushState', 'replaceState']) {
+        const original = hist[method];
+        hist[method] = function () {
+          const result = original.apply(this, arguments);
+          guard(pageview)();
+          return result;
+        };
       }
+      on(w, 'popstate', pageview);
+      if (hashRoutes) on(w, 'hashchange', pageview);
     }
-
-    const start = () => {
-      if (attr('manual') == null) {
-        pageview();
-        for (const method of ['pushState', 'replaceState']) {
-          const original = hist[method];
-          hist[method] = function () {
-            const result = original.apply(this, arguments);
-            guard(pageview)();
-            return result;
-          };
-        }
-        on(w, 'popstate', pageview);
-        if (hashRoutes) on(w, 'hashchange', pageview);
-      }
-      for (const args of queued) footfall(args); // calls made before the script loaded
-    };
-    start();
+    queued.map(footfall); // calls made before the script loaded
   } catch {}
 })(window, document);

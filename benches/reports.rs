@@ -213,7 +213,7 @@ async fn main() -> anyhow::Result<()> {
         spool_dir: std::env::temp_dir().join(format!("footfall-bench-spool-{database}")),
         log_level: "warn".into(),
         // The benchmark summarizes itself, and yesterday must stay stale in the last phase.
-        reports: ReportsSettings { summarize_every_secs: 0 },
+        reports: ReportsSettings { summarize_every_secs: 0, ..ReportsSettings::default() },
         clickhouse,
         ..Settings::default()
     };

@@ -130,11 +130,15 @@ pub struct ReportsSettings {
     /// How often this node writes the day summaries that make reports fast, in seconds;
     /// 0: never (with several nodes, one summarizing is enough). Default 60.
     pub summarize_every_secs: u64,
+    /// Small-count protection: rows of top-content, content-discovery, sources, devices
+    /// and countries with fewer visitors than this are folded into one `(other)` row, so
+    /// a report cannot single a person out. 0 or 1: off. Default 5.
+    pub min_visitors: u64,
 }
 
 impl Default for ReportsSettings {
     fn default() -> Self {
-        Self { summarize_every_secs: 60 }
+        Self { summarize_every_secs: 60, min_visitors: 5 }
     }
 }
 

@@ -115,6 +115,10 @@ enum SitesCommand {
         /// A further origin allowed to send events for the site (repeatable).
         #[arg(long = "origin", value_name = "ORIGIN")]
         origins: Vec<String>,
+        /// Consent mode: count only visitors who consented (the beacon waits for
+        /// `footfall.consent(true)`); events without `"consent": true` are refused.
+        #[arg(long)]
+        consent: bool,
     },
     /// List registered sites.
     List,
@@ -214,15 +218,17 @@ async fn sites(command: SitesCommand, settings: &Settings) -> anyhow::Result<()>
     let store = Store::new(&settings.clickhouse);
     store.migrate().await.context("applying the schema")?;
     match command {
-        SitesCommand::Add { domain, timezone, origins } => {
-            let site = Site::new(&domain, &timezone, &origins)?;
+        SitesCommand::Add { domain, timezone, origins, consent } => {
+            let site = Site::new(&domain, &timezone, &origins)?.with_consent(consent);
             store.put_site(&site).await.context("writing the site")?;
-            println!("site {} added (time zone {})", site.domain, site.timezone);
+            let mode = if site.consent { ", consent mode" } else { "" };
+            println!("site {} added (time zone {}{mode})", site.domain, site.timezone);
         }
         SitesCommand::List => {
-            println!("{:<40} {:<24} ORIGINS", "DOMAIN", "TIMEZONE");
+            println!("{:<40} {:<24} {:<8} ORIGINS", "DOMAIN", "TIMEZONE", "CONSENT");
             for site in store.list_sites().await.context("reading sites")? {
-                println!("{:<40} {:<24} {}", site.domain, site.timezone, site.origins.join(" "));
+                let consent = if site.consent { "required" } else { "-" };
+                println!("{:<40} {:<24} {:<8} {}", site.domain, site.timezone, consent, site.origins.join(" "));
             }
         }
         SitesCommand::Remove { domain } => {

@@ -26,11 +26,13 @@ pub enum RejectReason {
     UnsupportedMediaType,
     /// The client sent more than `ingest.rate_limit_per_second` allows (429).
     RateLimited,
+    /// The site is in consent mode and the event did not say the visitor consented.
+    NoConsent,
 }
 
 impl RejectReason {
     /// Every reason, in declaration order (`reason as usize` indexes this).
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 9] = [
         Self::MalformedJson,
         Self::InvalidField,
         Self::UnknownSite,
@@ -39,6 +41,7 @@ impl RejectReason {
         Self::BatchSize,
         Self::UnsupportedMediaType,
         Self::RateLimited,
+        Self::NoConsent,
     ];
 
     /// The Prometheus label value.
@@ -52,6 +55,7 @@ impl RejectReason {
             Self::BatchSize => "batch_size",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited => "rate_limited",
+            Self::NoConsent => "no_consent",
         }
     }
 }

@@ -112,7 +112,7 @@ impl Application {
         let rate_limiter =
             Arc::new(RateLimiter::new(settings.ingest.rate_limit_per_second, settings.ingest.rate_limit_burst));
         background.push(tokio::spawn(housekeeping(store.clone(), Arc::clone(&anonymizer), Arc::clone(&rate_limiter))));
-        let reports = Reports::build(store.clone(), settings.admin_token.clone())
+        let reports = Reports::build(store.clone(), settings.admin_token.clone(), settings.reports.min_visitors)
             .await
             .context("loading the sites and report tokens")?;
         background.extend(reports.spawn_tasks(settings.reports.summarize_every_secs));

@@ -24,6 +24,8 @@ pub enum IngestError {
     UnknownSite { field: String, site: String },
     #[error("{what} host `{host}` does not belong to site `{site}`")]
     ForeignOrigin { field: String, what: &'static str, host: String, site: String },
+    #[error("site `{site}` counts only visitors who consented; the event must carry \"consent\": true")]
+    NoConsent { field: String, site: String },
     #[error("{problem}")]
     BatchSize { problem: String },
     #[error("too many requests from this client; retry in {retry_after_secs} s")]
@@ -51,6 +53,7 @@ impl IngestError {
             Self::InvalidField { .. } => RejectReason::InvalidField,
             Self::UnknownSite { .. } => RejectReason::UnknownSite,
             Self::ForeignOrigin { .. } => RejectReason::ForeignOrigin,
+            Self::NoConsent { .. } => RejectReason::NoConsent,
             Self::BatchSize { .. } => RejectReason::BatchSize,
             Self::RateLimited { .. } => RejectReason::RateLimited,
             Self::QueueFull | Self::Unavailable { .. } => return None,
@@ -62,9 +65,10 @@ impl IngestError {
         match self {
             Self::UnsupportedMediaType => Some("Content-Type"),
             Self::BodyTooLarge { .. } | Self::BodyRead | Self::MalformedJson { .. } => Some("body"),
-            Self::InvalidField { field, .. } | Self::UnknownSite { field, .. } | Self::ForeignOrigin { field, .. } => {
-                Some(field)
-            }
+            Self::InvalidField { field, .. }
+            | Self::UnknownSite { field, .. }
+            | Self::ForeignOrigin { field, .. }
+            | Self::NoConsent { field, .. } => Some(field),
             Self::BatchSize { .. } => Some("body"),
             Self::RateLimited { .. } => None,
             Self::QueueFull | Self::Unavailable { .. } => None,
@@ -81,7 +85,7 @@ impl ResponseError for IngestError {
                 StatusCode::BAD_REQUEST
             }
             Self::UnknownSite { .. } => StatusCode::NOT_FOUND,
-            Self::ForeignOrigin { .. } => StatusCode::FORBIDDEN,
+            Self::ForeignOrigin { .. } | Self::NoConsent { .. } => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::QueueFull | Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -176,6 +176,9 @@ async fn take_events(
                 site: site.domain.clone(),
             });
         }
+        if site.requires_consent && !event.consent && !is_admin {
+            return Err(IngestError::NoConsent { field: field("consent"), site: site.domain.clone() });
+        }
         event_sites.push(site);
     }
 

@@ -52,6 +52,8 @@ pub struct RawEvent<'a> {
     visitor: Option<Cow<'a, str>>,
     #[serde(default)]
     returning: Option<bool>,
+    #[serde(default)]
+    consent: Option<bool>,
     #[serde(borrow, default)]
     published: Option<Cow<'a, str>>,
     #[serde(default)]
@@ -77,6 +79,8 @@ pub struct ValidEvent<'a> {
     pub referrer: Option<Referrer>,
     pub cookie_id: Option<Cow<'a, str>>,
     pub returning: bool,
+    /// The page asked the visitor for consent and got it (`"consent": true`).
+    pub consent: bool,
     /// Seconds since the epoch.
     pub published: Option<u32>,
     pub engaged_ms: u32,
@@ -265,6 +269,7 @@ impl<'a> RawEvent<'a> {
             referrer,
             cookie_id,
             returning: self.returning.unwrap_or(false),
+            consent: self.consent.unwrap_or(false),
             published,
             engaged_ms,
             screen_width,

@@ -16,6 +16,8 @@ pub struct SiteEntry {
     pub domain: String,
     /// Hosts of the site's extra allowed origins.
     pub origin_hosts: Vec<String>,
+    /// Consent mode: only events that say the visitor consented are taken.
+    pub requires_consent: bool,
 }
 
 impl SiteEntry {
@@ -50,7 +52,7 @@ impl SiteDirectory {
                     .iter()
                     .filter_map(|origin| url::Url::parse(origin).ok()?.host_str().map(str::to_string))
                     .collect();
-                let entry = SiteEntry { domain: site.domain.clone(), origin_hosts };
+                let entry = SiteEntry { domain: site.domain.clone(), origin_hosts, requires_consent: site.consent };
                 (site.domain.clone(), Arc::new(entry))
             })
             .collect();

@@ -8,6 +8,9 @@
 //! no daily summary can answer them: they are read from `page_views` (the pageviews
 //! ordered by page and time), in groups of pages whose starts are close, so each query
 //! reads little more than its pages' first 7 days.
+//!
+//! Pages with fewer than `min_visitors` visitors in their first 7 days are folded into one
+//! `(other)` row without times, after the listed pages.
 
 use std::collections::HashMap;
 
@@ -17,6 +20,7 @@ use serde::Deserialize;
 
 use super::exec::{self, Ctx, Scope};
 use super::render::{round, share, Cell, Table};
+use super::small_counts::{self, Folding};
 use super::sql::{self, BindSource, SqlTuple};
 use super::time;
 use crate::store::StoreError;
@@ -32,7 +36,7 @@ const MAX_START_SPREAD_SECS: u32 = 14 * DAY_SECS;
 /// refuses queries over 256 KiB by default.
 const MAX_PATH_BYTES_PER_QUERY: usize = 64 * 1024;
 
-#[derive(Debug, Row, Deserialize)]
+#[derive(Debug, Clone, Row, Deserialize)]
 struct PageRow {
     path: String,
     first_view: u32,
@@ -40,7 +44,7 @@ struct PageRow {
     start: u32,
 }
 
-#[derive(Debug, Default, Row, Deserialize)]
+#[derive(Debug, Clone, Default, Row, Deserialize)]
 struct WindowRow {
     path: String,
     /// Rows are per local day (visitors count visitor-days); they are added up per path.
@@ -75,43 +79,63 @@ pub(crate) const COLUMNS: &[&str] = &[
     "returning_share",
 ];
 
-/// The `limit` newest pages of the range.
-pub(crate) async fn table(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<Table, StoreError> {
+/// The `limit` newest pages of the range; those with fewer than `min_visitors` visitors
+/// in their first 7 days as one row after them.
+pub(crate) async fn table(
+    ctx: &Ctx,
+    scope: &Scope<'_>,
+    limit: u64,
+    min_visitors: u64,
+) -> Result<(Table, Folding), StoreError> {
     let range = scope.range;
     let pages: Vec<PageRow> = pages_query(ctx.query(sql::DISCOVERY_PAGES), scope, limit).fetch_all().await?;
 
     let reads = groups(&pages).into_iter().map(|group| window_rows(ctx, scope, group));
     let windows: Vec<WindowRow> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
-    let mut windows: HashMap<String, WindowRow> = exec::merge(
-        windows,
-        |row| row.path.clone(),
-        |total, row| {
-            total.views_24h += row.views_24h;
-            total.visitors_24h += row.visitors_24h;
-            total.views_7d += row.views_7d;
-            total.visitors_7d += row.visitors_7d;
-            total.returning_visitors_7d += row.returning_visitors_7d;
-            total.internal += row.internal;
-            total.search += row.search;
-            total.social += row.social;
-            total.other += row.other;
-            total.direct += row.direct;
-        },
-    )
-    .into_iter()
-    .map(|row| (row.path.clone(), row))
-    .collect();
+    let add = |total: &mut WindowRow, row: &WindowRow| {
+        total.views_24h += row.views_24h;
+        total.visitors_24h += row.visitors_24h;
+        total.views_7d += row.views_7d;
+        total.visitors_7d += row.visitors_7d;
+        total.returning_visitors_7d += row.returning_visitors_7d;
+        total.internal += row.internal;
+        total.search += row.search;
+        total.social += row.social;
+        total.other += row.other;
+        total.direct += row.direct;
+    };
+    let mut windows: HashMap<String, WindowRow> =
+        exec::merge(windows, |row| row.path.clone(), |total, row| add(total, &row))
+            .into_iter()
+            .map(|row| (row.path.clone(), row))
+            .collect();
+    let pages: Vec<(PageRow, WindowRow)> = pages
+        .into_iter()
+        .map(|page| {
+            let window = windows.remove(&page.path).unwrap_or_default();
+            (page, window)
+        })
+        .collect();
+    let (pages, other, folding) = small_counts::fold(
+        pages,
+        min_visitors,
+        |(_, w)| w.visitors_7d,
+        |(_, total), (_, w)| add(total, w),
+        |(page, _)| page.path = small_counts::OTHER.into(),
+    );
 
     let tz = range.tz;
     let mut table = Table::new(COLUMNS);
-    for page in pages {
-        let published = (page.published != NO_PUBLISH_TIME).then_some(i64::from(page.published));
-        let w = windows.remove(&page.path).unwrap_or_default();
-        let hours = published.map(|published| round((i64::from(page.first_view) - published) as f64 / 3600.0, 2));
+    // The other row shows no times: they would be one of its pages' times.
+    let rows = pages.into_iter().map(|(page, w)| (page, w, false)).chain(other.map(|(page, w)| (page, w, true)));
+    for (page, w, is_other) in rows {
+        let published = (!is_other && page.published != NO_PUBLISH_TIME).then_some(i64::from(page.published));
+        let first_view = (!is_other).then_some(i64::from(page.first_view));
+        let hours = published.zip(first_view).map(|(published, first)| round((first - published) as f64 / 3600.0, 2));
         table.push(vec![
             page.path.into(),
             published.map_or(Cell::Null, |p| time::rfc3339(tz, p).into()),
-            time::rfc3339(tz, i64::from(page.first_view)).into(),
+            first_view.map_or(Cell::Null, |first| time::rfc3339(tz, first).into()),
             hours.into(),
             w.views_24h.into(),
             w.visitors_24h.into(),
@@ -125,7 +149,7 @@ pub(crate) async fn table(ctx: &Ctx, scope: &Scope<'_>, limit: u64) -> Result<Ta
             share(w.returning_visitors_7d, w.visitors_7d).into(),
         ]);
     }
-    Ok(table)
+    Ok((table, folding))
 }
 
 /// The pages (newest first) in groups read by one query each: pages whose starts lie at

@@ -17,6 +17,7 @@ mod exec;
 pub mod params;
 mod realtime;
 mod render;
+mod small_counts;
 mod sql;
 pub mod summarize;
 mod time;
@@ -37,6 +38,7 @@ pub use error::ReportError;
 use exec::{Ctx, Filters, Scope};
 use params::{Interval, Params};
 use render::{Answer, Table};
+use small_counts::Folding;
 use time::Range;
 
 /// The OpenAPI document of footfall's HTTP API.
@@ -102,6 +104,8 @@ impl ReportName {
 pub struct ReportsState {
     store: Store,
     directory: Directory,
+    /// Breakdown rows with fewer visitors are folded into `(other)`; 0 or 1: none.
+    min_visitors: u64,
 }
 
 /// The reports stage, built once per application.
@@ -111,14 +115,15 @@ pub struct Reports {
 }
 
 impl Reports {
-    /// Loads the registered sites and report tokens.
+    /// Loads the registered sites and report tokens. Breakdown rows with fewer than
+    /// `min_visitors` visitors will be folded into one `(other)` row.
     ///
     /// # Errors
     /// ClickHouse being unreachable.
-    pub async fn build(store: Store, admin_token: Option<String>) -> Result<Self, StoreError> {
+    pub async fn build(store: Store, admin_token: Option<String>, min_visitors: u64) -> Result<Self, StoreError> {
         let directory = Directory::new(admin_token);
         directory.reload(&store).await?;
-        Ok(Self { state: web::Data::new(ReportsState { store, directory }) })
+        Ok(Self { state: web::Data::new(ReportsState { store, directory, min_visitors }) })
     }
 
     /// Starts the background tasks: refreshing sites and tokens, and the summarizer every
@@ -205,7 +210,7 @@ async fn respond(
     let params = Params::parse(req.query_string())?;
     check_applies(report, &params)?;
     let ctx = Ctx::new(state.store.client(), state.store.database(), report.as_str());
-    let answer = answer(&ctx, report, &site, site_tz, &params).await?;
+    let answer = answer(&ctx, report, &site, site_tz, &params, state.min_visitors).await?;
     Ok(answer.respond(req))
 }
 
@@ -235,6 +240,7 @@ async fn answer(
     site: &str,
     site_tz: Tz,
     params: &Params,
+    min_visitors: u64,
 ) -> Result<Answer, ReportError> {
     let tz = params.tz.unwrap_or(site_tz);
     let filters = Filters { path: &params.path, source: &params.source };
@@ -272,23 +278,31 @@ async fn answer(
         fields.push(("filters", json!({"path": params.path, "source": params.source})));
     }
     let limit = params.limit_or_default();
-    let tables = match report {
-        ReportName::TopContent => vec![("rows", top_content::table(ctx, &scope, limit).await?)],
-        ReportName::ContentDiscovery => vec![("rows", discovery::table(ctx, &scope, limit).await?)],
-        ReportName::Sources => vec![("rows", breakdowns::sources(ctx, &scope, limit).await?)],
-        ReportName::Devices => vec![("rows", breakdowns::devices(ctx, &scope, limit).await?)],
-        ReportName::Countries => vec![("rows", breakdowns::countries(ctx, &scope, limit).await?)],
+    let (tables, folding) = match report {
+        ReportName::TopContent => breakdown(top_content::table(ctx, &scope, limit, min_visitors).await?),
+        ReportName::ContentDiscovery => breakdown(discovery::table(ctx, &scope, limit, min_visitors).await?),
+        ReportName::Sources => breakdown(breakdowns::sources(ctx, &scope, limit, min_visitors).await?),
+        ReportName::Devices => breakdown(breakdowns::devices(ctx, &scope, limit, min_visitors).await?),
+        ReportName::Countries => breakdown(breakdowns::countries(ctx, &scope, limit, min_visitors).await?),
         ReportName::Timeseries => {
             let interval = params.interval.unwrap_or(Interval::Day);
             fields.push(("interval", Value::from(if interval == Interval::Hour { "hour" } else { "day" })));
-            vec![("rows", timeseries::table(ctx, &scope, interval).await?)]
+            (vec![("rows", timeseries::table(ctx, &scope, interval).await?)], None)
         }
         ReportName::BusiestTimes => {
             let (grid, peak, windows) = busiest::answer(ctx, &scope).await?;
             fields.push(("peak", peak));
-            vec![("grid", grid), ("windows", windows)]
+            (vec![("grid", grid), ("windows", windows)], None)
         }
         ReportName::Realtime => unreachable!("answered above"),
     };
+    if let Some(Folding { min_visitors, folded_rows }) = folding {
+        fields.push(("small_counts", json!({"min_visitors": min_visitors, "folded_rows": folded_rows})));
+    }
     Ok(Answer { fields, tables, csv: None })
+}
+
+/// The answer of a breakdown report: its rows, and what small-count folding did.
+fn breakdown((rows, folding): (Table, Folding)) -> (Vec<(&'static str, Table)>, Option<Folding>) {
+    (vec![("rows", rows)], Some(folding))
 }

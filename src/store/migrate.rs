@@ -62,6 +62,7 @@ pub fn migrations() -> &'static [Migration] {
         6 => "0006_pageview",
         7 => "0007_report_rollups",
         8 => "0008_report_tokens",
+        9 => "0009_site_consent",
     ]
 }
 

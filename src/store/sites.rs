@@ -1,5 +1,6 @@
-//! The `sites` table: which domains footfall accepts events for, their time zone and the
-//! extra origins allowed to send for them. Rows are versioned; the newest version wins.
+//! The `sites` table: which domains footfall accepts events for, their time zone, the
+//! extra origins allowed to send for them and whether they count only visitors who
+//! consented. Rows are versioned; the newest version wins.
 
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,8 @@ pub struct Site {
     /// Origins beyond the domain and its subdomains allowed to send events for it,
     /// normalised to `scheme://host[:port]`.
     pub origins: Vec<String>,
+    /// Consent mode: events count only when they say the visitor consented.
+    pub consent: bool,
 }
 
 /// Why a site definition is not acceptable.
@@ -60,14 +63,21 @@ impl Site {
                 _ => Err(SiteError::Origin(origin.clone())),
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { domain, timezone: timezone.to_string(), origins })
+        Ok(Self { domain, timezone: timezone.to_string(), origins, consent: false })
+    }
+
+    /// The same site in consent mode (`true`) or not.
+    #[must_use]
+    pub fn with_consent(self, consent: bool) -> Self {
+        Self { consent, ..self }
     }
 }
 
 /// The newest version of every site that is not removed.
-pub(super) const LIST_SITES: &str = "SELECT domain, latest_timezone, latest_origins FROM ( \
+pub(super) const LIST_SITES: &str = "SELECT domain, latest_timezone, latest_origins, latest_consent FROM ( \
        SELECT domain, argMax(timezone, version) AS latest_timezone, \
               argMax(origins, version) AS latest_origins, \
+              argMax(consent, version) AS latest_consent, \
               argMax(deleted, version) AS latest_deleted \
        FROM sites GROUP BY domain \
      ) WHERE latest_deleted = 0 ORDER BY domain";
@@ -77,6 +87,7 @@ struct SiteRow {
     domain: String,
     timezone: String,
     origins: Vec<String>,
+    consent: u8,
     deleted: u8,
     version: u64,
 }
@@ -109,6 +120,7 @@ impl Store {
                 domain: site.domain.clone(),
                 timezone: site.timezone.clone(),
                 origins: site.origins.clone(),
+                consent: u8::from(site.consent),
                 deleted,
                 version: chrono::Utc::now().timestamp_micros() as u64,
             })

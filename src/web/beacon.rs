@@ -1,23 +1,37 @@
-//! The beacon script, `GET /js/footfall.js`: `beacon/footfall.min.js` (the minified
-//! `beacon/footfall.js`, see `beacon/build.mjs`) compiled into the binary, gzipped once at
+//! The scripts browsers load: the beacon, `GET /js/footfall.js`, and the link tracking it
+//! loads when a tag asks for it, `GET /js/footfall-links.js`. Each is its minified
+//! source in `beacon/` (see `beacon/build.mjs`) compiled into the binary, gzipped once at
 //! first use, served with an `ETag` per encoding, `Cache-Control`, and `304 Not Modified`
 //! for a matching `If-None-Match`.
 
 use std::io::Write as _;
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-/// Where the script is served.
-pub const PATH: &str = "/js/footfall.js";
-/// The script as served without compression.
-pub const SCRIPT: &[u8] = include_bytes!("../../beacon/footfall.min.js");
-/// Most bytes the gzipped script may have (the size budget, also checked by
-/// `npm run check` in `beacon/`).
-pub const GZIP_BUDGET: usize = 1500;
+/// A script footfall serves.
+pub struct Script {
+    /// Where it is served.
+    pub path: &'static str,
+    /// The script as served without compression.
+    pub source: &'static [u8],
+    /// Most bytes the gzipped script may have (also checked by `npm run check` in
+    /// `beacon/`).
+    pub gzip_budget: usize,
+    /// Built at first use.
+    asset: OnceLock<Asset>,
+}
+
+/// The beacon; its budget is the size limit.
+pub static BEACON: Script = Script::new("/js/footfall.js", include_bytes!("../../beacon/footfall.min.js"), 1500);
+/// Link tracking (`data-outbound`, `data-downloads`), loaded by the beacon.
+pub static LINKS: Script =
+    Script::new("/js/footfall-links.js", include_bytes!("../../beacon/footfall-links.min.js"), 500);
+/// Every script served.
+pub static SCRIPTS: [&Script; 2] = [&BEACON, &LINKS];
 /// How long browsers and proxies may use their copy before asking again (with
 /// `If-None-Match`, which costs a 304). A new footfall release reaches every page within
 /// this time.
@@ -33,21 +47,36 @@ pub struct Asset {
     pub etag_gzip: String,
 }
 
-/// Built at first use.
-pub static ASSET: LazyLock<Asset> = LazyLock::new(|| {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(SCRIPT.len()), Compression::best());
-    encoder.write_all(SCRIPT).expect("gzip into memory cannot fail");
-    let gzip = encoder.finish().expect("gzip into memory cannot fail");
-    let hash = blake3::hash(SCRIPT).to_hex();
-    let tag = &hash.as_str()[..16];
-    Asset { gzip, etag: format!("\"{tag}\""), etag_gzip: format!("\"{tag}-gzip\"") }
-});
+impl Script {
+    const fn new(path: &'static str, source: &'static [u8], gzip_budget: usize) -> Self {
+        Self { path, source, gzip_budget, asset: OnceLock::new() }
+    }
 
-/// `GET` and `HEAD /js/footfall.js`.
-pub async fn script(req: HttpRequest) -> HttpResponse {
-    let asset = &*ASSET;
+    /// The script gzipped, with its entity tags.
+    pub fn asset(&self) -> &Asset {
+        self.asset.get_or_init(|| Asset::of(self.source))
+    }
+
+    /// `GET` and `HEAD` of the script.
+    pub fn respond(&'static self, req: &HttpRequest) -> HttpResponse {
+        respond(self.source, self.asset(), req)
+    }
+}
+
+impl Asset {
+    fn of(source: &[u8]) -> Self {
+        let mut encoder = GzEncoder::new(Vec::with_capacity(source.len()), Compression::best());
+        encoder.write_all(source).expect("gzip into memory cannot fail");
+        let gzip = encoder.finish().expect("gzip into memory cannot fail");
+        let hash = blake3::hash(source).to_hex();
+        let tag = &hash.as_str()[..16];
+        Self { gzip, etag: format!("\"{tag}\""), etag_gzip: format!("\"{tag}-gzip\"") }
+    }
+}
+
+fn respond(source: &'static [u8], asset: &'static Asset, req: &HttpRequest) -> HttpResponse {
     let gzip = accepts_gzip(req.headers());
-    let (body, etag) = if gzip { (&asset.gzip[..], &asset.etag_gzip) } else { (SCRIPT, &asset.etag) };
+    let (body, etag) = if gzip { (&asset.gzip[..], &asset.etag_gzip) } else { (source, &asset.etag) };
     let not_modified = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -115,17 +144,23 @@ mod tests {
 
     #[test]
     fn the_served_gzip_is_the_script_and_within_budget() {
-        let mut unzipped = Vec::new();
-        flate2::read::GzDecoder::new(&ASSET.gzip[..]).read_to_end(&mut unzipped).unwrap();
-        assert_eq!(unzipped, SCRIPT);
-        assert!(ASSET.gzip.len() <= GZIP_BUDGET, "gzipped beacon is {} bytes, budget {GZIP_BUDGET}", ASSET.gzip.len());
-        assert_ne!(ASSET.etag, ASSET.etag_gzip);
+        for script in SCRIPTS {
+            let asset = script.asset();
+            let mut unzipped = Vec::new();
+            flate2::read::GzDecoder::new(&asset.gzip[..]).read_to_end(&mut unzipped).unwrap();
+            assert_eq!(unzipped, script.source);
+            let (size, budget) = (asset.gzip.len(), script.gzip_budget);
+            assert!(size <= budget, "gzipped {} is {size} bytes, budget {budget}", script.path);
+            assert_ne!(asset.etag, asset.etag_gzip);
+        }
     }
 
     #[test]
-    fn the_served_script_is_the_committed_build() {
-        let on_disk = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/beacon/footfall.min.js")).unwrap();
-        assert_eq!(on_disk, SCRIPT, "rebuild the binary after `npm run build` in beacon/");
+    fn the_served_scripts_are_the_committed_builds() {
+        for (script, file) in [(&BEACON, "footfall.min.js"), (&LINKS, "footfall-links.min.js")] {
+            let on_disk = std::fs::read(format!("{}/beacon/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            assert_eq!(on_disk, script.source, "rebuild the binary after `npm run build` in beacon/");
+        }
     }
 
     #[test]

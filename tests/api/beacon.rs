@@ -64,8 +64,12 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let localhost = Site::new(SITE, "UTC", &[]).unwrap();
-    let app = spawn_app_with_sites(&[localhost], |_| {}).await;
+    setup_site(Site::new(SITE, "UTC", &[]).unwrap()).await
+}
+
+/// As [`setup`], with `localhost` registered as `site` says (consent mode).
+async fn setup_site(site: Site) -> Setup {
+    let app = spawn_app_with_sites(&[site], |_| {}).await;
     let pages = PageServer::start().await;
     Setup { collector: app.address.clone(), app, pages }
 }
@@ -670,4 +674,120 @@ async fn wait_for_pageviews(store: &footfall::store::Store, expected: u64) {
         assert!(started.elapsed() < crate::helpers::POLL_LIMIT, "{count} pageviews, expected {expected}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// The names and paths of the stored events, oldest first.
+async fn names_and_paths(setup: &Setup) -> Vec<(String, String)> {
+    setup.rows().await.into_iter().map(|row| (row.name, row.path)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_consent_mode_nothing_is_sent_or_stored_until_the_visitor_consents() {
+    let setup = setup_site(Site::new(SITE, "UTC", &[]).unwrap().with_consent(true)).await;
+    setup.page("/page", " data-consent data-outbound", "", BUSY_BODY);
+    let browser = Browser::launch().await;
+    browser.open(&setup.on_site("/page")).await;
+    do_everything(&browser).await;
+    assert_nothing_sent(&browser).await;
+    assert_eq!(browser.cookie_names().await, Vec::<String>::new(), "no cookie before consent");
+
+    // Consent: the page view the visitor is on is sent, then everything else.
+    browser.js("footfall.consent(true)").await;
+    browser.js("footfall.consent(true)").await; // said twice, counted once
+    browser.js("footfall('signup')").await;
+    setup.app.wait_for_events(2).await;
+    assert_eq!(
+        names_and_paths(&setup).await,
+        [("pageview".into(), "/page/next".into()), ("signup".into(), "/page/next".into())]
+    );
+    assert_eq!(browser.cookie_names().await, ["footfall_id", "footfall_visit"]);
+    for sent in browser.sent().await {
+        assert_eq!(parse_body(&sent)["consent"], true, "{sent}");
+    }
+
+    // Withdrawn: nothing more is sent, and the cookie id is gone.
+    browser.js("footfall.consent(false)").await;
+    let sent_before = browser.sent().await.len();
+    do_everything(&browser).await;
+    assert_eq!(browser.sent().await.len(), sent_before, "nothing sent after consent was withdrawn");
+    assert!(!browser.cookie_names().await.contains(&"footfall_id".to_string()));
+
+    // A consent banner that answers before the beacon loaded uses the queue.
+    let queue = "<script>window.footfall = function () { (footfall.q = footfall.q || []).push(arguments) }; \
+                 footfall('consent', true);</script>";
+    setup.page("/queued", " data-consent", queue, "");
+    browser.open(&setup.on_site("/queued")).await;
+    setup.app.wait_for_events(3).await;
+    let mut stored = names_and_paths(&setup).await;
+    stored.sort();
+    assert_eq!(
+        stored,
+        [
+            ("pageview".into(), "/page/next".into()),
+            ("pageview".into(), "/queued".into()),
+            ("signup".into(), "/page/next".into())
+        ]
+    );
+
+    // A page of the consent-mode site whose tag lacks data-consent is refused by the
+    // collector: the site's setting holds even when a page forgets it.
+    setup.page("/misconfigured", "", "", "");
+    browser.open(&setup.on_site("/misconfigured")).await;
+    crate::helpers::wait_for_metric(
+        &setup.app.http,
+        &setup.app.address,
+        r#"footfall_events_rejected_total{reason="no_consent"}"#,
+        1,
+    )
+    .await;
+    // Stored: only the engagement of /queued, sent as the browser left it.
+    setup.app.wait_for_events(4).await;
+    assert!(names_and_paths(&setup).await.contains(&("engagement".into(), "/queued".into())));
+    browser.assert_quiet().await;
+    browser.quit().await;
+    setup.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forget_deletes_this_browsers_events_and_opts_it_out() {
+    let setup = setup().await;
+    setup.page("/page", "", "", "");
+    let browser = Browser::launch().await;
+    browser.open(&setup.on_site("/page")).await;
+    browser.js("footfall('signup')").await;
+    // Someone else on the same site, with their own cookie id.
+    let other =
+        json!({"site": SITE, "name": "pageview", "url": "http://localhost/other", "visitor": "another-browser"});
+    let response = setup
+        .app
+        .http
+        .post(format!("{}/api/event", setup.app.address))
+        .header("User-Agent", BROWSER_UA)
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    setup.app.wait_for_events(3).await;
+    let cookie_id = browser.cookie("footfall_id").await;
+
+    browser.js("footfall.forget()").await;
+    let forget = browser.sent().await.pop().unwrap();
+    assert_eq!(forget["url"], format!("{}/api/forget", setup.collector));
+    assert_eq!(parse_body(&forget), json!({"site": SITE, "visitor": cookie_id}));
+    assert_eq!(browser.cookie("footfall_optout").await, "1");
+    assert!(!browser.cookie_names().await.contains(&"footfall_id".to_string()));
+    // The deletion is a mutation; poll until only the other browser's event is left.
+    let started = Instant::now();
+    while names_and_paths(&setup).await != [("pageview".to_string(), "/other".to_string())] {
+        assert!(started.elapsed() < Duration::from_secs(30), "still stored: {:?}", names_and_paths(&setup).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric(&setup.app.metrics().await, "footfall_forget_requests_total"), 1);
+
+    // Opted out from now on: the next page load sends nothing.
+    browser.open(&setup.on_site("/page")).await;
+    assert_nothing_sent(&browser).await;
+    browser.quit().await;
+    setup.app.stop().await;
 }

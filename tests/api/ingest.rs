@@ -4,7 +4,9 @@ use clickhouse::Row;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::helpers::{metric, pageview, spawn_app, spawn_app_with, wait_for_metric, CHROME_WINDOWS, SITE};
+use crate::helpers::{
+    metric, pageview, spawn_app, spawn_app_with, spawn_app_with_sites, wait_for_metric, CHROME_WINDOWS, SITE,
+};
 
 const IPHONE_SAFARI: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 const FIREFOX_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
@@ -364,6 +366,72 @@ async fn only_an_admin_may_set_the_event_time() {
         times,
         vec![("/backfilled".to_string(), "2026-01-15".to_string()), ("/not-backfilled".to_string(), today)]
     );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consent_mode_site_takes_only_events_that_carry_consent() {
+    const CONSENT_SITE: &str = "consent.example.org";
+    let consent_site = footfall::store::Site::new(CONSENT_SITE, "UTC", &[]).unwrap().with_consent(true);
+    let app = spawn_app_with_sites(&[consent_site], |_| {}).await;
+    let event =
+        |path: &str| json!({"site": CONSENT_SITE, "name": "pageview", "url": format!("https://{CONSENT_SITE}{path}")});
+
+    let refused = app.post_event(&event("/no-consent")).await;
+    assert_eq!(refused.status().as_u16(), 403);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["field"], "consent");
+    assert_eq!(
+        body["error"],
+        "site `consent.example.org` counts only visitors who consented; the event must carry \"consent\": true"
+    );
+    let mut declined = event("/declined");
+    declined["consent"] = json!(false);
+    assert_eq!(app.post_event(&declined).await.status().as_u16(), 403);
+    let mut in_a_batch = event("/batch-without");
+    in_a_batch["consent"] = json!(null);
+    let batch = app
+        .post_events(&[
+            {
+                let mut e = event("/batch-with");
+                e["consent"] = json!(true);
+                e
+            },
+            in_a_batch,
+        ])
+        .await;
+    assert_eq!(batch.status().as_u16(), 403);
+    assert_eq!(batch.json::<serde_json::Value>().await.unwrap()["field"], "[1].consent");
+    let mut not_a_bool = event("/not-a-bool");
+    not_a_bool["consent"] = json!("yes");
+    let invalid = app.post_event(&not_a_bool).await;
+    assert_eq!(invalid.status().as_u16(), 400);
+    assert_eq!(invalid.json::<serde_json::Value>().await.unwrap()["field"], "consent");
+
+    let mut consented = event("/consented");
+    consented["consent"] = json!(true);
+    assert_eq!(app.post_event(&consented).await.status().as_u16(), 202);
+    // Imports with the admin token are not held to it.
+    let admin = app
+        .http
+        .post(format!("{}/api/event", app.address))
+        .header("User-Agent", CHROME_WINDOWS)
+        .bearer_auth(app.settings.admin_token.as_deref().unwrap())
+        .json(&event("/imported"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status().as_u16(), 202);
+    // Other sites need no consent field.
+    assert_eq!(app.post_event(&pageview("/elsewhere")).await.status().as_u16(), 202);
+
+    app.wait_for_events(3).await;
+    let paths: Vec<String> =
+        app.store.client().query("SELECT path FROM events ORDER BY path").fetch_all().await.unwrap();
+    assert_eq!(paths, ["/consented", "/elsewhere", "/imported"]);
+    let metrics = app.metrics().await;
+    assert_eq!(metric(&metrics, r#"footfall_events_rejected_total{reason="no_consent"}"#), 4);
+    assert_eq!(metric(&metrics, r#"footfall_events_rejected_total{reason="invalid_field"}"#), 1);
     app.stop().await;
 }
 

@@ -690,3 +690,93 @@ async fn the_autumn_change_gives_a_25_hour_day_with_a_repeated_hour() {
     assert!(summarized_days(&app).await >= 2);
     assert_reports_equal(&actual(&app, query).await, &expected, "read from summaries");
 }
+
+/// `expected` (the fold's rows of a breakdown report) with the rows that fewer than `k`
+/// visitors account for (`visitors` column) replaced by one row: `label` in the first
+/// column, `null`/empty in the other non-count columns, the sums of `sums`.
+fn fold_small_rows(expected: &Value, k: u64, visitors: &str, label: &str, sums: &[&str]) -> (Vec<Value>, usize) {
+    let rows = expected.as_array().unwrap();
+    let (kept, small): (Vec<&Value>, Vec<&Value>) = rows.iter().partition(|row| row[visitors].as_u64().unwrap() >= k);
+    let mut folded: Vec<Value> = kept.into_iter().cloned().collect();
+    if let Some(first) = small.first() {
+        let mut other = (*first).clone();
+        for (column, value) in other.as_object_mut().unwrap() {
+            if sums.contains(&column.as_str()) {
+                *value = json!(small.iter().map(|row| row[column].as_u64().unwrap()).sum::<u64>());
+            } else if value.is_string() {
+                *value = json!("");
+            }
+        }
+        let first_column = rows[0].as_object().unwrap().keys().next().unwrap().clone();
+        other[first_column.as_str()] = json!(label);
+        folded.push(other);
+    }
+    (folded, small.len())
+}
+
+#[tokio::test]
+async fn rows_with_fewer_than_k_visitors_are_folded_into_other() {
+    const K: u64 = 3;
+    let app = spawn_app_with(|settings| {
+        settings.reports.summarize_every_secs = 0;
+        settings.reports.min_visitors = K;
+    })
+    .await;
+    let events = dataset();
+    app.store.insert_events(&events).await.expect("the dataset is stored");
+    let expected = Fold::new(&events, LONDON, "2026-03-27", "2026-03-29").expected();
+
+    for (report, visitors, sums) in [
+        ("sources", "visitors", &["sessions", "visitors"][..]),
+        ("devices", "visitors", &["views", "visitors"][..]),
+        ("countries", "visitors", &["views", "visitors"][..]),
+    ] {
+        let (want, folded) = fold_small_rows(&expected[report], K, visitors, "(other)", sums);
+        let got = report_json(&app, report, RANGE).await;
+        assert_eq!(got["rows"], Value::from(want), "{report}");
+        assert_eq!(got["small_counts"], json!({"min_visitors": K, "folded_rows": folded}), "{report}");
+    }
+
+    // top-content by hand: the other row's average engaged time is over all its views.
+    let top = report_json(&app, "top-content", RANGE).await;
+    let unfolded = expected["top-content"].as_array().unwrap();
+    let kept: Vec<&Value> = unfolded.iter().filter(|row| row["visitors"].as_u64().unwrap() >= K).collect();
+    let small: Vec<&Value> = unfolded.iter().filter(|row| row["visitors"].as_u64().unwrap() < K).collect();
+    assert!(!kept.is_empty() && !small.is_empty(), "the dataset has rows on both sides of k = {K}");
+    let rows = top["rows"].as_array().unwrap();
+    assert_eq!(rows[..kept.len()].iter().collect::<Vec<_>>(), kept);
+    assert_eq!(rows.len(), kept.len() + 1);
+    let other = &rows[kept.len()];
+    let sum = |column: &str| small.iter().map(|row| row[column].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(
+        (&other["path"], &other["views"], &other["visitors"], &other["entries"]),
+        (&json!("(other)"), &json!(sum("views")), &json!(sum("visitors")), &json!(sum("entries")))
+    );
+    assert_eq!(top["small_counts"], json!({"min_visitors": K, "folded_rows": small.len()}));
+    for row in rows {
+        let path = row["path"].as_str().unwrap();
+        assert!(
+            path == "(other)" || row["visitors"].as_u64().unwrap() >= K,
+            "{path} is named with fewer than {K} visitors"
+        );
+    }
+
+    // content-discovery: pages under k in their first 7 days become one row without times.
+    let discovery = report_json(&app, "content-discovery", RANGE).await;
+    let pages = expected["content-discovery"].as_array().unwrap();
+    let kept: Vec<&Value> = pages.iter().filter(|row| row["visitors_7d"].as_u64().unwrap() >= K).collect();
+    let small: Vec<&Value> = pages.iter().filter(|row| row["visitors_7d"].as_u64().unwrap() < K).collect();
+    let rows = discovery["rows"].as_array().unwrap();
+    assert_eq!(rows[..kept.len()].iter().collect::<Vec<_>>(), kept);
+    assert_eq!(rows.len(), kept.len() + usize::from(!small.is_empty()));
+    if let Some(other) = rows.get(kept.len()) {
+        let sum = |column: &str| small.iter().map(|row| row[column].as_u64().unwrap()).sum::<u64>();
+        assert_eq!(other["path"], "(other)");
+        assert_eq!((&other["published_at"], &other["first_view_at"]), (&Value::Null, &Value::Null));
+        assert_eq!(
+            (&other["views_7d"], &other["visitors_7d"], &other["views_24h"]),
+            (&json!(sum("views_7d")), &json!(sum("visitors_7d")), &json!(sum("views_24h")))
+        );
+    }
+    app.stop().await;
+}
