@@ -1,6 +1,8 @@
 //! The opt-out page, `GET /opt-out[?site=example.com]`: explains what footfall counts and
-//! stores, and offers buttons that call the beacon's `footfall.optOut()` and
-//! `footfall.optIn()`. The page loads the beacon in manual mode, so it sends nothing.
+//! stores, and offers buttons that call the beacon's `footfall.optOut()`,
+//! `footfall.optIn()` and `footfall.forget()`. The page loads the beacon in manual mode,
+//! so it sends no event; forget posts to `/api/forget` on this collector (`connect-src
+//! 'self'`).
 //!
 //! The choice is a cookie (`footfall_optout`) for the site's domain. With `?site=`, the
 //! cookie is written for that domain when this page is served from it or a subdomain
@@ -37,7 +39,7 @@ pub async fn page(req: HttpRequest) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'",
+            "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
         ))
         .body(render(domain.as_deref()))
 }

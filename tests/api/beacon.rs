@@ -791,3 +791,29 @@ async fn forget_deletes_this_browsers_events_and_opts_it_out() {
     browser.quit().await;
     setup.app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_opt_out_page_deletes_what_it_can_link_to_this_browser() {
+    let setup = setup().await;
+    setup.page("/page", "", "", "");
+    let browser = Browser::launch().await;
+    browser.open(&setup.on_site("/page")).await;
+    setup.app.wait_for_events(1).await;
+    let opt_out = format!("http://{SITE}:{}/opt-out?site={SITE}", setup.app.address.rsplit(':').next().unwrap());
+    browser.open(&opt_out).await;
+    browser.click("#forget").await;
+    assert_eq!(
+        browser.js("return document.getElementById('status').textContent").await,
+        "This browser is opted out: footfall does not count it on localhost."
+    );
+    let started = Instant::now();
+    while setup.app.event_count().await != 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the pageview was not deleted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric(&setup.app.metrics().await, "footfall_forget_requests_total"), 1);
+    browser.open(&setup.on_site("/page")).await;
+    assert_nothing_sent(&browser).await;
+    browser.quit().await;
+    setup.app.stop().await;
+}

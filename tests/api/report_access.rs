@@ -205,6 +205,7 @@ async fn openapi_document_lists_every_route() {
         ("/metrics", "get"),
         ("/api/forget", "post"),
         ("/js/footfall.js", "get"),
+        ("/js/footfall-links.js", "get"),
         ("/opt-out", "get"),
     ];
     for (path, method) in routes {
