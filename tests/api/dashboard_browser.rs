@@ -95,7 +95,15 @@ async fn the_overview_renders_the_reports_numbers_and_the_heatmap() {
     let field = browser.client.find(Locator::Css("#token")).await.unwrap();
     field.send_keys(ADMIN).await.unwrap();
     browser.client.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-    browser.wait_until(&format!("return location.pathname == '/dashboard/{SITE}'")).await;
+    // The login form was on /dashboard/{SITE}?from=..., so wait for the redirect's page
+    // (no query) to have loaded: opening the next page before that races the redirect,
+    // which could then replace it with the default range.
+    browser
+        .wait_until(&format!(
+            "return location.pathname == '/dashboard/{SITE}' && location.search == '' \
+             && document.getElementById('main') !== null && document.readyState == 'complete'"
+        ))
+        .await;
 
     browser.open(&format!("{}/dashboard/{SITE}?from={FROM}&to={TO}", app.address)).await;
     browser.wait_until("return document.getElementById('main').dataset.loaded == 'true'").await;
