@@ -396,6 +396,15 @@ async fn assert_nothing_sent(browser: &Browser) {
     browser.assert_quiet().await;
 }
 
+/// Asserts that the page did not load the link tracking its tag asks for (data-outbound):
+/// a browser that may not be counted makes no request for it.
+async fn assert_links_not_loaded(browser: &Browser) {
+    let loaded = browser
+        .js("return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('footfall-links'))")
+        .await;
+    assert_eq!(loaded, json!([]));
+}
+
 /// In the same browser, a page whose beacon ignores the signal (`attributes`) is counted;
 /// when its pageview is the only event the collector ever saw, the earlier page sent none.
 async fn assert_only_the_control_page_counted(setup: &Setup, browser: &Browser, attributes: &str, head: &str) {
@@ -419,6 +428,7 @@ async fn do_not_track_means_no_request_leaves_the_page() {
     assert_eq!(browser.js("return navigator.doNotTrack").await, "1");
     do_everything(&browser).await;
     assert_nothing_sent(&browser).await;
+    assert_links_not_loaded(&browser).await;
     assert_only_the_control_page_counted(&setup, &browser, r#" data-dnt="ignore""#, "").await;
     browser.quit().await;
     setup.app.stop().await;
@@ -437,6 +447,7 @@ async fn global_privacy_control_means_no_request_leaves_the_page() {
     assert_eq!(browser.js("return navigator.globalPrivacyControl").await, true);
     do_everything(&browser).await;
     assert_nothing_sent(&browser).await;
+    assert_links_not_loaded(&browser).await;
     assert_only_the_control_page_counted(&setup, &browser, r#" data-gpc="ignore""#, GPC).await;
     browser.quit().await;
     setup.app.stop().await;
@@ -457,6 +468,7 @@ async fn an_opted_out_browser_sends_nothing_until_it_opts_in() {
     browser.open(&setup.on_site("/page")).await;
     do_everything(&browser).await;
     assert_nothing_sent(&browser).await;
+    assert_links_not_loaded(&browser).await;
     setup.assert_collector_saw(1).await;
 
     browser.js("footfall.optIn()").await;
