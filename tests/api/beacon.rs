@@ -789,19 +789,22 @@ async fn forget_deletes_this_browsers_events_and_opts_it_out() {
     assert_eq!(parse_body(&forget), json!({"site": SITE, "visitor": cookie_id}));
     assert_eq!(browser.cookie("footfall_optout").await, "1");
     assert!(!browser.cookie_names().await.contains(&"footfall_id".to_string()));
-    // The deletion is a mutation; poll until only the other browser's event is left.
+    assert_forgotten(&setup, &browser, &[("pageview".into(), "/other".into())]).await;
+    browser.quit().await;
+    setup.app.stop().await;
+}
+
+/// After one forget request: polls until the deletion (a mutation) leaves only `kept`,
+/// checks it was counted, and that the browser, now opted out, sends nothing from /page.
+async fn assert_forgotten(setup: &Setup, browser: &Browser, kept: &[(String, String)]) {
     let started = Instant::now();
-    while names_and_paths(&setup).await != [("pageview".to_string(), "/other".to_string())] {
-        assert!(started.elapsed() < Duration::from_secs(30), "still stored: {:?}", names_and_paths(&setup).await);
+    while names_and_paths(setup).await != kept {
+        assert!(started.elapsed() < Duration::from_secs(30), "still stored: {:?}", names_and_paths(setup).await);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(metric(&setup.app.metrics().await, "footfall_forget_requests_total"), 1);
-
-    // Opted out from now on: the next page load sends nothing.
     browser.open(&setup.on_site("/page")).await;
-    assert_nothing_sent(&browser).await;
-    browser.quit().await;
-    setup.app.stop().await;
+    assert_nothing_sent(browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -818,14 +821,7 @@ async fn the_opt_out_page_deletes_what_it_can_link_to_this_browser() {
         browser.js("return document.getElementById('status').textContent").await,
         "This browser is opted out: footfall does not count it on localhost."
     );
-    let started = Instant::now();
-    while setup.app.event_count().await != 0 {
-        assert!(started.elapsed() < Duration::from_secs(30), "the pageview was not deleted");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(metric(&setup.app.metrics().await, "footfall_forget_requests_total"), 1);
-    browser.open(&setup.on_site("/page")).await;
-    assert_nothing_sent(&browser).await;
+    assert_forgotten(&setup, &browser, &[]).await;
     browser.quit().await;
     setup.app.stop().await;
 }
