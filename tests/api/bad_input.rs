@@ -187,3 +187,112 @@ async fn bad_input_gets_a_named_4xx_and_disturbs_nothing() {
     assert_eq!(health.status().as_u16(), 200);
     app.stop().await;
 }
+
+/// SQL and script payloads, in every string field of an event.
+const SQL: &str = "'); DROP TABLE events; --";
+const SCRIPT: &str = "<script>alert(1)</script>";
+
+#[derive(Debug, PartialEq, clickhouse::Row, serde::Deserialize)]
+struct Inert {
+    name: String,
+    path: String,
+    referrer_path: String,
+    utm_source: String,
+    prop_keys: Vec<String>,
+    prop_values: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_input_is_refused_or_stored_as_inert_text_and_never_a_5xx() {
+    let app = spawn_app_with(|_| {}).await;
+    let hostile = format!("{SQL}{SCRIPT}");
+    let encoded: String = url::form_urlencoded::byte_serialize(hostile.as_bytes()).collect();
+
+    // Accepted: the payloads are data, stored as the text they are.
+    let event = json!({
+        "site": SITE,
+        "name": hostile,
+        "url": format!("https://{SITE}/{encoded}?utm_source={encoded}"),
+        "referrer": format!("https://news.example.org/{encoded}"),
+        "props": {hostile.clone(): hostile.clone()},
+    });
+    assert_eq!(app.post_event(&event).await.status().as_u16(), 202);
+    app.wait_for_events(1).await;
+    let stored: Inert = app
+        .store
+        .client()
+        .query("SELECT name, path, referrer_path, utm_source, prop_keys, prop_values FROM events LIMIT 1")
+        .fetch_one()
+        .await
+        .unwrap();
+    // Paths are kept as the URL has them: percent-encoded, inert in HTML and SQL alike.
+    let path = format!("/{encoded}");
+    assert_eq!(stored.name, hostile);
+    assert_eq!(stored.utm_source, hostile);
+    assert_eq!((stored.prop_keys, stored.prop_values), (vec![hostile.clone()], vec![hostile.clone()]));
+    assert_eq!(stored.path, path);
+    assert_eq!(stored.referrer_path, path);
+
+    // A time zone that is none only fails to give a country; it is not stored.
+    let mut bad_tz = pageview("/tz");
+    bad_tz["tz"] = json!(hostile);
+    assert_eq!(app.post_event(&bad_tz).await.status().as_u16(), 202);
+    app.wait_for_events(2).await;
+    let country: String =
+        app.store.client().query("SELECT country FROM events WHERE path = '/tz'").fetch_one().await.unwrap();
+    assert_eq!(country, "");
+
+    // Refused with a 4xx: nesting past the parser's limit, numbers out of every range.
+    let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep = format!(r#"{{"site":"{SITE}","name":"pageview","url":"https://{SITE}/","props":{{"a":{nested}}}}}"#);
+    let huge = format!(r#"{{"site":"{SITE}","name":"pageview","url":"https://{SITE}/","engaged_ms":1e400}}"#);
+    let beyond_u64 =
+        format!(r#"{{"site":"{SITE}","name":"pageview","url":"https://{SITE}/","screen":18446744073709551616}}"#);
+    for (what, body) in [("deep nesting", deep), ("1e400", huge), ("2^64", beyond_u64)] {
+        let response = app
+            .http
+            .post(format!("{}/api/event", app.address))
+            .header("User-Agent", CHROME_WINDOWS)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert!((400..500).contains(&status), "{what}: {status}");
+    }
+
+    // Report parameters: refused before ClickHouse, or bound as inert literals.
+    for (query, status) in [
+        (format!("from=2026-01-01&to=2026-01-31&path={encoded}"), 400),
+        (format!("from=2026-01-01&to=2026-01-31&path=/{encoded}"), 400),
+        (format!("from=2026-01-01&to=2026-01-31&tz={encoded}"), 400),
+        (format!("from={encoded}&to=2026-01-31"), 400),
+        (format!("from=2026-01-01&to=2026-01-31&limit={encoded}"), 400),
+        (format!("from=2026-01-01&to=2026-01-31&source={}", "x%27%20OR%201%3D1%20--"), 400),
+        // An encoded quote is a path the rules allow: bound as a literal, it matches nothing.
+        ("from=2026-01-01&to=2026-01-31&path=/%2527%2529%253B%2520DROP%2520TABLE%2520events".to_string(), 200),
+    ] {
+        let response = crate::reports::get_report(&app, "top-content", &query).await;
+        assert_eq!(response.status().as_u16(), status, "{query}");
+        if status == 200 {
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["rows"], json!([]), "{query}: the injected condition matched nothing");
+        }
+    }
+    // A hostile report name or site is refused too.
+    let odd = app
+        .http
+        .get(format!("{}/api/v1/sites/{encoded}/reports/{encoded}", app.address))
+        .bearer_auth(crate::reports::ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(odd.status().as_u16(), 400);
+
+    // Nothing was dropped: both events are still there and intake still works.
+    assert_eq!(app.event_count().await, 2);
+    assert_eq!(app.post_event(&pageview("/after")).await.status().as_u16(), 202);
+    app.wait_for_events(3).await;
+    app.stop().await;
+}
