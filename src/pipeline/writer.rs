@@ -88,9 +88,12 @@ impl Batch {
         by_rows.min(by_bytes).min(self.max_wake_rows).max(1)
     }
 
+    /// The rows, leaving room for as many in the next batch (growing a batch of tens of
+    /// thousands of rows by doubling copies it over and over).
     fn take(&mut self) -> Vec<EventRow> {
         self.bytes = 0;
-        std::mem::take(&mut self.rows)
+        let room = self.rows.len().min(self.max_rows);
+        std::mem::replace(&mut self.rows, Vec::with_capacity(room))
     }
 }
 
