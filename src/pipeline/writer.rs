@@ -4,9 +4,9 @@
 //! `pipeline.batch_max_rows` rows or `batch_max_bytes` bytes, or when its oldest row has
 //! waited `batch_max_wait_ms`. While a batch is open the writer sleeps until the queue
 //! holds enough rows to fill it or the batch's time is up ([`QueueReceiver::wait_for`]),
-//! so handlers do not wake it for every event. Each batch gets its event ids, then either goes straight to
-//! ClickHouse or, when that is not possible, to the disk spool, from which the
-//! [`replayer`](super::replay) delivers it:
+//! so handlers do not wake it for every event. Each batch gets its event ids, then
+//! either goes straight to ClickHouse or, when that is not possible, to the disk spool,
+//! from which the [`replayer`](super::replay) delivers it:
 //! - straight to ClickHouse when the spool has no backlog and the queue is below half
 //!   full (ClickHouse keeps up);
 //! - to the spool when ClickHouse fails (the batch is spooled at once, flagged "maybe
