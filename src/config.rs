@@ -108,7 +108,9 @@ pub struct PipelineSettings {
     pub queue_full_wait_ms: u64,
     /// A batch is written when it has this many rows (at most 1000000). Default 50000.
     pub batch_max_rows: usize,
-    /// ... or this many bytes (approximate, in memory). Default 16 MiB.
+    /// ... or this many bytes (approximate, in memory). Default 64 MiB, so that with
+    /// ordinary events (about 630 bytes each by this measure) `batch_max_rows` is the
+    /// limit that applies.
     pub batch_max_bytes: usize,
     /// ... or when its oldest event has waited this long, in milliseconds. Default 1000.
     pub batch_max_wait_ms: u64,
@@ -194,7 +196,7 @@ impl Default for PipelineSettings {
             queue_capacity: 100_000,
             queue_full_wait_ms: 50,
             batch_max_rows: 50_000,
-            batch_max_bytes: 16 << 20,
+            batch_max_bytes: 64 << 20,
             batch_max_wait_ms: 1000,
             retry_initial_backoff_ms: 100,
             retry_max_backoff_ms: 5000,

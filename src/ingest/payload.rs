@@ -40,34 +40,43 @@ pub const MAX_SCREEN: u64 = 100_000;
 /// field gets our own message naming it.
 #[derive(Debug, Deserialize)]
 pub struct RawEvent<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     site: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     url: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     referrer: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     visitor: Option<Cow<'a, str>>,
     #[serde(default)]
     returning: Option<bool>,
     #[serde(default)]
     consent: Option<bool>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     published: Option<Cow<'a, str>>,
     #[serde(default)]
     engaged_ms: Option<u64>,
     #[serde(default)]
     screen: Option<u64>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     tz: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     pageview: Option<Cow<'a, str>>,
     #[serde(default)]
     props: Option<BTreeMap<String, serde_json::Value>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     ts: Option<Cow<'a, str>>,
+}
+
+/// An optional string, borrowed from the body unless it holds escapes. (serde borrows a
+/// `Cow<str>` field only when its type is exactly that; inside an `Option` it would
+/// allocate every string.)
+fn borrowed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Borrowed<'de>>::deserialize(deserializer)?.map(|text| text.0))
 }
 
 /// An event whose every field is valid; what the handler hands to the privacy stage.
@@ -328,6 +337,19 @@ mod tests {
             IngestError::InvalidField { field, .. } => field,
             other => panic!("expected an invalid field, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn strings_are_borrowed_from_the_body_unless_escaped() {
+        let body = br#"{"site":"example.com","name":"sign\u0075p","url":"https://example.com/"}"#;
+        let raw = parse_event(body).unwrap();
+        assert!(matches!(raw.site, Some(Cow::Borrowed("example.com"))), "{:?}", raw.site);
+        assert!(matches!(raw.url, Some(Cow::Borrowed(_))));
+        assert!(matches!(raw.name, Some(Cow::Owned(ref name)) if name == "signup"), "{:?}", raw.name);
+        assert_eq!(raw.referrer, None);
+        let err = parse_event(br#"{"site":5,"name":"pageview","url":"https://example.com/"}"#).unwrap_err();
+        assert_eq!(err.to_string(), "invalid type: expected a string");
+        assert_eq!(field_of(err), "site");
     }
 
     #[test]

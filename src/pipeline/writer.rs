@@ -2,9 +2,11 @@
 //!
 //! It collects rows into a batch and writes the batch when it reaches
 //! `pipeline.batch_max_rows` rows or `batch_max_bytes` bytes, or when its oldest row has
-//! waited `batch_max_wait_ms`. Each batch gets its event ids, then either goes straight to
-//! ClickHouse or, when that is not possible, to the disk spool, from which the
-//! [`replayer`](super::replay) delivers it:
+//! waited `batch_max_wait_ms`. While a batch is open the writer sleeps until the queue
+//! holds enough rows to fill it or the batch's time is up ([`QueueReceiver::wait_for`]),
+//! so handlers do not wake it for every event. Each batch gets its event ids, then
+//! either goes straight to ClickHouse or, when that is not possible, to the disk spool,
+//! from which the [`replayer`](super::replay) delivers it:
 //! - straight to ClickHouse when the spool has no backlog and the queue is below half
 //!   full (ClickHouse keeps up);
 //! - to the spool when ClickHouse fails (the batch is spooled at once, flagged "maybe
@@ -51,6 +53,50 @@ struct WriterTask {
     deadline: Option<Instant>,
 }
 
+/// The rows collected for the next write.
+struct Batch {
+    rows: Vec<EventRow>,
+    /// Sum of the rows' [`EventRow::approx_size`].
+    bytes: usize,
+    /// When the oldest row has waited `batch_max_wait_ms`.
+    deadline: Instant,
+    max_rows: usize,
+    max_bytes: usize,
+    /// The most rows a waiting writer asks the queue to hold before waking it.
+    max_wake_rows: usize,
+}
+
+impl Batch {
+    fn push(&mut self, row: EventRow, max_wait: Duration) {
+        if self.rows.is_empty() {
+            self.deadline = Instant::now() + max_wait;
+        }
+        self.bytes += row.approx_size();
+        self.rows.push(row);
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows.len() >= self.max_rows || self.bytes >= self.max_bytes
+    }
+
+    /// Rows that would fill the batch, by count or by bytes at the batch's average row
+    /// size (at least 1, at most `max_wake_rows`).
+    fn rows_to_fill(&self) -> usize {
+        let by_rows = self.max_rows.saturating_sub(self.rows.len());
+        let average = (self.bytes / self.rows.len().max(1)).max(1);
+        let by_bytes = self.max_bytes.saturating_sub(self.bytes).div_ceil(average);
+        by_rows.min(by_bytes).min(self.max_wake_rows).max(1)
+    }
+
+    /// The rows, leaving room for as many in the next batch (growing a batch of tens of
+    /// thousands of rows by doubling copies it over and over).
+    fn take(&mut self) -> Vec<EventRow> {
+        self.bytes = 0;
+        let room = self.rows.len().min(self.max_rows);
+        std::mem::replace(&mut self.rows, Vec::with_capacity(room))
+    }
+}
+
 impl Writer {
     /// Starts the writer on the current runtime.
     pub fn spawn(
@@ -77,38 +123,56 @@ impl Writer {
 
 impl WriterTask {
     async fn run(mut self, mut receiver: QueueReceiver) {
-        let max_rows = self.settings.batch_max_rows.min(MAX_BATCH_ROWS);
-        let mut batch: Vec<EventRow> = Vec::with_capacity(max_rows.min(65_536));
-        let mut batch_bytes = 0usize;
-        let mut batch_deadline = Instant::now();
+        let mut batch = Batch {
+            rows: Vec::new(),
+            bytes: 0,
+            deadline: Instant::now(),
+            max_rows: self.settings.batch_max_rows.min(MAX_BATCH_ROWS),
+            max_bytes: self.settings.batch_max_bytes,
+            // A waiting writer is woken by half a queue at most, so handlers find room.
+            max_wake_rows: self.queue_capacity / 2,
+        };
         loop {
-            let before = batch.len();
-            tokio::select! {
-                biased;
-                changed = self.stop.changed(), if self.deadline.is_none() => {
-                    let _ = changed;
-                    self.begin_shutdown();
-                    receiver.close();
-                }
-                received = receiver.recv_many(&mut batch, max_rows - before) => {
-                    if received == 0 {
-                        // Closed and empty: write the last batch and end.
-                        self.write(std::mem::take(&mut batch), 0).await;
-                        return;
+            if batch.rows.is_empty() || self.deadline.is_some() {
+                // Idle: the first event wakes the writer. Draining for shutdown: the queue
+                // is closed, so this answers at once, `None` when it is empty.
+                tokio::select! {
+                    biased;
+                    changed = self.stop.changed(), if self.deadline.is_none() => {
+                        let _ = changed;
+                        self.begin_shutdown();
+                        receiver.close();
                     }
-                    if before == 0 {
-                        batch_deadline = Instant::now() + self.settings.batch_max_wait();
-                    }
-                    batch_bytes += batch[before..].iter().map(EventRow::approx_size).sum::<usize>();
-                    if batch.len() >= max_rows || batch_bytes >= self.settings.batch_max_bytes {
-                        self.write(std::mem::take(&mut batch), receiver.len()).await;
-                        batch_bytes = 0;
-                    }
+                    received = receiver.recv() => match received {
+                        Some(row) => batch.push(row, self.settings.batch_max_wait()),
+                        None => {
+                            self.write(batch.take(), 0).await;
+                            return;
+                        }
+                    },
                 }
-                () = sleep_until(batch_deadline), if !batch.is_empty() => {
-                    self.write(std::mem::take(&mut batch), receiver.len()).await;
-                    batch_bytes = 0;
+            } else {
+                // A batch is open: sleep until the queue holds enough events to fill it or
+                // the batch's time is up, instead of being woken by every event.
+                tokio::select! {
+                    biased;
+                    changed = self.stop.changed() => {
+                        let _ = changed;
+                        self.begin_shutdown();
+                        receiver.close();
+                    }
+                    () = receiver.wait_for(batch.rows_to_fill()) => {}
+                    () = sleep_until(batch.deadline) => {}
                 }
+            }
+            while !batch.is_full() {
+                match receiver.try_recv() {
+                    Some(row) => batch.push(row, self.settings.batch_max_wait()),
+                    None => break,
+                }
+            }
+            if batch.is_full() || (!batch.rows.is_empty() && Instant::now() >= batch.deadline) {
+                self.write(batch.take(), receiver.depth()).await;
             }
         }
     }

@@ -27,10 +27,10 @@ pub const CACHE_CAPACITY: usize = 4096;
 pub struct ClientInfo {
     /// Browser family: "Chrome", "Firefox", "Safari", "Edge", "Opera", "Samsung
     /// Internet", ... or "Other".
-    pub browser: String,
+    pub browser: &'static str,
     /// OS family: "Windows", "macOS", "iOS", "Android", "Linux", "ChromeOS", ... or
     /// "Other".
-    pub os: String,
+    pub os: &'static str,
     /// Device class.
     pub device: DeviceClass,
 }
@@ -237,7 +237,7 @@ fn describe(user_agent: &str, parsed: &WootheeResult<'_>) -> ClientInfo {
         }
         _ => DeviceClass::Other,
     };
-    ClientInfo { browser: browser_family(parsed.name).to_owned(), os: os.to_owned(), device }
+    ClientInfo { browser: browser_family(parsed.name), os, device }
 }
 
 /// woothee browser names (and crawler names, for bots described anyway) mapped onto
@@ -596,7 +596,7 @@ mod tests {
     #[test]
     fn people_are_described_by_family_os_and_device() {
         for (user_agent, browser, os, device) in PEOPLE {
-            let want = ClientInfo { browser: (*browser).to_owned(), os: (*os).to_owned(), device: *device };
+            let want = ClientInfo { browser, os, device: *device };
             assert_eq!(describe_client(user_agent), want, "user agent {user_agent:?}");
             assert_eq!(describe_unless_bot(user_agent), Some(want), "user agent {user_agent:?}");
         }
@@ -638,7 +638,7 @@ mod tests {
     #[test]
     fn unknown_agents_are_other() {
         let got = describe_client("SomethingNew/1.0");
-        assert_eq!(got, ClientInfo { browser: "Other".to_owned(), os: "Other".to_owned(), device: Other });
+        assert_eq!(got, ClientInfo { browser: "Other", os: "Other", device: Other });
         assert!(!is_bot("SomethingNew/1.0"));
     }
 

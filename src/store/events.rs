@@ -1,5 +1,7 @@
 //! The `events` row and its batch insert.
 
+use std::borrow::Cow;
+
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 
@@ -8,6 +10,11 @@ use super::{Store, StoreError};
 /// One stored event, field for field the `events` table (see `schema/0002_events.sql`,
 /// `0005_events_event_id.sql` and `0006_pageview.sql` for what each column means). Built
 /// by the privacy stage, so it holds nothing that identifies a person.
+///
+/// The columns that only ever hold one of a few fixed names (source class, screen,
+/// browser, OS, device, country) are `Cow<'static, str>`: the privacy stage borrows the
+/// static name, so an event costs no allocation for them (rows read back from the spool
+/// own theirs).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Row, Serialize, Deserialize)]
 pub struct EventRow {
     pub site: String,
@@ -18,7 +25,7 @@ pub struct EventRow {
     pub path: String,
     pub referrer_host: String,
     pub referrer_path: String,
-    pub source_class: String,
+    pub source_class: Cow<'static, str>,
     pub utm_source: String,
     pub utm_medium: String,
     pub utm_campaign: String,
@@ -31,11 +38,11 @@ pub struct EventRow {
     /// Seconds since the epoch, UTC.
     pub published: Option<u32>,
     pub engaged_ms: u32,
-    pub screen: String,
-    pub browser: String,
-    pub os: String,
-    pub device: String,
-    pub country: String,
+    pub screen: Cow<'static, str>,
+    pub browser: Cow<'static, str>,
+    pub os: Cow<'static, str>,
+    pub device: Cow<'static, str>,
+    pub country: Cow<'static, str>,
     pub prop_keys: Vec<String>,
     pub prop_values: Vec<String>,
     /// Unique id of the event, given by the pipeline when it forms a batch (0 until then).
@@ -47,7 +54,7 @@ pub struct EventRow {
 impl EventRow {
     /// Approximate bytes this row holds in memory, for batching by size.
     pub fn approx_size(&self) -> usize {
-        let strings = [
+        let strings: [&str; 17] = [
             &self.site,
             &self.name,
             &self.hostname,

@@ -59,7 +59,7 @@ impl Ev {
     /// The first pageview of a session, arriving from `class` (`host` the referrer).
     fn entry(mut self, class: &str, host: &str) -> Self {
         self.0.entry = 1;
-        self.0.source_class = class.into();
+        self.0.source_class = class.to_owned().into();
         self.0.referrer_host = host.into();
         self.0.referrer_path = if host.is_empty() { String::new() } else { "/".into() };
         self
@@ -72,7 +72,7 @@ impl Ev {
 
     fn client(mut self, browser: &str, os: &str, device: &str, country: &str) -> Self {
         (self.0.browser, self.0.os, self.0.device, self.0.country) =
-            (browser.into(), os.into(), device.into(), country.into());
+            (browser.to_owned().into(), os.to_owned().into(), device.to_owned().into(), country.to_owned().into());
         self
     }
 
@@ -231,8 +231,8 @@ impl<'a> Fold<'a> {
     fn sources(&self) -> Value {
         let mut groups: BTreeMap<[String; 5], Vec<&EventRow>> = BTreeMap::new();
         for e in self.views().filter(|e| e.entry == 1) {
-            let key =
-                [&e.referrer_host, &e.source_class, &e.utm_source, &e.utm_medium, &e.utm_campaign].map(String::clone);
+            let key = [&*e.referrer_host, &*e.source_class, &*e.utm_source, &*e.utm_medium, &*e.utm_campaign]
+                .map(str::to_owned);
             groups.entry(key).or_default().push(e);
         }
         let mut rows: Vec<(usize, usize, [String; 5])> =
@@ -270,11 +270,11 @@ impl<'a> Fold<'a> {
     }
 
     fn devices(&self) -> Value {
-        self.breakdown(|e| [e.browser.clone(), e.os.clone(), e.device.clone()], ["browser", "os", "device"])
+        self.breakdown(|e| [e.browser.to_string(), e.os.to_string(), e.device.to_string()], ["browser", "os", "device"])
     }
 
     fn countries(&self) -> Value {
-        self.breakdown(|e| [e.country.clone()], ["country"])
+        self.breakdown(|e| [e.country.to_string()], ["country"])
     }
 
     /// The first instant of each local date, found by walking UTC quarter-hours.
