@@ -295,6 +295,7 @@ pub fn child_env(settings: &Settings) -> Vec<(String, String)> {
         ("FOOTFALL_SPOOL_MAX_BYTES".to_string(), settings.spool_max_bytes.to_string()),
         ("FOOTFALL_DURABLE".to_string(), settings.durable.to_string()),
         ("FOOTFALL_INGEST__RATE_LIMIT_PER_SECOND".to_string(), settings.ingest.rate_limit_per_second.to_string()),
+        ("FOOTFALL_REPORTS__MIN_VISITORS".to_string(), settings.reports.min_visitors.to_string()),
     ];
     if let Some(token) = &settings.admin_token {
         env.push(("FOOTFALL_ADMIN_TOKEN".to_string(), token.clone()));
