@@ -100,7 +100,7 @@ async fn windows(ctx: &Ctx, scope: &Scope<'_>) -> Result<Vec<WindowRow>, StoreEr
 pub(crate) fn windows_query<'a>(scope: &Scope<'a>) -> (&'static str, impl FnOnce(Query) -> Query + 'a) {
     let (site, range, filters) = (scope.site, scope.range, scope.filters);
     let unfiltered = filters.path.is_empty() && filters.source.is_empty();
-    let sql = if unfiltered { sql::QUARTERS } else { sql::QUARTERS_FROM_EVENTS };
+    let sql = if unfiltered { sql::QUARTERS } else { &sql::QUARTERS_FROM_EVENTS };
     (sql, move |query: Query| {
         if unfiltered {
             query.bind(site).bind(range.start).bind(range.end)

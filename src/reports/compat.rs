@@ -83,7 +83,7 @@ fn every_statement() -> Vec<String> {
         let scope = Scope { site: SITE, range, filters, site_time_zone: true };
         all.push(text(plan_query(query(sql::PLAN), SITE, tz.name(), (range.start, range.end), (first, last))));
         for dataset in DATASETS {
-            all.push(text(summary_query(query(dataset.summary), dataset, &scope, date("2026-03-30"))));
+            all.push(text(summary_query(query(&dataset.summary_sql()), dataset, &scope, date("2026-03-30"))));
             all.push(text(sql::bind_events(query(&dataset.events_sql()), &scope.events(range.start, range.end))));
         }
         let (windows, bind) = busiest::windows_query(&scope);
@@ -91,7 +91,7 @@ fn every_statement() -> Vec<String> {
         all.push(text(discovery::pages_query(query(sql::DISCOVERY_PAGES), &scope, 100)));
         let paths = ["/blog/a".to_string(), "/b'\\".to_string()];
         all.push(text(discovery::windows_query(query(sql::DISCOVERY_WINDOWS), &scope, &paths, &[1_774_700_000, 7])));
-        all.push(text(realtime::query(query(sql::REALTIME), SITE, 1_774_750_000, filters)));
+        all.push(text(realtime::query(query(&sql::REALTIME), SITE, 1_774_750_000, filters)));
     }
     all
 }

@@ -178,7 +178,7 @@ where
         if split.summarized_until <= range.from {
             return Ok(Vec::new());
         }
-        summary_query(ctx.query(dataset.summary), dataset, scope, split.summarized_until).fetch_all::<T>().await
+        summary_query(ctx.query(&dataset.summary_sql()), dataset, scope, split.summarized_until).fetch_all::<T>().await
     };
     let from_events = async {
         if split.events_from >= range.end {

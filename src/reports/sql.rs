@@ -1,11 +1,16 @@
 //! The report SQL, compiled in from `src/reports/sql/*.sql`, and the binding of its
 //! parameters. Every value a request supplies reaches ClickHouse through the clickhouse
 //! crate's `.bind()` (escaped), never through string formatting; the only text composed
-//! here is footfall's own SQL (a `*_by_day` query inlined into its wrappers).
+//! here is footfall's own SQL: a `*_by_day` query inlined into its wrappers, and the two
+//! shared conditions `{event_scope}` (`event_scope.sql`, bound by [`bind_events`]) and
+//! `{current_summary}` (`current_summary.sql`, bound by [`bind_summary`]) inlined where a
+//! query names them.
 //!
 //! Report queries run with `log_queries = 1` and a `query_id` of
 //! `footfall:<database>:<report>:<request>:<n>`, so `system.query_log` shows what each
 //! report read (the benchmark reads it from there).
+
+use std::sync::LazyLock;
 
 use clickhouse::query::Query;
 
@@ -22,13 +27,21 @@ pub(crate) const SUMMARY_DAY: &str = sql_file!("summary_day");
 /// Busiest 15-minute windows from the `site_quarters` view.
 pub(crate) const QUARTERS: &str = sql_file!("quarters");
 /// Busiest 15-minute windows from events (filtered requests).
-pub(crate) const QUARTERS_FROM_EVENTS: &str = sql_file!("quarters_from_events");
+pub(crate) static QUARTERS_FROM_EVENTS: LazyLock<String> = LazyLock::new(|| expand(sql_file!("quarters_from_events")));
 /// content-discovery: the pages whose start falls in the range.
 pub(crate) const DISCOVERY_PAGES: &str = sql_file!("discovery_pages");
 /// content-discovery: those pages' first 24 hours and 7 days.
 pub(crate) const DISCOVERY_WINDOWS: &str = sql_file!("discovery_windows");
 /// Visitors and views of the last 5 minutes.
-pub(crate) const REALTIME: &str = sql_file!("realtime");
+pub(crate) static REALTIME: LazyLock<String> = LazyLock::new(|| expand(sql_file!("realtime")));
+
+/// `sql` with the shared conditions it names inlined (their files without the comments).
+fn expand(sql: &str) -> String {
+    let fragment =
+        |text: &str| -> String { text.lines().filter(|line| !line.starts_with("--")).collect::<Vec<_>>().join("\n") };
+    sql.replace("{event_scope}", &fragment(sql_file!("event_scope")))
+        .replace("{current_summary}", &fragment(sql_file!("current_summary")))
+}
 
 /// Which request filters a dataset's summaries can apply themselves. Requests with other
 /// filters read events for the whole range.
@@ -90,15 +103,17 @@ pub(crate) const DATASETS: [&Dataset; 6] = [&PAGES, &SOURCES, &DEVICES, &COUNTRI
 impl Dataset {
     /// The query that reads a range from events.
     pub(crate) fn events_sql(&self) -> String {
-        match self.from_events {
-            Some(wrapper) => wrapper.replace("{by_day}", self.by_day),
-            None => self.by_day.to_string(),
-        }
+        expand(&self.from_events.unwrap_or("{by_day}").replace("{by_day}", self.by_day))
     }
 
     /// The statement that stores one day.
     pub(crate) fn summarize_sql(&self) -> String {
-        self.summarize.replace("{by_day}", self.by_day)
+        expand(&self.summarize.replace("{by_day}", self.by_day))
+    }
+
+    /// The query that reads a range from the summary table.
+    pub(crate) fn summary_sql(&self) -> String {
+        expand(self.summary)
     }
 }
 
@@ -164,8 +179,17 @@ mod tests {
     #[test]
     fn no_sql_file_has_a_question_mark_in_a_comment() {
         // Every `?` is a bind placeholder to the clickhouse crate, comments included.
-        let mut files =
-            vec![PLAN, SUMMARY_DAY, QUARTERS, QUARTERS_FROM_EVENTS, DISCOVERY_PAGES, DISCOVERY_WINDOWS, REALTIME];
+        let mut files = vec![
+            PLAN,
+            SUMMARY_DAY,
+            QUARTERS,
+            sql_file!("quarters_from_events"),
+            DISCOVERY_PAGES,
+            DISCOVERY_WINDOWS,
+            sql_file!("realtime"),
+            sql_file!("event_scope"),
+            sql_file!("current_summary"),
+        ];
         for dataset in DATASETS {
             files.extend([dataset.by_day, dataset.summary, dataset.summarize]);
             files.extend(dataset.from_events);
@@ -174,6 +198,18 @@ mod tests {
             for line in file.lines().filter(|line| line.trim_start().starts_with("--")) {
                 assert!(!line.contains('?'), "comment with `?`: {line}");
             }
+        }
+    }
+
+    #[test]
+    fn every_shared_condition_is_inlined() {
+        let mut queries = vec![QUARTERS_FROM_EVENTS.clone(), REALTIME.clone()];
+        for dataset in DATASETS {
+            queries.extend([dataset.events_sql(), dataset.summarize_sql(), dataset.summary_sql()]);
+        }
+        for query in queries {
+            assert!(!query.contains('{'), "a placeholder is left: {query}");
+            assert!(query.contains("site = ?"), "no scope: {query}");
         }
     }
 

@@ -6,10 +6,5 @@ SELECT
     sum(views) AS total_views,
     sum(visitors) AS total_visitors
 FROM day_countries
-WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
-    AND (day, version) IN (
-        SELECT day, max(version) FROM summary_days
-        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
-        GROUP BY day
-    )
+WHERE {current_summary}
 GROUP BY country

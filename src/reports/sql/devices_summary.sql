@@ -8,10 +8,5 @@ SELECT
     sum(views) AS total_views,
     sum(visitors) AS total_visitors
 FROM day_devices
-WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
-    AND (day, version) IN (
-        SELECT day, max(version) FROM summary_days
-        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
-        GROUP BY day
-    )
+WHERE {current_summary}
 GROUP BY browser, os, device

@@ -8,9 +8,4 @@ SELECT
     views,
     visitors
 FROM hour_totals
-WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
-    AND (day, version) IN (
-        SELECT day, max(version) FROM summary_days
-        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
-        GROUP BY day
-    )
+WHERE {current_summary}

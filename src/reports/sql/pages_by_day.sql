@@ -12,10 +12,6 @@ SELECT
     countIf(name = 'pageview' AND entry = 1) AS entries,
     sumIf(toUInt64(engaged_ms), name = 'engagement') AS engaged
 FROM events
-WHERE site = ?
-    AND ts >= toDateTime(range_start, 'UTC') AND ts < toDateTime(range_end, 'UTC')
-    AND toDate(ts) >= toDate(toDateTime(range_start, 'UTC')) AND toDate(ts) <= toDate(toDateTime(range_end - 1, 'UTC'))
+WHERE {event_scope}
     AND name IN ('pageview', 'engagement')
-    AND startsWith(path, ?)
-    AND (? = '' OR source_class = ? OR referrer_host = ?)
 GROUP BY day, path

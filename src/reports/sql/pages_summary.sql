@@ -8,11 +8,6 @@ SELECT
     sum(entries) AS total_entries,
     sum(engaged_ms) AS total_engaged_ms
 FROM day_pages
-WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
-    AND (day, version) IN (
-        SELECT day, max(version) FROM summary_days
-        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
-        GROUP BY day
-    )
+WHERE {current_summary}
     AND startsWith(path, ?)
 GROUP BY path

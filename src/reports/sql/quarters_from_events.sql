@@ -7,12 +7,8 @@ SELECT
     toUInt32(toStartOfFifteenMinutes(ts)) AS start,
     count() AS views
 FROM events
-WHERE site = ?
-    AND ts >= toDateTime(range_start, 'UTC') AND ts < toDateTime(range_end, 'UTC')
-    AND toDate(ts) >= toDate(toDateTime(range_start, 'UTC')) AND toDate(ts) <= toDate(toDateTime(range_end - 1, 'UTC'))
+WHERE {event_scope}
     AND name = 'pageview'
-    AND startsWith(path, ?)
-    AND (? = '' OR source_class = ? OR referrer_host = ?)
 GROUP BY start
 ORDER BY views DESC, start
 LIMIT 10

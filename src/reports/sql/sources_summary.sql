@@ -10,11 +10,6 @@ SELECT
     sum(entries) AS total_entries,
     sum(visitors) AS total_visitors
 FROM day_sources
-WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
-    AND (day, version) IN (
-        SELECT day, max(version) FROM summary_days
-        WHERE site = ? AND tz = ? AND day >= toDate(?) AND day < toDate(?)
-        GROUP BY day
-    )
+WHERE {current_summary}
     AND (? = '' OR source_class = ? OR referrer_host = ?)
 GROUP BY referrer_host, source_class, utm_source, utm_medium, utm_campaign
