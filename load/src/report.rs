@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::driver::Outcomes;
-use crate::stats::{BotTally, InvalidTally, Percentiles, SiteTally};
+use crate::stats::{InvalidTally, Percentiles, SiteTally};
 use crate::traffic::InvalidKind;
 use crate::verify::{CollectorCounters, Verification};
 
@@ -53,7 +53,7 @@ pub struct Requests {
 #[derive(Debug, Clone, Serialize)]
 pub struct Traffic {
     pub human: SiteTally,
-    pub bot: BotTally,
+    pub bot: SiteTally,
     pub invalid: BTreeMap<InvalidKind, InvalidTally>,
 }
 
@@ -89,12 +89,9 @@ impl Report {
         verification: Option<Verification>,
     ) -> Self {
         let tally = &outcomes.tally;
-        let human = tally.sites.iter().fold(SiteTally::default(), |sum, site| SiteTally {
-            sent: sum.sent + site.sent,
-            acknowledged: sum.acknowledged + site.acknowledged,
-            shed: sum.shed + site.shed,
-            unknown: sum.unknown + site.unknown,
-            unexpected: sum.unexpected + site.unexpected,
+        let human = tally.sites.iter().fold(SiteTally::default(), |mut sum, site| {
+            sum.add(site);
+            sum
         });
         let answered = tally.answered();
         let elapsed = outcomes.elapsed.as_secs_f64();

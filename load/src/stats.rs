@@ -68,12 +68,13 @@ pub struct Percentiles {
     pub mean: f64,
 }
 
-/// Outcomes of one site's events from people.
+/// Outcomes of valid events: one site's events from people, or all the bots' requests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SiteTally {
     /// Sent.
     pub sent: u64,
-    /// Answered 202: footfall promised to store these.
+    /// Answered 202: footfall promised to store these (for bots: and, by its contract,
+    /// not to store them).
     pub acknowledged: u64,
     /// Answered 503: refused while the queue was full (footfall counts them as dropped).
     pub shed: u64,
@@ -83,15 +84,26 @@ pub struct SiteTally {
     pub unexpected: u64,
 }
 
-/// Outcomes of the requests from bots.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct BotTally {
-    pub sent: u64,
-    /// Answered 202 (and, by footfall's contract, not stored).
-    pub acknowledged: u64,
-    pub shed: u64,
-    pub unknown: u64,
-    pub unexpected: u64,
+impl SiteTally {
+    /// Counts one sent request: its status, or no answer (`unknown`).
+    fn count(&mut self, status: u16, unknown: bool) {
+        self.sent += 1;
+        match status {
+            _ if unknown => self.unknown += 1,
+            202 => self.acknowledged += 1,
+            503 => self.shed += 1,
+            _ => self.unexpected += 1,
+        }
+    }
+
+    /// Adds another tally's counts.
+    pub fn add(&mut self, other: &SiteTally) {
+        self.sent += other.sent;
+        self.acknowledged += other.acknowledged;
+        self.shed += other.shed;
+        self.unknown += other.unknown;
+        self.unexpected += other.unexpected;
+    }
 }
 
 /// Outcomes of one kind of invalid request.
@@ -113,7 +125,7 @@ pub struct Tally {
     /// From the time each request was actually written: the server's share alone.
     pub service: Latency,
     pub sites: Vec<SiteTally>,
-    pub bots: BotTally,
+    pub bots: SiteTally,
     pub invalid: BTreeMap<InvalidKind, InvalidTally>,
     /// Answers by HTTP status.
     pub statuses: BTreeMap<u16, u64>,
@@ -161,26 +173,8 @@ impl Tally {
             _ => 0,
         };
         match class {
-            Class::Human { site } => {
-                let tally = &mut self.sites[site];
-                tally.sent += 1;
-                match status {
-                    _ if unknown => tally.unknown += 1,
-                    202 => tally.acknowledged += 1,
-                    503 => tally.shed += 1,
-                    _ => tally.unexpected += 1,
-                }
-            }
-            Class::Bot => {
-                let tally = &mut self.bots;
-                tally.sent += 1;
-                match status {
-                    _ if unknown => tally.unknown += 1,
-                    202 => tally.acknowledged += 1,
-                    503 => tally.shed += 1,
-                    _ => tally.unexpected += 1,
-                }
-            }
+            Class::Human { site } => self.sites[site].count(status, unknown),
+            Class::Bot => self.bots.count(status, unknown),
             Class::Invalid(kind) => {
                 let tally = self.invalid.entry(kind).or_default();
                 tally.sent += 1;
@@ -199,17 +193,9 @@ impl Tally {
         self.latency.merge(&other.latency);
         self.service.merge(&other.service);
         for (mine, theirs) in self.sites.iter_mut().zip(&other.sites) {
-            mine.sent += theirs.sent;
-            mine.acknowledged += theirs.acknowledged;
-            mine.shed += theirs.shed;
-            mine.unknown += theirs.unknown;
-            mine.unexpected += theirs.unexpected;
+            mine.add(theirs);
         }
-        self.bots.sent += other.bots.sent;
-        self.bots.acknowledged += other.bots.acknowledged;
-        self.bots.shed += other.bots.shed;
-        self.bots.unknown += other.bots.unknown;
-        self.bots.unexpected += other.bots.unexpected;
+        self.bots.add(&other.bots);
         for (kind, theirs) in &other.invalid {
             let mine = self.invalid.entry(*kind).or_default();
             mine.sent += theirs.sent;
@@ -309,7 +295,7 @@ mod tests {
                 SiteTally { sent: 3, acknowledged: 1, shed: 1, unknown: 1, unexpected: 0 },
             ]
         );
-        assert_eq!(tally.bots, BotTally { sent: 1, acknowledged: 1, ..BotTally::default() });
+        assert_eq!(tally.bots, SiteTally { sent: 1, acknowledged: 1, ..SiteTally::default() });
         assert_eq!(tally.invalid[&InvalidKind::UnknownSite].as_expected, 1);
         assert_eq!(
             tally.invalid[&InvalidKind::WrongContentType],
