@@ -39,7 +39,7 @@ const CACHE_CONTROL: &str = "public, max-age=3600";
 
 /// The script in both encodings with their entity tags.
 pub struct Asset {
-    /// `SCRIPT` gzipped at the best compression level.
+    /// The script gzipped at the best compression level.
     pub gzip: Vec<u8>,
     /// Strong tag of the uncompressed script (a content hash).
     pub etag: String,
@@ -59,7 +59,31 @@ impl Script {
 
     /// `GET` and `HEAD` of the script.
     pub fn respond(&'static self, req: &HttpRequest) -> HttpResponse {
-        respond(self.source, self.asset(), req)
+        let asset = self.asset();
+        let gzip = accepts_gzip(req.headers());
+        let (body, etag) = if gzip { (&asset.gzip[..], &asset.etag_gzip) } else { (self.source, &asset.etag) };
+        let not_modified = req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|tags| if_none_match_hits(tags, etag));
+        let mut response = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+        response
+            .insert_header((header::ETAG, etag.as_str()))
+            .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+            .insert_header((header::VARY, "Accept-Encoding"))
+            // Lets pages load it with `crossorigin` (for Subresource Integrity).
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
+        if not_modified {
+            return response.finish();
+        }
+        response
+            .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+        if gzip {
+            response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
+        }
+        response.body(body)
     }
 }
 
@@ -72,33 +96,6 @@ impl Asset {
         let tag = &hash.as_str()[..16];
         Self { gzip, etag: format!("\"{tag}\""), etag_gzip: format!("\"{tag}-gzip\"") }
     }
-}
-
-fn respond(source: &'static [u8], asset: &'static Asset, req: &HttpRequest) -> HttpResponse {
-    let gzip = accepts_gzip(req.headers());
-    let (body, etag) = if gzip { (&asset.gzip[..], &asset.etag_gzip) } else { (source, &asset.etag) };
-    let not_modified = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|tags| if_none_match_hits(tags, etag));
-    let mut response = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    response
-        .insert_header((header::ETAG, etag.as_str()))
-        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
-        .insert_header((header::VARY, "Accept-Encoding"))
-        // Lets pages load it with `crossorigin` (for Subresource Integrity).
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
-    if not_modified {
-        return response.finish();
-    }
-    response
-        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
-    if gzip {
-        response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
-    }
-    response.body(body)
 }
 
 /// Whether `Accept-Encoding` allows gzip: listed (or `*` is) with a quality above 0.
