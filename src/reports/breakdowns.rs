@@ -20,7 +20,7 @@ use super::small_counts::{self, Folding, OTHER};
 use super::sql;
 use crate::store::StoreError;
 
-#[derive(Debug, Clone, Row, Deserialize)]
+#[derive(Debug, Row, Deserialize)]
 struct SourceRow {
     referrer_host: String,
     source_class: String,
@@ -31,7 +31,7 @@ struct SourceRow {
     visitors: u64,
 }
 
-#[derive(Debug, Clone, Row, Deserialize)]
+#[derive(Debug, Row, Deserialize)]
 struct DeviceRow {
     browser: String,
     os: String,
@@ -40,7 +40,7 @@ struct DeviceRow {
     visitors: u64,
 }
 
-#[derive(Debug, Clone, Row, Deserialize)]
+#[derive(Debug, Row, Deserialize)]
 struct CountryRow {
     country: String,
     views: u64,

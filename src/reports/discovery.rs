@@ -36,7 +36,7 @@ const MAX_START_SPREAD_SECS: u32 = 14 * DAY_SECS;
 /// refuses queries over 256 KiB by default.
 const MAX_PATH_BYTES_PER_QUERY: usize = 64 * 1024;
 
-#[derive(Debug, Clone, Row, Deserialize)]
+#[derive(Debug, Row, Deserialize)]
 struct PageRow {
     path: String,
     first_view: u32,
@@ -44,7 +44,7 @@ struct PageRow {
     start: u32,
 }
 
-#[derive(Debug, Clone, Default, Row, Deserialize)]
+#[derive(Debug, Default, Row, Deserialize)]
 struct WindowRow {
     path: String,
     /// Rows are per local day (visitors count visitor-days); they are added up per path.

@@ -21,10 +21,10 @@ pub(crate) struct Folding {
 }
 
 /// Splits `rows` into the rows with at least `min_visitors` visitors, in their order, and
-/// one row that adds up the others (built by `add` from a copy of the first small row and
+/// one row that adds up the others (the first small row, the others added to it by `add`,
 /// relabelled by `label`), or none when no row is small. `min_visitors` of 0 or 1 folds
 /// nothing.
-pub(crate) fn fold<R: Clone>(
+pub(crate) fn fold<R>(
     rows: Vec<R>,
     min_visitors: u64,
     visitors: impl Fn(&R) -> u64,

@@ -12,7 +12,7 @@ use super::small_counts::{self, Folding};
 use super::sql;
 use crate::store::StoreError;
 
-#[derive(Debug, Clone, Row, Deserialize)]
+#[derive(Debug, Row, Deserialize)]
 struct PageRow {
     path: String,
     views: u64,
