@@ -35,12 +35,15 @@ pub(crate) const DISCOVERY_WINDOWS: &str = sql_file!("discovery_windows");
 /// Visitors and views of the last 5 minutes.
 pub(crate) static REALTIME: LazyLock<String> = LazyLock::new(|| expand(sql_file!("realtime")));
 
-/// `sql` with the shared conditions it names inlined (their files without the comments).
+/// The shared conditions: each placeholder with its file's text, without the comments.
+static CONDITIONS: LazyLock<[(&str, String); 2]> = LazyLock::new(|| {
+    let text = |file: &str| file.lines().filter(|line| !line.starts_with("--")).collect::<Vec<_>>().join("\n");
+    [("{event_scope}", text(sql_file!("event_scope"))), ("{current_summary}", text(sql_file!("current_summary")))]
+});
+
+/// `sql` with the shared conditions it names inlined.
 fn expand(sql: &str) -> String {
-    let fragment =
-        |text: &str| -> String { text.lines().filter(|line| !line.starts_with("--")).collect::<Vec<_>>().join("\n") };
-    sql.replace("{event_scope}", &fragment(sql_file!("event_scope")))
-        .replace("{current_summary}", &fragment(sql_file!("current_summary")))
+    CONDITIONS.iter().fold(sql.to_string(), |sql, (placeholder, condition)| sql.replace(placeholder, condition))
 }
 
 /// Which request filters a dataset's summaries can apply themselves. Requests with other
