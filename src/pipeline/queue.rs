@@ -161,7 +161,10 @@ mod tests {
             receiver.wait_for(5).await;
             receiver
         });
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Until the writer waits (it armed the depth it asked for).
+        while queue.wake.at_depth.load(Ordering::Relaxed) != 5 {
+            tokio::task::yield_now().await;
+        }
         for _ in 0..4 {
             queue.push_all(vec![EventRow::default()]).await.unwrap();
         }
