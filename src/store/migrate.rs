@@ -63,6 +63,7 @@ pub fn migrations() -> &'static [Migration] {
         7 => "0007_report_rollups",
         8 => "0008_report_tokens",
         9 => "0009_site_consent",
+        10 => "0010_events_plain_strings",
     ]
 }
 
