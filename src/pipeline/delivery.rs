@@ -10,7 +10,9 @@
 //!   ClickHouse which of their ids it holds and sends only the others.
 //!
 //! Data errors (ClickHouse refusing the rows themselves) are isolated by bisection: the
-//! refused rows alone go to the quarantine, the rest are stored.
+//! refused rows alone go to the quarantine, the rest are stored. Rows a data error left
+//! stored anyway (a materialised view refusing them after the table took them) are not
+//! sent again.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -127,16 +129,32 @@ impl Delivery {
                 Err(error) => error,
             };
             match classify(&error) {
-                FailureKind::Data if chunk.len() == 1 => {
-                    tracing::error!(%error, "ClickHouse refused an event as invalid data; quarantined");
-                    self.quarantine(chunk, error.to_string()).await;
-                }
                 FailureKind::Data => {
-                    tracing::warn!(%error, rows = chunk.len(), "ClickHouse refused a batch as invalid data; bisecting");
-                    let mut first = chunk;
-                    let second = first.split_off(first.len() / 2);
-                    chunks.push(second);
-                    chunks.push(first);
+                    // A materialised view refuses rows after ClickHouse has written them to
+                    // `events` (views run after the table's own write, and nothing is
+                    // rolled back): those rows are stored, and sending them again would
+                    // store them twice.
+                    let chunk = match self.without_stored(chunk).await {
+                        Ok(rest) => rest,
+                        Err(mut pending) => {
+                            pending.rows.extend(chunks.into_iter().rev().flatten());
+                            return Err(pending);
+                        }
+                    };
+                    match chunk.len() {
+                        0 => {}
+                        1 => {
+                            tracing::error!(%error, "ClickHouse refused an event as invalid data; quarantined");
+                            self.quarantine(chunk, error.to_string()).await;
+                        }
+                        rows => {
+                            tracing::warn!(%error, rows, "ClickHouse refused a batch as invalid data; bisecting");
+                            let mut first = chunk;
+                            let second = first.split_off(first.len() / 2);
+                            chunks.push(second);
+                            chunks.push(first);
+                        }
+                    }
                 }
                 FailureKind::Transient { maybe_stored } => {
                     chunks.push(chunk);

@@ -217,6 +217,36 @@ async fn transient_errors_are_retried_and_a_poisoned_event_is_quarantined() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn rows_a_materialised_view_refuses_after_events_took_them_are_not_stored_twice() {
+    let app = spawn_app_with(|settings| settings.pipeline.batch_max_wait_ms = 200).await;
+    let db = app.store.database().to_string();
+    let admin = app.store.client();
+    // Views run after ClickHouse has written the rows to `events`; when one refuses
+    // them, the INSERT fails but the rows stay.
+    admin
+        .query(&format!(
+            "CREATE MATERIALIZED VIEW {db}.refusing_view ENGINE = Memory \
+             AS SELECT throwIf(path = '/refused-by-view') AS refused FROM {db}.events"
+        ))
+        .execute()
+        .await
+        .unwrap();
+    let mut events: Vec<_> =
+        (0..19).map(|n| json!({"site": SITE, "name": "pageview", "url": format!("https://{SITE}/ok/{n}")})).collect();
+    events.insert(11, json!({"site": SITE, "name": "pageview", "url": format!("https://{SITE}/refused-by-view")}));
+    assert_eq!(app.post_events(&events).await.status().as_u16(), 202);
+    app.wait_for_events(20).await;
+
+    let (rows, ids): (u64, u64) =
+        admin.query("SELECT count(), uniqExact(event_id) FROM events").fetch_one().await.unwrap();
+    assert_eq!((rows, ids), (20, 20), "every event once");
+    let metrics = app.metrics().await;
+    assert_eq!(metric(&metrics, "footfall_events_dropped_total{reason=\"quarantined\"}"), 0);
+    assert_eq!(metric(&metrics, "footfall_events_stored_total"), 20);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn sigkill_in_durable_mode_loses_no_acknowledged_event() {
     let mut settings = test_settings();
     settings.durable = true;
