@@ -64,7 +64,9 @@ SELECT
     arrayElement(['desktop', 'mobile', 'tablet', 'other'], 1 + sipHash64(person, 2) % 4) AS device,
     arrayElement(['GB', 'US', 'DE', 'FR', 'IN', 'AU', 'JP', 'BR', ''], 1 + sipHash64(person, 6) % 9) AS country,
     emptyArrayString() AS prop_keys,
-    emptyArrayString() AS prop_values
+    emptyArrayString() AS prop_values,
+    number + 1 AS event_id,
+    toUInt64(0) AS pageview
 FROM
 (
     SELECT
