@@ -25,12 +25,67 @@ pub fn clickhouse_url() -> String {
     std::env::var("CLICKHOUSE_TEST_URL").unwrap_or_else(|_| "http://127.0.0.1:18123".into())
 }
 
-/// A database name no other test uses.
+/// Prefix of every test database; temporary directories of a test carry its name too.
+const TEST_DATABASE_PREFIX: &str = "footfall_test_";
+/// Databases and temporary directories of tests that started longer ago than this are
+/// removed when a later test process starts: a failed test's database stays for a look,
+/// and a test run going on beside this one keeps its own.
+const LEFTOVERS_AFTER: Duration = Duration::from_secs(3600);
+
+/// A database name no other test uses: `footfall_test_<unix seconds>_<random>`. The time
+/// lets later runs remove it ([`sweep_leftovers`]).
 pub fn fresh_database() -> String {
+    static SWEEP: Once = Once::new();
+    SWEEP.call_once(|| {
+        std::thread::spawn(sweep_leftovers);
+    });
     let mut bytes = [0u8; 6];
     getrandom::fill(&mut bytes).unwrap();
     let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("footfall_test_{suffix}")
+    format!("{TEST_DATABASE_PREFIX}{}_{suffix}", unix_seconds())
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Whether `name` holds a test database name from before [`LEFTOVERS_AFTER`] (or from
+/// before names carried their time).
+fn is_leftover(name: &str) -> bool {
+    let Some(at) = name.find(TEST_DATABASE_PREFIX) else { return false };
+    let rest = &name[at + TEST_DATABASE_PREFIX.len()..];
+    match rest.split_once('_').and_then(|(seconds, _)| seconds.parse::<u64>().ok()) {
+        Some(started) => started + LEFTOVERS_AFTER.as_secs() < unix_seconds(),
+        None => true,
+    }
+}
+
+/// Drops the test databases and removes the test directories in the temp dir that
+/// [`is_leftover`]. Runs on a thread of its own beside the tests; what it does not finish
+/// before the process exits, the next run does.
+fn sweep_leftovers() {
+    for entry in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("footfall-") && is_leftover(&name) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let query = |sql: String| http.post(clickhouse_url()).body(sql).send();
+        let Ok(answer) = query(format!(
+            "SELECT name FROM system.databases WHERE startsWith(name, '{TEST_DATABASE_PREFIX}') FORMAT TSV"
+        ))
+        .await
+        else {
+            return;
+        };
+        let names = answer.text().await.unwrap_or_default();
+        for name in names.lines().filter(|name| is_leftover(name)) {
+            let _ = query(format!("DROP DATABASE IF EXISTS {name}")).await;
+        }
+    });
 }
 
 /// Settings for a test app: fresh database, port 0, short batching, its own spool dir.
@@ -439,4 +494,16 @@ impl ToggleProxy {
             }
         }
     }
+}
+
+#[test]
+fn test_databases_are_leftovers_an_hour_after_they_started() {
+    let started = |seconds_ago: u64| format!("footfall_test_{}_0a1b2c3d4e5f", unix_seconds() - seconds_ago);
+    assert!(is_leftover(&started(2 * 3600)));
+    assert!(is_leftover(&format!("footfall-test-spool-{}", started(3601 + 60))));
+    assert!(!is_leftover(&started(60)));
+    assert!(!is_leftover(&format!("footfall-chromium-{}", started(0))));
+    // Names from before they carried their start time.
+    assert!(is_leftover("footfall_test_0a1b2c3d4e5f"));
+    assert!(!is_leftover("footfall_load_1796000000_1"));
 }
