@@ -269,7 +269,7 @@ async fn cors_allows_the_origins_of_registered_sites_only() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn every_response_carries_security_headers() {
+async fn every_response_but_the_empty_202_carries_security_headers() {
     let app = spawn_app().await;
     for (method, path) in [("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/api/event"), ("GET", "/no/such/page")] {
         let response = app
@@ -284,7 +284,23 @@ async fn every_response_carries_security_headers() {
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
         assert_eq!(headers["content-security-policy"], "default-src 'none'; frame-ancestors 'none'", "{path}");
+        assert_eq!(headers["cross-origin-opener-policy"], "same-origin", "{path}");
     }
+    // The acknowledgement of an event: no body to show, frame or sniff, nothing to follow.
+    let accepted = app
+        .http
+        .post(format!("{}/api/event", app.address))
+        .header("User-Agent", CHROME_WINDOWS)
+        .header("Origin", format!("https://{SITE}"))
+        .json(&json!({"site": SITE, "name": "pageview", "url": format!("https://{SITE}/")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status().as_u16(), 202);
+    let mut names: Vec<&str> = accepted.headers().keys().map(|name| name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["access-control-allow-origin", "content-length", "date", "vary"]);
+    app.wait_for_events(1).await;
     app.stop().await;
 }
 
