@@ -14,7 +14,7 @@
 -- An ALTER ... MODIFY COLUMN rewrites these columns of every stored part (on 18.16 before
 -- it returns; on current ClickHouse as a mutation in the background). Between the two
 -- statements, 18.16 refuses to push events into page_views (String into LowCardinality or
--- the reverse): events other collectors insert then are stored in events but not in the
+-- the reverse): events other collectors insert then are stored in events but may miss the
 -- rollups. README.md ("What footfall does on a cluster") says how to upgrade past it.
 ALTER TABLE {database}.events {on_cluster}
     MODIFY COLUMN hostname String,
