@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, Condition, Logger, Next};
 use actix_web::{web, App, HttpServer};
@@ -239,12 +239,12 @@ async fn refresh_sites(store: Store, sites: SiteDirectory, every: Duration) {
 }
 
 /// Headers every response carries unless the handler set its own (pages set their CSP).
-const SECURITY_HEADERS: [(&str, &str); 5] = [
-    ("x-content-type-options", "nosniff"),
-    ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
-    ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
-    ("cross-origin-opener-policy", "same-origin"),
+const SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
+    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+    (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")),
+    (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
 ];
 
 /// Adds [`SECURITY_HEADERS`] to every response but an empty 202, the acknowledgement
@@ -262,9 +262,8 @@ async fn security_headers(
     if !empty_acknowledgement {
         let headers = response.headers_mut();
         for (name, value) in SECURITY_HEADERS {
-            let name = HeaderName::from_static(name);
             if !headers.contains_key(&name) {
-                headers.insert(name, HeaderValue::from_static(value));
+                headers.insert(name, value);
             }
         }
     }
