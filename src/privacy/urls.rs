@@ -73,9 +73,14 @@ pub enum UrlError {
 /// [`UrlError::TooLong`] for input over [`MAX_URL_LEN`] bytes, [`UrlError::Invalid`] when
 /// `raw` is not an absolute URL, [`UrlError::NotHttp`] when its scheme is not http(s).
 pub fn reduce_page_url(raw: &str) -> Result<PageUrl, UrlError> {
-    if let Some(plain) = PlainUrl::read(raw) {
-        return Ok(PageUrl { host: plain.host.to_owned(), path: path_of(plain.path), utm: utm_of(plain.query) });
+    match PlainUrl::read(raw) {
+        Some(plain) => Ok(PageUrl { host: plain.host.to_owned(), path: path_of(plain.path), utm: utm_of(plain.query) }),
+        None => parsed_page_url(raw),
     }
+}
+
+/// [`reduce_page_url`] through the URL parser, for what [`PlainUrl`] does not read.
+fn parsed_page_url(raw: &str) -> Result<PageUrl, UrlError> {
     let url = parse_http(raw)?;
     Ok(PageUrl { host: host_of(&url), path: path_of(url.path()), utm: utm_of(url.query()) })
 }
@@ -104,9 +109,14 @@ pub fn reduce_referrer(raw: &str) -> Option<Referrer> {
     if raw.is_empty() {
         return None;
     }
-    if let Some(plain) = PlainUrl::read(raw) {
-        return Some(Referrer { host: plain.host.to_owned(), path: path_of(plain.path) });
+    match PlainUrl::read(raw) {
+        Some(plain) => Some(Referrer { host: plain.host.to_owned(), path: path_of(plain.path) }),
+        None => parsed_referrer(raw),
     }
+}
+
+/// [`reduce_referrer`] of a trimmed, non-empty referrer through the URL parser.
+fn parsed_referrer(raw: &str) -> Option<Referrer> {
     let url = parse_http(raw).ok()?;
     Some(Referrer { host: host_of(&url), path: path_of(url.path()) })
 }
@@ -441,14 +451,11 @@ mod tests {
     }
 
     /// What the URL parser gives for a page URL: `reduce_page_url` without its fast path.
-    fn parsed_page(raw: &str) -> Result<PageUrl, UrlError> {
-        let url = parse_http(raw)?;
-        Ok(PageUrl { host: host_of(&url), path: path_of(url.path()), utm: utm_of(url.query()) })
-    }
+    use super::parsed_page_url as parsed_page;
 
+    /// What the URL parser gives for a referrer, trimmed as `reduce_referrer` trims it.
     fn parsed_referrer(raw: &str) -> Option<Referrer> {
-        let url = parse_http(raw.trim()).ok()?;
-        Some(Referrer { host: host_of(&url), path: path_of(url.path()) })
+        super::parsed_referrer(raw.trim())
     }
 
     #[test]
