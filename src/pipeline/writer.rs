@@ -62,14 +62,15 @@ struct Batch {
     deadline: Instant,
     max_rows: usize,
     max_bytes: usize,
+    max_wait: Duration,
     /// The most rows a waiting writer asks the queue to hold before waking it.
     max_wake_rows: usize,
 }
 
 impl Batch {
-    fn push(&mut self, row: EventRow, max_wait: Duration) {
+    fn push(&mut self, row: EventRow) {
         if self.rows.is_empty() {
-            self.deadline = Instant::now() + max_wait;
+            self.deadline = Instant::now() + self.max_wait;
         }
         self.bytes += row.approx_size();
         self.rows.push(row);
@@ -129,6 +130,7 @@ impl WriterTask {
             deadline: Instant::now(),
             max_rows: self.settings.batch_max_rows.min(MAX_BATCH_ROWS),
             max_bytes: self.settings.batch_max_bytes,
+            max_wait: self.settings.batch_max_wait(),
             // A waiting writer is woken by half a queue at most, so handlers find room.
             max_wake_rows: self.queue_capacity / 2,
         };
@@ -144,7 +146,7 @@ impl WriterTask {
                         receiver.close();
                     }
                     received = receiver.recv() => match received {
-                        Some(row) => batch.push(row, self.settings.batch_max_wait()),
+                        Some(row) => batch.push(row),
                         None => {
                             self.write(batch.take(), 0).await;
                             return;
@@ -167,7 +169,7 @@ impl WriterTask {
             }
             while !batch.is_full() {
                 match receiver.try_recv() {
-                    Some(row) => batch.push(row, self.settings.batch_max_wait()),
+                    Some(row) => batch.push(row),
                     None => break,
                 }
             }
