@@ -119,6 +119,14 @@ enum SitesCommand {
         /// `footfall.consent(true)`); events without `"consent": true` are refused.
         #[arg(long)]
         consent: bool,
+        /// Count visitors whose browser sends `DNT: 1` (the same choice as the beacon's
+        /// `data-dnt="ignore"`). Global Privacy Control and opt-outs are always honoured.
+        #[arg(long)]
+        ignore_dnt: bool,
+        /// A regular expression for identifiers in this site's page paths (repeatable):
+        /// what it matches (its first group, when it has one) is stored as `[id]`.
+        #[arg(long = "redact", value_name = "REGEX")]
+        redact: Vec<String>,
     },
     /// List registered sites.
     List,
@@ -218,11 +226,20 @@ async fn sites(command: SitesCommand, settings: &Settings) -> anyhow::Result<()>
     let store = Store::new(&settings.clickhouse);
     store.migrate().await.context("applying the schema")?;
     match command {
-        SitesCommand::Add { domain, timezone, origins, consent } => {
-            let site = Site::new(&domain, &timezone, &origins)?.with_consent(consent);
+        SitesCommand::Add { domain, timezone, origins, consent, ignore_dnt, redact } => {
+            let site = Site::new(&domain, &timezone, &origins)?
+                .with_consent(consent)
+                .with_ignore_dnt(ignore_dnt)
+                .with_redact(&redact)?;
             store.put_site(&site).await.context("writing the site")?;
             let mode = if site.consent { ", consent mode" } else { "" };
-            println!("site {} added (time zone {}{mode})", site.domain, site.timezone);
+            let dnt = if site.ignore_dnt { ", DNT ignored" } else { "" };
+            let patterns = if site.redact.is_empty() {
+                String::new()
+            } else {
+                format!(", {} redact pattern(s)", site.redact.len())
+            };
+            println!("site {} added (time zone {}{mode}{dnt}{patterns})", site.domain, site.timezone);
         }
         SitesCommand::List => {
             println!("{:<40} {:<24} {:<8} ORIGINS", "DOMAIN", "TIMEZONE", "CONSENT");

@@ -1,8 +1,8 @@
 //! Counters every stage updates and `/metrics` renders in the Prometheus text format.
 //!
 //! Plain atomics: updating a counter on the ingest hot path is one relaxed add. Every
-//! event that reaches footfall ends in exactly one of: stored, bot, rejected (by reason),
-//! dropped (by reason), or still queued/in a batch; the counters make that provable.
+//! event that reaches footfall ends in exactly one of: stored, bot, refused (by signal),
+//! rejected (by reason), dropped (by reason), or still queued/in a batch; the counters make that provable.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -88,6 +88,32 @@ impl DropReason {
     }
 }
 
+/// Which refusal signal a request carried when intake stored nothing of it (privacy rule
+/// 4). Labels of `footfall_events_refused_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalSignal {
+    /// `Sec-GPC: 1` (Global Privacy Control).
+    GlobalPrivacyControl,
+    /// The `footfall_optout=1` cookie the opt-out page and `footfall.optOut()` set.
+    OptOut,
+    /// `DNT: 1`, for a site not added with `--ignore-dnt`.
+    DoNotTrack,
+}
+
+impl RefusalSignal {
+    /// Every signal, in declaration order (`signal as usize` indexes this).
+    const ALL: [Self; 3] = [Self::GlobalPrivacyControl, Self::OptOut, Self::DoNotTrack];
+
+    /// The Prometheus label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GlobalPrivacyControl => "gpc",
+            Self::OptOut => "opt_out",
+            Self::DoNotTrack => "dnt",
+        }
+    }
+}
+
 /// Values sampled at render time rather than counted.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Gauges {
@@ -149,6 +175,7 @@ pub struct Metrics {
     pub bots: AtomicU64,
     rejected: [AtomicU64; RejectReason::ALL.len()],
     dropped: [AtomicU64; DropReason::ALL.len()],
+    refused: [AtomicU64; RefusalSignal::ALL.len()],
     /// Failed INSERTs that will be retried.
     pub insert_retries: AtomicU64,
     /// Events written to the disk spool: by the writer (ClickHouse down, slow, or
@@ -178,6 +205,7 @@ impl Default for Metrics {
             bots: AtomicU64::new(0),
             rejected: Default::default(),
             dropped: Default::default(),
+            refused: Default::default(),
             insert_retries: AtomicU64::new(0),
             spooled: AtomicU64::new(0),
             replayed: AtomicU64::new(0),
@@ -200,6 +228,16 @@ impl Metrics {
     /// Counts `events` not stored for `reason`.
     pub fn drop_events(&self, reason: DropReason, events: u64) {
         self.dropped[reason as usize].fetch_add(events, Relaxed);
+    }
+
+    /// Counts `events` answered 202 and not stored because the request carried `signal`.
+    pub fn refuse(&self, signal: RefusalSignal, events: u64) {
+        self.refused[signal as usize].fetch_add(events, Relaxed);
+    }
+
+    /// Events not stored for `signal` so far.
+    pub fn refused(&self, signal: RefusalSignal) -> u64 {
+        self.refused[signal as usize].load(Relaxed)
     }
 
     /// Events refused for `reason` so far.
@@ -270,6 +308,15 @@ impl Metrics {
                 "footfall_events_dropped_total{{reason=\"{}\"}} {}",
                 reason.as_str(),
                 self.dropped(reason)
+            );
+        }
+        let _ = writeln!(out, "# HELP footfall_events_refused_total Events answered 202 and not stored because the request refused tracking, by signal.\n# TYPE footfall_events_refused_total counter");
+        for signal in RefusalSignal::ALL {
+            let _ = writeln!(
+                out,
+                "footfall_events_refused_total{{signal=\"{}\"}} {}",
+                signal.as_str(),
+                self.refused(signal)
             );
         }
         let gauge_lines = [

@@ -270,21 +270,25 @@ async fn security_headers(
     Ok(response)
 }
 
-/// Every hour: delete events older than `days` days.
+/// Every hour: delete rows older than `days` days from every table with visitor hashes.
 async fn enforce_retention(store: Store, days: u32) {
     let mut ticker = tokio::time::interval(RETENTION_INTERVAL);
     loop {
         ticker.tick().await;
         let cutoff = chrono::Utc::now().timestamp() - i64::from(days) * 86_400;
         match store.apply_retention(cutoff.max(0) as u32).await {
-            Ok(pass) if pass.dropped_months.is_empty() && !pass.deleted_partial_month => {}
-            Ok(pass) => tracing::info!(?pass.dropped_months, pass.deleted_partial_month, "retention applied"),
+            Ok(passes) => {
+                for pass in passes.iter().filter(|pass| !pass.dropped_months.is_empty() || pass.deleted_partial_month) {
+                    tracing::info!(pass.table, ?pass.dropped_months, pass.deleted_partial_month, "retention applied");
+                }
+            }
             Err(error) => tracing::warn!(%error, "could not apply retention; will retry"),
         }
     }
 }
 
-/// Every minute: refresh day keys, forget idle sessions and idle rate-limit buckets.
+/// Every minute: refresh day keys, forget idle import keys, idle sessions and idle
+/// rate-limit buckets.
 async fn housekeeping(store: Store, anonymizer: Arc<Anonymizer>, rate_limiter: Arc<RateLimiter>) {
     let mut ticker = tokio::time::interval(KEY_REFRESH_INTERVAL);
     ticker.tick().await;
@@ -294,6 +298,7 @@ async fn housekeeping(store: Store, anonymizer: Arc<Anonymizer>, rate_limiter: A
         if let Err(error) = anonymizer.keys().refresh(&store, now).await {
             tracing::warn!(%error, "could not refresh day keys; will retry");
         }
+        anonymizer.imports().expire(std::time::Instant::now());
         anonymizer.sessions().expire(now.timestamp() as u32);
         rate_limiter.forget_idle(std::time::Instant::now());
     }

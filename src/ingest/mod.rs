@@ -3,8 +3,9 @@
 //! and the bot filter. Valid events go through the privacy stage into the pipeline's
 //! queue; intake never talks to ClickHouse.
 //!
-//! Answers: 202 with an empty body when the events are queued (or were from a bot and
-//! deliberately not stored); 4xx with `{"error", "field"}` for bad input; 503 when the
+//! Answers: 202 with an empty body when the events are queued (or were deliberately not
+//! stored: from a bot, or from a request that refuses tracking with `Sec-GPC: 1`, the
+//! opt-out cookie or `DNT: 1`, privacy rule 4; the admin token is exempt); 4xx with `{"error", "field"}` for bad input; 503 when the
 //! pipeline cannot take them (queue full, or in durable mode the spool full). A request is taken whole or not at all: if any element of an array
 //! is invalid, none of it is stored. Every refused or dropped event is counted.
 
@@ -25,7 +26,7 @@ use futures_util::StreamExt;
 
 use crate::auth;
 use crate::config::IngestSettings;
-use crate::metrics::{DropReason, Metrics};
+use crate::metrics::{DropReason, Metrics, RefusalSignal};
 use crate::pipeline::{EventSink, Refusal};
 use crate::privacy::keys::day_number;
 use crate::privacy::{useragent, Anonymizer, Observation};
@@ -181,6 +182,12 @@ async fn take_events(
         }
         event_sites.push(site);
     }
+    if !is_admin {
+        if let Some(signal) = refusal_signal(req, &event_sites) {
+            state.metrics.refuse(signal, *events_in_request);
+            return Ok(());
+        }
+    }
 
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|value| value.to_str().ok()).unwrap_or("");
     let Some(client) = useragent::describe_unless_bot(user_agent) else {
@@ -209,6 +216,7 @@ async fn take_events(
         };
         rows.push(state.anonymizer.anonymize(Observation {
             site: &site.domain,
+            site_redact: &site.redact,
             name: &event.name,
             page: event.page,
             referrer: event.referrer,
@@ -238,6 +246,32 @@ async fn take_events(
         state.metrics.spooled.fetch_add(*events_in_request, Ordering::Relaxed);
     }
     Ok(())
+}
+
+/// Name of the cookie the opt-out page and `footfall.optOut()` set to `1`.
+pub const OPT_OUT_COOKIE: &str = "footfall_optout";
+
+/// The signal by which the request refuses to be counted, if any: `Sec-GPC: 1`, the
+/// opt-out cookie, or `DNT: 1` when one of the request's sites honours it (every site
+/// does unless added with `--ignore-dnt`).
+fn refusal_signal(req: &HttpRequest, sites: &[Arc<sites::SiteEntry>]) -> Option<RefusalSignal> {
+    let header_is_one = |name: &str| req.headers().get(name).is_some_and(|value| value.as_bytes().trim_ascii() == b"1");
+    if header_is_one("sec-gpc") {
+        return Some(RefusalSignal::GlobalPrivacyControl);
+    }
+    let opted_out = req.headers().get_all(header::COOKIE).any(|cookies| {
+        cookies.as_bytes().split(|b| *b == b';').any(|cookie| {
+            let cookie = cookie.trim_ascii();
+            cookie.strip_prefix(OPT_OUT_COOKIE.as_bytes()).is_some_and(|rest| rest == b"=1")
+        })
+    });
+    if opted_out {
+        return Some(RefusalSignal::OptOut);
+    }
+    if header_is_one("dnt") && sites.iter().any(|site| !site.ignore_dnt) {
+        return Some(RefusalSignal::DoNotTrack);
+    }
+    None
 }
 
 /// JSON, or text/plain as `navigator.sendBeacon` sends a string body.

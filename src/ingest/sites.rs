@@ -18,6 +18,10 @@ pub struct SiteEntry {
     pub origin_hosts: Vec<String>,
     /// Consent mode: only events that say the visitor consented are taken.
     pub requires_consent: bool,
+    /// `DNT: 1` does not stop counting.
+    pub ignore_dnt: bool,
+    /// The site's own patterns for identifiers in its page paths (`sites add --redact`).
+    pub redact: Vec<regex::Regex>,
 }
 
 impl SiteEntry {
@@ -52,7 +56,25 @@ impl SiteDirectory {
                     .iter()
                     .filter_map(|origin| url::Url::parse(origin).ok()?.host_str().map(str::to_string))
                     .collect();
-                let entry = SiteEntry { domain: site.domain.clone(), origin_hosts, requires_consent: site.consent };
+                let redact = site
+                    .redact
+                    .iter()
+                    .filter_map(|pattern| match regex::Regex::new(pattern) {
+                        Ok(compiled) => Some(compiled),
+                        Err(error) => {
+                            // `sites add` checks every pattern; only a hand-edited row gets here.
+                            tracing::warn!(site = %site.domain, %error, "skipping a redact pattern that does not compile");
+                            None
+                        }
+                    })
+                    .collect();
+                let entry = SiteEntry {
+                    domain: site.domain.clone(),
+                    origin_hosts,
+                    requires_consent: site.consent,
+                    ignore_dnt: site.ignore_dnt,
+                    redact,
+                };
                 (site.domain.clone(), Arc::new(entry))
             })
             .collect();

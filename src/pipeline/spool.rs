@@ -15,12 +15,16 @@
 //! (in durable mode before the 202; appends are grouped, see [`wal`](super::wal)); new
 //! files and renames also sync their directory. Rows here are already anonymized.
 //!
+//! Permissions: `spool_dir` and its directories are created 0700 (existing ones are
+//! narrowed to it at start) and every file 0600, so only footfall's user reads them.
+//!
 //! The functions block on file I/O; async callers use `spawn_blocking`.
 //!
 //! [`segment`]: super::segment
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -97,8 +101,9 @@ impl Spool {
     pub fn open(dir: &Path, budget: u64) -> io::Result<Self> {
         let segments = dir.join("segments");
         let quarantine = dir.join("quarantine");
-        fs::create_dir_all(&segments)?;
-        fs::create_dir_all(&quarantine)?;
+        for private in [dir, &segments, &quarantine] {
+            private_dir(private)?;
+        }
         let mut used = 0;
         let mut last = 0;
         for entry in fs::read_dir(&segments)? {
@@ -148,7 +153,7 @@ impl Spool {
         }
         if appender.file.is_none() {
             let path = self.segment_path(appender.frontier.segment);
-            let file = OpenOptions::new().create(true).append(true).open(&path)?;
+            let file = OpenOptions::new().create(true).append(true).mode(FILE_MODE).open(&path)?;
             sync_dir(&self.segments)?;
             appender.file = Some(file);
         }
@@ -313,6 +318,18 @@ fn segment_id(path: &Path) -> Option<u64> {
     path.file_stem()?.to_str()?.parse().ok()
 }
 
+/// Spool, WAL and quarantine files: readable and writable by footfall's user only. The
+/// rows are anonymized, but still nobody else's business.
+const FILE_MODE: u32 = 0o600;
+/// Their directories: footfall's user only.
+const DIR_MODE: u32 = 0o700;
+
+/// Creates `dir` (and missing parents) with [`DIR_MODE`], or narrows an existing one to it.
+fn private_dir(dir: &Path) -> io::Result<()> {
+    fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
+}
+
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
@@ -320,7 +337,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 /// Writes a whole file so that a crash leaves either the old or the new content.
 fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let temporary = path.with_extension("tmp");
-    let mut file = File::create(&temporary)?;
+    let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(FILE_MODE).open(&temporary)?;
     file.write_all(bytes)?;
     file.sync_data()?;
     fs::rename(&temporary, path)?;
@@ -378,6 +395,47 @@ mod tests {
         spool.append(&[record(1)]).unwrap();
         assert_eq!(spool.segment_ids().unwrap(), vec![3]);
         assert_eq!(spool.ack(1).unwrap(), Ack::default());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Modes of `dir` and everything under it, as (path relative to `dir`, mode).
+    fn modes(dir: &Path) -> Vec<(String, u32)> {
+        let mut found = vec![(".".to_string(), fs::metadata(dir).unwrap().permissions().mode() & 0o777)];
+        for entry in fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                found.extend(modes(&path).into_iter().map(|(inner, mode)| (format!("{name}/{inner}"), mode)));
+            } else {
+                found.push((
+                    path.file_name().unwrap().to_string_lossy().to_string(),
+                    entry.metadata().unwrap().permissions().mode() & 0o777,
+                ));
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn spool_quarantine_and_ack_files_are_private() {
+        let (dir, spool) = temp_spool(1 << 20);
+        spool.append(&[record(1)]).unwrap();
+        spool.set_ack(1, Ack { delivered: 10, in_flight: None }).unwrap();
+        spool.quarantine_rows(&[EventRow::default()], "test").unwrap();
+        spool.quarantine_bytes(1, 0, 4).unwrap();
+        let found = modes(&dir);
+        assert_eq!(found.len(), 7, "{found:?}");
+        for (path, mode) in &found {
+            let expected = if path.ends_with('.') { DIR_MODE } else { FILE_MODE };
+            assert_eq!(*mode, expected, "{path} has mode {mode:o}");
+        }
+        // A directory an older version made with the default mode is narrowed at start.
+        drop(spool);
+        fs::set_permissions(dir.join("quarantine"), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        Spool::open(&dir, 1 << 20).unwrap();
+        assert!(modes(&dir).iter().filter(|(path, _)| path.ends_with('.')).all(|(_, mode)| *mode == DIR_MODE));
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -10,8 +10,15 @@
 //!
 //! Requests never wait on ClickHouse: they read the in-memory [`KeyRing`], which
 //! [`KeyRing::refresh`] updates from a background task.
+//!
+//! Backfills (an admin's `ts` on another day than today) never use a live key, which
+//! would link the imported person to today's visitor: they are hashed with an
+//! [`ImportKeys`] key of the event's day, random, held in this process's memory only and
+//! dropped an hour after its last use ([`IMPORT_KEY_IDLE`]).
 
-use std::sync::RwLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -108,6 +115,52 @@ impl KeyRing {
     }
 }
 
+/// How long an import key outlives its last use: one import that spans many requests
+/// counts a person once per day, and two imports further apart than this are not linked.
+pub const IMPORT_KEY_IDLE: Duration = Duration::from_secs(3600);
+
+/// Throw-away keys for backfilled days: one random key per UTC day, never written
+/// anywhere, forgotten [`IMPORT_KEY_IDLE`] after its last use.
+#[derive(Debug, Default)]
+pub struct ImportKeys {
+    keys: Mutex<HashMap<u16, ImportKey>>,
+}
+
+#[derive(Debug)]
+struct ImportKey {
+    key: [u8; 32],
+    last_used: Instant,
+}
+
+impl ImportKeys {
+    /// The import key of `day` at `now`: the one in use when it was last used less than
+    /// [`IMPORT_KEY_IDLE`] ago, else a new random one.
+    pub fn key_for(&self, day: u16, now: Instant) -> [u8; 32] {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.retain(|_, key| now.saturating_duration_since(key.last_used) < IMPORT_KEY_IDLE);
+        let entry = keys.entry(day).or_insert_with(|| ImportKey { key: random_key(), last_used: now });
+        entry.last_used = entry.last_used.max(now);
+        entry.key
+    }
+
+    /// Forgets the keys last used [`IMPORT_KEY_IDLE`] or longer before `now` (the
+    /// background housekeeping calls this, so an idle key does not wait for the next import).
+    pub fn expire(&self, now: Instant) {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.retain(|_, key| now.saturating_duration_since(key.last_used) < IMPORT_KEY_IDLE);
+    }
+
+    /// How many import keys are held.
+    pub fn len(&self) -> usize {
+        self.keys.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// True when no import key is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// How long a node that offered a candidate key waits before reading the candidates back.
 pub const CANDIDATE_SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -126,6 +179,30 @@ mod tests {
         let noon = DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").unwrap().with_timezone(&Utc);
         // SELECT toUInt16(toDate('2026-11-28')) = 20785
         assert_eq!(day_number(noon), 20785);
+    }
+
+    #[test]
+    fn an_import_key_lives_until_an_hour_after_its_last_use() {
+        let imports = ImportKeys::default();
+        let start = Instant::now();
+        let first = imports.key_for(100, start);
+        // Used again within the hour: the same key, and the hour starts again.
+        let later = start + Duration::from_secs(50 * 60);
+        assert_eq!(imports.key_for(100, later), first);
+        assert_eq!(imports.key_for(100, later + Duration::from_secs(50 * 60)), first);
+        assert_ne!(imports.key_for(101, later), first, "each day has its own key");
+        // An hour after its last use it is gone: a new import is not linked to the old one.
+        let idle = later + Duration::from_secs(50 * 60) + IMPORT_KEY_IDLE;
+        imports.expire(idle);
+        assert!(imports.is_empty());
+        assert_ne!(imports.key_for(100, idle), first);
+    }
+
+    #[test]
+    fn import_keys_are_never_the_live_keys() {
+        let ring = KeyRing::default();
+        let imports = ImportKeys::default();
+        assert_ne!(imports.key_for(100, Instant::now()), ring.key_for(100));
     }
 
     #[test]

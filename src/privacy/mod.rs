@@ -8,8 +8,13 @@
 //! - session = keyed hash of the visitor and the session's start ([`sessions`]);
 //! - pageview = keyed hash of the beacon's random page-view id, which links a pageview
 //!   and the events sent during it (engagement, custom events);
+//! - a backfilled event of another day (an admin's `ts`) is hashed with a throw-away
+//!   import key of its day, never a live key ([`keys::ImportKeys`]);
 //! - URLs keep host + path + `utm_*`, referrers host + path ([`urls`]), the referrer
 //!   becomes a source class ([`source`]);
+//! - identifiers (e-mail addresses, phone numbers, ids, tokens) in paths, `utm_*` values,
+//!   event names and custom properties become placeholders ([`redact`]), and so does
+//!   whatever a site's own patterns match in its page paths;
 //! - the user agent becomes browser family, OS family and device class ([`useragent`]);
 //! - the country comes from the browser's time zone, never from the IP ([`geo`]).
 //!
@@ -24,9 +29,12 @@ pub mod urls;
 pub mod useragent;
 
 use std::net::IpAddr;
+use std::time::Instant;
+
+use regex::Regex;
 
 use crate::store::EventRow;
-use keys::KeyRing;
+use keys::{ImportKeys, KeyRing};
 use sessions::SessionTable;
 use urls::{PageUrl, Referrer};
 use useragent::ClientInfo;
@@ -43,6 +51,8 @@ pub struct Observation<'a> {
     /// The page URL, already reduced by [`urls::reduce_page_url`] (ingest validates it).
     pub page: PageUrl,
     pub referrer: Option<Referrer>,
+    /// The site's own patterns for identifiers in its page paths.
+    pub site_redact: &'a [Regex],
     /// The first-party cookie id, when the beacon has one.
     pub cookie_id: Option<&'a str>,
     pub client_ip: IpAddr,
@@ -63,7 +73,8 @@ pub struct Observation<'a> {
     pub props: Vec<(String, String)>,
     /// Event time, seconds since the epoch.
     pub ts: u32,
-    /// Current UTC day number, which selects the day key.
+    /// Current UTC day number: events of this day are hashed with its live key, events
+    /// of other days (backfills) with an import key of their own day.
     pub day: u16,
 }
 
@@ -71,13 +82,19 @@ pub struct Observation<'a> {
 #[derive(Debug)]
 pub struct Anonymizer {
     keys: KeyRing,
+    imports: ImportKeys,
     sessions: SessionTable,
 }
 
 impl Anonymizer {
     /// An anonymizer whose session table tracks at most `session_capacity` visitors.
     pub fn new(session_capacity: usize) -> Self {
-        Self { keys: KeyRing::default(), sessions: SessionTable::new(session_capacity) }
+        Self { keys: KeyRing::default(), imports: ImportKeys::default(), sessions: SessionTable::new(session_capacity) }
+    }
+
+    /// The import keys of backfilled days, for the background expiry.
+    pub fn imports(&self) -> &ImportKeys {
+        &self.imports
     }
 
     /// The day keys, for the background refresh.
@@ -92,14 +109,19 @@ impl Anonymizer {
 
     /// The stored form of an observed event.
     pub fn anonymize(&self, event: Observation<'_>) -> EventRow {
-        let key = self.keys.key_for(event.day);
+        let event_day = (event.ts / 86_400) as u16;
+        let key = if event_day == event.day {
+            self.keys.key_for(event.day)
+        } else {
+            self.imports.key_for(event_day, Instant::now())
+        };
         let visitor = visitor_hash(&key, event.site, event.cookie_id, event.client_ip, event.user_agent);
         let is_pageview = event.name == PAGEVIEW;
         let mark = self.sessions.observe(visitor, event.ts, is_pageview);
         let session = keyed_u64(&key, &[b"session", &visitor.to_le_bytes(), &mark.started.to_le_bytes()]);
         let (referrer_host, referrer_path) = event.referrer.map(|r| (r.host, r.path)).unwrap_or_default();
         let source_class = source::classify_source(&referrer_host, event.site, &event.page.utm.source);
-        let (prop_keys, prop_values) = event.props.into_iter().unzip();
+        let (prop_keys, prop_values) = event.props.into_iter().unzip(); // REDACT-WIRE
         // Hashed like the visitor, so the stored value links the events of one page view
         // (a pageview and its engagement) and nothing else, whatever the client sent.
         let pageview =
@@ -107,9 +129,9 @@ impl Anonymizer {
         EventRow {
             site: event.site.to_string(),
             ts: event.ts,
-            name: event.name.to_string(),
+            name: event.name.to_string(), // REDACT-WIRE
             hostname: event.page.host,
-            path: event.page.path,
+            path: redact_site_patterns(event.page.path, event.site_redact),
             referrer_host,
             referrer_path,
             source_class: source_class.as_str().into(),
@@ -135,6 +157,31 @@ impl Anonymizer {
             pageview,
         }
     }
+}
+
+/// `path` with what each of a site's own patterns matches (its first group, when it has
+/// one) replaced by [`redact::ID`].
+fn redact_site_patterns(path: String, patterns: &[Regex]) -> String {
+    let mut path = path;
+    for pattern in patterns {
+        if !pattern.is_match(&path) {
+            continue;
+        }
+        let mut out = String::with_capacity(path.len());
+        let mut last = 0;
+        for captures in pattern.captures_iter(&path) {
+            let Some(found) = captures.get(1).or_else(|| captures.get(0)) else { continue };
+            if found.start() < last || found.is_empty() {
+                continue;
+            }
+            out.push_str(&path[last..found.start()]);
+            out.push_str("[id]"); // REDACT-WIRE
+            last = found.end();
+        }
+        out.push_str(&path[last..]);
+        path = out;
+    }
+    path
 }
 
 /// The visitor hash: keyed blake3 of the length-prefixed (site, cookie id), or without a
@@ -199,6 +246,17 @@ mod tests {
         assert_ne!(base, visitor_hash(&KEY_A, "example.com", None, IpAddr::from([203, 0, 113, 10]), "UA"));
         assert_ne!(base, visitor_hash(&KEY_A, "example.com", None, IP, "UA2"));
         assert_ne!(base, visitor_hash(&KEY_A, "example.org", None, IP, "UA"));
+    }
+
+    #[test]
+    fn a_sites_own_patterns_redact_their_match_or_its_first_group() {
+        let patterns = [Regex::new("/invoice/([A-Z]{3}-[0-9]{3})").unwrap(), Regex::new("member-[a-z]+").unwrap()];
+        assert_eq!(
+            redact_site_patterns("/invoice/ABC-123/pdf".into(), &patterns),
+            "/invoice/[id]/pdf"
+        );
+        assert_eq!(redact_site_patterns("/club/member-jane/x".into(), &patterns), "/club/[id]/x");
+        assert_eq!(redact_site_patterns("/blog/hello".into(), &patterns), "/blog/hello");
     }
 
     proptest::proptest! {

@@ -12,11 +12,14 @@ use super::day_keys::{DAYS_BEFORE, DROP_DAY, SELECT_DAY_KEYS};
 use super::events::STORED_EVENT_IDS;
 use super::migrate::{statements, APPLIED_MIGRATIONS, CREATE_DATABASE, LEDGER_EXISTS};
 use super::retention::{
-    COUNT_OLDER, DELETE_OLDER, DELETE_VISITORS, DROP_EVENT_MONTH, EVENT_MONTHS, SERVER_VERSION, SET_TTL,
+    for_table, COUNT_OLDER, DELETE_OLDER, DELETE_VISITORS, DROP_MONTH, OLD_MONTHS, SERVER_VERSION, SET_TTL,
+    VISITOR_TABLES,
 };
 use super::sites::LIST_SITES;
 use super::tokens::LIST_TOKENS;
-use super::{migrations, render_statement, schema_statements, EventRow, Topology, CLUSTER_SETTINGS, PING};
+use super::{
+    keys_database, migrations, render_statement, schema_statements, EventRow, Topology, CLUSTER_SETTINGS, PING,
+};
 
 const DATABASE: &str = "footfall";
 
@@ -31,9 +34,37 @@ fn bound<T: clickhouse::sql::Bind + Copy>(sql: &str, args: &[T]) -> String {
 
 /// Queries on footfall's tables run with the database as default; qualify them here.
 fn in_database(sql: &str) -> String {
-    ["schema_migrations", "day_keys", "sites", "events", "report_tokens"]
+    let keys = keys_database(DATABASE);
+    ["schema_migrations", "sites", "events", "report_tokens"]
         .iter()
         .fold(sql.to_string(), |sql, table| sql.replace(&format!("FROM {table}"), &format!("FROM {DATABASE}.{table}")))
+        .replace("FROM day_keys", &format!("FROM {keys}.day_keys"))
+}
+
+/// The retention and forget statements for every table of `VISITOR_TABLES`, as `topology`
+/// renders them.
+fn visitor_table_statements(topology: &Topology) -> Vec<String> {
+    let mut all = Vec::new();
+    for table in VISITOR_TABLES {
+        if *topology == Topology::Single {
+            let single = |template: &str| render_statement(&for_table(template, table), DATABASE, topology);
+            all.push(bound(&single(OLD_MONTHS), &[1_764_547_200u32]));
+            all.push(bound(&single(COUNT_OLDER), &[202_511u32, 1_764_000_000]));
+        }
+        let render = |template: &str| render_statement(&for_table(template, table), DATABASE, topology);
+        all.push(bound(&render(DROP_MONTH), &[202_511u32]));
+        all.push(bound(&render(DELETE_OLDER), &[1_764_000_000u32]));
+        all.push(bound(&render(SET_TTL), &[30u32]));
+        all.push(
+            clickhouse::Client::default()
+                .query(&render(DELETE_VISITORS))
+                .bind("example.com")
+                .bind([1u64, 2].as_slice())
+                .sql_display()
+                .to_string(),
+        );
+    }
+    all
 }
 
 fn every_statement() -> Vec<String> {
@@ -75,24 +106,13 @@ fn every_statement() -> Vec<String> {
     all.push(in_database(LIST_TOKENS));
     all.push(in_database(&bound(SELECT_DAY_KEYS, &[20_000u16, 20_001])));
     all.push(format!(
-        "INSERT INTO {DATABASE}.day_keys FORMAT JSONEachRow {{\"day\":\"2024-10-04\",\"key\":\"{}\",\"created_at\":0}}",
+        "INSERT INTO {}.day_keys FORMAT JSONEachRow {{\"day\":\"2024-10-04\",\"key\":\"{}\",\"created_at\":0}}",
+        keys_database(DATABASE),
         "k".repeat(32)
     ));
     all.push(in_database(&bound(DAYS_BEFORE, &[20_000u16])));
     all.push(bound(&render_statement(DROP_DAY, DATABASE, &Topology::Single), &["2024-10-04"]));
-    all.push(in_database(&bound(EVENT_MONTHS, &[1_764_547_200u32])));
-    all.push(in_database(&bound(COUNT_OLDER, &[202_511u32, 1_764_000_000])));
-    all.push(bound(&render_statement(DROP_EVENT_MONTH, DATABASE, &Topology::Single), &[202_511u32]));
-    all.push(bound(&render_statement(DELETE_OLDER, DATABASE, &Topology::Single), &[1_764_000_000u32]));
-    all.push(bound(&render_statement(SET_TTL, DATABASE, &Topology::Single), &[30u32]));
-    all.push(
-        clickhouse::Client::default()
-            .query(&render_statement(DELETE_VISITORS, DATABASE, &Topology::Single))
-            .bind("example.com")
-            .bind([1u64, 2].as_slice())
-            .sql_display()
-            .to_string(),
-    );
+    all.extend(visitor_table_statements(&Topology::Single));
     all.push(SERVER_VERSION.to_string());
     all
 }
@@ -131,17 +151,7 @@ fn every_cluster_statement() -> Vec<String> {
         all.extend(statements(migration.sql).flat_map(|sql| schema_statements(&sql, DATABASE, &cluster)));
     }
     all.push(bound(&render_statement(DROP_DAY, DATABASE, &cluster), &["2024-10-04"]));
-    all.push(bound(&render_statement(DROP_EVENT_MONTH, DATABASE, &cluster), &[202_511u32]));
-    all.push(bound(&render_statement(DELETE_OLDER, DATABASE, &cluster), &[1_764_000_000u32]));
-    all.push(bound(&render_statement(SET_TTL, DATABASE, &cluster), &[30u32]));
-    all.push(
-        clickhouse::Client::default()
-            .query(&render_statement(DELETE_VISITORS, DATABASE, &cluster))
-            .bind("example.com")
-            .bind([1u64, 2].as_slice())
-            .sql_display()
-            .to_string(),
-    );
+    all.extend(visitor_table_statements(&cluster));
     let settings: Vec<String> = CLUSTER_SETTINGS
         .iter()
         .map(

@@ -1,5 +1,6 @@
 //! The `day_keys` table: the per-day secret keys that visitor hashes are keyed with,
-//! shared by every collector node. The rotation policy lives in `privacy::keys`; this
+//! shared by every collector node. It lives in its own database ([`super::keys_database`]),
+//! apart from the events, so that readers of events cannot read it (schema 0011). The rotation policy lives in `privacy::keys`; this
 //! file only reads, inserts and deletes rows.
 
 use clickhouse::Row;
@@ -26,7 +27,7 @@ pub(super) const DAYS_BEFORE: &str = "SELECT DISTINCT toString(day) FROM day_key
 /// Deletes every key of day `?` (`'YYYY-MM-DD'`, the partition's value; both server versions
 /// take that literal) at once. A schema-style template: placeholders filled by
 /// `render_statement`; `day_keys` has one partition per day.
-pub(super) const DROP_DAY: &str = "ALTER TABLE {database}.day_keys {on_cluster} DROP PARTITION ?";
+pub(super) const DROP_DAY: &str = "ALTER TABLE {keys_database}.day_keys {on_cluster} DROP PARTITION ?";
 
 impl Store {
     /// Every candidate key for the days `first..=last`.
@@ -34,7 +35,7 @@ impl Store {
     /// # Errors
     /// ClickHouse being unreachable or answering an error.
     pub async fn day_keys(&self, first: u16, last: u16) -> Result<Vec<DayKeyRow>, StoreError> {
-        self.client.query(SELECT_DAY_KEYS).bind(first).bind(last).fetch_all().await
+        self.keys.query(SELECT_DAY_KEYS).bind(first).bind(last).fetch_all().await
     }
 
     /// Inserts a candidate key.
@@ -42,7 +43,7 @@ impl Store {
     /// # Errors
     /// ClickHouse being unreachable or rejecting the write.
     pub async fn insert_day_key(&self, row: &DayKeyRow) -> Result<(), StoreError> {
-        let mut insert = self.client.insert::<DayKeyRow>("day_keys").await?;
+        let mut insert = self.keys.insert::<DayKeyRow>("day_keys").await?;
         insert.write(row).await?;
         insert.end().await
     }
@@ -52,7 +53,7 @@ impl Store {
     /// # Errors
     /// ClickHouse being unreachable or refusing to drop a partition.
     pub async fn delete_day_keys_before(&self, day: u16) -> Result<(), StoreError> {
-        let old_days: Vec<String> = self.client.query(DAYS_BEFORE).bind(day).fetch_all().await?;
+        let old_days: Vec<String> = self.keys.query(DAYS_BEFORE).bind(day).fetch_all().await?;
         let drop_day = render_statement(DROP_DAY, &self.database, &self.topology);
         for old_day in old_days {
             self.server.query(&drop_day).bind(&old_day).execute().await?;

@@ -6,9 +6,10 @@
 //! `ADD COLUMN IF NOT EXISTS`), applied versions are recorded in `schema_migrations`, and
 //! two nodes migrating at once do no harm.
 //!
-//! Files use three placeholders, filled in one place ([`schema_statements`],
+//! Files use four placeholders, filled in one place ([`schema_statements`],
 //! [`render_statement`]) so the same schema serves one server or a cluster:
 //! - `{database}`: footfall's database;
+//! - `{keys_database}`: the database of the day keys ([`keys_database`]);
 //! - `{on_cluster}`: empty, or `ON CLUSTER name`;
 //! - `{engine:Kind(args)}`: `Kind(args)` on one server, or
 //!   `ReplicatedKind('/clickhouse/tables/{shard}/db/table_local', '{replica}', args)` on a
@@ -20,7 +21,8 @@
 //! [`sharding_key`]. Everything footfall and its users read and write goes through `T`,
 //! under the same name as on one server, so no query changes. What must reach the rows
 //! themselves goes to `T_local` on every server: materialized views (which see each
-//! server's inserts into `events_local`), mutations and partition drops. A column change
+//! server's inserts into `events_local`), mutations and partition drops; `DROP TABLE`
+//! removes both. A column change
 //! (`ALTER ... ADD COLUMN`) is applied to `T_local`, then `T` is dropped and created again
 //! with the new columns: ClickHouse refuses `ALTER ... ON CLUSTER` on a `Distributed`
 //! table of a cluster with `internal_replication` (on 18.16 and today).
@@ -64,6 +66,8 @@ pub fn migrations() -> &'static [Migration] {
         8 => "0008_report_tokens",
         9 => "0009_site_consent",
         10 => "0010_events_plain_strings",
+        11 => "0011_day_keys_apart",
+        12 => "0012_site_privacy",
     ]
 }
 
@@ -117,6 +121,8 @@ enum StatementKind {
     AlterColumns,
     /// Any other `ALTER TABLE` (partitions, mutations, TTL): works on the rows.
     AlterRows,
+    /// `DROP TABLE`: on a cluster, the `Distributed` table and its local tables.
+    DropTable,
     /// Anything else (`CREATE DATABASE`, `INSERT ... SELECT`): runs as written.
     Other,
 }
@@ -136,38 +142,71 @@ fn kind(sql: &str) -> StatementKind {
         StatementKind::AlterColumns
     } else if words.starts_with("ALTER TABLE") {
         StatementKind::AlterRows
+    } else if words.starts_with("DROP TABLE") {
+        StatementKind::DropTable
     } else {
         StatementKind::Other
     }
 }
 
-/// The table names after each `{database}.` in `sql`, in order, with their byte ranges.
-fn table_references(sql: &str) -> Vec<(std::ops::Range<usize>, String)> {
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(at) = sql[from..].find("{database}.") {
-        let start = from + at + "{database}.".len();
-        let name: String = sql[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        found.push((start..start + name.len(), name));
-        from = start;
+/// A table named in a schema statement: `{database}.NAME` or `{keys_database}.NAME`.
+struct TableReference {
+    /// Byte range of `NAME` in the statement.
+    range: std::ops::Range<usize>,
+    name: String,
+    /// True for a table of the keys database.
+    in_keys_database: bool,
+}
+
+impl TableReference {
+    /// The database the table lives in.
+    fn database(&self, database: &str) -> String {
+        if self.in_keys_database {
+            keys_database(database)
+        } else {
+            database.to_string()
+        }
     }
+}
+
+/// The database that holds the day keys beside footfall's `database`: `<database>_keys`.
+/// Nothing but the collector's own user needs to read it (README, "Privacy").
+pub fn keys_database(database: &str) -> String {
+    format!("{database}_keys")
+}
+
+/// The tables after each `{database}.` and `{keys_database}.` in `sql`, in order.
+fn table_references(sql: &str) -> Vec<TableReference> {
+    let mut found = Vec::new();
+    for (placeholder, in_keys_database) in [("{database}.", false), ("{keys_database}.", true)] {
+        let mut from = 0;
+        while let Some(at) = sql[from..].find(placeholder) {
+            let start = from + at + placeholder.len();
+            let name: String = sql[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            found.push(TableReference { range: start..start + name.len(), name, in_keys_database });
+            from = start;
+        }
+    }
+    found.sort_by_key(|reference| reference.range.start);
     found
 }
 
 /// `sql` with the table references chosen by `to_local` renamed to their local tables.
 fn with_local_tables(sql: &str, to_local: impl Fn(usize) -> bool) -> String {
     let mut out = sql.to_string();
-    for (index, (range, name)) in table_references(sql).into_iter().enumerate().rev() {
+    for (index, reference) in table_references(sql).into_iter().enumerate().rev() {
         if to_local(index) {
-            out.replace_range(range, &format!("{name}{LOCAL_SUFFIX}"));
+            out.replace_range(reference.range, &format!("{}{LOCAL_SUFFIX}", reference.name));
         }
     }
     out
 }
 
-/// Fills `{on_cluster}`, `{engine:...}` and `{database}`.
+/// Fills `{on_cluster}`, `{engine:...}`, `{database}` and `{keys_database}`.
 fn fill(sql: &str, database: &str, topology: &Topology) -> String {
-    let table = table_references(sql).into_iter().next().map(|(_, name)| name).unwrap_or_default();
+    let first = table_references(sql).into_iter().next();
+    let table = first.as_ref().map(|reference| reference.name.clone()).unwrap_or_default();
+    let table_database = first.as_ref().map_or_else(|| database.to_string(), |reference| reference.database(database));
     let on_cluster = match topology {
         Topology::Single => String::new(),
         Topology::Cluster(name) => format!("ON CLUSTER {name}"),
@@ -181,14 +220,14 @@ fn fill(sql: &str, database: &str, topology: &Topology) -> String {
         let engine = match topology {
             Topology::Single => format!("{kind}({args})"),
             Topology::Cluster(_) => {
-                let path = format!("'/clickhouse/tables/{{shard}}/{database}/{table}', '{{replica}}'");
+                let path = format!("'/clickhouse/tables/{{shard}}/{table_database}/{table}', '{{replica}}'");
                 let sep = if args.is_empty() { "" } else { ", " };
                 format!("Replicated{kind}({path}{sep}{args})")
             }
         };
         out.replace_range(start..=end, &engine);
     }
-    out.replace("{database}", database)
+    out.replace("{keys_database}", &keys_database(database)).replace("{database}", database)
 }
 
 /// The `Distributed` table `table` over `table_local` on every server of `cluster`.
@@ -220,18 +259,21 @@ pub fn schema_statements(sql: &str, database: &str, topology: &Topology) -> Vec<
     let Topology::Cluster(cluster) = topology else {
         return vec![fill(sql, database, topology)];
     };
-    let table = table_references(sql).into_iter().next().map(|(_, name)| name).unwrap_or_default();
+    let first = table_references(sql).into_iter().next();
+    let table = first.as_ref().map(|reference| reference.name.clone()).unwrap_or_default();
+    let table_database = first.as_ref().map_or_else(|| database.to_string(), |reference| reference.database(database));
     match kind(sql) {
         StatementKind::CreateTable => {
-            vec![render_statement(sql, database, topology), distributed_table(&table, database, cluster)]
+            vec![render_statement(sql, database, topology), distributed_table(&table, &table_database, cluster)]
         }
         StatementKind::CreateView => vec![fill(&with_local_tables(sql, |index| index > 0), database, topology)],
         StatementKind::AlterColumns => vec![
             render_statement(sql, database, topology),
-            format!("DROP TABLE IF EXISTS {database}.{table} ON CLUSTER {cluster}"),
-            distributed_table(&table, database, cluster),
+            format!("DROP TABLE IF EXISTS {table_database}.{table} ON CLUSTER {cluster}"),
+            distributed_table(&table, &table_database, cluster),
         ],
         StatementKind::AlterRows => vec![render_statement(sql, database, topology)],
+        StatementKind::DropTable => vec![fill(sql, database, topology), render_statement(sql, database, topology)],
         StatementKind::Other => vec![fill(sql, database, topology)],
     }
 }

@@ -36,8 +36,8 @@ pub use day_keys::DayKeyRow;
 pub use events::{partition_month, EventRow};
 #[cfg(test)]
 pub(crate) use migrate::statements;
-pub use migrate::{migrations, render_statement, schema_statements, Migration, Topology};
-pub use retention::RetentionPass;
+pub use migrate::{keys_database, migrations, render_statement, schema_statements, Migration, Topology};
+pub use retention::{RetentionPass, VISITOR_TABLES};
 pub use sites::{Site, SiteError};
 pub use tokens::TokenRecord;
 
@@ -78,6 +78,8 @@ pub struct Store {
     client: clickhouse::Client,
     /// Client without a database, for `CREATE DATABASE` and `system.*` queries.
     server: clickhouse::Client,
+    /// Client bound to the database of the day keys ([`keys_database`]).
+    keys: clickhouse::Client,
     database: String,
     topology: Topology,
     request_timeout: Duration,
@@ -107,6 +109,7 @@ impl Store {
         }
         Self {
             client: server.clone().with_database(&settings.database),
+            keys: server.clone().with_database(keys_database(&settings.database)),
             server,
             database: settings.database.clone(),
             topology,

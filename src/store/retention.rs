@@ -1,34 +1,49 @@
-//! Retention: removing raw events older than `retention_days`, and visitor-rights
-//! deletions. Rollup tables (aggregates without visitor hashes) are not touched.
+//! Retention and visitors' deletions on every table that holds a visitor, session or
+//! page-view hash ([`VISITOR_TABLES`], the one list of them; a test compares it with
+//! the hash columns the server reports). Aggregates (counts per day, page or quarter
+//! hour, no hashes) are not touched.
 //!
-//! Whole month partitions older than the cutoff are dropped at once (`DROP PARTITION`,
-//! immediate on every version); rows of the month the cutoff falls in are deleted with a
-//! mutation (`ALTER ... DELETE`, which ClickHouse applies in the background). On servers
-//! that support table TTL (19.6 and later), `apply_retention_ttl` also sets a TTL, so
-//! ClickHouse removes expired rows itself during merges.
+//! Retention: whole month partitions older than the cutoff are dropped at once (`DROP
+//! PARTITION`, immediate on every version); rows of the month the cutoff falls in are
+//! deleted with a mutation (`ALTER ... DELETE`, which ClickHouse applies in the
+//! background). On servers that support table TTL (19.6 and later), `apply_retention_ttl`
+//! also sets a TTL on each table, so ClickHouse removes expired rows itself during merges.
+//!
+//! Forget: one `ALTER ... DELETE` per table for the visitor hashes of one site.
 
-use super::{render_statement, Store, StoreError};
+use super::{render_statement, Store, StoreError, Topology};
 use crate::store::partition_month;
 
-/// Month partitions (`YYYYMM`) that hold events before `?` (seconds since the epoch; the
-/// start of the cutoff's month). Asked of the data, not `system.parts`, so that on a
-/// cluster it covers every shard; the condition on the partition key makes ClickHouse
-/// read only those partitions, which the pass then drops.
-pub(super) const EVENT_MONTHS: &str =
-    "SELECT DISTINCT toYYYYMM(ts) AS month FROM events WHERE ts < toDateTime(?) ORDER BY month";
-/// Drops month `?` of `events` (template: placeholders filled by `render_statement`).
-pub(super) const DROP_EVENT_MONTH: &str = "ALTER TABLE {database}.events {on_cluster} DROP PARTITION ?";
-/// Rows older than `?` (seconds since the epoch) in the month partition `?`.
-pub(super) const COUNT_OLDER: &str = "SELECT count() FROM events WHERE toYYYYMM(ts) = ? AND ts < toDateTime(?)";
-/// Deletes rows older than `?` (template).
-pub(super) const DELETE_OLDER: &str = "ALTER TABLE {database}.events {on_cluster} DELETE WHERE ts < toDateTime(?)";
-/// Sets the table TTL on servers that have TTL (template; `?` is the number of days).
-pub(super) const SET_TTL: &str = "ALTER TABLE {database}.events {on_cluster} MODIFY TTL ts + toIntervalDay(?)";
-/// Deletes every event of the given visitor hashes on one site (template).
+/// Every table that holds a visitor, session or page-view hash (all partitioned by
+/// `toYYYYMM(ts)`): `events`, and `page_views`, the per-pageview copy content discovery
+/// reads (schema 0007). Forget and retention reach each of them.
+pub const VISITOR_TABLES: &[&str] = &["events", "page_views"];
+
+/// Month partitions (`YYYYMM`) of table `{table}` that hold rows before `?` (seconds since
+/// the epoch; the start of the cutoff's month). Asked of the data, not `system.parts`, so
+/// that on a cluster it covers every shard; the condition on the partition key makes
+/// ClickHouse read only those partitions, which the pass then drops.
+pub(super) const OLD_MONTHS: &str =
+    "SELECT DISTINCT toYYYYMM(ts) AS month FROM {database}.{table} WHERE ts < toDateTime(?) ORDER BY month";
+/// Drops month `?` of `{table}` (template: placeholders filled by `render_statement`).
+pub(super) const DROP_MONTH: &str = "ALTER TABLE {database}.{table} {on_cluster} DROP PARTITION ?";
+/// Rows of `{table}` older than `?` (seconds since the epoch) in the month partition `?`.
+pub(super) const COUNT_OLDER: &str =
+    "SELECT count() FROM {database}.{table} WHERE toYYYYMM(ts) = ? AND ts < toDateTime(?)";
+/// Deletes rows of `{table}` older than `?` (template).
+pub(super) const DELETE_OLDER: &str = "ALTER TABLE {database}.{table} {on_cluster} DELETE WHERE ts < toDateTime(?)";
+/// Sets the TTL of `{table}` on servers that have TTL (template; `?` is the number of days).
+pub(super) const SET_TTL: &str = "ALTER TABLE {database}.{table} {on_cluster} MODIFY TTL ts + toIntervalDay(?)";
+/// Deletes every row of the given visitor hashes on one site from `{table}` (template).
 pub(super) const DELETE_VISITORS: &str =
-    "ALTER TABLE {database}.events {on_cluster} DELETE WHERE site = ? AND has(?, visitor)";
+    "ALTER TABLE {database}.{table} {on_cluster} DELETE WHERE site = ? AND has(?, visitor)";
 /// The server's version, e.g. `18.16.1`.
 pub(super) const SERVER_VERSION: &str = "SELECT version()";
+
+/// `template` for one of [`VISITOR_TABLES`].
+pub(super) fn for_table(template: &str, table: &str) -> String {
+    template.replace("{table}", table)
+}
 
 /// Seconds since the epoch at the start of month `YYYYMM` (UTC).
 fn month_start(month: u32) -> u32 {
@@ -37,9 +52,11 @@ fn month_start(month: u32) -> u32 {
         .map_or(0, |start| start.and_utc().timestamp() as u32)
 }
 
-/// What one retention pass removed.
+/// What one retention pass removed from one table.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RetentionPass {
+    /// The table.
+    pub table: &'static str,
     /// Month partitions dropped whole.
     pub dropped_months: Vec<u32>,
     /// True when a deletion of the older rows of the cutoff's month was started.
@@ -47,30 +64,45 @@ pub struct RetentionPass {
 }
 
 impl Store {
-    /// Removes events with `ts` before `cutoff` (seconds since the epoch).
+    /// Removes rows with `ts` before `cutoff` (seconds since the epoch) from every table
+    /// of [`VISITOR_TABLES`]; one pass per table, in that order.
     ///
     /// # Errors
     /// ClickHouse being unreachable or refusing a statement.
-    pub async fn apply_retention(&self, cutoff: u32) -> Result<RetentionPass, StoreError> {
+    pub async fn apply_retention(&self, cutoff: u32) -> Result<Vec<RetentionPass>, StoreError> {
+        let mut passes = Vec::with_capacity(VISITOR_TABLES.len());
+        for table in VISITOR_TABLES {
+            passes.push(self.apply_retention_to(table, cutoff).await?);
+        }
+        Ok(passes)
+    }
+
+    async fn apply_retention_to(&self, table: &'static str, cutoff: u32) -> Result<RetentionPass, StoreError> {
         let cutoff_month = partition_month(cutoff);
-        let months: Vec<u32> = self.client.query(EVENT_MONTHS).bind(month_start(cutoff_month)).fetch_all().await?;
-        let mut pass = RetentionPass::default();
-        let drop_month = render_statement(DROP_EVENT_MONTH, &self.database, &self.topology);
+        let months: Vec<u32> = self
+            .client
+            .query(&render_statement(&for_table(OLD_MONTHS, table), &self.database, &Topology::Single))
+            .bind(month_start(cutoff_month))
+            .fetch_all()
+            .await?;
+        let mut pass = RetentionPass { table, ..RetentionPass::default() };
+        let drop_month = render_statement(&for_table(DROP_MONTH, table), &self.database, &self.topology);
         for month in months {
             self.server.query(&drop_month).bind(month).execute().await?;
             pass.dropped_months.push(month);
         }
-        let older: u64 = self.client.query(COUNT_OLDER).bind(cutoff_month).bind(cutoff).fetch_one().await?;
+        let count_older = render_statement(&for_table(COUNT_OLDER, table), &self.database, &Topology::Single);
+        let older: u64 = self.client.query(&count_older).bind(cutoff_month).bind(cutoff).fetch_one().await?;
         if older > 0 {
-            let delete = render_statement(DELETE_OLDER, &self.database, &self.topology);
+            let delete = render_statement(&for_table(DELETE_OLDER, table), &self.database, &self.topology);
             self.server.query(&delete).bind(cutoff).execute().await?;
             pass.deleted_partial_month = true;
         }
         Ok(pass)
     }
 
-    /// Sets a TTL of `days` on `events` when the server supports table TTL (19.6 and
-    /// later). Returns whether it did.
+    /// Sets a TTL of `days` on every table of [`VISITOR_TABLES`] when the server supports
+    /// table TTL (19.6 and later). Returns whether it did.
     ///
     /// # Errors
     /// ClickHouse being unreachable or refusing the statement.
@@ -81,19 +113,24 @@ impl Store {
         if (major, minor) < (19, 6) {
             return Ok(false);
         }
-        let ttl = render_statement(SET_TTL, &self.database, &self.topology);
-        self.server.query(&ttl).bind(days).execute().await?;
+        for table in VISITOR_TABLES {
+            let ttl = render_statement(&for_table(SET_TTL, table), &self.database, &self.topology);
+            self.server.query(&ttl).bind(days).execute().await?;
+        }
         Ok(true)
     }
 
-    /// Starts deleting every event of `visitors` on `site` (a mutation ClickHouse applies
-    /// in the background).
+    /// Starts deleting every row of `visitors` on `site` from every table of
+    /// [`VISITOR_TABLES`] (mutations ClickHouse applies in the background).
     ///
     /// # Errors
-    /// ClickHouse being unreachable or refusing the statement.
+    /// ClickHouse being unreachable or refusing a statement.
     pub async fn delete_visitors(&self, site: &str, visitors: &[u64]) -> Result<(), StoreError> {
-        let delete = render_statement(DELETE_VISITORS, &self.database, &self.topology);
-        self.server.query(&delete).bind(site).bind(visitors).execute().await
+        for table in VISITOR_TABLES {
+            let delete = render_statement(&for_table(DELETE_VISITORS, table), &self.database, &self.topology);
+            self.server.query(&delete).bind(site).bind(visitors).execute().await?;
+        }
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `sites` table: which domains footfall accepts events for, their time zone, the
-//! extra origins allowed to send for them and whether they count only visitors who
-//! consented. Rows are versioned; the newest version wins.
+//! extra origins allowed to send for them, whether they count only visitors who
+//! consented, whether they ignore `DNT`, and their own path patterns to redact. Rows are
+//! versioned; the newest version wins.
 
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,11 @@ pub struct Site {
     pub origins: Vec<String>,
     /// Consent mode: events count only when they say the visitor consented.
     pub consent: bool,
+    /// `DNT: 1` does not stop counting (`--ignore-dnt`).
+    pub ignore_dnt: bool,
+    /// The site's own regular expressions for identifiers in its page paths
+    /// (`--redact`), checked to compile by [`Site::with_redact`].
+    pub redact: Vec<String>,
 }
 
 /// Why a site definition is not acceptable.
@@ -30,6 +36,8 @@ pub enum SiteError {
     TimeZone(String),
     #[error("origin `{0}` is not an origin; use scheme://host[:port] such as https://example.net")]
     Origin(String),
+    #[error("redact pattern `{pattern}` is not a regular expression: {problem}")]
+    Redact { pattern: String, problem: String },
 }
 
 impl Site {
@@ -63,7 +71,14 @@ impl Site {
                 _ => Err(SiteError::Origin(origin.clone())),
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { domain, timezone: timezone.to_string(), origins, consent: false })
+        Ok(Self {
+            domain,
+            timezone: timezone.to_string(),
+            origins,
+            consent: false,
+            ignore_dnt: false,
+            redact: Vec::new(),
+        })
     }
 
     /// The same site in consent mode (`true`) or not.
@@ -71,13 +86,36 @@ impl Site {
     pub fn with_consent(self, consent: bool) -> Self {
         Self { consent, ..self }
     }
+
+    /// The same site ignoring `DNT: 1` (`true`) or honouring it.
+    #[must_use]
+    pub fn with_ignore_dnt(self, ignore_dnt: bool) -> Self {
+        Self { ignore_dnt, ..self }
+    }
+
+    /// The same site with its own path patterns to redact.
+    ///
+    /// # Errors
+    /// [`SiteError::Redact`] for the first pattern that is not a regular expression (the
+    /// `regex` crate's syntax) or is larger than it allows.
+    pub fn with_redact(self, patterns: &[String]) -> Result<Self, SiteError> {
+        for pattern in patterns {
+            if let Err(error) = regex::Regex::new(pattern) {
+                return Err(SiteError::Redact { pattern: pattern.clone(), problem: error.to_string() });
+            }
+        }
+        Ok(Self { redact: patterns.to_vec(), ..self })
+    }
 }
 
 /// The newest version of every site that is not removed.
-pub(super) const LIST_SITES: &str = "SELECT domain, latest_timezone, latest_origins, latest_consent FROM ( \
+pub(super) const LIST_SITES: &str =
+    "SELECT domain, latest_timezone, latest_origins, latest_consent, latest_ignore_dnt, latest_redact FROM ( \
        SELECT domain, argMax(timezone, version) AS latest_timezone, \
               argMax(origins, version) AS latest_origins, \
               argMax(consent, version) AS latest_consent, \
+              argMax(ignore_dnt, version) AS latest_ignore_dnt, \
+              argMax(redact, version) AS latest_redact, \
               argMax(deleted, version) AS latest_deleted \
        FROM sites GROUP BY domain \
      ) WHERE latest_deleted = 0 ORDER BY domain";
@@ -88,6 +126,8 @@ struct SiteRow {
     timezone: String,
     origins: Vec<String>,
     consent: u8,
+    ignore_dnt: u8,
+    redact: Vec<String>,
     deleted: u8,
     version: u64,
 }
@@ -121,6 +161,8 @@ impl Store {
                 timezone: site.timezone.clone(),
                 origins: site.origins.clone(),
                 consent: u8::from(site.consent),
+                ignore_dnt: u8::from(site.ignore_dnt),
+                redact: site.redact.clone(),
                 deleted,
                 version: chrono::Utc::now().timestamp_micros() as u64,
             })
@@ -156,5 +198,7 @@ mod tests {
             Site::new("example.com", "UTC", &["example.net".into()]),
             Err(SiteError::Origin("example.net".into()))
         );
+        let unclosed = Site::new("example.com", "UTC", &[]).unwrap().with_redact(&["/a/(".into()]);
+        assert!(matches!(unclosed, Err(SiteError::Redact { pattern, .. }) if pattern == "/a/("));
     }
 }

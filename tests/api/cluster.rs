@@ -73,12 +73,14 @@ async fn local_events(store: &Store) -> (u64, u64) {
 }
 
 async fn drop_database(store: &Store, cluster: &str) {
-    store
-        .client()
-        .query(&format!("DROP DATABASE IF EXISTS {} ON CLUSTER {cluster}", store.database()))
-        .execute()
-        .await
-        .unwrap();
+    for database in [store.database().to_string(), footfall::store::keys_database(store.database())] {
+        store
+            .client()
+            .query(&format!("DROP DATABASE IF EXISTS {database} ON CLUSTER {cluster}"))
+            .execute()
+            .await
+            .unwrap();
+    }
 }
 
 /// Posts `events` to a collector as one array, with the admin token (so `ts` is honoured).
@@ -343,8 +345,12 @@ async fn deletions_reach_every_shard() {
     }
     assert_eq!((local_events(&shard_1).await, local_events(&shard_2).await), ((20, 20), (20, 0)));
 
-    let pass = cluster.apply_retention(now - 30 * 86_400).await.unwrap();
-    assert_eq!(pass.dropped_months, vec![footfall::store::partition_month(now - 100 * 86_400)]);
+    let passes = cluster.apply_retention(now - 30 * 86_400).await.unwrap();
+    let old_month = footfall::store::partition_month(now - 100 * 86_400);
+    assert_eq!(
+        passes.iter().map(|pass| (pass.table, pass.dropped_months.clone())).collect::<Vec<_>>(),
+        vec![("events", vec![old_month]), ("page_views", vec![old_month])]
+    );
     assert_eq!((local_events(&shard_1).await.0, local_events(&shard_2).await.0), (10, 10));
 
     cluster.delete_visitors(SITE, &[3, 4]).await.unwrap();
@@ -360,9 +366,10 @@ async fn deletions_reach_every_shard() {
         cluster.insert_day_key(&row).await.unwrap();
     }
     let days_on = |store: Store| async move {
+        let keys = footfall::store::keys_database(store.database());
         store
             .client()
-            .query("SELECT toUInt16(day) AS d FROM day_keys_local ORDER BY d")
+            .query(&format!("SELECT toUInt16(day) AS d FROM {keys}.day_keys_local ORDER BY d"))
             .fetch_all::<u16>()
             .await
             .unwrap()

@@ -203,10 +203,11 @@ async fn day_keys_older_than_48_hours_are_deleted_and_one_key_per_day_is_used() 
     store.insert_day_key(&footfall::store::DayKeyRow { day: today, key: [0; 32], created_at: 0 }).await.unwrap();
     let app = crate::helpers::spawn_app_with(|s| s.clickhouse.database = settings.clickhouse.database.clone()).await;
     let started = std::time::Instant::now();
+    let keys = footfall::store::keys_database(store.database());
     loop {
         let days: Vec<u16> = store
             .client()
-            .query("SELECT DISTINCT toUInt16(day) AS d FROM day_keys ORDER BY d")
+            .query(&format!("SELECT DISTINCT toUInt16(day) AS d FROM {keys}.day_keys ORDER BY d"))
             .fetch_all()
             .await
             .unwrap();
