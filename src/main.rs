@@ -168,7 +168,11 @@ fn dashboards(command: DashboardsCommand, settings: &Settings) -> anyhow::Result
         DashboardsCommand::ExportGrafana { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for dashboard in &catalog.dashboards {
-                let json = footfall::dashboard::grafana::export(dashboard, &settings.clickhouse.database);
+                let json = footfall::dashboard::grafana::export(
+                    dashboard,
+                    &settings.clickhouse.database,
+                    settings.reports.min_visitors,
+                );
                 let file = out.join(format!("{}.grafana.json", dashboard.slug));
                 std::fs::write(&file, serde_json::to_string_pretty(&json)? + "\n")
                     .with_context(|| format!("writing {}", file.display()))?;

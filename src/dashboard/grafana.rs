@@ -10,6 +10,18 @@
 //! line -> timeseries, bar -> bargauge, table -> table, heatmap -> a weekday x hour table
 //! with coloured cells. The SQL is the one place this module holds queries; the
 //! integration test `dashboard_grafana` runs every panel's SQL on the real server.
+//!
+//! Small counts: Grafana bypasses footfall's reports, so the SQL itself keeps every count
+//! it shows to at least `min_visitors` visitors (README, "Small counts"): each returned
+//! row, time bucket or busiest-times cell needs `HAVING visitors >= min_visitors`
+//! (visitor-days, as the reports count them); smaller ones are left out (a heatmap cell
+//! shows 0, a number panel adds up only the rows shown). [`export`] takes the threshold
+//! (`footfall dashboards export-grafana` passes `reports.min_visitors`); 0 or 1: off. Panels have no filters here (a panel's `path`/`source` parameters are not
+//! applied), so only the rows are held to the threshold. Anyone who can edit the
+//! dashboards can also write their own SQL: this protects what the exported panels show,
+//! not the data source. The integration test
+//! `small_counts::grafana_panels_show_no_count_from_fewer_than_min_visitors` runs the
+//! exported panels over planted one-visitor rows.
 
 use serde_json::{json, Value};
 
@@ -22,8 +34,9 @@ const DATASOURCE: &str = "${DS_CLICKHOUSE}";
 /// Rows of table-like panels when the definition sets no `limit`.
 const DEFAULT_LIMIT: &str = "100";
 
-/// The Grafana dashboard for `dashboard`, reading `database`.
-pub fn export(dashboard: &Dashboard, database: &str) -> Value {
+/// The Grafana dashboard for `dashboard`, reading `database`, its panels showing no count
+/// from fewer than `min_visitors` visitors (0 or 1: every count).
+pub fn export(dashboard: &Dashboard, database: &str, min_visitors: u64) -> Value {
     let datasource = json!({"type": "grafana-clickhouse-datasource", "uid": DATASOURCE});
     let mut panels = Vec::new();
     let (mut x, mut y, mut row_height) = (0u32, 0u32, 0u32);
@@ -37,7 +50,8 @@ pub fn export(dashboard: &Dashboard, database: &str) -> Value {
         if x + w > 24 {
             (x, y, row_height) = (0, y + row_height, 0);
         }
-        panels.push(grafana_panel(panel, index, database, &datasource, json!({"x": x, "y": y, "w": w, "h": h})));
+        let grid = json!({"x": x, "y": y, "w": w, "h": h});
+        panels.push(grafana_panel(panel, index, (database, min_visitors), &datasource, grid));
         x += w;
         row_height = row_height.max(h);
     }
@@ -72,8 +86,14 @@ pub fn export(dashboard: &Dashboard, database: &str) -> Value {
     })
 }
 
-fn grafana_panel(panel: &Panel, index: usize, database: &str, datasource: &Value, grid: Value) -> Value {
-    let sql = panel_sql(panel, database);
+fn grafana_panel(
+    panel: &Panel,
+    index: usize,
+    (database, min_visitors): (&str, u64),
+    datasource: &Value,
+    grid: Value,
+) -> Value {
+    let sql = panel_sql(panel, database, min_visitors);
     let (kind, format) = match panel.visual {
         Visual::Number => ("stat", 1),
         Visual::Line => ("timeseries", 0),
@@ -114,12 +134,13 @@ fn grafana_panel(panel: &Panel, index: usize, database: &str, datasource: &Value
     value
 }
 
-/// The SQL of one panel, with `$__timeFilter(ts)`, `${site}` and `${tz}` left for Grafana.
-pub fn panel_sql(panel: &Panel, database: &str) -> String {
+/// The SQL of one panel, with `$__timeFilter(ts)`, `${site}` and `${tz}` left for Grafana;
+/// rows (buckets, cells) with fewer than `min_visitors` visitors are left out.
+pub fn panel_sql(panel: &Panel, database: &str, min_visitors: u64) -> String {
     let report = ReportName::parse(&panel.report).expect("definitions are checked when loaded");
     let limit = panel.params.get("limit").map_or(DEFAULT_LIMIT, String::as_str);
     let hourly = panel.params.get("interval").is_some_and(|interval| interval == "hour");
-    let base = report_sql(report, database, limit, hourly);
+    let base = report_sql(report, database, limit, hourly, min_visitors);
     match panel.visual {
         Visual::Number => {
             let value = panel.value.as_deref().unwrap_or("views");
@@ -135,15 +156,26 @@ pub fn panel_sql(panel: &Panel, database: &str) -> String {
     }
 }
 
-fn report_sql(report: ReportName, db: &str, limit: &str, hourly: bool) -> String {
+/// A `HAVING` condition on a `visitors` column that keeps rows with at least
+/// `min_visitors` visitors, after `prefix`; empty when the threshold is off.
+fn at_least(prefix: &str, min_visitors: u64) -> String {
+    if min_visitors > 1 {
+        format!("{prefix}visitors >= {min_visitors}")
+    } else {
+        String::new()
+    }
+}
+
+fn report_sql(report: ReportName, db: &str, limit: &str, hourly: bool, min_visitors: u64) -> String {
     let views = format!("FROM {db}.events WHERE site = '${{site}}' AND name = 'pageview' AND $__timeFilter(ts)");
     let visitor_days = "uniqExact(toDate(toTimeZone(ts, '${tz}')), visitor)";
+    let having = at_least(" HAVING ", min_visitors);
     match report {
         ReportName::Timeseries => {
             let bucket = if hourly { "toStartOfHour" } else { "toStartOfDay" };
             format!(
                 "SELECT {bucket}(toTimeZone(ts, '${{tz}}')) AS time, count() AS views, {visitor_days} AS visitors \
-                 {views} GROUP BY time ORDER BY time"
+                 {views} GROUP BY time{having} ORDER BY time"
             )
         }
         ReportName::TopContent => format!(
@@ -152,40 +184,42 @@ fn report_sql(report: ReportName, db: &str, limit: &str, hourly: bool) -> String
              countIf(name = 'pageview' AND entry = 1) AS entries, \
              round(sumIf(engaged_ms, name = 'engagement') / 1000 / greatest(countIf(name = 'pageview'), 1), 1) AS avg_engaged_seconds \
              FROM {db}.events WHERE site = '${{site}}' AND name IN ('pageview', 'engagement') AND $__timeFilter(ts) \
-             GROUP BY path HAVING views > 0 ORDER BY views DESC, path LIMIT {limit}"
+             GROUP BY path HAVING views > 0{} ORDER BY views DESC, path LIMIT {limit}",
+            at_least(" AND ", min_visitors)
         ),
         ReportName::BusiestTimes => {
             let hours: Vec<String> = (0..24).map(|h| format!("sumIf(views, hour = {h}) AS h{h:02}")).collect();
             format!(
                 "SELECT weekday, arrayElement(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], weekday) AS day, {} \
                  FROM (SELECT toDayOfWeek(toTimeZone(ts, '${{tz}}')) AS weekday, toHour(toTimeZone(ts, '${{tz}}')) AS hour, \
-                 count() AS views {views} GROUP BY weekday, hour) GROUP BY weekday ORDER BY weekday",
+                 count() AS views, {visitor_days} AS visitors {views} GROUP BY weekday, hour{having}) \
+                 GROUP BY weekday ORDER BY weekday",
                 hours.join(", ")
             )
         }
         ReportName::ContentDiscovery => format!(
             "SELECT path, published_at, first_view_at, \
              round((toInt64(toUInt32(first_view_at)) - toInt64(toUInt32(published_at))) / 3600, 2) AS hours_to_first_view, views \
-             FROM (SELECT path, min(published) AS published_at, min(ts) AS first_view_at, count() AS views \
-             FROM {db}.events WHERE site = '${{site}}' AND name = 'pageview' GROUP BY path) \
+             FROM (SELECT path, min(published) AS published_at, min(ts) AS first_view_at, count() AS views, \
+             {visitor_days} AS visitors FROM {db}.events WHERE site = '${{site}}' AND name = 'pageview' GROUP BY path{having}) \
              WHERE $__timeFilter(first_view_at) ORDER BY first_view_at DESC, path LIMIT {limit}"
         ),
         ReportName::Sources => format!(
             "SELECT referrer_host, source_class, count() AS sessions, {visitor_days} AS visitors \
-             {views} AND entry = 1 GROUP BY referrer_host, source_class \
+             {views} AND entry = 1 GROUP BY referrer_host, source_class{having} \
              ORDER BY sessions DESC, visitors DESC, referrer_host, source_class LIMIT {limit}"
         ),
         ReportName::Devices => format!(
             "SELECT browser, os, device, count() AS views, {visitor_days} AS visitors {views} \
-             GROUP BY browser, os, device ORDER BY views DESC, visitors DESC, browser, os, device LIMIT {limit}"
+             GROUP BY browser, os, device{having} ORDER BY views DESC, visitors DESC, browser, os, device LIMIT {limit}"
         ),
         ReportName::Countries => format!(
             "SELECT country, count() AS views, {visitor_days} AS visitors {views} \
-             GROUP BY country ORDER BY views DESC, visitors DESC, country LIMIT {limit}"
+             GROUP BY country{having} ORDER BY views DESC, visitors DESC, country LIMIT {limit}"
         ),
         ReportName::Realtime => format!(
             "SELECT count() AS views, uniqExact(visitor) AS visitors FROM {db}.events \
-             WHERE site = '${{site}}' AND name = 'pageview' AND ts >= now() - 300"
+             WHERE site = '${{site}}' AND name = 'pageview' AND ts >= now() - 300{having}"
         ),
     }
 }
@@ -213,13 +247,30 @@ mod tests {
     #[test]
     fn overview_exports_one_grafana_panel_per_panel() {
         let overview = parse(BUILTIN_OVERVIEW, "toml", OVERVIEW).unwrap();
-        let exported = export(&overview, "footfall");
+        let exported = export(&overview, "footfall", 5);
         assert_eq!(exported["uid"], "footfall-overview");
         assert_eq!(exported["panels"].as_array().unwrap().len(), overview.panels.len());
         assert_eq!(exported["panels"][0]["type"], "stat");
         let sql = exported["panels"][0]["targets"][0]["rawSql"].as_str().unwrap();
         assert!(sql.starts_with("SELECT sum(visitors) AS visitors FROM (SELECT toStartOfDay"), "{sql}");
         assert!(sql.contains("$__timeFilter(ts)"));
+    }
+
+    #[test]
+    fn every_panel_holds_its_rows_to_min_visitors() {
+        let overview = parse(BUILTIN_OVERVIEW, "toml", OVERVIEW).unwrap();
+        let default = export(&overview, "footfall", 5);
+        for panel in default["panels"].as_array().unwrap() {
+            let sql = panel["targets"][0]["rawSql"].as_str().unwrap();
+            assert!(sql.contains("visitors >= 5"), "{}: {sql}", panel["title"]);
+        }
+        for off in [0, 1] {
+            let exported = export(&overview, "footfall", off);
+            for panel in exported["panels"].as_array().unwrap() {
+                let sql = panel["targets"][0]["rawSql"].as_str().unwrap();
+                assert!(!sql.contains("visitors >="), "{}: {sql}", panel["title"]);
+            }
+        }
     }
 
     #[test]
@@ -248,13 +299,15 @@ mod tests {
         assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
         for dashboard in &catalog.dashboards {
             for panel in &dashboard.panels {
-                all.push(expand(
-                    &panel_sql(panel, "footfall"),
-                    "example.com",
-                    "Europe/London",
-                    1_770_000_000,
-                    1_770_600_000,
-                ));
+                for min_visitors in [0, 5] {
+                    all.push(expand(
+                        &panel_sql(panel, "footfall", min_visitors),
+                        "example.com",
+                        "Europe/London",
+                        1_770_000_000,
+                        1_770_600_000,
+                    ));
+                }
             }
         }
         crate::store::compat::check_on_chdb(&all, None);

@@ -99,7 +99,7 @@ async fn windows(ctx: &Ctx, scope: &Scope<'_>) -> Result<Vec<WindowRow>, StoreEr
 /// The windows query for `scope` and how to bind it.
 pub(crate) fn windows_query<'a>(scope: &Scope<'a>) -> (&'static str, impl FnOnce(Query) -> Query + 'a) {
     let (site, range, filters) = (scope.site, scope.range, scope.filters);
-    let unfiltered = filters.path.is_empty() && filters.source.is_empty();
+    let unfiltered = filters.is_empty();
     let sql = if unfiltered { sql::QUARTERS } else { &sql::QUARTERS_FROM_EVENTS };
     (sql, move |query: Query| {
         if unfiltered {

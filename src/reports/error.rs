@@ -22,6 +22,17 @@ pub enum ReportError {
     UnknownReport { name: String },
     #[error("{problem}")]
     InvalidParameter { field: String, problem: String },
+    /// Small-count protection: the request's filters match fewer than `min_visitors`
+    /// visitors. The answer is the same for 0 matching visitors as for `min_visitors - 1`.
+    #[error(
+        "fewer than {min_visitors} visitors match this filter (`{field}`) in the range; counts this small are \
+         not shown (`reports.min_visitors`), so widen the filter or the range"
+    )]
+    TooFewVisitors {
+        /// The filters of the request, comma-separated (`path`, `source`, `path,source`).
+        field: String,
+        min_visitors: u64,
+    },
     #[error("reports are unavailable: ClickHouse did not answer; retry later")]
     Store(#[from] clickhouse::error::Error),
 }
@@ -39,7 +50,7 @@ impl ReportError {
             Self::MissingToken | Self::UnknownToken | Self::OtherSite => Some("Authorization"),
             Self::InvalidSite { .. } | Self::UnknownSite { .. } => Some("site"),
             Self::UnknownReport { .. } => Some("report"),
-            Self::InvalidParameter { field, .. } => Some(field),
+            Self::InvalidParameter { field, .. } | Self::TooFewVisitors { field, .. } => Some(field),
             Self::Store(_) => None,
         }
     }
@@ -49,7 +60,7 @@ impl ResponseError for ReportError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::MissingToken | Self::UnknownToken => StatusCode::UNAUTHORIZED,
-            Self::OtherSite => StatusCode::FORBIDDEN,
+            Self::OtherSite | Self::TooFewVisitors { .. } => StatusCode::FORBIDDEN,
             Self::InvalidSite { .. } | Self::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             Self::UnknownSite { .. } | Self::UnknownReport { .. } => StatusCode::NOT_FOUND,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -43,11 +43,44 @@ impl Ctx {
     }
 }
 
-/// The request's filters.
+/// The request's filters (built by [`Params::filters`](super::params::Params::filters)):
+/// each narrows the events a report reads, and an empty one matches everything.
+///
+/// [`Filters::given`] and [`Filters::events`] name every field without `..`, so a filter
+/// added here does not compile until it is listed there too: listed in `given`, it is
+/// checked against `reports.min_visitors` ([`small_counts::check_filters`]) like the others.
+///
+/// [`small_counts::check_filters`]: super::small_counts::check_filters
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Filters<'a> {
+    /// Path prefix.
     pub path: &'a str,
+    /// Source class or referrer host.
     pub source: &'a str,
+}
+
+impl<'a> Filters<'a> {
+    /// The names (query parameters) of the filters the request gives, in a fixed order.
+    pub(crate) fn given(&self) -> Vec<&'static str> {
+        let Self { path, source } = *self;
+        [("path", path), ("source", source)]
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    /// Whether no filter is given.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.given().is_empty()
+    }
+
+    /// The events side of a query on `site` over `[start, end)` (UTC seconds) with these
+    /// filters, days and hours local to `tz`.
+    pub(crate) fn events(self, site: &'a str, tz: &'a str, start: u32, end: u32) -> EventScope<'a> {
+        let Self { path, source } = self;
+        EventScope { site, tz, start, end, path, source }
+    }
 }
 
 /// What a request reads: a site, a range in a time zone, filters, and whether that time
@@ -63,14 +96,7 @@ pub(crate) struct Scope<'a> {
 impl<'a> Scope<'a> {
     /// The events side of a query over `[start, end)`.
     pub(crate) fn events(&self, start: u32, end: u32) -> EventScope<'a> {
-        EventScope {
-            site: self.site,
-            tz: self.range.tz.name(),
-            start,
-            end,
-            path: self.filters.path,
-            source: self.filters.source,
-        }
+        self.filters.events(self.site, self.range.tz.name(), start, end)
     }
 
     /// Whether `dataset`'s summaries can answer this request's days.

@@ -7,6 +7,12 @@
 //! write events. A request goes: bearer token ([`directory`]) -> site -> report name ->
 //! parameters ([`params`]) -> queries ([`exec`], one module per report) -> JSON or CSV
 //! ([`render`]). README.md ("Reports") defines every number.
+//!
+//! Small counts (`small_counts`): breakdown rows with fewer than `reports.min_visitors`
+//! visitors are folded into `(other)`, and a filtered request whose filters match fewer
+//! than that many visitors in its range is refused (403) in every report, before any
+//! report query runs; the admin token is exempt from the latter. The dashboard's panels
+//! come through [`Reports::respond`], so they are held to the same rules.
 
 mod breakdowns;
 mod busiest;
@@ -35,7 +41,7 @@ use tokio::task::JoinHandle;
 use crate::store::{Site, Store, StoreError};
 use directory::{Directory, Grant};
 pub use error::ReportError;
-use exec::{Ctx, Filters, Scope};
+use exec::{Ctx, Scope};
 use params::{Interval, Params};
 use render::{Answer, Table};
 use small_counts::Folding;
@@ -104,7 +110,8 @@ impl ReportName {
 pub struct ReportsState {
     store: Store,
     directory: Directory,
-    /// Breakdown rows with fewer visitors are folded into `(other)`; 0 or 1: none.
+    /// Breakdown rows with fewer visitors are folded into `(other)`, and filters that match
+    /// fewer visitors are refused (admin token exempt); 0 or 1: neither.
     min_visitors: u64,
 }
 
@@ -116,7 +123,8 @@ pub struct Reports {
 
 impl Reports {
     /// Loads the registered sites and report tokens. Breakdown rows with fewer than
-    /// `min_visitors` visitors will be folded into one `(other)` row.
+    /// `min_visitors` visitors will be folded into one `(other)` row, and filtered requests
+    /// whose filters match fewer visitors refused (but for the admin token).
     ///
     /// # Errors
     /// ClickHouse being unreachable.
@@ -165,7 +173,8 @@ impl Reports {
     ///
     /// # Errors
     /// As the report endpoint: another site, unknown site or report, bad parameters,
-    /// ClickHouse failing.
+    /// filters that match fewer than `reports.min_visitors` visitors (unless `grant` is
+    /// the admin's), ClickHouse failing.
     pub async fn respond(
         &self,
         req: &HttpRequest,
@@ -210,7 +219,7 @@ async fn respond(
     let params = Params::parse(req.query_string())?;
     check_applies(report, &params)?;
     let ctx = Ctx::new(state.store.client(), state.store.database(), report.as_str());
-    let answer = answer(&ctx, report, &site, site_tz, &params, state.min_visitors).await?;
+    let answer = answer(&ctx, report, &site, site_tz, &params, state.min_visitors, grant).await?;
     Ok(answer.respond(req))
 }
 
@@ -234,6 +243,9 @@ fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError>
     Ok(())
 }
 
+/// The answer of `report`. Filtered requests are first checked against `min_visitors`
+/// (except with the admin token), over the range the report covers: refused, no report
+/// query runs.
 async fn answer(
     ctx: &Ctx,
     report: ReportName,
@@ -241,12 +253,15 @@ async fn answer(
     site_tz: Tz,
     params: &Params,
     min_visitors: u64,
+    grant: &Grant,
 ) -> Result<Answer, ReportError> {
     let tz = params.tz.unwrap_or(site_tz);
-    let filters = Filters { path: &params.path, source: &params.source };
+    let filters = params.filters();
+    let filter_floor = if *grant == Grant::Admin { 0 } else { min_visitors };
     let mut fields = vec![("report", Value::from(report.as_str())), ("site", Value::from(site))];
     if report == ReportName::Realtime {
         let until = chrono::Utc::now().timestamp() as u32 + 1;
+        small_counts::check_filters(ctx, site, (until - realtime::WINDOW_SECS, until), filters, filter_floor).await?;
         let now = realtime::now(ctx, site, until, filters).await?;
         let (since, until) = (i64::from(until - realtime::WINDOW_SECS), i64::from(until));
         fields.extend([
@@ -268,13 +283,14 @@ async fn answer(
 
     let (from, to) = params.dates()?;
     let range = Range::new(from, to, tz);
+    small_counts::check_filters(ctx, site, (range.start, range.end), filters, filter_floor).await?;
     let scope = Scope { site, range, filters, site_time_zone: tz == site_tz };
     fields.extend([
         ("from", Value::from(from.to_string())),
         ("to", Value::from(to.to_string())),
         ("tz", Value::from(tz.name())),
     ]);
-    if !params.path.is_empty() || !params.source.is_empty() {
+    if !filters.is_empty() {
         fields.push(("filters", json!({"path": params.path, "source": params.source})));
     }
     let limit = params.limit_or_default();

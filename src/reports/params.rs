@@ -1,10 +1,12 @@
 //! The query string of a report request, checked: every problem becomes a 400 naming
-//! the parameter, before anything reaches ClickHouse.
+//! the parameter, before anything reaches ClickHouse. `Params::filters` says which
+//! parameters are filters.
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use super::error::ReportError;
+use super::exec::Filters;
 
 /// Longest range a report covers, in days (`to - from + 1`).
 pub const MAX_RANGE_DAYS: i64 = 366;
@@ -103,6 +105,14 @@ impl Params {
     /// `limit`, or [`DEFAULT_LIMIT`].
     pub fn limit_or_default(&self) -> u64 {
         self.limit.unwrap_or(DEFAULT_LIMIT)
+    }
+
+    /// The parameters that narrow which events a report reads. Every parameter is named
+    /// here, so a new one cannot be added without deciding whether it is a filter; filters
+    /// are checked against `reports.min_visitors` (`small_counts::check_filters`).
+    pub(crate) fn filters(&self) -> Filters<'_> {
+        let Self { from: _, to: _, tz: _, limit: _, interval: _, path, source } = self;
+        Filters { path, source }
     }
 }
 

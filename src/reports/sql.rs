@@ -34,6 +34,8 @@ pub(crate) const DISCOVERY_PAGES: &str = sql_file!("discovery_pages");
 pub(crate) const DISCOVERY_WINDOWS: &str = sql_file!("discovery_windows");
 /// Visitors and views of the last 5 minutes.
 pub(crate) static REALTIME: LazyLock<String> = LazyLock::new(|| expand(sql_file!("realtime")));
+/// Distinct visitors matching a filtered request (small-count protection).
+pub(crate) static FILTER_VISITORS: LazyLock<String> = LazyLock::new(|| expand(sql_file!("filter_visitors")));
 
 /// The shared conditions: each placeholder with its file's text, without the comments.
 static CONDITIONS: LazyLock<[(&str, String); 2]> = LazyLock::new(|| {
@@ -190,6 +192,7 @@ mod tests {
             DISCOVERY_PAGES,
             DISCOVERY_WINDOWS,
             sql_file!("realtime"),
+            sql_file!("filter_visitors"),
             sql_file!("event_scope"),
             sql_file!("current_summary"),
         ];
@@ -206,7 +209,7 @@ mod tests {
 
     #[test]
     fn every_shared_condition_is_inlined() {
-        let mut queries = vec![QUARTERS_FROM_EVENTS.clone(), REALTIME.clone()];
+        let mut queries = vec![QUARTERS_FROM_EVENTS.clone(), REALTIME.clone(), FILTER_VISITORS.clone()];
         for dataset in DATASETS {
             queries.extend([dataset.events_sql(), dataset.summarize_sql(), dataset.summary_sql()]);
         }

@@ -279,7 +279,8 @@ async fn every_grafana_panel_runs_on_the_real_server() {
     let database = &app.settings.clickhouse.database;
     let mut checked = 0;
     for dashboard in &catalog.dashboards {
-        let exported = grafana::export(dashboard, database);
+        // Exact values from 3 visitors: the threshold is off here (small_counts.rs tests it).
+        let exported = grafana::export(dashboard, database, 0);
         for panel in exported["panels"].as_array().unwrap() {
             let sql = panel["targets"][0]["rawSql"].as_str().unwrap();
             let expanded = grafana::expand(sql, SITE, "Europe/London", from, to);
