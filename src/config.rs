@@ -85,9 +85,18 @@ pub struct IngestSettings {
     pub max_body_bytes: usize,
     /// Most events in one `POST /api/events` array. Default 1000.
     pub max_batch_events: usize,
-    /// Header holding the client address when footfall runs behind a proxy (the first
-    /// address in it is used, for the cookieless hash only). Default none: the peer address.
+    /// Header holding the client address when footfall runs behind a proxy
+    /// (`X-Forwarded-For`). Read only when the TCP peer is one of `trusted_proxies`; then
+    /// the client is its right-most address that is not a trusted proxy (README,
+    /// "Security"). Default none: the peer address.
     pub client_ip_header: Option<String>,
+    /// Proxies whose `client_ip_header` is believed: addresses or CIDRs
+    /// (`["127.0.0.1", "10.0.0.0/8"]`). Malformed entries are skipped with a warning, not
+    /// trusted. Default empty: the header is never read.
+    pub trusted_proxies: Vec<String>,
+    /// A request whose body has not fully arrived this long after its head gets 408 and
+    /// its connection is closed, in milliseconds. Default 5000.
+    pub body_timeout_ms: u64,
     /// How often the list of sites is re-read from ClickHouse, in seconds. Default 10.
     pub sites_refresh_secs: u64,
     /// Requests per second one client address may send on average (429 beyond it;
@@ -133,8 +142,10 @@ pub struct ReportsSettings {
     /// 0: never (with several nodes, one summarizing is enough). Default 60.
     pub summarize_every_secs: u64,
     /// Small-count protection: rows of top-content, content-discovery, sources, devices
-    /// and countries with fewer visitors than this are folded into one `(other)` row, so
-    /// a report cannot single a person out. 0 or 1: off. Default 5.
+    /// and countries with fewer visitors than this are folded into one `(other)` row, a
+    /// filtered report whose filters match fewer visitors in its range is refused (403;
+    /// the admin token is exempt), and the Grafana export's panels leave such counts out,
+    /// so a report cannot single a person out. 0 or 1: off. Default 5.
     pub min_visitors: u64,
 }
 
@@ -183,6 +194,8 @@ impl Default for IngestSettings {
             max_body_bytes: 1 << 20,
             max_batch_events: 1000,
             client_ip_header: None,
+            trusted_proxies: Vec::new(),
+            body_timeout_ms: 5000,
             sites_refresh_secs: 10,
             rate_limit_per_second: 50,
             rate_limit_burst: 200,
@@ -285,6 +298,9 @@ impl Settings {
         if self.ingest.max_body_bytes < 1024 {
             return invalid("ingest.max_body_bytes", "must be at least 1024");
         }
+        if self.ingest.body_timeout_ms == 0 {
+            return invalid("ingest.body_timeout_ms", "must be at least 1");
+        }
         if self.ingest.sites_refresh_secs == 0 {
             return invalid("ingest.sites_refresh_secs", "must be greater than 0");
         }
@@ -364,8 +380,10 @@ mod tests {
             jail.set_env("FOOTFALL_CLICKHOUSE__DATABASE", "analytics");
             jail.set_env("FOOTFALL_LISTEN", "0.0.0.0:9999");
             jail.set_env("FOOTFALL_CONFIG", "footfall.toml");
+            jail.set_env("FOOTFALL_INGEST__TRUSTED_PROXIES", "[\"127.0.0.1\", \"10.0.0.0/8\"]");
             jail.create_file("footfall.toml", "[ingest]\nmax_batch_events = 10")?;
             let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(settings.ingest.trusted_proxies, vec!["127.0.0.1".to_string(), "10.0.0.0/8".to_string()]);
             assert_eq!(settings.clickhouse.database, "analytics");
             assert_eq!(settings.listen.to_string(), "0.0.0.0:9999");
             assert_eq!(settings.ingest.max_batch_events, 10);

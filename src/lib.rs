@@ -5,14 +5,16 @@
 //! writer, spool) -> [`store`] (ClickHouse). [`config`] loads settings, [`ops`] serves
 //! health and metrics, [`metrics`] counts every event's fate, [`rights`] serves visitors'
 //! forget requests, [`web`] serves what browsers load (the beacon script, the opt-out
-//! page). [`Application`] wires them.
+//! page), [`client_ip`] says who the client of a request is (trusted proxies). [`Application`] wires them.
 
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod dashboard;
+pub mod http_limits;
 pub mod ingest;
 pub mod metrics;
 pub mod ops;

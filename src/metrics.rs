@@ -28,11 +28,13 @@ pub enum RejectReason {
     RateLimited,
     /// The site is in consent mode and the event did not say the visitor consented.
     NoConsent,
+    /// The body did not arrive within `ingest.body_timeout_ms` (408).
+    BodyTimeout,
 }
 
 impl RejectReason {
     /// Every reason, in declaration order (`reason as usize` indexes this).
-    const ALL: [Self; 9] = [
+    const ALL: [Self; 10] = [
         Self::MalformedJson,
         Self::InvalidField,
         Self::UnknownSite,
@@ -42,6 +44,7 @@ impl RejectReason {
         Self::UnsupportedMediaType,
         Self::RateLimited,
         Self::NoConsent,
+        Self::BodyTimeout,
     ];
 
     /// The Prometheus label value.
@@ -56,6 +59,7 @@ impl RejectReason {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited => "rate_limited",
             Self::NoConsent => "no_consent",
+            Self::BodyTimeout => "body_timeout",
         }
     }
 }

@@ -66,8 +66,9 @@ async fn forget_visitor(
     intake: &IngestState,
     rights: &RightsState,
 ) -> Result<(), IngestError> {
-    let client_ip = ingest::client_ip(req, intake.limits.client_ip_header.as_deref());
-    if let Err(wait) = intake.rate_limiter.check(client_ip, std::time::Instant::now()) {
+    let client = intake.addressing.client(req);
+    let client_ip = client.ip;
+    if let Err(wait) = intake.rate_limiter.check(client, std::time::Instant::now()) {
         return Err(IngestError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
     }
     if body.len() > MAX_BODY_BYTES {

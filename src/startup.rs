@@ -14,8 +14,10 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tokio::task::JoinHandle;
 
+use crate::client_ip::ClientAddressing;
 use crate::config::Settings;
 use crate::dashboard::Dashboards;
+use crate::http_limits;
 use crate::ingest::limiter::RateLimiter;
 use crate::ingest::{self, IngestState, SiteDirectory};
 use crate::metrics::Metrics;
@@ -120,11 +122,12 @@ impl Application {
             .context("loading the sites and report tokens")?;
         background.extend(reports.spawn_tasks(settings.reports.summarize_every_secs));
 
+        let addressing = client_addressing(&settings.ingest);
         let dashboards = Dashboards::build(
             settings.dashboards_dir.clone(),
             reports.clone(),
             Arc::clone(&metrics),
-            settings.ingest.client_ip_header.clone(),
+            addressing.clone(),
         );
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
@@ -135,6 +138,7 @@ impl Application {
             sink: sink.clone(),
             metrics: Arc::clone(&metrics),
             limits: settings.ingest.clone(),
+            addressing,
             admin_token: settings.admin_token.clone(),
             rate_limiter,
         });
@@ -145,11 +149,13 @@ impl Application {
         let ops_state =
             web::Data::new(OpsState { store, metrics, sink, spool: delivery.spool, replay: replayer.status() });
         let access_log = settings.access_log;
+        let body_timeout = Duration::from_millis(settings.ingest.body_timeout_ms);
         let server = HttpServer::new(move || {
             // No %a and no User-Agent: the access log never holds a client address or UA.
             let logger = Logger::new("%{method}xi %U %s %b %Dms")
                 .custom_request_replace("method", |req| req.method().to_string());
             App::new()
+                .wrap(from_fn(move |request, next| http_limits::enforce(body_timeout, request, next)))
                 .wrap(from_fn(security_headers))
                 .wrap(Condition::new(access_log, logger))
                 .app_data(ingest_state.clone())
@@ -268,6 +274,25 @@ async fn security_headers(
         }
     }
     Ok(response)
+}
+
+/// Who the client of a request is, from `ingest.client_ip_header` and
+/// `ingest.trusted_proxies`, with a warning for each setting that does not do what its
+/// operator probably meant.
+fn client_addressing(ingest: &crate::config::IngestSettings) -> ClientAddressing {
+    let (addressing, malformed) = ClientAddressing::new(ingest.client_ip_header.as_deref(), &ingest.trusted_proxies);
+    for entry in malformed {
+        tracing::warn!(entry, "ingest.trusted_proxies: not an address or CIDR; skipped, not trusted");
+    }
+    if !addressing.has_header() {
+        tracing::warn!(
+            "no ingest.client_ip_header: clients on loopback are not rate-limited; behind a local proxy, \
+             set client_ip_header and trusted_proxies, or every visitor counts as the proxy"
+        );
+    } else if addressing.header_is_ignored() {
+        tracing::warn!("ingest.client_ip_header is set but ingest.trusted_proxies is empty: the header is never read");
+    }
+    addressing
 }
 
 /// Every hour: delete rows older than `days` days from every table with visitor hashes.

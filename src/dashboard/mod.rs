@@ -26,6 +26,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::client_ip::ClientAddressing;
 use crate::metrics::Metrics;
 use crate::reports::directory::Grant;
 use crate::reports::Reports;
@@ -44,7 +45,7 @@ pub struct DashboardState {
     limiter: LoginLimiter,
     dir: PathBuf,
     metrics: Arc<Metrics>,
-    client_ip_header: Option<String>,
+    addressing: ClientAddressing,
 }
 
 /// The dashboard, built once per application.
@@ -56,7 +57,7 @@ pub struct Dashboards {
 impl Dashboards {
     /// Loads the definitions of `dir` once to report broken files at start-up (the pages
     /// read the directory again, so later changes show without a restart).
-    pub fn build(dir: PathBuf, reports: Reports, metrics: Arc<Metrics>, client_ip_header: Option<String>) -> Self {
+    pub fn build(dir: PathBuf, reports: Reports, metrics: Arc<Metrics>, addressing: ClientAddressing) -> Self {
         let catalog = Catalog::load(&dir);
         for problem in &catalog.problems {
             tracing::warn!(file = %problem.file, problem = %problem.problem, "dashboard definition not loaded");
@@ -69,7 +70,7 @@ impl Dashboards {
             limiter: LoginLimiter::default(),
             dir,
             metrics,
-            client_ip_header,
+            addressing,
         };
         Self { state: web::Data::new(state) }
     }
@@ -137,12 +138,10 @@ impl DashboardState {
             .collect()
     }
 
+    /// The client as the login throttle counts it: its address, an IPv6 client by /64
+    /// ([`crate::client_ip`]).
     fn client(&self, req: &HttpRequest) -> IpAddr {
-        let from_header = self.client_ip_header.as_ref().and_then(|name| {
-            let value = req.headers().get(name.as_str())?.to_str().ok()?;
-            value.split(',').next()?.trim().parse().ok()
-        });
-        from_header.or_else(|| req.peer_addr().map(|addr| addr.ip())).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+        IpAddr::from(self.addressing.client(req).limit_key())
     }
 
     /// Checks a token handed in by a person (login form, share link), with the limiter.

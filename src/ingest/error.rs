@@ -16,6 +16,8 @@ pub enum IngestError {
     BodyTooLarge { limit: usize },
     #[error("could not read the request body")]
     BodyRead,
+    #[error("the request body did not arrive within {limit_ms} ms; send it at once")]
+    BodyTimeout { limit_ms: u64 },
     #[error("{problem}")]
     MalformedJson { problem: String },
     #[error("{problem}")]
@@ -50,6 +52,7 @@ impl IngestError {
             Self::UnsupportedMediaType => RejectReason::UnsupportedMediaType,
             Self::BodyTooLarge { .. } => RejectReason::BodyTooLarge,
             Self::BodyRead | Self::MalformedJson { .. } => RejectReason::MalformedJson,
+            Self::BodyTimeout { .. } => RejectReason::BodyTimeout,
             Self::InvalidField { .. } => RejectReason::InvalidField,
             Self::UnknownSite { .. } => RejectReason::UnknownSite,
             Self::ForeignOrigin { .. } => RejectReason::ForeignOrigin,
@@ -64,7 +67,9 @@ impl IngestError {
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::UnsupportedMediaType => Some("Content-Type"),
-            Self::BodyTooLarge { .. } | Self::BodyRead | Self::MalformedJson { .. } => Some("body"),
+            Self::BodyTooLarge { .. } | Self::BodyRead | Self::BodyTimeout { .. } | Self::MalformedJson { .. } => {
+                Some("body")
+            }
             Self::InvalidField { field, .. }
             | Self::UnknownSite { field, .. }
             | Self::ForeignOrigin { field, .. }
@@ -81,6 +86,7 @@ impl ResponseError for IngestError {
         match self {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::BodyRead | Self::MalformedJson { .. } | Self::InvalidField { .. } | Self::BatchSize { .. } => {
                 StatusCode::BAD_REQUEST
             }

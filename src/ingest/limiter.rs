@@ -1,17 +1,18 @@
 //! Per-client rate limits on intake: a token bucket per client address, so one client
 //! cannot flood the collector.
 //!
-//! Clients are keyed by a keyed blake3 hash of their address with a random key made at
-//! start and never stored, so the limiter holds no address and its keys mean nothing
-//! after a restart. Requests with the admin token are not limited (server-side import),
-//! nor are clients on loopback: a reverse proxy on the same host (without
-//! `ingest.client_ip_header`) would otherwise make every visitor one client, and local
-//! load tests come from there.
+//! Clients are keyed by a keyed blake3 hash of their address (an IPv6 client by its /64)
+//! with a random key made at start and never stored, so the limiter holds no address and
+//! its keys mean nothing after a restart. Requests with the admin token are not limited
+//! (server-side import), nor are clients that [`crate::client_ip`] exempts: a loopback
+//! peer while no `ingest.client_ip_header` is configured (a local proxy not yet set up,
+//! local load tests). An address a trusted proxy reported is always limited.
 //! Memory is bounded: at most [`MAX_CLIENTS`] buckets; idle full buckets are forgotten by
 //! [`RateLimiter::forget_idle`].
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+
+use crate::client_ip::Client;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -49,15 +50,11 @@ impl RateLimiter {
     }
 
     /// Takes one token for `client`. `Err` holds how long until one is available.
-    pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
-        if self.per_second == 0.0 || client.is_loopback() {
+    pub fn check(&self, client: Client, now: Instant) -> Result<(), Duration> {
+        if self.per_second == 0.0 || client.exempt_from_limits {
             return Ok(());
         }
-        let octets = match client {
-            IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-            IpAddr::V6(v6) => v6.octets(),
-        };
-        let hash = blake3::keyed_hash(&self.key, &octets);
+        let hash = blake3::keyed_hash(&self.key, &client.limit_key());
         let id = u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"));
         let mut shard = self.shards[(id as usize) % SHARDS].lock().unwrap_or_else(|e| e.into_inner());
         if shard.len() >= MAX_CLIENTS / SHARDS && !shard.contains_key(&id) {
@@ -105,10 +102,12 @@ impl RateLimiter {
 
 #[cfg(test)]
 mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
     use super::*;
 
-    const CLIENT: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 5));
-    const OTHER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 6));
+    const CLIENT: Client = Client { ip: IpAddr::V4(Ipv4Addr::new(203, 0, 113, 5)), exempt_from_limits: false };
+    const OTHER: Client = Client { ip: IpAddr::V4(Ipv4Addr::new(203, 0, 113, 6)), exempt_from_limits: false };
 
     #[test]
     fn a_burst_is_allowed_then_the_rate() {
@@ -132,7 +131,8 @@ mod tests {
         }
         let strict = RateLimiter::new(1, 1);
         for _ in 0..1000 {
-            assert_eq!(strict.check("127.0.0.1".parse().unwrap(), Instant::now()), Ok(()), "loopback is not limited");
+            let exempt = Client { ip: "127.0.0.1".parse().unwrap(), exempt_from_limits: true };
+            assert_eq!(strict.check(exempt, Instant::now()), Ok(()), "an exempt client is not limited");
         }
         let limiter = RateLimiter::new(10, 5);
         let start = Instant::now();

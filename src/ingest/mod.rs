@@ -15,7 +15,7 @@ pub mod limiter;
 pub mod payload;
 pub mod sites;
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ use bytes::BytesMut;
 use futures_util::StreamExt;
 
 use crate::auth;
+use crate::client_ip::ClientAddressing;
 use crate::config::IngestSettings;
 use crate::metrics::{DropReason, Metrics, RefusalSignal};
 use crate::pipeline::{EventSink, Refusal};
@@ -45,6 +46,8 @@ pub struct IngestState {
     pub sink: EventSink,
     pub metrics: Arc<Metrics>,
     pub limits: IngestSettings,
+    /// Who the client of a request is (trusted proxies).
+    pub addressing: ClientAddressing,
     pub admin_token: Option<String>,
     pub rate_limiter: Arc<RateLimiter>,
 }
@@ -92,9 +95,10 @@ async fn post_events(req: HttpRequest, body: web::Payload, state: web::Data<Inge
 async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shape: Shape) -> HttpResponse {
     let mut events_in_request = 1u64;
     let is_admin = auth::bearer_is(req, state.admin_token.as_deref());
-    let client_ip = client_ip(req, state.limits.client_ip_header.as_deref());
+    let client = state.addressing.client(req);
+    let client_ip = client.ip;
     let origin_host = origin_host(req);
-    let outcome = match state.rate_limiter.check(client_ip, std::time::Instant::now()) {
+    let outcome = match state.rate_limiter.check(client, std::time::Instant::now()) {
         Err(wait) if !is_admin => Err(IngestError::RateLimited { retry_after_secs: wait.as_secs().max(1) }),
         _ => {
             let request = Request { client_ip, is_admin, origin_host: origin_host.as_deref() };
@@ -128,7 +132,7 @@ async fn take_events(
 ) -> Result<(), IngestError> {
     let Request { client_ip, is_admin, origin_host } = request;
     check_content_type(req)?;
-    let body = read_body(req, body, state.limits.max_body_bytes).await?;
+    let body = read_body(req, body, &state.limits).await?;
     let valid: Vec<ValidEvent<'_>> = match shape {
         Shape::One => vec![payload::parse_event(&body)?.validate(None)?],
         Shape::Many => {
@@ -285,8 +289,14 @@ fn check_content_type(req: &HttpRequest) -> Result<(), IngestError> {
     }
 }
 
-/// Reads the body, refusing more than `limit` bytes without buffering them.
-async fn read_body(req: &HttpRequest, mut body: web::Payload, limit: usize) -> Result<BytesMut, IngestError> {
+/// Reads the body, refusing more than `ingest.max_body_bytes` without buffering them; a
+/// body that missed `ingest.body_timeout_ms` ([`crate::http_limits`]) is a 408.
+async fn read_body(
+    req: &HttpRequest,
+    mut body: web::Payload,
+    limits: &IngestSettings,
+) -> Result<BytesMut, IngestError> {
+    let limit = limits.max_body_bytes;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -297,7 +307,12 @@ async fn read_body(req: &HttpRequest, mut body: web::Payload, limit: usize) -> R
     }
     let mut buffer = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| IngestError::BodyRead)?;
+        let chunk = chunk.map_err(|error| match error {
+            actix_web::error::PayloadError::Io(io) if io.kind() == crate::http_limits::BODY_TIMEOUT_KIND => {
+                IngestError::BodyTimeout { limit_ms: limits.body_timeout_ms }
+            }
+            _ => IngestError::BodyRead,
+        })?;
         if buffer.len() + chunk.len() > limit {
             return Err(IngestError::BodyTooLarge { limit });
         }
@@ -306,13 +321,20 @@ async fn read_body(req: &HttpRequest, mut body: web::Payload, limit: usize) -> R
     Ok(buffer)
 }
 
-/// Host of the `Origin` header, when a browser sent a real one.
+/// What stands for an `Origin` header that is not readable text: it matches no site.
+const UNREADABLE_ORIGIN: &str = "(unreadable)";
+
+/// Host of the `Origin` header, `None` only when there is none. An opaque origin (`null`,
+/// sent by sandboxed iframes, `file:` pages and some redirects) is the host `null`, which
+/// only a site that lists `null` among its origins accepts; an unreadable one matches no
+/// site. Either way the request is checked like any other foreign origin.
 pub(crate) fn origin_host(req: &HttpRequest) -> Option<String> {
-    let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
-    if origin == "null" {
-        return None;
+    let origin = req.headers().get(header::ORIGIN)?;
+    match origin.to_str() {
+        Ok(origin) if origin.trim() == sites::NULL_ORIGIN => Some(sites::NULL_ORIGIN.to_string()),
+        Ok(origin) => Some(host_of_origin(origin)),
+        Err(_) => Some(UNREADABLE_ORIGIN.to_string()),
     }
-    Some(host_of_origin(origin))
 }
 
 /// The lowercase host of an origin (`scheme://host[:port]`) as the URL parser reads it;
@@ -351,18 +373,6 @@ fn plain_origin_host(origin: &str) -> Option<&str> {
     let numeric =
         last.bytes().all(|b| b.is_ascii_digit()) || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
     (host.split('.').all(plain_label) && !numeric).then_some(host)
-}
-
-/// The client address for the cookieless hash: the configured proxy header's first
-/// address, else the TCP peer. Used for hashing only, never stored or logged.
-pub(crate) fn client_ip(req: &HttpRequest, header_name: Option<&str>) -> IpAddr {
-    header_name
-        .and_then(|name| req.headers().get(name))
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(',').next())
-        .and_then(|first| first.trim().parse().ok())
-        .or_else(|| req.peer_addr().map(|addr| addr.ip()))
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 #[cfg(test)]

@@ -10,6 +10,10 @@ use std::sync::{Arc, RwLock};
 use crate::privacy::urls::host_belongs_to;
 use crate::store::Site;
 
+/// The opaque origin browsers send as `Origin: null`; a site that lists it among its
+/// origins (`sites add --origin null`) accepts such requests.
+pub const NULL_ORIGIN: &str = "null";
+
 /// What intake needs to know about one site.
 #[derive(Debug)]
 pub struct SiteEntry {
@@ -54,7 +58,10 @@ impl SiteDirectory {
                 let origin_hosts = site
                     .origins
                     .iter()
-                    .filter_map(|origin| url::Url::parse(origin).ok()?.host_str().map(str::to_string))
+                    .filter_map(|origin| match origin.as_str() {
+                        NULL_ORIGIN => Some(NULL_ORIGIN.to_string()),
+                        origin => url::Url::parse(origin).ok()?.host_str().map(str::to_string),
+                    })
                     .collect();
                 let redact = site
                     .redact

@@ -122,8 +122,8 @@ impl Anonymizer {
         let (referrer_host, referrer_path) = event.referrer.map(|r| (r.host, r.path)).unwrap_or_default();
         let source_class = source::classify_source(&referrer_host, event.site, &event.page.utm.source);
         let (prop_keys, prop_values) = event.props.into_iter().unzip(); // REDACT-WIRE
-        // Hashed like the visitor, so the stored value links the events of one page view
-        // (a pageview and its engagement) and nothing else, whatever the client sent.
+                                                                        // Hashed like the visitor, so the stored value links the events of one page view
+                                                                        // (a pageview and its engagement) and nothing else, whatever the client sent.
         let pageview =
             event.pageview_id.map_or(0, |id| keyed_u64(&key, &[b"pageview", event.site.as_bytes(), id.as_bytes()]));
         EventRow {
@@ -251,10 +251,7 @@ mod tests {
     #[test]
     fn a_sites_own_patterns_redact_their_match_or_its_first_group() {
         let patterns = [Regex::new("/invoice/([A-Z]{3}-[0-9]{3})").unwrap(), Regex::new("member-[a-z]+").unwrap()];
-        assert_eq!(
-            redact_site_patterns("/invoice/ABC-123/pdf".into(), &patterns),
-            "/invoice/[id]/pdf"
-        );
+        assert_eq!(redact_site_patterns("/invoice/ABC-123/pdf".into(), &patterns), "/invoice/[id]/pdf");
         assert_eq!(redact_site_patterns("/club/member-jane/x".into(), &patterns), "/club/[id]/x");
         assert_eq!(redact_site_patterns("/blog/hello".into(), &patterns), "/blog/hello");
     }

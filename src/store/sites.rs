@@ -16,7 +16,7 @@ pub struct Site {
     /// IANA time zone for the site's reports, e.g. `Europe/London`.
     pub timezone: String,
     /// Origins beyond the domain and its subdomains allowed to send events for it,
-    /// normalised to `scheme://host[:port]`.
+    /// normalised to `scheme://host[:port]`, or `null` for opaque origins.
     pub origins: Vec<String>,
     /// Consent mode: events count only when they say the visitor consented.
     pub consent: bool,
@@ -65,6 +65,8 @@ impl Site {
         let origins = origins
             .iter()
             .map(|origin| match url::Url::parse(origin) {
+                // Opaque origins (sandboxed iframes, `file:` pages): only when listed.
+                _ if origin.trim() == "null" => Ok("null".to_string()),
                 Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
                     Ok(url.origin().ascii_serialization())
                 }

@@ -309,8 +309,9 @@ async fn a_client_over_its_rate_gets_429_and_is_counted() {
     let app = spawn_app_with(|settings| {
         settings.ingest.rate_limit_per_second = 1;
         settings.ingest.rate_limit_burst = 5;
-        // Loopback clients are not limited: the test speaks for a client behind a proxy.
+        // The test speaks for a client behind a trusted proxy on loopback.
         settings.ingest.client_ip_header = Some("X-Forwarded-For".into());
+        settings.ingest.trusted_proxies = vec!["127.0.0.1".into()];
     })
     .await;
     let mut statuses = Vec::new();

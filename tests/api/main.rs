@@ -2,6 +2,7 @@
 //! (`CLICKHOUSE_TEST_URL`, default `http://127.0.0.1:18123`, started by
 //! `scripts/test`), one fresh database per test so tests run in parallel.
 
+mod abuse;
 mod bad_input;
 mod beacon;
 mod browser;
