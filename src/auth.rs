@@ -1,14 +1,29 @@
 //! Bearer tokens: the admin token from the settings and the per-site read-only report
-//! tokens (`footfall tokens create --site S`), their format, hashing and comparison.
+//! tokens (`footfall tokens create --site S`), their format, hashing and comparison; and
+//! the wrong-token throttle that every door taking a token goes through.
 //!
 //! A report token is `fft_<id>_<secret>`: `id` is 12 hex digits that name the token
 //! (`footfall tokens list`, `revoke`), `secret` 64 hex digits from the OS random source.
 //! Only `blake3(token)` is stored (in `report_tokens`, see `store::tokens`); the token is
 //! shown once. Secrets are compared in constant time. Which tokens may read which site's
 //! reports is decided in `reports`; ingest uses [`bearer_is`] for the admin token.
+//!
+//! Wrong tokens are throttled per client ([`AuthFailureLimiter`]): the reports API's
+//! bearer token, the dashboard's login form and share links share one budget of
+//! [`WRONG_TOKENS_PER_WINDOW`] wrong tokens per [`WRONG_TOKEN_WINDOW`]; beyond it every
+//! token from that client, right or wrong, gets 429 until the window has passed. The
+//! client is what [`crate::client_ip`] says (an IPv6 client by its /64), kept only as a
+//! keyed hash ([`ClientMap`]) whose key is made at start-up: the limiter holds no
+//! address. One client's wrong tokens never delay another client's right one.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
+
+use crate::client_ip::Client;
 
 /// Prefix of every report token.
 const TOKEN_PREFIX: &str = "fft_";
@@ -79,9 +94,262 @@ pub fn hash_token(token: &str) -> String {
     blake3::hash(token.as_bytes()).to_hex().to_string()
 }
 
+/// Wrong tokens one client may send per [`WRONG_TOKEN_WINDOW`] (reports API, dashboard
+/// login and share links together) before it is throttled.
+pub const WRONG_TOKENS_PER_WINDOW: u32 = 10;
+/// How long a client's wrong tokens count, from the first one; a throttled client waits
+/// until this much time has passed since its first wrong token.
+pub const WRONG_TOKEN_WINDOW: Duration = Duration::from_secs(5 * 60);
+/// Clients whose wrong tokens are remembered at once (about 50 bytes each).
+const MAX_FAILING_CLIENTS: usize = 100_000;
+/// Shards of a [`ClientMap`], so that clients rarely wait on each other's lock.
+const SHARDS: usize = 16;
+
+/// What a [`ClientMap`] keeps per client.
+pub trait ClientState: Copy {
+    /// The last time this state changed: when a map is full of live states, the stalest
+    /// are forgotten first.
+    fn touched(&self) -> Instant;
+    /// True when forgetting this state at `now` would change nothing.
+    fn is_spent(&self, now: Instant) -> bool;
+}
+
+/// Per-client state, bounded in memory, keyed by a keyed blake3 hash of the client's
+/// [`Client::limit_key`] (the address, an IPv6 client by its /64) with a key made at
+/// start-up: no address is kept. At most about `max_clients` states; when a shard is
+/// full, its spent states are dropped, then its stalest half.
+#[derive(Debug)]
+pub struct ClientMap<T> {
+    key: [u8; 32],
+    shards: Vec<Mutex<HashMap<u64, T>>>,
+    per_shard: usize,
+}
+
+impl<T: ClientState> ClientMap<T> {
+    /// An empty map for at most about `max_clients` clients.
+    ///
+    /// # Panics
+    /// When the operating system has no random source.
+    pub fn new(max_clients: usize) -> Self {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("the operating system provides random bytes");
+        Self {
+            key,
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            per_shard: max_clients.div_ceil(SHARDS).max(1),
+        }
+    }
+
+    /// The keyed hash `client` is known by.
+    pub fn id(&self, client: &Client) -> u64 {
+        let hash = blake3::keyed_hash(&self.key, &client.limit_key());
+        u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"))
+    }
+
+    /// Runs `update` on the state of client `id` (`fresh` when it has none) and forgets
+    /// the state when it is spent afterwards.
+    pub fn update<R>(&self, id: u64, now: Instant, fresh: T, update: impl FnOnce(&mut T) -> R) -> R {
+        let mut shard = self.shards[(id as usize) % SHARDS].lock().unwrap_or_else(|e| e.into_inner());
+        if shard.len() >= self.per_shard && !shard.contains_key(&id) {
+            shard.retain(|_, state| !state.is_spent(now));
+            if shard.len() >= self.per_shard {
+                let mut touched: Vec<Instant> = shard.values().map(T::touched).collect();
+                touched.sort_unstable();
+                let cutoff = touched[touched.len() / 2];
+                shard.retain(|_, state| state.touched() > cutoff);
+            }
+        }
+        let state = shard.entry(id).or_insert(fresh);
+        let answer = update(state);
+        if state.is_spent(now) {
+            shard.remove(&id);
+        }
+        answer
+    }
+
+    /// Clients with a state now.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|shard| shard.lock().unwrap_or_else(|e| e.into_inner()).len()).sum()
+    }
+
+    /// True when no client has a state.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A refusal for now: the client may try again after `retry_after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled {
+    pub retry_after: Duration,
+}
+
+impl Throttled {
+    /// `retry_after` in whole seconds, rounded up, at least 1: the `Retry-After` value.
+    pub fn retry_after_secs(&self) -> u64 {
+        (self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0)).max(1)
+    }
+}
+
+/// One client's wrong tokens in its current window.
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    /// When the window ends (it starts at the client's first wrong token in it).
+    until: Instant,
+    /// Tokens checked in the window that were not right (or are still being checked).
+    count: u32,
+}
+
+impl ClientState for Failures {
+    fn touched(&self) -> Instant {
+        self.until
+    }
+
+    fn is_spent(&self, now: Instant) -> bool {
+        self.count == 0 || now >= self.until
+    }
+}
+
+/// The wrong-token throttle: at most `limit` wrong tokens per client per `window`
+/// ([`WRONG_TOKENS_PER_WINDOW`] per [`WRONG_TOKEN_WINDOW`] by default). Each token check
+/// takes a slot before the token is looked at and gives it back only when the token was
+/// right ([`Attempt::succeeded`]), so concurrent guesses cannot overrun the limit, and a
+/// right token sent between wrong ones does not reset the count.
+#[derive(Debug)]
+pub struct AuthFailureLimiter {
+    clients: ClientMap<Failures>,
+    limit: u32,
+    window: Duration,
+}
+
+impl Default for AuthFailureLimiter {
+    fn default() -> Self {
+        Self::new(WRONG_TOKENS_PER_WINDOW, WRONG_TOKEN_WINDOW)
+    }
+}
+
+/// A token check in progress: it counts as a wrong token unless [`Attempt::succeeded`]
+/// is called (a check abandoned half-way counts too).
+#[must_use = "a right token must be reported with `succeeded`, or it counts as wrong"]
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    limiter: &'a AuthFailureLimiter,
+    client: u64,
+    window_until: Instant,
+}
+
+impl AuthFailureLimiter {
+    /// A limiter allowing `limit` wrong tokens per client per `window`.
+    pub fn new(limit: u32, window: Duration) -> Self {
+        Self { clients: ClientMap::new(MAX_FAILING_CLIENTS), limit: limit.max(1), window }
+    }
+
+    /// Starts checking a token `client` sent at `now`.
+    ///
+    /// # Errors
+    /// [`Throttled`] when the client has sent `limit` wrong tokens in its current window;
+    /// `retry_after` is what is left of the window.
+    pub fn attempt(&self, client: &Client, now: Instant) -> Result<Attempt<'_>, Throttled> {
+        let id = self.clients.id(client);
+        let fresh = Failures { until: now + self.window, count: 0 };
+        let window_until = self.clients.update(id, now, fresh, |failures| {
+            if now >= failures.until {
+                *failures = fresh;
+            }
+            if failures.count >= self.limit {
+                return Err(Throttled { retry_after: failures.until - now });
+            }
+            failures.count += 1;
+            Ok(failures.until)
+        })?;
+        Ok(Attempt { limiter: self, client: id, window_until })
+    }
+
+    /// Clients with wrong tokens in a live window.
+    pub fn clients(&self) -> usize {
+        self.clients.len()
+    }
+}
+
+impl Attempt<'_> {
+    /// The token was right: its slot is given back.
+    pub fn succeeded(self) {
+        let fresh = Failures { until: self.window_until, count: 0 };
+        self.limiter.clients.update(self.client, Instant::now(), fresh, |failures| {
+            if failures.until == self.window_until {
+                failures.count = failures.count.saturating_sub(1);
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn client(ip: &str) -> Client {
+        Client { ip: ip.parse().unwrap(), exempt_from_limits: false }
+    }
+
+    #[test]
+    fn wrong_tokens_are_limited_per_client_until_the_window_passes() {
+        let limiter = AuthFailureLimiter::new(3, Duration::from_secs(60));
+        let (a, b) = (client("192.0.2.1"), client("192.0.2.2"));
+        let start = Instant::now();
+        for _ in 0..3 {
+            let _wrong = limiter.attempt(&a, start).unwrap();
+        }
+        let throttled = limiter.attempt(&a, start + Duration::from_millis(500)).unwrap_err();
+        assert_eq!(throttled.retry_after, Duration::from_millis(59_500));
+        assert_eq!(throttled.retry_after_secs(), 60);
+        // Another client is not affected, and its right token leaves nothing behind.
+        limiter.attempt(&b, start).unwrap().succeeded();
+        assert_eq!(limiter.clients(), 1);
+        // Still throttled at the last moment of the window; free again once it has passed.
+        assert!(limiter.attempt(&a, start + Duration::from_millis(59_999)).is_err());
+        let later = start + Duration::from_secs(60);
+        for _ in 0..3 {
+            let _wrong = limiter.attempt(&a, later).unwrap();
+        }
+        assert!(limiter.attempt(&a, later).is_err());
+    }
+
+    #[test]
+    fn a_right_token_gives_its_slot_back_but_does_not_reset_the_count() {
+        let limiter = AuthFailureLimiter::new(2, Duration::from_secs(60));
+        let a = client("2001:db8:1:2::1");
+        let now = Instant::now();
+        let _wrong = limiter.attempt(&a, now).unwrap();
+        for _ in 0..5 {
+            limiter.attempt(&a, now).unwrap().succeeded();
+        }
+        let _wrong = limiter.attempt(&a, now).unwrap();
+        // Two wrong tokens: even a right one waits now; the same /64 is the same client.
+        assert!(limiter.attempt(&a, now).is_err());
+        assert!(limiter.attempt(&client("2001:db8:1:2::ffff"), now).is_err());
+        assert!(limiter.attempt(&client("2001:db8:1:3::1"), now).is_ok());
+    }
+
+    #[test]
+    fn concurrent_checks_cannot_overrun_the_limit() {
+        let limiter = AuthFailureLimiter::new(4, Duration::from_secs(60));
+        let a = client("198.51.100.9");
+        let now = Instant::now();
+        let in_flight: Vec<Attempt<'_>> = (0..10).filter_map(|_| limiter.attempt(&a, now).ok()).collect();
+        assert_eq!(in_flight.len(), 4);
+    }
+
+    #[test]
+    fn the_client_map_stays_bounded() {
+        let limiter = AuthFailureLimiter::new(1, Duration::from_secs(60));
+        let now = Instant::now();
+        for i in 0..(MAX_FAILING_CLIENTS as u32 + 5_000) {
+            let ip = std::net::Ipv4Addr::from(0x0a00_0000 + i);
+            let _wrong = limiter.attempt(&Client { ip: ip.into(), exempt_from_limits: false }, now).unwrap();
+        }
+        assert!(limiter.clients() <= MAX_FAILING_CLIENTS + SHARDS, "{}", limiter.clients());
+        assert_eq!(Throttled { retry_after: Duration::ZERO }.retry_after_secs(), 1);
+    }
 
     #[test]
     fn new_tokens_are_well_formed_and_distinct() {

@@ -54,6 +54,8 @@ pub struct Settings {
     pub pipeline: PipelineSettings,
     /// Reports.
     pub reports: ReportsSettings,
+    /// Visitors' rights (`/api/forget`).
+    pub rights: RightsSettings,
 }
 
 /// How to reach ClickHouse.
@@ -149,6 +151,23 @@ pub struct ReportsSettings {
     pub min_visitors: u64,
 }
 
+/// Visitors' rights: how forget requests reach ClickHouse.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RightsSettings {
+    /// How often queued forget requests are applied, in seconds: each interval, at most
+    /// one deletion (a ClickHouse mutation) per table and site, however many requests
+    /// arrived; a request's rows are deleted within this plus
+    /// `2 × pipeline.batch_max_wait_ms + 1 s`. At least 1. Default 60.
+    pub forget_interval_secs: u64,
+}
+
+impl Default for RightsSettings {
+    fn default() -> Self {
+        Self { forget_interval_secs: 60 }
+    }
+}
+
 impl Default for ReportsSettings {
     fn default() -> Self {
         Self { summarize_every_secs: 60, min_visitors: 5 }
@@ -171,6 +190,7 @@ impl Default for Settings {
             ingest: IngestSettings::default(),
             pipeline: PipelineSettings::default(),
             reports: ReportsSettings::default(),
+            rights: RightsSettings::default(),
         }
     }
 }
@@ -325,6 +345,9 @@ impl Settings {
                 "pipeline.retry_max_backoff_ms",
                 "must be at least retry_initial_backoff_ms, which must be greater than 0",
             );
+        }
+        if self.rights.forget_interval_secs == 0 {
+            return invalid("rights.forget_interval_secs", "must be at least 1");
         }
         Ok(())
     }

@@ -112,7 +112,8 @@ enum SitesCommand {
         /// IANA time zone for the site's reports.
         #[arg(long, default_value = "UTC")]
         timezone: String,
-        /// A further origin allowed to send events for the site (repeatable).
+        /// A further origin allowed to send events for the site (repeatable); `null` admits
+        /// opaque origins (sandboxed iframes, `file:` pages).
         #[arg(long = "origin", value_name = "ORIGIN")]
         origins: Vec<String>,
         /// Consent mode: count only visitors who consented (the beacon waits for

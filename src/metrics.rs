@@ -189,12 +189,19 @@ pub struct Metrics {
     pub replayed: AtomicU64,
     /// Spool bytes that were not valid records (torn or corrupt), copied to quarantine.
     pub spool_corrupt_bytes: AtomicU64,
-    /// `/api/forget` requests whose deletion was started.
+    /// `/api/forget` requests queued for deletion.
     pub forgotten_visitors: AtomicU64,
     /// Dashboard logins and share links refused for a wrong token.
     pub login_failures: AtomicU64,
-    /// Dashboard logins refused because the client failed too often (backoff).
+    /// Dashboard logins and share links refused by the wrong-token throttle.
     pub logins_throttled: AtomicU64,
+    /// Dashboard sessions not opened for a right token: the client opened too many (429)
+    /// or the session cap was reached (503).
+    pub dashboard_sessions_refused: AtomicU64,
+    /// Reports API requests refused for a wrong bearer token (401).
+    pub report_token_failures: AtomicU64,
+    /// Reports API requests refused because the client sent too many wrong tokens (429).
+    pub report_tokens_throttled: AtomicU64,
     /// Rows per written batch.
     pub batch_rows: Histogram,
     /// Seconds one successful INSERT took.
@@ -217,6 +224,9 @@ impl Default for Metrics {
             forgotten_visitors: AtomicU64::new(0),
             login_failures: AtomicU64::new(0),
             logins_throttled: AtomicU64::new(0),
+            dashboard_sessions_refused: AtomicU64::new(0),
+            report_token_failures: AtomicU64::new(0),
+            report_tokens_throttled: AtomicU64::new(0),
             batch_rows: Histogram::new(&[1.0, 10.0, 100.0, 1_000.0, 10_000.0, 50_000.0, 100_000.0]),
             flush_seconds: Histogram::new(&[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]),
         }
@@ -274,7 +284,7 @@ impl Metrics {
             ),
             (
                 "footfall_forget_requests_total",
-                "Visitor forget requests whose deletion was started.",
+                "Visitor forget requests queued for deletion.",
                 &self.forgotten_visitors,
             ),
             (
@@ -289,8 +299,23 @@ impl Metrics {
             ),
             (
                 "footfall_dashboard_logins_throttled_total",
-                "Dashboard logins refused by the backoff.",
+                "Dashboard logins and share links refused by the wrong-token throttle.",
                 &self.logins_throttled,
+            ),
+            (
+                "footfall_dashboard_sessions_refused_total",
+                "Dashboard sessions not opened: too many from one client (429) or the session cap reached (503).",
+                &self.dashboard_sessions_refused,
+            ),
+            (
+                "footfall_reports_token_failures_total",
+                "Reports API requests refused for a wrong bearer token.",
+                &self.report_token_failures,
+            ),
+            (
+                "footfall_reports_tokens_throttled_total",
+                "Reports API requests refused with 429 after too many wrong tokens from the client.",
+                &self.report_tokens_throttled,
             ),
         ];
         for (name, help, value) in counters {

@@ -117,12 +117,18 @@ impl Application {
         let rate_limiter =
             Arc::new(RateLimiter::new(settings.ingest.rate_limit_per_second, settings.ingest.rate_limit_burst));
         background.push(tokio::spawn(housekeeping(store.clone(), Arc::clone(&anonymizer), Arc::clone(&rate_limiter))));
-        let reports = Reports::build(store.clone(), settings.admin_token.clone(), settings.reports.min_visitors)
-            .await
-            .context("loading the sites and report tokens")?;
+        let addressing = client_addressing(&settings.ingest);
+        let reports = Reports::build(
+            store.clone(),
+            settings.admin_token.clone(),
+            settings.reports.min_visitors,
+            addressing.clone(),
+            Arc::clone(&metrics),
+        )
+        .await
+        .context("loading the sites and report tokens")?;
         background.extend(reports.spawn_tasks(settings.reports.summarize_every_secs));
 
-        let addressing = client_addressing(&settings.ingest);
         let dashboards = Dashboards::build(
             settings.dashboards_dir.clone(),
             reports.clone(),
@@ -142,10 +148,10 @@ impl Application {
             admin_token: settings.admin_token.clone(),
             rate_limiter,
         });
-        let rights_state = web::Data::new(RightsState {
-            store: store.clone(),
-            second_pass_after: settings.pipeline.batch_max_wait() * 2 + Duration::from_secs(1),
-        });
+        let rights_state = web::Data::new(RightsState::open(&settings, store.clone()).with_context(|| {
+            format!("opening the forget queue in {} (setting `spool_dir`)", settings.spool_dir.display())
+        })?);
+        background.push(rights_state.spawn());
         let ops_state =
             web::Data::new(OpsState { store, metrics, sink, spool: delivery.spool, replay: replayer.status() });
         let access_log = settings.access_log;

@@ -9,16 +9,24 @@
 //! the request to [`Reports::respond`] with the session's grant, so the page shows
 //! exactly what the reports API answers. Every request re-checks the session's token
 //! against the reports' directory, so a revoked token or share link stops working.
+//!
+//! Abuse: every route that changes state (`POST` login, logout and share) refuses a
+//! request from another site with 403 ([`same_origin`]), and a share link followed from
+//! another site gets a button that opens it from here instead of a session. Tokens typed
+//! in or carried by share links go through the reports' wrong-token throttle
+//! ([`crate::auth::AuthFailureLimiter`], one budget with the reports API); opening
+//! sessions is throttled per client and bounded per token ([`session`]).
 
 pub mod definition;
 pub mod grafana;
 mod page;
+mod same_origin;
 pub mod session;
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
@@ -26,12 +34,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::auth::Throttled;
 use crate::client_ip::ClientAddressing;
 use crate::metrics::Metrics;
 use crate::reports::directory::Grant;
 use crate::reports::Reports;
 use definition::Catalog;
-use session::{Kind, LoginLimiter, Session, Sessions, COOKIE};
+use session::{Full, Kind, Session, SessionThrottle, Sessions, COOKIE};
 
 const SCRIPT: &str = include_str!("assets/dashboard.js");
 const STYLE: &str = include_str!("assets/dashboard.css");
@@ -42,7 +51,7 @@ const MAX_TOKEN_BYTES: usize = 256;
 pub struct DashboardState {
     reports: Reports,
     sessions: Sessions,
-    limiter: LoginLimiter,
+    session_throttle: SessionThrottle,
     dir: PathBuf,
     metrics: Arc<Metrics>,
     addressing: ClientAddressing,
@@ -67,7 +76,7 @@ impl Dashboards {
         let state = DashboardState {
             reports,
             sessions: Sessions::default(),
-            limiter: LoginLimiter::default(),
+            session_throttle: SessionThrottle::default(),
             dir,
             metrics,
             addressing,
@@ -75,7 +84,8 @@ impl Dashboards {
         Self { state: web::Data::new(state) }
     }
 
-    /// Registers every `/dashboard` route.
+    /// Registers every `/dashboard` route. Every route that is not a GET refuses
+    /// cross-site requests first ([`same_origin::is_cross_site`]).
     pub fn routes(&self) -> impl FnOnce(&mut web::ServiceConfig) {
         let state = self.state.clone();
         move |config| {
@@ -87,6 +97,7 @@ impl Dashboards {
                 .route("/dashboard/login", web::post().to(login))
                 .route("/dashboard/logout", web::post().to(logout))
                 .route("/dashboard/share", web::get().to(share))
+                .route("/dashboard/share", web::post().to(share_form))
                 .route("/dashboard/assets/dashboard.js", web::get().to(script))
                 .route("/dashboard/assets/dashboard.css", web::get().to(style))
                 .route("/dashboard/api/sites/{site}/reports/{name}", web::get().to(report))
@@ -138,26 +149,15 @@ impl DashboardState {
             .collect()
     }
 
-    /// The client as the login throttle counts it: its address, an IPv6 client by /64
-    /// ([`crate::client_ip`]).
-    fn client(&self, req: &HttpRequest) -> IpAddr {
-        IpAddr::from(self.addressing.client(req).limit_key())
-    }
-
-    /// Checks a token handed in by a person (login form, share link), with the limiter.
-    async fn check_token(&self, req: &HttpRequest, token: &str) -> Result<Grant, HttpResponse> {
-        let client = self.client(req);
-        if let Some(wait) = self.limiter.wait(client) {
+    /// Checks a token handed in by a person (login form, share link) through the
+    /// wrong-token throttle the reports API shares, so guesses through any door count
+    /// against one budget per client.
+    async fn check_token(&self, req: &HttpRequest, token: &str) -> Result<Grant, Refused> {
+        let client = self.addressing.client(req);
+        let attempt = self.reports.wrong_tokens().attempt(&client, Instant::now()).map_err(|throttled| {
             self.metrics.logins_throttled.fetch_add(1, Relaxed);
-            let secs = wait.as_secs().max(1);
-            let mut response = page::login(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!("Too many failed attempts; wait {secs} s and try again."),
-            );
-            response.headers_mut().insert(header::RETRY_AFTER, secs.into());
-            return Err(response);
-        }
-        let token = token.trim();
+            Refused::Throttled(throttled)
+        })?;
         let grant = if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
             None
         } else {
@@ -165,15 +165,73 @@ impl DashboardState {
         };
         match grant {
             Some(grant) => {
-                self.limiter.succeeded(client);
+                attempt.succeeded();
                 Ok(grant)
             }
             None => {
-                self.limiter.failed(client);
                 self.metrics.login_failures.fetch_add(1, Relaxed);
-                Err(page::login(StatusCode::UNAUTHORIZED, "That token is not valid (unknown, revoked or mistyped)."))
+                Err(Refused::Wrong)
             }
         }
+    }
+
+    /// Opens a session for a checked `token`, within the client's session throttle and
+    /// the session caps.
+    fn open_session(&self, req: &HttpRequest, token: &str, kind: Kind) -> Result<String, NoSession> {
+        let client = self.addressing.client(req);
+        let opened = match self.session_throttle.take(&client, Instant::now()) {
+            Ok(()) => self.sessions.open(token.to_string(), kind).map_err(|Full| NoSession::Full),
+            Err(throttled) => Err(NoSession::Throttled(throttled)),
+        };
+        if opened.is_err() {
+            self.metrics.dashboard_sessions_refused.fetch_add(1, Relaxed);
+        }
+        opened
+    }
+}
+
+/// Why a token handed in was not accepted.
+enum Refused {
+    /// The client sent too many wrong tokens (429).
+    Throttled(Throttled),
+    /// Unknown, revoked, mistyped or empty (401).
+    Wrong,
+}
+
+/// Why no session was opened for a right token.
+enum NoSession {
+    /// The client opened too many sessions lately (429).
+    Throttled(Throttled),
+    /// The session cap is reached (503).
+    Full,
+}
+
+/// `response` with `Retry-After` set from `throttled`.
+fn retry_after(mut response: HttpResponse, throttled: Throttled) -> HttpResponse {
+    response.headers_mut().insert(header::RETRY_AFTER, throttled.retry_after_secs().into());
+    response
+}
+
+/// The answer when a session could not be opened: `page` renders the message.
+fn no_session(refusal: NoSession, page: impl Fn(StatusCode, &str) -> HttpResponse) -> HttpResponse {
+    match refusal {
+        NoSession::Throttled(throttled) => retry_after(
+            page(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "Too many dashboard sessions were opened from your address; wait {} s and try again.",
+                    throttled.retry_after_secs()
+                ),
+            ),
+            throttled,
+        ),
+        NoSession::Full => retry_after(
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The dashboard holds as many sessions as it may; try again later (sessions end after 12 h).",
+            ),
+            Throttled { retry_after: std::time::Duration::from_secs(60) },
+        ),
     }
 }
 
@@ -209,26 +267,56 @@ struct LoginForm {
     token: String,
 }
 
+/// `POST /dashboard/login`: refused from another site (login CSRF), then the token is
+/// checked (wrong-token throttle) and a session opened (session throttle and caps).
 async fn login(
     req: HttpRequest,
     form: Result<web::Form<LoginForm>, actix_web::Error>,
     state: web::Data<DashboardState>,
 ) -> HttpResponse {
+    if same_origin::is_cross_site(&req) {
+        return page::login(
+            StatusCode::FORBIDDEN,
+            "This login was sent from another site and was refused. Log in on this page instead.",
+        );
+    }
     let Ok(form) = form else {
         return page::login(StatusCode::BAD_REQUEST, "Send the form with a `token` field.");
     };
-    match state.check_token(&req, &form.token).await {
-        Ok(_) => {
-            let id = state.sessions.open(form.token.trim().to_string(), Kind::Login);
-            let mut response = see_other("/dashboard");
-            let _ = response.add_cookie(&session_cookie(&req, id, session::SESSION_TTL.as_secs() as i64));
-            response
+    let token = form.token.trim();
+    match state.check_token(&req, token).await {
+        Ok(_) => match state.open_session(&req, token, Kind::Login) {
+            Ok(id) => {
+                let mut response = see_other("/dashboard");
+                let _ = response.add_cookie(&session_cookie(&req, id, session::SESSION_TTL.as_secs() as i64));
+                response
+            }
+            Err(refusal) => no_session(refusal, page::login),
+        },
+        Err(Refused::Throttled(throttled)) => retry_after(
+            page::login(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "Too many wrong tokens from your address; wait {} s and try again.",
+                    throttled.retry_after_secs()
+                ),
+            ),
+            throttled,
+        ),
+        Err(Refused::Wrong) => {
+            page::login(StatusCode::UNAUTHORIZED, "That token is not valid (unknown, revoked or mistyped).")
         }
-        Err(response) => response,
     }
 }
 
 async fn logout(req: HttpRequest, state: web::Data<DashboardState>) -> HttpResponse {
+    if same_origin::is_cross_site(&req) {
+        return page::problem(
+            StatusCode::FORBIDDEN,
+            "Log out",
+            "This logout was sent from another site and was refused.",
+        );
+    }
     if let Some(cookie) = req.cookie(COOKIE) {
         state.sessions.close(cookie.value());
     }
@@ -242,43 +330,81 @@ struct ShareQuery {
     token: String,
 }
 
-/// A share link: `/dashboard/share?token=...` (the token in the query, which the access
-/// log never prints). Opens a share session and shows the site's overview at once (no
-/// redirect: a SameSite=Strict cookie set on a cross-site navigation would not be sent on
-/// the redirect's request).
+fn share_problem(status: StatusCode, message: &str) -> HttpResponse {
+    page::problem(status, "Share link", message)
+}
+
+/// A share link: `GET /dashboard/share?token=...` (the token in the query, which the
+/// access log never prints). Opens a share session and shows the site's overview at once
+/// (no redirect: a SameSite=Strict cookie set on a cross-site navigation would not be
+/// sent on the redirect's request). Followed from another site (`Sec-Fetch-Site:
+/// cross-site`), it opens nothing and shows a button that sends the token from this
+/// origin ([`share_form`]), so no other site can open a session in a browser unseen.
 async fn share(
     req: HttpRequest,
     query: Result<web::Query<ShareQuery>, actix_web::Error>,
     state: web::Data<DashboardState>,
 ) -> HttpResponse {
     let Ok(query) = query else {
-        return page::problem(
-            StatusCode::BAD_REQUEST,
-            "Share link",
-            "This share link is incomplete; it needs its `token`.",
-        );
+        return share_problem(StatusCode::BAD_REQUEST, "This share link is incomplete; it needs its `token`.");
     };
-    let site = match state.check_token(&req, &query.token).await {
+    let token = query.token.trim();
+    if same_origin::is_cross_site(&req) && token.len() <= MAX_TOKEN_BYTES {
+        return page::share_confirm(token);
+    }
+    open_share(&req, &state, token).await
+}
+
+/// `POST /dashboard/share` (form field `token`): the button of a share link followed
+/// from another site; refused when it is itself sent from another site.
+async fn share_form(
+    req: HttpRequest,
+    form: Result<web::Form<ShareQuery>, actix_web::Error>,
+    state: web::Data<DashboardState>,
+) -> HttpResponse {
+    if same_origin::is_cross_site(&req) {
+        return share_problem(
+            StatusCode::FORBIDDEN,
+            "This share link was sent from another site and was refused; open the link itself.",
+        );
+    }
+    let Ok(form) = form else {
+        return share_problem(StatusCode::BAD_REQUEST, "This share link is incomplete; it needs its `token`.");
+    };
+    open_share(&req, &state, form.token.trim()).await
+}
+
+/// Checks a share link's token, opens its session and shows the site's overview.
+async fn open_share(req: &HttpRequest, state: &DashboardState, token: &str) -> HttpResponse {
+    let site = match state.check_token(req, token).await {
         Ok(Grant::Site(site)) => site,
         Ok(Grant::Admin) => {
-            return page::problem(
+            return share_problem(
                 StatusCode::FORBIDDEN,
-                "Share link",
                 "The admin token cannot be shared; make a link with `footfall share create --site S`.",
             )
         }
-        Err(_) => {
-            return page::problem(
+        Err(Refused::Throttled(throttled)) => {
+            let message = format!(
+                "Too many wrong tokens from your address; wait {} s and open the link again.",
+                throttled.retry_after_secs()
+            );
+            return retry_after(share_problem(StatusCode::TOO_MANY_REQUESTS, &message), throttled);
+        }
+        Err(Refused::Wrong) => {
+            return share_problem(
                 StatusCode::UNAUTHORIZED,
-                "Share link",
                 "This share link is not valid: it was revoked, has expired or was copied incompletely.",
             )
         }
     };
-    let id = state.sessions.open(query.token.trim().to_string(), Kind::Share);
+    let id = match state.open_session(req, token, Kind::Share) {
+        Ok(id) => id,
+        Err(refusal) => return no_session(refusal, share_problem),
+    };
     let grant = Grant::Site(site.clone());
-    let mut response = render_site(&state, &grant, true, &site, definition::OVERVIEW);
-    let _ = response.add_cookie(&session_cookie(&req, id, session::SESSION_TTL.as_secs() as i64));
+    let mut response = render_site(state, &grant, true, &site, definition::OVERVIEW);
+    let _ = response.add_cookie(&session_cookie(req, id, session::SESSION_TTL.as_secs() as i64));
     response
 }
 

@@ -31,14 +31,17 @@ pub(super) fn escape(text: &str) -> String {
     out
 }
 
-/// A page with the dashboard's headers: strict CSP, no caching, no referrer (share links
-/// carry a token in the URL).
+/// A page with the dashboard's headers: strict CSP, no caching, and no referrer for any
+/// other origin (a share link carries a token in its URL). `same-origin` rather than
+/// `no-referrer`: under `no-referrer` browsers send `Origin: null` with the page's own
+/// form posts, which the login CSRF check ([`super::same_origin`]) cannot tell from
+/// another site's.
 pub(super) fn respond(status: StatusCode, title: &str, body: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .body(document(title, body))
@@ -85,6 +88,21 @@ pub(super) fn problem(status: StatusCode, title: &str, message: &str) -> HttpRes
         escape(message)
     );
     respond(status, title, &body)
+}
+
+/// A share link followed from another site: a button that opens it from this origin
+/// (`POST /dashboard/share`), so another site cannot open a session in the browser
+/// unseen. The token is in the form only, never in a link.
+pub(super) fn share_confirm(token: &str) -> HttpResponse {
+    let body = format!(
+        "<main id=\"main\" class=\"login\"><h1>Shared dashboard</h1>\
+         <p>You followed a share link from another site. Open the shared read-only dashboard?</p>\
+         <form method=\"post\" action=\"/dashboard/share\">\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">\
+         <button type=\"submit\">Open the shared dashboard</button></form></main>",
+        escape(token)
+    );
+    respond(StatusCode::OK, "Shared dashboard", &body)
 }
 
 /// The site picker.

@@ -1,4 +1,4 @@
-//! Dashboard sessions and the login limiter.
+//! Dashboard sessions and the throttle on opening them.
 //!
 //! A session is 32 random bytes (hex) in the `footfall_session` cookie, mapped in memory
 //! to the token that opened it: the admin token, a site's report token typed into the
@@ -7,29 +7,41 @@
 //! `footfall share revoke`) ends its sessions within the reports' refresh interval.
 //! Sessions end after [`SESSION_TTL`] and when footfall restarts.
 //!
-//! Failed logins are limited per client: the client address is hashed with a key made
-//! at start-up (never kept in the clear), and after [`FREE_FAILURES`] failures each
-//! further attempt must wait twice as long as the last, up to [`MAX_BACKOFF`].
+//! Sessions are found by the blake3 hash of their id in a hash map (O(1); the id itself
+//! is not kept). Memory is bounded without letting a flood end real sessions: each token
+//! holds at most [`MAX_SESSIONS_PER_TOKEN`] sessions, and a new one beyond that ends the
+//! oldest session *of the same token* (so a share link opened over and over only ends
+//! its own earlier sessions); all tokens together hold at most [`MAX_SESSIONS`], and
+//! beyond that new sessions are refused ([`Full`], 503) rather than old ones ended.
+//! Opening sessions is also throttled per client ([`SessionThrottle`]): a burst of
+//! [`SESSIONS_BURST`], then one per [`SESSION_EVERY`].
+//!
+//! Wrong tokens typed into the login form or carried by share links are throttled by
+//! [`crate::auth::AuthFailureLimiter`], shared with the reports API.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::auth::{ClientMap, ClientState, Throttled};
+use crate::client_ip::Client;
 
 /// How long a session lasts.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 /// The cookie holding the session id.
 pub const COOKIE: &str = "footfall_session";
-/// Failed logins a client may make before it has to wait.
-pub const FREE_FAILURES: u32 = 5;
-/// The first wait after [`FREE_FAILURES`]; it doubles with each further failure.
-const FIRST_BACKOFF: Duration = Duration::from_secs(1);
-/// The longest wait.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
-/// Sessions held at once; the oldest are dropped beyond this.
-const MAX_SESSIONS: usize = 100_000;
-/// Clients whose failures are remembered at once.
-const MAX_CLIENTS: usize = 100_000;
+/// Sessions one token (a share link, a report token, the admin token) holds at once; a
+/// new one beyond this ends that token's oldest session.
+pub const MAX_SESSIONS_PER_TOKEN: usize = 1_000;
+/// Sessions of all tokens together; beyond this new sessions are refused (503) until
+/// old ones end.
+pub const MAX_SESSIONS: usize = 100_000;
+/// Sessions (logins and share links together) one client may open at once.
+pub const SESSIONS_BURST: u32 = 20;
+/// After [`SESSIONS_BURST`], one more session per client per this interval (6 a minute).
+pub const SESSION_EVERY: Duration = Duration::from_secs(10);
+/// Clients whose session openings are remembered at once.
+const MAX_OPENING_CLIENTS: usize = 100_000;
 
 /// How a session was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,97 +60,178 @@ pub struct Session {
     created: Instant,
 }
 
+/// No room for another session: [`MAX_SESSIONS`] are open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+type Key = [u8; 32];
+
+#[derive(Debug, Default)]
+struct Pool {
+    /// blake3(session id) -> session.
+    by_id: HashMap<Key, Session>,
+    /// blake3(token) -> that token's session keys, oldest first. May still hold keys of
+    /// sessions closed since; they are dropped when met.
+    by_token: HashMap<Key, VecDeque<Key>>,
+}
+
 /// Sessions by id.
 #[derive(Debug, Default)]
 pub struct Sessions {
-    by_id: Mutex<HashMap<String, Session>>,
+    pool: Mutex<Pool>,
+}
+
+fn key(text: &str) -> Key {
+    *blake3::hash(text.as_bytes()).as_bytes()
+}
+
+impl Pool {
+    fn is_live(&self, key: &Key, now: Instant) -> bool {
+        self.by_id.get(key).is_some_and(|session| now.duration_since(session.created) < SESSION_TTL)
+    }
+
+    /// Drops the closed and expired sessions at the front of `token`'s queue (its
+    /// oldest), so its queue starts with a live session.
+    fn expire(&mut self, token: &Key, now: Instant) {
+        let Some(queue) = self.by_token.get_mut(token) else { return };
+        while let Some(front) = queue.front() {
+            let session = self.by_id.get(front);
+            if session.is_some_and(|session| now.duration_since(session.created) < SESSION_TTL) {
+                break;
+            }
+            if session.is_some() {
+                self.by_id.remove(front);
+            }
+            queue.pop_front();
+        }
+        if queue.is_empty() {
+            self.by_token.remove(token);
+        }
+    }
 }
 
 impl Sessions {
-    /// Opens a session for `token`; returns its id.
-    pub fn open(&self, token: String, kind: Kind) -> String {
-        let id = random_hex(32);
-        let mut sessions = self.by_id.lock().unwrap_or_else(|e| e.into_inner());
-        sessions.retain(|_, session| session.created.elapsed() < SESSION_TTL);
-        if sessions.len() >= MAX_SESSIONS {
-            if let Some(oldest) = sessions.iter().min_by_key(|(_, s)| s.created).map(|(id, _)| id.clone()) {
-                sessions.remove(&oldest);
+    /// Opens a session for `token`; returns its id. When the token already holds
+    /// [`MAX_SESSIONS_PER_TOKEN`] sessions, its oldest ends.
+    ///
+    /// # Errors
+    /// [`Full`] when [`MAX_SESSIONS`] sessions are open; no session is ended for room.
+    pub fn open(&self, token: String, kind: Kind) -> Result<String, Full> {
+        self.open_at(token, kind, Instant::now())
+    }
+
+    fn open_at(&self, token: String, kind: Kind, now: Instant) -> Result<String, Full> {
+        let token_key = key(&token);
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let pool = &mut *pool;
+        pool.expire(&token_key, now);
+        if pool.by_token.get(&token_key).is_some_and(|queue| queue.len() >= MAX_SESSIONS_PER_TOKEN) {
+            let by_id = &pool.by_id;
+            let queue = pool.by_token.get_mut(&token_key).expect("checked above");
+            queue.retain(|key| by_id.contains_key(key));
+            while queue.len() >= MAX_SESSIONS_PER_TOKEN {
+                if let Some(oldest) = queue.pop_front() {
+                    pool.by_id.remove(&oldest);
+                }
             }
         }
-        sessions.insert(id.clone(), Session { token, kind, created: Instant::now() });
-        id
+        if pool.by_id.len() >= MAX_SESSIONS {
+            let tokens: Vec<Key> = pool.by_token.keys().copied().collect();
+            for token in &tokens {
+                pool.expire(token, now);
+            }
+            pool.by_id.retain(|_, session| now.duration_since(session.created) < SESSION_TTL);
+            if pool.by_id.len() >= MAX_SESSIONS {
+                return Err(Full);
+            }
+        }
+        let id = random_hex(32);
+        let session_key = key(&id);
+        pool.by_id.insert(session_key, Session { token, kind, created: now });
+        pool.by_token.entry(token_key).or_default().push_back(session_key);
+        Ok(id)
     }
 
     /// The live session `id`.
     pub fn get(&self, id: &str) -> Option<Session> {
-        let sessions = self.by_id.lock().unwrap_or_else(|e| e.into_inner());
-        sessions.get(id).filter(|session| session.created.elapsed() < SESSION_TTL).cloned()
+        let session_key = key(id);
+        let pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        pool.is_live(&session_key, Instant::now()).then(|| pool.by_id[&session_key].clone())
     }
 
     /// Ends session `id`.
     pub fn close(&self, id: &str) {
-        self.by_id.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).by_id.remove(&key(id));
+    }
+
+    /// Sessions held now (live or expired but not yet dropped).
+    pub fn len(&self) -> usize {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).by_id.len()
+    }
+
+    /// True when no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
+/// One client's allowance of new sessions: a token bucket.
 #[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    last: Instant,
+struct Allowance {
+    /// Sessions the client may still open now.
+    tokens: f64,
+    updated: Instant,
 }
 
-/// Failed logins per client (by keyed hash of the address).
+impl Allowance {
+    fn refilled(self, now: Instant) -> f64 {
+        let earned = now.saturating_duration_since(self.updated).as_secs_f64() / SESSION_EVERY.as_secs_f64();
+        (self.tokens + earned).min(f64::from(SESSIONS_BURST))
+    }
+}
+
+impl ClientState for Allowance {
+    fn touched(&self) -> Instant {
+        self.updated
+    }
+
+    fn is_spent(&self, now: Instant) -> bool {
+        self.refilled(now) >= f64::from(SESSIONS_BURST)
+    }
+}
+
+/// Sessions opened per client: [`SESSIONS_BURST`] at once, then one per
+/// [`SESSION_EVERY`]. Clients are keyed as the wrong-token throttle keys them.
 #[derive(Debug)]
-pub struct LoginLimiter {
-    key: [u8; 32],
-    failures: Mutex<HashMap<u64, Failures>>,
+pub struct SessionThrottle {
+    clients: ClientMap<Allowance>,
 }
 
-impl Default for LoginLimiter {
+impl Default for SessionThrottle {
     fn default() -> Self {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).expect("the operating system provides random bytes");
-        Self { key, failures: Mutex::default() }
+        Self { clients: ClientMap::new(MAX_OPENING_CLIENTS) }
     }
 }
 
-impl LoginLimiter {
-    fn client(&self, address: IpAddr) -> u64 {
-        let hash = blake3::keyed_hash(&self.key, address.to_string().as_bytes());
-        u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"))
+impl SessionThrottle {
+    /// Takes one session opening for `client` at `now`.
+    ///
+    /// # Errors
+    /// [`Throttled`] with the time until the client may open the next one.
+    pub fn take(&self, client: &Client, now: Instant) -> Result<(), Throttled> {
+        let id = self.clients.id(client);
+        let fresh = Allowance { tokens: f64::from(SESSIONS_BURST), updated: now };
+        self.clients.update(id, now, fresh, |allowance| {
+            allowance.tokens = allowance.refilled(now);
+            allowance.updated = now;
+            if allowance.tokens >= 1.0 {
+                allowance.tokens -= 1.0;
+                Ok(())
+            } else {
+                Err(Throttled { retry_after: SESSION_EVERY.mul_f64(1.0 - allowance.tokens) })
+            }
+        })
     }
-
-    /// How long `address` must still wait before it may try again; `None`: it may now.
-    pub fn wait(&self, address: IpAddr) -> Option<Duration> {
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = failures.get(&self.client(address))?;
-        let backoff = backoff(entry.count)?;
-        backoff.checked_sub(entry.last.elapsed()).filter(|left| !left.is_zero())
-    }
-
-    /// Counts a failed attempt.
-    pub fn failed(&self, address: IpAddr) {
-        let client = self.client(address);
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() >= MAX_CLIENTS {
-            failures.retain(|_, entry| entry.last.elapsed() < MAX_BACKOFF);
-        }
-        let entry = failures.entry(client).or_insert(Failures { count: 0, last: Instant::now() });
-        entry.count = entry.count.saturating_add(1);
-        entry.last = Instant::now();
-    }
-
-    /// Forgets the failures of `address` after a successful login.
-    pub fn succeeded(&self, address: IpAddr) {
-        let client = self.client(address);
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&client);
-    }
-}
-
-/// The wait after `count` failures: none up to [`FREE_FAILURES`], then 1 s, 2 s, 4 s ...
-fn backoff(count: u32) -> Option<Duration> {
-    let over = count.checked_sub(FREE_FAILURES)?;
-    Some(FIRST_BACKOFF.saturating_mul(1u32 << over.min(20)).min(MAX_BACKOFF))
 }
 
 /// `bytes` random bytes as hex.
@@ -156,34 +249,74 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_starts_after_the_free_failures_and_doubles() {
-        assert_eq!(backoff(FREE_FAILURES - 1), None);
-        assert_eq!(backoff(FREE_FAILURES), Some(Duration::from_secs(1)));
-        assert_eq!(backoff(FREE_FAILURES + 3), Some(Duration::from_secs(8)));
-        assert_eq!(backoff(FREE_FAILURES + 40), Some(MAX_BACKOFF));
-    }
-
-    #[test]
-    fn limiter_counts_per_client_and_forgets_on_success() {
-        let limiter = LoginLimiter::default();
-        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
-        for _ in 0..FREE_FAILURES {
-            assert_eq!(limiter.wait(a), None);
-            limiter.failed(a);
-        }
-        assert!(limiter.wait(a).is_some_and(|left| left <= Duration::from_secs(1)));
-        assert_eq!(limiter.wait(b), None);
-        limiter.succeeded(a);
-        assert_eq!(limiter.wait(a), None);
-    }
-
-    #[test]
     fn sessions_open_and_close() {
         let sessions = Sessions::default();
-        let id = sessions.open("t".into(), Kind::Share);
+        let id = sessions.open("t".into(), Kind::Share).unwrap();
         assert_eq!(id.len(), 64);
         assert_eq!(sessions.get(&id).map(|s| (s.token, s.kind)), Some(("t".into(), Kind::Share)));
         sessions.close(&id);
         assert!(sessions.get(&id).is_none());
+        assert!(sessions.get("not a session").is_none());
+    }
+
+    #[test]
+    fn a_token_at_its_quota_ends_only_its_own_oldest_session() {
+        let sessions = Sessions::default();
+        let now = Instant::now();
+        let real = sessions.open_at("admin".into(), Kind::Login, now).unwrap();
+        let other_link = sessions.open_at("other".into(), Kind::Share, now).unwrap();
+        let flood: Vec<String> = (0..MAX_SESSIONS_PER_TOKEN + 3)
+            .map(|_| sessions.open_at("shared".into(), Kind::Share, now).unwrap())
+            .collect();
+        assert!(sessions.get(&real).is_some());
+        assert!(sessions.get(&other_link).is_some());
+        assert!(flood[..3].iter().all(|id| sessions.get(id).is_none()), "the link's oldest ended");
+        assert!(flood[3..].iter().all(|id| sessions.get(id).is_some()));
+        assert_eq!(sessions.len(), MAX_SESSIONS_PER_TOKEN + 2);
+    }
+
+    #[test]
+    fn closed_sessions_do_not_count_against_the_quota() {
+        let sessions = Sessions::default();
+        let now = Instant::now();
+        let first = sessions.open_at("t".into(), Kind::Login, now).unwrap();
+        for _ in 0..MAX_SESSIONS_PER_TOKEN {
+            let id = sessions.open_at("t".into(), Kind::Login, now).unwrap();
+            sessions.close(&id);
+        }
+        assert!(sessions.get(&first).is_some());
+        assert_eq!(sessions.len(), 1);
+    }
+
+    #[test]
+    fn at_the_cap_new_sessions_are_refused_and_old_ones_kept() {
+        let sessions = Sessions::default();
+        let now = Instant::now();
+        let first = sessions.open_at("token-0".into(), Kind::Login, now).unwrap();
+        for i in 1..MAX_SESSIONS {
+            sessions.open_at(format!("token-{}", i % 200), Kind::Share, now).unwrap();
+        }
+        assert_eq!(sessions.open_at("token-new".into(), Kind::Share, now), Err(Full));
+        assert!(sessions.get(&first).is_some());
+        // Expired sessions make room.
+        let later = now + SESSION_TTL;
+        assert!(sessions.open_at("token-new".into(), Kind::Share, later).is_ok());
+        assert_eq!(sessions.len(), 1);
+    }
+
+    #[test]
+    fn opening_sessions_is_throttled_per_client_after_a_burst() {
+        let throttle = SessionThrottle::default();
+        let a = Client { ip: "192.0.2.1".parse().unwrap(), exempt_from_limits: false };
+        let b = Client { ip: "192.0.2.2".parse().unwrap(), exempt_from_limits: false };
+        let now = Instant::now();
+        for _ in 0..SESSIONS_BURST {
+            assert_eq!(throttle.take(&a, now), Ok(()));
+        }
+        assert_eq!(throttle.take(&a, now), Err(Throttled { retry_after: SESSION_EVERY }));
+        assert_eq!(throttle.take(&b, now), Ok(()), "clients are throttled separately");
+        assert_eq!(throttle.take(&a, now + SESSION_EVERY), Ok(()));
+        assert!(throttle.take(&a, now + SESSION_EVERY).is_err());
+        assert_eq!(throttle.clients.len(), 2);
     }
 }

@@ -1,6 +1,7 @@
 //! Day keys: 32 random bytes per UTC day that visitor and session hashes are keyed with.
 //!
-//! Keys live in ClickHouse (`day_keys`) so every collector node hashes with the same key.
+//! Keys live in ClickHouse (`day_keys`, in its own database apart from the events, which
+//! readers of events cannot read) so every collector node hashes with the same key.
 //! A node that finds no key for a day inserts a random candidate; when nodes race, the
 //! smallest candidate wins on every node, so they converge without coordination. Keys
 //! are created a day ahead, which leaves a whole day for all nodes to agree before a key

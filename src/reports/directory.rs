@@ -2,13 +2,14 @@
 //! their time zones) and of the report tokens, refreshed from ClickHouse every
 //! [`REFRESH_INTERVAL`] and, rate-limited, when a request names a site or token it does not
 //! know yet (so a token made with `footfall tokens create` works at once, while unknown
-//! tokens cannot make every request wait on ClickHouse).
+//! tokens cannot make every request wait on ClickHouse). A request with an unknown token
+//! waits for that reload rather than being told its token is wrong from a stale copy:
+//! wrong tokens are counted against their client (`auth::AuthFailureLimiter`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use actix_web::HttpRequest;
 use chrono_tz::Tz;
 
 use super::error::ReportError;
@@ -42,21 +43,35 @@ struct Snapshot {
 #[derive(Debug, Clone)]
 pub struct Directory {
     snapshot: Arc<RwLock<Arc<Snapshot>>>,
+    /// When the last reload started.
     last_reload: Arc<Mutex<Option<Instant>>>,
+    /// Held while reloading: one reload at a time.
+    reloads: Arc<tokio::sync::Mutex<()>>,
     admin_token: Option<Arc<str>>,
 }
 
 impl Directory {
     /// An empty directory; `admin_token` is the settings' `admin_token`.
     pub fn new(admin_token: Option<String>) -> Self {
-        Self { snapshot: Arc::default(), last_reload: Arc::default(), admin_token: admin_token.map(Arc::from) }
+        Self {
+            snapshot: Arc::default(),
+            last_reload: Arc::default(),
+            reloads: Arc::default(),
+            admin_token: admin_token.map(Arc::from),
+        }
     }
 
-    /// Re-reads sites and tokens from ClickHouse.
+    /// Re-reads sites and tokens from ClickHouse (after a reload in progress has ended).
     ///
     /// # Errors
     /// ClickHouse being unreachable; the previous contents stay.
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        let _one_at_a_time = self.reloads.lock().await;
+        self.reload_now(store).await
+    }
+
+    /// [`Directory::reload`], for a caller that holds `reloads`.
+    async fn reload_now(&self, store: &Store) -> Result<(), StoreError> {
         *self.last_reload.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         let sites = store.list_sites().await?;
         let tokens = store.list_tokens().await?;
@@ -88,22 +103,18 @@ impl Directory {
         }
     }
 
-    /// What the request's bearer token allows.
-    ///
-    /// # Errors
-    /// [`ReportError::MissingToken`] without a bearer token, [`ReportError::UnknownToken`]
-    /// when it is neither the admin token nor a current report token.
-    pub async fn grant(&self, req: &HttpRequest, store: &Store) -> Result<Grant, ReportError> {
-        let token = auth::bearer_token(req).ok_or(ReportError::MissingToken)?;
-        self.grant_token(token, store).await
-    }
-
-    /// What `token` allows (the dashboard's login form and share links hand it in).
+    /// What `token` allows: the reports API's bearer token and the dashboard's login form
+    /// and share links hand it in, each through the wrong-token throttle
+    /// ([`crate::auth::AuthFailureLimiter`]). A well-formed report token whose id is not
+    /// known yet waits for a reload that started after the request came (at most
+    /// [`RELOAD_ON_MISS_AFTER`] plus the reload), so a token made a moment ago is never
+    /// answered as wrong and counted against its client.
     ///
     /// # Errors
     /// [`ReportError::UnknownToken`] when it is neither the admin token nor a current
     /// report token.
     pub async fn grant_token(&self, token: &str, store: &Store) -> Result<Grant, ReportError> {
+        let asked = Instant::now();
         if let Some(admin) = &self.admin_token {
             if auth::constant_time_eq(token.as_bytes(), admin.as_bytes()) {
                 return Ok(Grant::Admin);
@@ -111,15 +122,35 @@ impl Directory {
         }
         let id = auth::token_id(token).ok_or(ReportError::UnknownToken)?;
         let hash = auth::hash_token(token);
+        // `None`: the id is unknown; `Some(None)`: known, and the secret is wrong.
         let check = |snapshot: &Snapshot| {
             let (site, stored) = snapshot.tokens.get(id)?;
-            auth::constant_time_eq(hash.as_bytes(), stored.as_bytes()).then(|| site.clone())
+            Some(auth::constant_time_eq(hash.as_bytes(), stored.as_bytes()).then(|| site.clone()))
         };
-        if let Some(site) = check(&self.current()) {
-            return Ok(Grant::Site(site));
+        if let Some(known) = check(&self.current()) {
+            // Ids are random per token: a known id with another secret is a wrong token.
+            return known.map(Grant::Site).ok_or(ReportError::UnknownToken);
         }
-        self.reload_after_miss(store).await;
-        check(&self.current()).map(Grant::Site).ok_or(ReportError::UnknownToken)
+        self.reload_since(asked, store).await;
+        check(&self.current()).flatten().map(Grant::Site).ok_or(ReportError::UnknownToken)
+    }
+
+    /// Makes sure a reload that started at or after `asked` has finished: returns when
+    /// one has; otherwise waits until [`RELOAD_ON_MISS_AFTER`] has passed since the last
+    /// reload and reloads. One reload at a time; a failed reload leaves the answer as it
+    /// was.
+    async fn reload_since(&self, asked: Instant, store: &Store) {
+        let _one_at_a_time = self.reloads.lock().await;
+        let last = *self.last_reload.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|at| at >= asked) {
+            return;
+        }
+        if let Some(at) = last {
+            tokio::time::sleep_until((at + RELOAD_ON_MISS_AFTER).into()).await;
+        }
+        if let Err(error) = self.reload_now(store).await {
+            tracing::warn!(%error, "could not reload sites and report tokens");
+        }
     }
 
     /// The time zone of registered site `domain`.

@@ -4,9 +4,11 @@
 //! document of the whole HTTP API at `GET /api/openapi.json`.
 //!
 //! Reports read `events` and the rollups of `schema/0007_report_rollups.sql`; they never
-//! write events. A request goes: bearer token ([`directory`]) -> site -> report name ->
-//! parameters ([`params`]) -> queries ([`exec`], one module per report) -> JSON or CSV
-//! ([`render`]). README.md ("Reports") defines every number.
+//! write events. A request goes: wrong-token throttle ([`crate::auth::AuthFailureLimiter`],
+//! per client; 429) -> bearer token ([`directory`]) -> site -> report name -> parameters
+//! ([`params`]) -> queries ([`exec`], one module per report) -> JSON or CSV ([`render`]).
+//! README.md ("Reports") defines every number. The throttle is shared with the
+//! dashboard's login form and share links ([`Reports::wrong_tokens`]).
 //!
 //! Small counts (`small_counts`): breakdown rows with fewer than `reports.min_visitors`
 //! visitors are folded into `(other)`, and a filtered request whose filters match fewer
@@ -33,11 +35,19 @@ mod top_content;
 #[cfg(test)]
 mod compat;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
+use crate::auth::{self, AuthFailureLimiter};
+use crate::client_ip::ClientAddressing;
+use crate::metrics::Metrics;
 use crate::store::{Site, Store, StoreError};
 use directory::{Directory, Grant};
 pub use error::ReportError;
@@ -113,6 +123,12 @@ pub struct ReportsState {
     /// Breakdown rows with fewer visitors are folded into `(other)`, and filters that match
     /// fewer visitors are refused (admin token exempt); 0 or 1: neither.
     min_visitors: u64,
+    /// Who the client of a request is, for the wrong-token throttle.
+    addressing: ClientAddressing,
+    /// Wrong tokens per client: the reports API's and the dashboard's logins and share
+    /// links together.
+    wrong_tokens: AuthFailureLimiter,
+    metrics: Arc<Metrics>,
 }
 
 /// The reports stage, built once per application.
@@ -124,14 +140,23 @@ pub struct Reports {
 impl Reports {
     /// Loads the registered sites and report tokens. Breakdown rows with fewer than
     /// `min_visitors` visitors will be folded into one `(other)` row, and filtered requests
-    /// whose filters match fewer visitors refused (but for the admin token).
+    /// whose filters match fewer visitors refused (but for the admin token). Wrong bearer
+    /// tokens are throttled per client as `addressing` finds it, and counted in `metrics`.
     ///
     /// # Errors
     /// ClickHouse being unreachable.
-    pub async fn build(store: Store, admin_token: Option<String>, min_visitors: u64) -> Result<Self, StoreError> {
+    pub async fn build(
+        store: Store,
+        admin_token: Option<String>,
+        min_visitors: u64,
+        addressing: ClientAddressing,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, StoreError> {
         let directory = Directory::new(admin_token);
         directory.reload(&store).await?;
-        Ok(Self { state: web::Data::new(ReportsState { store, directory, min_visitors }) })
+        let wrong_tokens = AuthFailureLimiter::default();
+        let state = ReportsState { store, directory, min_visitors, addressing, wrong_tokens, metrics };
+        Ok(Self { state: web::Data::new(state) })
     }
 
     /// Starts the background tasks: refreshing sites and tokens, and the summarizer every
@@ -168,6 +193,12 @@ impl Reports {
         &self.state.store
     }
 
+    /// The wrong-token throttle: the dashboard's login form and share links use this one
+    /// too, so a client's guesses through every door count against one budget.
+    pub fn wrong_tokens(&self) -> &AuthFailureLimiter {
+        &self.state.wrong_tokens
+    }
+
     /// Answers report `name` of `site` (query string and `Accept` from `req`) for a caller
     /// whose access was decided elsewhere (the dashboard's session).
     ///
@@ -196,8 +227,43 @@ async fn report(
     state: web::Data<ReportsState>,
 ) -> Result<HttpResponse, ReportError> {
     let (site, name) = path.into_inner();
-    let grant = state.directory.grant(&req, &state.store).await?;
+    let grant = match authorize(&state, &req).await {
+        Ok(grant) => grant,
+        Err(refusal) => return Ok(refusal),
+    };
     respond(&state, &req, &grant, &site, &name).await
+}
+
+/// What the request's bearer token allows, through the wrong-token throttle: a client
+/// that sent [`auth::WRONG_TOKENS_PER_WINDOW`] wrong tokens gets 429 with `Retry-After`
+/// and a JSON `{"error", "field"}` body for every token until its window has passed,
+/// before its token is looked at. A request without a token is not a wrong token.
+///
+/// # Errors
+/// The finished refusal: 401 without a token or with a wrong one, 429 when throttled.
+async fn authorize(state: &ReportsState, req: &HttpRequest) -> Result<Grant, HttpResponse> {
+    let token = auth::bearer_token(req).ok_or_else(|| ReportError::MissingToken.error_response())?;
+    let client = state.addressing.client(req);
+    let attempt = state.wrong_tokens.attempt(&client, Instant::now()).map_err(|throttled| {
+        state.metrics.report_tokens_throttled.fetch_add(1, Relaxed);
+        let secs = throttled.retry_after_secs();
+        HttpResponse::TooManyRequests().insert_header((header::RETRY_AFTER, secs)).json(json!({
+            "error": format!(
+                "too many wrong tokens from this client; wait {secs} s (Retry-After), then send a valid token"
+            ),
+            "field": "Authorization",
+        }))
+    })?;
+    match state.directory.grant_token(token, &state.store).await {
+        Ok(grant) => {
+            attempt.succeeded();
+            Ok(grant)
+        }
+        Err(error) => {
+            state.metrics.report_token_failures.fetch_add(1, Relaxed);
+            Err(error.error_response())
+        }
+    }
 }
 
 async fn respond(

@@ -2,4 +2,6 @@
 //! with the configuration that makes it meaningful (a trusted proxy on 127.0.0.1 that sets
 //! `X-Forwarded-For`).
 
+mod auth;
+mod forget;
 mod intake;

@@ -421,7 +421,9 @@ async fn assert_only_the_control_page_counted(setup: &Setup, browser: &Browser, 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn do_not_track_means_no_request_leaves_the_page() {
-    let setup = setup().await;
+    // The control page ignores DNT (`data-dnt="ignore"`); the collector honours `DNT: 1`
+    // itself unless the site made the same choice (`sites add --ignore-dnt`).
+    let setup = setup_site(Site::new(SITE, "UTC", &[]).unwrap().with_ignore_dnt(true)).await;
     setup.page("/private", " data-outbound", "", BUSY_BODY);
     let browser = Browser::launch_with(Prefs { do_not_track: true, ..Prefs::default() }).await;
     browser.open(&setup.on_site("/private")).await;

@@ -108,6 +108,8 @@ pub fn test_settings() -> Settings {
         // Report tests count a handful of visitors exactly; small-count folding has its
         // own tests (reports.rs), which set the threshold they check.
         reports: footfall::config::ReportsSettings { min_visitors: 0, ..defaults.reports },
+        // Forget requests are applied once per interval; tests wait for them in seconds.
+        rights: footfall::config::RightsSettings { forget_interval_secs: 1 },
         ..defaults
     }
 }

@@ -18,6 +18,19 @@ const PROBE_COOKIE: &str = "cookie-SECRET-4242";
 const PROBE_EMAIL: &str = "alice.probe@example.org";
 const PROBE_TOKEN: &str = "tok-SECRET-QUERY-9d8c";
 const PROBE_PAGEVIEW: &str = "pageview-SECRET-77";
+/// Identifiers planted in paths, referrer paths, `utm_*` values, event names and custom
+/// properties: each must become a placeholder before anything is written.
+const PROBE_IDENTIFIERS: &[&str] = &[
+    "probe.person@example.net",
+    "+44 20 7946 0958",
+    "(555) 123-4567",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "4242424242",
+    "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "dozjgNryP4J3jVmNHl0w5N",
+    "0AB1C2D3E4F5A6B7C8D9",
+];
 
 /// Every string that must never be found, with its plain unsalted blake3 hash (hex, and
 /// the first 8 bytes as the decimal a UInt64 column would show).
@@ -33,7 +46,7 @@ fn needles() -> Vec<String> {
         PROBE_TOKEN,
         PROBE_PAGEVIEW,
     ];
-    let mut needles: Vec<String> = raw.iter().map(|s| s.to_string()).collect();
+    let mut needles: Vec<String> = raw.iter().chain(PROBE_IDENTIFIERS).map(|s| s.to_string()).collect();
     for value in [PROBE_IP, PROBE_UA, PROBE_COOKIE, PROBE_EMAIL, PROBE_TOKEN, PROBE_PAGEVIEW] {
         let hash = blake3::hash(value.as_bytes());
         needles.push(hash.to_hex().to_string());
@@ -105,12 +118,19 @@ async fn privacy_audit_finds_no_identifier_anywhere() {
         json!({"site": SITE, "name": "pageview", "url": page, "visitor": PROBE_COOKIE, "ts": "2026-01-05T10:00:00Z"});
     let refused = json!({"site": SITE, "name": "pageview", "url": format!("https://{SITE}/refused?e={PROBE_EMAIL}"),
                          "visitor": PROBE_COOKIE});
+    // The identifiers in every text field that is stored.
+    let [email, phone, phone_us, uuid, digits, hex, jwt, _, session] = PROBE_IDENTIFIERS else { unreachable!() };
+    let identifiers = json!({"site": SITE, "name": format!("signup {email}"), "visitor": PROBE_COOKIE,
+        "url": format!("https://{SITE}/u/{uuid}/orders/{digits}/reset/{hex};jsessionid={session}?utm_source={email}&utm_campaign={}", phone.replace(' ', "%20").replace('+', "%2B")),
+        "referrer": format!("https://mail.example.org/confirm/{jwt}"),
+        "props": {"email": email, "phone": phone_us, "order": digits}});
 
     // Beacon payloads, the batch API, an admin import, and the quarantine path.
     assert_eq!(post("/api/event", with_cookie.clone(), false).await.unwrap().status().as_u16(), 202);
     assert_eq!(post("/api/events", json!([cookieless, engagement]), false).await.unwrap().status().as_u16(), 202);
     assert_eq!(post("/api/events", json!([imported]), true).await.unwrap().status().as_u16(), 202);
     assert_eq!(post("/api/event", refused, false).await.unwrap().status().as_u16(), 202);
+    assert_eq!(post("/api/event", identifiers, false).await.unwrap().status().as_u16(), 202);
     // Bad requests must not echo the identifiers.
     for bad in [
         json!({"site": SITE, "name": "pageview", "url": page, "returning": PROBE_COOKIE}),
@@ -125,7 +145,7 @@ async fn privacy_audit_finds_no_identifier_anywhere() {
             assert!(!body.contains(&needle), "{needle} echoed in an error: {body}");
         }
     }
-    crate::helpers::wait_for_event_count(&store, 4).await;
+    crate::helpers::wait_for_event_count(&store, 5).await;
 
     // ClickHouse goes away: events wait in the spool, which is audited too.
     proxy.cut();
@@ -133,7 +153,7 @@ async fn privacy_audit_finds_no_identifier_anywhere() {
     crate::helpers::wait_for_metric(&http, &app.address, "footfall_events_spooled_total", 1).await;
     let spool_while_down = read_tree(&settings.spool_dir);
     proxy.restore().await;
-    crate::helpers::wait_for_event_count(&store, 5).await;
+    crate::helpers::wait_for_event_count(&store, 6).await;
     let metrics = crate::helpers::metrics_text(&http, &app.address).await;
     app.signal("TERM");
     assert_eq!(app.wait().await, Some(0));
@@ -143,6 +163,8 @@ async fn privacy_audit_finds_no_identifier_anywhere() {
     let spool = format!("{spool_while_down}{}", read_tree(&settings.spool_dir));
     assert!(log.contains("POST /api/event 202"), "the access log is on:\n{log}");
     assert!(dump.contains("/account"), "the dump holds the events:\n{dump}");
+    assert!(dump.contains("/u/[id]/orders/[id]/reset/[token]\t"), "identifiers became placeholders:\n{dump}");
+    assert!(dump.contains("signup [email]\t"), "in the event name too:\n{dump}");
     assert!(spool.contains("/refused") && spool.contains("segments"), "quarantine and spool were written:\n{spool}");
     for needle in needles() {
         assert!(!dump.contains(&needle), "{needle} found in the database:\n{dump}");
@@ -168,7 +190,7 @@ async fn privacy_audit_finds_no_identifier_anywhere() {
     // The cookie's events of today are one visitor; its backfilled event of January is
     // another, hashed with an import key of its own day, so nothing links the two.
     assert_eq!((visitors.with_cookie, visitors.cookieless), (2, 1), "same cookie, same day: one visitor");
-    assert_eq!(count_events(&store).await, 5);
+    assert_eq!(count_events(&store).await, 6);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -243,7 +265,8 @@ async fn stored_paths(store: &footfall::store::Store) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_visitor_can_make_footfall_forget_them() {
-    let app = spawn_app().await;
+    // Forget requests are applied once per interval (abuse/forget.rs has the details).
+    let app = crate::helpers::spawn_app_with(|settings| settings.rights.forget_interval_secs = 1).await;
     let event = |path: &str, cookie: Option<&str>| {
         let mut event = json!({"site": SITE, "name": "pageview", "url": format!("https://example.com{path}")});
         if let Some(cookie) = cookie {

@@ -69,7 +69,7 @@ async fn the_list_of_tables_with_hashes_is_what_the_server_has() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forget_reaches_every_table_with_visitor_hashes() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|settings| settings.rights.forget_interval_secs = 1).await;
     for (path, cookie) in [("/alice/1", "alice"), ("/alice/2", "alice"), ("/bob/1", "bob")] {
         let mut event = pageview(path);
         event["visitor"] = json!(cookie);
