@@ -41,33 +41,16 @@ pub enum FailureKind {
     Data,
 }
 
-/// Classifies a failed insert.
+/// Classifies a failed insert by `store`'s error class and ClickHouse's error code.
 pub fn classify(error: &StoreError) -> FailureKind {
     match error {
-        StoreError::BadResponse(message) => match error_code(message) {
-            Some(code) if DATA_ERROR_CODES.contains(&code) => FailureKind::Data,
-            _ => FailureKind::Transient { maybe_stored: true },
-        },
-        StoreError::Custom(_)
-        | StoreError::SequenceMustHaveLength
-        | StoreError::InvalidUtf8Encoding(_)
-        | StoreError::InvalidTagEncoding(_)
-        | StoreError::VariantDiscriminatorIsOutOfBound(_) => FailureKind::Data,
-        StoreError::Network(source) => {
-            let never_connected = source
-                .downcast_ref::<hyper_util::client::legacy::Error>()
-                .is_some_and(hyper_util::client::legacy::Error::is_connect);
-            FailureKind::Transient { maybe_stored: !never_connected }
+        StoreError::Server { code: Some(code), .. } if DATA_ERROR_CODES.contains(code) => FailureKind::Data,
+        StoreError::Rows(_) => FailureKind::Data,
+        StoreError::Connect(_) => FailureKind::Transient { maybe_stored: false },
+        StoreError::Server { .. } | StoreError::Transport(_) | StoreError::Other(_) => {
+            FailureKind::Transient { maybe_stored: true }
         }
-        _ => FailureKind::Transient { maybe_stored: true },
     }
-}
-
-/// The `N` of `Code: N.` in a ClickHouse error message.
-fn error_code(message: &str) -> Option<u32> {
-    let rest = &message[message.find("Code: ")? + "Code: ".len()..];
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
 }
 
 /// Exponential backoff with jitter: `initial * 2^attempt`, capped at `max`, then scaled
@@ -110,19 +93,21 @@ mod tests {
 
     #[test]
     fn data_errors_are_not_retried() {
-        let mismatch = StoreError::BadResponse("Code: 53, e.displayText() = DB::Exception: Type mismatch".into());
-        assert_eq!(classify(&mismatch), FailureKind::Data);
-        let incorrect = StoreError::BadResponse("Code: 117. DB::Exception: Incorrect data".into());
-        assert_eq!(classify(&incorrect), FailureKind::Data);
+        let server =
+            |code: u32| StoreError::Server { code: Some(code), message: format!("Code: {code}. DB::Exception") };
+        assert_eq!(classify(&server(53)), FailureKind::Data);
+        assert_eq!(classify(&server(117)), FailureKind::Data);
+        assert_eq!(classify(&StoreError::Rows("a string too long".into())), FailureKind::Data);
     }
 
     #[test]
     fn server_trouble_is_retried() {
-        let parts = StoreError::BadResponse("Code: 252. DB::Exception: Too many parts".into());
+        let parts = StoreError::Server { code: Some(252), message: "Too many parts".into() };
         assert_eq!(classify(&parts), FailureKind::Transient { maybe_stored: true });
-        let missing_table = StoreError::BadResponse("Code: 60. DB::Exception: Table x.events doesn't exist".into());
+        let missing_table = StoreError::Server { code: Some(60), message: "Table x.events doesn't exist".into() };
         assert_eq!(classify(&missing_table), FailureKind::Transient { maybe_stored: true });
-        assert_eq!(classify(&StoreError::TimedOut), FailureKind::Transient { maybe_stored: true });
+        let timeout = StoreError::Transport("timeout expired".into());
+        assert_eq!(classify(&timeout), FailureKind::Transient { maybe_stored: true });
     }
 
     #[tokio::test]

@@ -181,7 +181,7 @@ pub(crate) fn pages_query(query: Query, scope: &Scope<'_>, limit: u64) -> Query 
 async fn window_rows(ctx: &Ctx, scope: &Scope<'_>, pages: &[PageRow]) -> Result<Vec<WindowRow>, StoreError> {
     let paths: Vec<String> = pages.iter().map(|page| page.path.clone()).collect();
     let starts: Vec<u32> = pages.iter().map(|page| page.start).collect();
-    windows_query(ctx.query(sql::DISCOVERY_WINDOWS), scope, &paths, &starts).fetch_all().await
+    windows_query(ctx.query(sql::DISCOVERY_WINDOWS), scope, &paths, &starts).fetch_all().await.map_err(StoreError::from)
 }
 
 /// Binds [`sql::DISCOVERY_WINDOWS`] for pages `paths` starting at `starts` (not empty).

@@ -34,7 +34,7 @@ pub enum ReportError {
         min_visitors: u64,
     },
     #[error("reports are unavailable: ClickHouse did not answer; retry later")]
-    Store(#[from] clickhouse::error::Error),
+    Store(#[from] crate::store::StoreError),
 }
 
 #[derive(Serialize)]

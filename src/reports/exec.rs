@@ -150,7 +150,7 @@ pub(crate) async fn plan_rows(
     bounds: (u32, u32),
     days: (NaiveDate, NaiveDate),
 ) -> Result<Vec<PlanRow>, StoreError> {
-    plan_query(ctx.query(sql::PLAN), site, tz, bounds, days).fetch_all().await
+    plan_query(ctx.query(sql::PLAN), site, tz, bounds, days).fetch_all().await.map_err(StoreError::from)
 }
 
 /// Binds `dataset.summary` for the request's days `[range.from, until)`.

@@ -22,7 +22,7 @@ pub(crate) struct Now {
 
 /// Pageviews and distinct visitors with `until - 300 <= ts < until` (UTC seconds).
 pub(crate) async fn now(ctx: &Ctx, site: &str, until: u32, filters: Filters<'_>) -> Result<Now, StoreError> {
-    query(ctx.query(&sql::REALTIME), site, until, filters).fetch_one().await
+    query(ctx.query(&sql::REALTIME), site, until, filters).fetch_one().await.map_err(StoreError::from)
 }
 
 /// Binds [`sql::REALTIME`].

@@ -85,8 +85,10 @@ pub(crate) async fn check_filters(
     if given.is_empty() || min_visitors <= 1 {
         return Ok(());
     }
-    let visitors: u64 =
-        filter_visitors_query(ctx.query(&sql::FILTER_VISITORS), site, bounds, filters).fetch_one().await?;
+    let visitors: u64 = filter_visitors_query(ctx.query(&sql::FILTER_VISITORS), site, bounds, filters)
+        .fetch_one()
+        .await
+        .map_err(crate::store::StoreError::from)?;
     if visitors >= min_visitors {
         Ok(())
     } else {

@@ -35,7 +35,7 @@ impl Store {
     /// # Errors
     /// ClickHouse being unreachable or answering an error.
     pub async fn day_keys(&self, first: u16, last: u16) -> Result<Vec<DayKeyRow>, StoreError> {
-        self.keys.query(SELECT_DAY_KEYS).bind(first).bind(last).fetch_all().await
+        self.keys.query(SELECT_DAY_KEYS).bind(first).bind(last).fetch_all().await.map_err(StoreError::from)
     }
 
     /// Inserts a candidate key.
@@ -45,7 +45,7 @@ impl Store {
     pub async fn insert_day_key(&self, row: &DayKeyRow) -> Result<(), StoreError> {
         let mut insert = self.keys.insert::<DayKeyRow>("day_keys").await?;
         insert.write(row).await?;
-        insert.end().await
+        insert.end().await.map_err(StoreError::from)
     }
 
     /// Deletes the keys of every day before `day`, one partition per day.

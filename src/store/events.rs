@@ -133,7 +133,7 @@ impl Store {
         for row in rows {
             insert.write(row).await?;
         }
-        insert.end().await
+        insert.end().await.map_err(StoreError::from)
     }
 }
 

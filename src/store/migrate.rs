@@ -354,7 +354,7 @@ impl Store {
             for statement in
                 statements(migration.sql).flat_map(|sql| schema_statements(&sql, &self.database, &self.topology))
             {
-                match self.server.query(&statement).execute().await {
+                match self.server.query(&statement).execute().await.map_err(StoreError::from) {
                     Ok(()) => {}
                     // The column is there: this ran before, but its ledger row was not written
                     // (a crash in between, or another node migrating at the same time).
@@ -386,7 +386,7 @@ impl Store {
         if !ledger_exists {
             return Ok(Vec::new());
         }
-        self.client.query(APPLIED_MIGRATIONS).fetch_all().await
+        self.client.query(APPLIED_MIGRATIONS).fetch_all().await.map_err(StoreError::from)
     }
 }
 

@@ -18,6 +18,7 @@
 #[cfg(test)]
 pub(crate) mod compat;
 mod day_keys;
+mod error;
 mod events;
 mod migrate;
 mod retention;
@@ -33,6 +34,7 @@ use hyper_util::rt::TokioExecutor;
 use crate::config::ClickHouseSettings;
 
 pub use day_keys::DayKeyRow;
+pub use error::StoreError;
 pub use events::{partition_month, EventRow};
 #[cfg(test)]
 pub(crate) use migrate::statements;
@@ -66,9 +68,6 @@ pub const CLUSTER_SETTINGS: &[(&str, &str)] = &[
     ("prefer_localhost_replica", "0"),
     ("distributed_product_mode", "global"),
 ];
-
-/// The ClickHouse error type, re-exported so callers need not depend on the crate.
-pub type StoreError = clickhouse::error::Error;
 
 /// A handle on footfall's ClickHouse database. Cheap to clone: clones share one
 /// connection pool.
@@ -127,7 +126,7 @@ impl Store {
     /// # Errors
     /// When ClickHouse is unreachable or answers an error.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.server.query(PING).fetch_one::<u8>().await.map(drop)
+        self.server.query(PING).fetch_one::<u8>().await.map(drop).map_err(StoreError::from)
     }
 
     /// The client bound to footfall's database, for reading in tests and tools.

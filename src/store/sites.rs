@@ -169,7 +169,7 @@ impl Store {
                 version: chrono::Utc::now().timestamp_micros() as u64,
             })
             .await?;
-        insert.end().await
+        insert.end().await.map_err(StoreError::from)
     }
 
     /// Every site that is not removed, by domain.
@@ -177,7 +177,7 @@ impl Store {
     /// # Errors
     /// ClickHouse being unreachable or answering an error.
     pub async fn list_sites(&self) -> Result<Vec<Site>, StoreError> {
-        self.client.query(LIST_SITES).fetch_all::<Site>().await
+        self.client.query(LIST_SITES).fetch_all::<Site>().await.map_err(StoreError::from)
     }
 }
 

@@ -73,7 +73,7 @@ impl Store {
                 version: chrono::Utc::now().timestamp_micros() as u64,
             })
             .await?;
-        insert.end().await
+        insert.end().await.map_err(StoreError::from)
     }
 
     /// Every token that is not revoked, by id.
@@ -81,6 +81,6 @@ impl Store {
     /// # Errors
     /// ClickHouse being unreachable or answering an error.
     pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        self.client.query(LIST_TOKENS).fetch_all::<TokenRecord>().await
+        self.client.query(LIST_TOKENS).fetch_all::<TokenRecord>().await.map_err(StoreError::from)
     }
 }
