@@ -318,6 +318,18 @@ fn adds_existing_column(statement: &str, error: &StoreError) -> bool {
     statement.contains(" ADD COLUMN ") && error.to_string().contains("column with this name already exists")
 }
 
+/// True when ClickHouse refused a statement because a table does not exist (code 60)
+/// that `migration` itself drops (`DROP TABLE IF EXISTS {database}.T`): a table moved
+/// elsewhere by the migration, which another node finished moving first.
+fn copies_from_a_dropped_table(migration: &str, error: &StoreError) -> bool {
+    error.code() == Some(60)
+        && statements(migration).any(|statement| {
+            let Some(table) = statement.strip_prefix("DROP TABLE IF EXISTS {database}.") else { return false };
+            let table = table.split_whitespace().next().unwrap_or_default();
+            error.to_string().contains(&format!(".{table} doesn't exist"))
+        })
+}
+
 fn checksum(migration: &Migration) -> String {
     blake3::hash(migration.sql.as_bytes()).to_hex().to_string()
 }
@@ -360,6 +372,11 @@ impl Store {
                     // (a crash in between, or another node migrating at the same time).
                     Err(error) if adds_existing_column(&statement, &error) => {
                         tracing::info!(version = migration.version, "column already added; continuing");
+                    }
+                    // The table this copies from is gone: another node ran this migration
+                    // up to its `DROP TABLE` at the same time, after copying.
+                    Err(error) if copies_from_a_dropped_table(migration.sql, &error) => {
+                        tracing::info!(version = migration.version, "table already moved; continuing");
                     }
                     Err(error) => return Err(error),
                 }
@@ -523,6 +540,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_copy_from_a_table_the_migration_drops_counts_as_done_once_it_is_gone() {
+        let moved = migrations().iter().find(|m| m.name == "0011_day_keys_apart").unwrap().sql;
+        let gone = |table: &str| StoreError::Server {
+            code: Some(60),
+            message: format!("Code: 60, e.displayText() = DB::Exception: Table db.{table} doesn't exist."),
+        };
+        assert!(copies_from_a_dropped_table(moved, &gone("day_keys")));
+        assert!(!copies_from_a_dropped_table(moved, &gone("events")), "a table it does not drop");
+        let other = StoreError::Server { code: Some(81), message: "Database db doesn't exist".into() };
+        assert!(!copies_from_a_dropped_table(moved, &other));
     }
 
     #[test]

@@ -73,7 +73,8 @@ async fn local_events(store: &Store) -> (u64, u64) {
 }
 
 async fn drop_database(store: &Store, cluster: &str) {
-    for database in [store.database().to_string(), footfall::store::keys_database(store.database())] {
+    // The keys' database first: the client's default database must exist while it runs.
+    for database in [footfall::store::keys_database(store.database()), store.database().to_string()] {
         store
             .client()
             .query(&format!("DROP DATABASE IF EXISTS {database} ON CLUSTER {cluster}"))
