@@ -58,7 +58,8 @@ pub async fn enforce(
     let payload = request.take_payload();
     let deadline = BodyDeadline {
         inner: payload,
-        deadline: Box::pin(tokio::time::sleep(body_timeout)),
+        deadline: tokio::time::Instant::now() + body_timeout,
+        timer: None,
         expired: Rc::clone(&expired),
     };
     request.set_payload(Payload::Stream { payload: Box::pin(deadline) });
@@ -81,7 +82,11 @@ pub async fn enforce(
 
 /// The bytes of the request line and headers as they came (`Name: value\r\n` each).
 fn head_bytes(request: &ServiceRequest) -> usize {
-    let line = request.method().as_str().len() + request.uri().to_string().len() + 12;
+    let uri = request.uri();
+    let target = uri.path_and_query().map_or(0, |target| target.as_str().len())
+        + uri.authority().map_or(0, |authority| authority.as_str().len())
+        + uri.scheme_str().map_or(0, |scheme| scheme.len() + 3);
+    let line = request.method().as_str().len() + target + 12;
     line + request.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum::<usize>()
 }
 
@@ -101,10 +106,12 @@ fn refusal(status: StatusCode, problem: &str, field: &str) -> HttpResponse {
 }
 
 /// The request body, ending in a [`BODY_TIMEOUT_KIND`] error once `deadline` passes
-/// while a chunk is still awaited.
+/// while a chunk is still awaited. The timer is made only when the body is not there at
+/// once: a beacon's body nearly always arrives with its head, and then costs no timer.
 struct BodyDeadline {
     inner: Payload,
-    deadline: Pin<Box<tokio::time::Sleep>>,
+    deadline: tokio::time::Instant,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
     expired: Rc<Cell<bool>>,
 }
 
@@ -118,7 +125,12 @@ impl Stream for BodyDeadline {
         }
         match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(item) => Poll::Ready(item),
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+            Poll::Pending => match this
+                .timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(this.deadline)))
+                .as_mut()
+                .poll(cx)
+            {
                 Poll::Ready(()) => {
                     this.expired.set(true);
                     let error = io::Error::new(BODY_TIMEOUT_KIND, "the request body did not arrive in time");
