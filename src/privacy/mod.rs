@@ -23,6 +23,7 @@
 
 pub mod geo;
 pub mod keys;
+pub mod redact;
 pub mod sessions;
 pub mod source;
 pub mod urls;
@@ -121,15 +122,19 @@ impl Anonymizer {
         let session = keyed_u64(&key, &[b"session", &visitor.to_le_bytes(), &mark.started.to_le_bytes()]);
         let (referrer_host, referrer_path) = event.referrer.map(|r| (r.host, r.path)).unwrap_or_default();
         let source_class = source::classify_source(&referrer_host, event.site, &event.page.utm.source);
-        let (prop_keys, prop_values) = event.props.into_iter().unzip(); // REDACT-WIRE
-                                                                        // Hashed like the visitor, so the stored value links the events of one page view
-                                                                        // (a pageview and its engagement) and nothing else, whatever the client sent.
+        let (prop_keys, prop_values) = event
+            .props
+            .into_iter()
+            .map(|(key, value)| (redact::redact_text(&key).into_owned(), redact::redact_text(&value).into_owned()))
+            .unzip();
+        // Hashed like the visitor, so the stored value links the events of one page view
+        // (a pageview and its engagement) and nothing else, whatever the client sent.
         let pageview =
             event.pageview_id.map_or(0, |id| keyed_u64(&key, &[b"pageview", event.site.as_bytes(), id.as_bytes()]));
         EventRow {
             site: event.site.to_string(),
             ts: event.ts,
-            name: event.name.to_string(), // REDACT-WIRE
+            name: redact::redact_text(event.name).into_owned(),
             hostname: event.page.host,
             path: redact_site_patterns(event.page.path, event.site_redact),
             referrer_host,
@@ -175,7 +180,7 @@ fn redact_site_patterns(path: String, patterns: &[Regex]) -> String {
                 continue;
             }
             out.push_str(&path[last..found.start()]);
-            out.push_str("[id]"); // REDACT-WIRE
+            out.push_str(redact::ID);
             last = found.end();
         }
         out.push_str(&path[last..]);
@@ -251,8 +256,11 @@ mod tests {
     #[test]
     fn a_sites_own_patterns_redact_their_match_or_its_first_group() {
         let patterns = [Regex::new("/invoice/([A-Z]{3}-[0-9]{3})").unwrap(), Regex::new("member-[a-z]+").unwrap()];
-        assert_eq!(redact_site_patterns("/invoice/ABC-123/pdf".into(), &patterns), "/invoice/[id]/pdf");
-        assert_eq!(redact_site_patterns("/club/member-jane/x".into(), &patterns), "/club/[id]/x");
+        assert_eq!(
+            redact_site_patterns("/invoice/ABC-123/pdf".into(), &patterns),
+            format!("/invoice/{}/pdf", redact::ID)
+        );
+        assert_eq!(redact_site_patterns("/club/member-jane/x".into(), &patterns), format!("/club/{}/x", redact::ID));
         assert_eq!(redact_site_patterns("/blog/hello".into(), &patterns), "/blog/hello");
     }
 

@@ -242,9 +242,9 @@ async fn identifiers_are_redacted_before_they_are_stored() {
     assert_eq!(
         stored_text(&app.store).await,
         vec![
-            "pageview /invoice/[id]/pdf     =",
+            "pageview /invoice/[id]/pdf    =",
             "pageview /reset-password/[token]/confirm /reset/[token]   =",
-            "pageview /shop/cart     =",
+            "pageview /shop/cart    =",
             "pageview /u/[id]/orders/[id]  [email] call [phone] =",
             "signup [email] /docs/v2.3/install    email,order,phone,plan=[email],[id],[phone],pro",
         ]
