@@ -118,6 +118,20 @@ impl RefusalSignal {
     }
 }
 
+/// Writes counter `name` with one sample per `(label value, count)`.
+fn labelled_counter<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    label: &str,
+    samples: impl IntoIterator<Item = (&'a str, u64)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    for (value, count) in samples {
+        let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {count}");
+    }
+}
+
 /// Values sampled at render time rather than counted.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Gauges {
@@ -321,33 +335,27 @@ impl Metrics {
         for (name, help, value) in counters {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Relaxed));
         }
-        let _ = writeln!(out, "# HELP footfall_events_rejected_total Events refused with a 4xx, by reason.\n# TYPE footfall_events_rejected_total counter");
-        for reason in RejectReason::ALL {
-            let _ = writeln!(
-                out,
-                "footfall_events_rejected_total{{reason=\"{}\"}} {}",
-                reason.as_str(),
-                self.rejected(reason)
-            );
-        }
-        let _ = writeln!(out, "# HELP footfall_events_dropped_total Events not stored after intake, by reason.\n# TYPE footfall_events_dropped_total counter");
-        for reason in DropReason::ALL {
-            let _ = writeln!(
-                out,
-                "footfall_events_dropped_total{{reason=\"{}\"}} {}",
-                reason.as_str(),
-                self.dropped(reason)
-            );
-        }
-        let _ = writeln!(out, "# HELP footfall_events_refused_total Events answered 202 and not stored because the request refused tracking, by signal.\n# TYPE footfall_events_refused_total counter");
-        for signal in RefusalSignal::ALL {
-            let _ = writeln!(
-                out,
-                "footfall_events_refused_total{{signal=\"{}\"}} {}",
-                signal.as_str(),
-                self.refused(signal)
-            );
-        }
+        labelled_counter(
+            &mut out,
+            "footfall_events_rejected_total",
+            "Events refused with a 4xx, by reason.",
+            "reason",
+            RejectReason::ALL.map(|reason| (reason.as_str(), self.rejected(reason))),
+        );
+        labelled_counter(
+            &mut out,
+            "footfall_events_dropped_total",
+            "Events not stored after intake, by reason.",
+            "reason",
+            DropReason::ALL.map(|reason| (reason.as_str(), self.dropped(reason))),
+        );
+        labelled_counter(
+            &mut out,
+            "footfall_events_refused_total",
+            "Events answered 202 and not stored because the request refused tracking, by signal.",
+            "signal",
+            RefusalSignal::ALL.map(|signal| (signal.as_str(), self.refused(signal))),
+        );
         let gauge_lines = [
             ("footfall_queue_depth", "Events waiting in the in-memory queue.", gauges.queue_depth),
             ("footfall_spool_bytes", "Bytes of spool segments on disk (delivered or not).", gauges.spool_bytes),
