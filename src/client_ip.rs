@@ -18,6 +18,8 @@ use actix_web::http::header::HeaderName;
 use actix_web::HttpRequest;
 use ipnet::IpNet;
 
+use crate::config::IngestSettings;
+
 /// How to find the client of a request: built once from the settings.
 #[derive(Debug, Clone, Default)]
 pub struct ClientAddressing {
@@ -52,6 +54,28 @@ impl ClientAddressing {
             .collect();
         let header = header.and_then(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok());
         (Self { header, trusted_proxies }, malformed)
+    }
+
+    /// [`ClientAddressing::new`] from `ingest.client_ip_header` and
+    /// `ingest.trusted_proxies`, with a warning at start for each setting that does not
+    /// do what its operator probably meant.
+    pub fn from_settings(ingest: &IngestSettings) -> Self {
+        let (addressing, malformed) =
+            ClientAddressing::new(ingest.client_ip_header.as_deref(), &ingest.trusted_proxies);
+        for entry in malformed {
+            tracing::warn!(entry, "ingest.trusted_proxies: not an address or CIDR; skipped, not trusted");
+        }
+        if !addressing.has_header() {
+            tracing::warn!(
+                "no ingest.client_ip_header: clients on loopback are not rate-limited; behind a local proxy, \
+                 set client_ip_header and trusted_proxies, or every visitor counts as the proxy"
+            );
+        } else if addressing.header_is_ignored() {
+            tracing::warn!(
+                "ingest.client_ip_header is set but ingest.trusted_proxies is empty: the header is never read"
+            );
+        }
+        addressing
     }
 
     /// True when a proxy header is configured.

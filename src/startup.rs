@@ -20,6 +20,7 @@ use crate::dashboard::Dashboards;
 use crate::http_limits;
 use crate::ingest::limiter::RateLimiter;
 use crate::ingest::{self, IngestState, SiteDirectory};
+use crate::jobs;
 use crate::metrics::Metrics;
 use crate::ops::{self, OpsState};
 use crate::pipeline::delivery::Delivery;
@@ -32,12 +33,8 @@ use crate::store::Store;
 
 /// Visitors whose sessions are tracked at once (about 40 bytes each).
 const SESSION_CAPACITY: usize = 1_000_000;
-/// How often day keys are checked (and created a day ahead) and idle sessions forgotten.
-const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 /// How long start-up waits for ClickHouse to answer before giving up.
 const STARTUP_WAIT: Duration = Duration::from_secs(30);
-/// How often old events are deleted when `retention_days` is set.
-const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 /// How long a client may take to send a request head.
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client may take to close its connection after the response.
@@ -103,7 +100,7 @@ impl Application {
             (EventSink::Memory(queue), Some(writer))
         };
 
-        background.push(tokio::spawn(refresh_sites(
+        background.push(tokio::spawn(jobs::refresh_sites(
             store.clone(),
             sites.clone(),
             Duration::from_secs(settings.ingest.sites_refresh_secs),
@@ -112,12 +109,16 @@ impl Application {
             if store.apply_retention_ttl(settings.retention_days).await.context("setting the events TTL")? {
                 tracing::info!(days = settings.retention_days, "events TTL set");
             }
-            background.push(tokio::spawn(enforce_retention(store.clone(), settings.retention_days)));
+            background.push(tokio::spawn(jobs::enforce_retention(store.clone(), settings.retention_days)));
         }
         let rate_limiter =
             Arc::new(RateLimiter::new(settings.ingest.rate_limit_per_second, settings.ingest.rate_limit_burst));
-        background.push(tokio::spawn(housekeeping(store.clone(), Arc::clone(&anonymizer), Arc::clone(&rate_limiter))));
-        let addressing = client_addressing(&settings.ingest);
+        background.push(tokio::spawn(jobs::housekeeping(
+            store.clone(),
+            Arc::clone(&anonymizer),
+            Arc::clone(&rate_limiter),
+        )));
+        let addressing = ClientAddressing::from_settings(&settings.ingest);
         let reports = Reports::build(
             store.clone(),
             settings.admin_token.clone(),
@@ -238,18 +239,6 @@ async fn wait_for_clickhouse(store: &Store, url: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn refresh_sites(store: Store, sites: SiteDirectory, every: Duration) {
-    let mut ticker = tokio::time::interval(every);
-    ticker.tick().await;
-    loop {
-        ticker.tick().await;
-        match store.list_sites().await {
-            Ok(list) => sites.replace(&list),
-            Err(error) => tracing::warn!(%error, "could not refresh sites; keeping the previous list"),
-        }
-    }
-}
-
 /// Headers every response carries unless the handler set its own (pages set their CSP).
 const SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
     (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
@@ -280,59 +269,6 @@ async fn security_headers(
         }
     }
     Ok(response)
-}
-
-/// Who the client of a request is, from `ingest.client_ip_header` and
-/// `ingest.trusted_proxies`, with a warning for each setting that does not do what its
-/// operator probably meant.
-fn client_addressing(ingest: &crate::config::IngestSettings) -> ClientAddressing {
-    let (addressing, malformed) = ClientAddressing::new(ingest.client_ip_header.as_deref(), &ingest.trusted_proxies);
-    for entry in malformed {
-        tracing::warn!(entry, "ingest.trusted_proxies: not an address or CIDR; skipped, not trusted");
-    }
-    if !addressing.has_header() {
-        tracing::warn!(
-            "no ingest.client_ip_header: clients on loopback are not rate-limited; behind a local proxy, \
-             set client_ip_header and trusted_proxies, or every visitor counts as the proxy"
-        );
-    } else if addressing.header_is_ignored() {
-        tracing::warn!("ingest.client_ip_header is set but ingest.trusted_proxies is empty: the header is never read");
-    }
-    addressing
-}
-
-/// Every hour: delete rows older than `days` days from every table with visitor hashes.
-async fn enforce_retention(store: Store, days: u32) {
-    let mut ticker = tokio::time::interval(RETENTION_INTERVAL);
-    loop {
-        ticker.tick().await;
-        let cutoff = chrono::Utc::now().timestamp() - i64::from(days) * 86_400;
-        match store.apply_retention(cutoff.max(0) as u32).await {
-            Ok(passes) => {
-                for pass in passes.iter().filter(|pass| !pass.dropped_months.is_empty() || pass.deleted_partial_month) {
-                    tracing::info!(pass.table, ?pass.dropped_months, pass.deleted_partial_month, "retention applied");
-                }
-            }
-            Err(error) => tracing::warn!(%error, "could not apply retention; will retry"),
-        }
-    }
-}
-
-/// Every minute: refresh day keys, forget idle import keys, idle sessions and idle
-/// rate-limit buckets.
-async fn housekeeping(store: Store, anonymizer: Arc<Anonymizer>, rate_limiter: Arc<RateLimiter>) {
-    let mut ticker = tokio::time::interval(KEY_REFRESH_INTERVAL);
-    ticker.tick().await;
-    loop {
-        ticker.tick().await;
-        let now = chrono::Utc::now();
-        if let Err(error) = anonymizer.keys().refresh(&store, now).await {
-            tracing::warn!(%error, "could not refresh day keys; will retry");
-        }
-        anonymizer.imports().expire(std::time::Instant::now());
-        anonymizer.sessions().expire(now.timestamp() as u32);
-        rate_limiter.forget_idle(std::time::Instant::now());
-    }
 }
 
 /// Installs the `tracing` subscriber that prints to stderr with the given filter.
