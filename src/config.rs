@@ -378,6 +378,32 @@ mod tests {
         assert_eq!(settings.spool_dir, PathBuf::from("./var/spool"));
     }
 
+    /// Every key of the settings, nested keys joined by `.` (`ingest.body_timeout_ms`).
+    fn keys(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                    match inner {
+                        serde_json::Value::Object(_) => keys(&path, inner, out),
+                        _ => out.push(path),
+                    }
+                }
+            }
+            _ => out.push(prefix.to_string()),
+        }
+    }
+
+    #[test]
+    fn the_readme_documents_every_setting() {
+        let readme = include_str!("../README.md");
+        let table = &readme[readme.find("## Configuration").unwrap()..readme.find("## Event intake").unwrap()];
+        let mut all = Vec::new();
+        keys("", &serde_json::to_value(Settings::default()).unwrap(), &mut all);
+        let missing: Vec<&String> = all.iter().filter(|key| !table.contains(&format!("`{key}`"))).collect();
+        assert!(missing.is_empty(), "settings missing from the README's Configuration table: {missing:?}");
+    }
+
     #[test]
     fn unknown_key_is_named() {
         let err = from_toml("[clickhouse]\nulr = \"x\"").unwrap_err().to_string();
