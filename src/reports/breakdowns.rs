@@ -21,7 +21,7 @@ use super::sql;
 use crate::store::StoreError;
 
 #[derive(Debug, Row, Deserialize)]
-struct SourceRow {
+pub(crate) struct SourceRow {
     referrer_host: String,
     source_class: String,
     utm_source: String,
@@ -32,7 +32,7 @@ struct SourceRow {
 }
 
 #[derive(Debug, Row, Deserialize)]
-struct DeviceRow {
+pub(crate) struct DeviceRow {
     browser: String,
     os: String,
     device: String,
@@ -41,7 +41,7 @@ struct DeviceRow {
 }
 
 #[derive(Debug, Row, Deserialize)]
-struct CountryRow {
+pub(crate) struct CountryRow {
     country: String,
     views: u64,
     visitors: u64,

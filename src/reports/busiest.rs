@@ -29,6 +29,7 @@ const WINDOW_SECS: i64 = 900;
 #[derive(Debug, Row, Deserialize)]
 pub(crate) struct HourRow {
     /// The local date (selected for the summaries; the hour says it all here).
+    #[serde(rename = "day")]
     pub _day: u16,
     /// Start of the local hour, UTC seconds.
     pub hour: u32,
@@ -37,7 +38,7 @@ pub(crate) struct HourRow {
 }
 
 #[derive(Debug, Row, Deserialize)]
-struct WindowRow {
+pub(crate) struct WindowRow {
     start: u32,
     views: u64,
 }

@@ -37,17 +37,18 @@ const MAX_START_SPREAD_SECS: u32 = 14 * DAY_SECS;
 const MAX_PATH_BYTES_PER_QUERY: usize = 64 * 1024;
 
 #[derive(Debug, Row, Deserialize)]
-struct PageRow {
+pub(crate) struct PageRow {
     path: String,
-    first_view: u32,
-    published: u32,
+    first_seen: u32,
+    published_at: u32,
     start: u32,
 }
 
 #[derive(Debug, Default, Row, Deserialize)]
-struct WindowRow {
+pub(crate) struct WindowRow {
     path: String,
     /// Rows are per local day (visitors count visitor-days); they are added up per path.
+    #[serde(rename = "day")]
     _day: u16,
     views_24h: u64,
     visitors_24h: u64,
@@ -129,8 +130,8 @@ pub(crate) async fn table(
     // The other row shows no times: they would be one of its pages' times.
     let rows = pages.into_iter().map(|(page, w)| (page, w, false)).chain(other.map(|(page, w)| (page, w, true)));
     for (page, w, is_other) in rows {
-        let published = (!is_other && page.published != NO_PUBLISH_TIME).then_some(i64::from(page.published));
-        let first_view = (!is_other).then_some(i64::from(page.first_view));
+        let published = (!is_other && page.published_at != NO_PUBLISH_TIME).then_some(i64::from(page.published_at));
+        let first_view = (!is_other).then_some(i64::from(page.first_seen));
         let hours = published.zip(first_view).map(|(published, first)| round((first - published) as f64 / 3600.0, 2));
         table.push(vec![
             page.path.into(),

@@ -117,16 +117,18 @@ pub(crate) struct Split {
 
 #[derive(Row, Deserialize)]
 pub(crate) struct PlanRow {
-    pub day: u16,
+    /// Days since 1970-01-01.
+    pub day_number: u16,
     pub events: u64,
     pub summarized_events: u64,
-    pub version: u64,
+    /// 0 when the day has no summary.
+    pub latest_version: u64,
 }
 
 impl PlanRow {
     /// The day's newest summary was computed from all of its events.
     pub(crate) fn summary_is_current(&self) -> bool {
-        self.version > 0 && self.summarized_events == self.events
+        self.latest_version > 0 && self.summarized_events == self.events
     }
 }
 
@@ -169,7 +171,7 @@ pub(crate) async fn split(ctx: &Ctx, scope: &Scope<'_>) -> Result<Split, StoreEr
     let range = scope.range;
     let rows = plan_rows(ctx, scope.site, range.tz.name(), (range.start, range.end), (range.from, range.to)).await?;
     let first_stale =
-        rows.iter().filter(|row| !row.summary_is_current()).map(|row| date_from_day_number(row.day)).min();
+        rows.iter().filter(|row| !row.summary_is_current()).map(|row| date_from_day_number(row.day_number)).min();
     Ok(match first_stale {
         Some(day) => {
             let day = day.max(range.from);

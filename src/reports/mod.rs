@@ -18,6 +18,8 @@
 
 mod breakdowns;
 mod busiest;
+#[doc(hidden)]
+pub mod describe;
 pub mod directory;
 mod discovery;
 pub mod error;

@@ -64,6 +64,8 @@ pub(crate) enum SummaryFilter {
 /// (`from_events`), stored by the summarizer (`summarize`) and read back (`summary`).
 #[derive(Debug)]
 pub(crate) struct Dataset {
+    /// The files' common prefix, e.g. `pages` (`pages_by_day.sql`, ...).
+    pub name: &'static str,
     /// Rows per day from events.
     pub by_day: &'static str,
     /// `by_day` summed over days; `None` when the rows of `by_day` are the answer.
@@ -79,6 +81,7 @@ pub(crate) struct Dataset {
 macro_rules! dataset {
     ($name:literal, $from_events:expr, $filter:expr) => {
         Dataset {
+            name: $name,
             by_day: include_str!(concat!("sql/", $name, "_by_day.sql")),
             from_events: $from_events,
             summary: include_str!(concat!("sql/", $name, "_summary.sql")),

@@ -56,7 +56,7 @@ pub async fn summarize(store: &Store, now: DateTime<Utc>) -> Result<usize, Store
         let first = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
         let rows = plan_rows(&ctx, &site.domain, tz.name(), (0, u32::MAX), (first, today)).await?;
         for row in rows.iter().filter(|row| !row.summary_is_current()) {
-            let day = date_from_day_number(row.day);
+            let day = date_from_day_number(row.day_number);
             let Some(next) = day.checked_add_days(Days::new(1)) else {
                 continue;
             };

@@ -18,7 +18,7 @@ use super::time::{self, day_start};
 use crate::store::StoreError;
 
 #[derive(Debug, Row, Deserialize)]
-struct DayRow {
+pub(crate) struct DayRow {
     day: u16,
     views: u64,
     visitors: u64,

@@ -13,7 +13,7 @@ use super::sql;
 use crate::store::StoreError;
 
 #[derive(Debug, Row, Deserialize)]
-struct PageRow {
+pub(crate) struct PageRow {
     path: String,
     views: u64,
     visitors: u64,

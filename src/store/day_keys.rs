@@ -20,7 +20,7 @@ pub struct DayKeyRow {
 }
 
 /// Candidates for the days `? ..= ?` (day numbers).
-pub(super) const SELECT_DAY_KEYS: &str = "SELECT day, key, toUInt32(created_at) FROM day_keys \
+pub(super) const SELECT_DAY_KEYS: &str = "SELECT day, key, toUInt32(created_at) AS created_at FROM day_keys \
      WHERE toUInt16(day) BETWEEN ? AND ? ORDER BY day, key";
 /// Days (as `YYYY-MM-DD`) before day number `?` that still have keys.
 pub(super) const DAYS_BEFORE: &str = "SELECT DISTINCT toString(day) FROM day_keys WHERE toUInt16(day) < ?";

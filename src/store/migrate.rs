@@ -304,10 +304,10 @@ pub(super) const LEDGER_EXISTS: &str =
     "SELECT count() FROM system.tables WHERE database = ? AND name = 'schema_migrations'";
 /// Applied versions and the checksum each was applied with.
 pub(super) const APPLIED_MIGRATIONS: &str =
-    "SELECT version, any(checksum) FROM schema_migrations GROUP BY version ORDER BY version";
+    "SELECT version, any(checksum) AS checksum FROM schema_migrations GROUP BY version ORDER BY version";
 
 #[derive(Row, Deserialize)]
-struct AppliedMigration {
+pub(super) struct AppliedMigration {
     version: u32,
     checksum: String,
 }

@@ -18,6 +18,8 @@
 #[cfg(test)]
 pub(crate) mod compat;
 mod day_keys;
+#[doc(hidden)]
+pub mod describe;
 mod error;
 mod events;
 mod migrate;

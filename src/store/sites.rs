@@ -112,7 +112,8 @@ impl Site {
 
 /// The newest version of every site that is not removed.
 pub(super) const LIST_SITES: &str =
-    "SELECT domain, latest_timezone, latest_origins, latest_consent, latest_ignore_dnt, latest_redact FROM ( \
+    "SELECT domain, latest_timezone AS timezone, latest_origins AS origins, latest_consent AS consent, \
+            latest_ignore_dnt AS ignore_dnt, latest_redact AS redact FROM ( \
        SELECT domain, argMax(timezone, version) AS latest_timezone, \
               argMax(origins, version) AS latest_origins, \
               argMax(consent, version) AS latest_consent, \

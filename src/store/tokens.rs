@@ -33,7 +33,8 @@ struct TokenRow {
 }
 
 /// The newest version of every token that is not revoked.
-pub(super) const LIST_TOKENS: &str = "SELECT id, latest_site, latest_hash, latest_label, latest_created_at FROM ( \
+pub(super) const LIST_TOKENS: &str = "SELECT id, latest_site AS site, latest_hash AS hash, latest_label AS label, \
+            latest_created_at AS created_at FROM ( \
        SELECT id, argMax(site, version) AS latest_site, argMax(hash, version) AS latest_hash, \
               argMax(label, version) AS latest_label, toUInt32(argMax(created_at, version)) AS latest_created_at, \
               argMax(revoked, version) AS latest_revoked \

@@ -9,6 +9,7 @@ mod browser;
 mod cluster;
 mod dashboard;
 mod dashboard_browser;
+mod describe;
 mod helpers;
 mod ingest;
 mod outage;

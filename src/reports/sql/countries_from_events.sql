@@ -3,7 +3,7 @@
 -- Parameters: those of countries_by_day.
 SELECT
     country,
-    sum(views) AS total_views,
-    sum(visitors) AS total_visitors
+    sum(views) AS views,
+    sum(visitors) AS visitors
 FROM ({by_day})
 GROUP BY country

@@ -3,8 +3,8 @@
 -- the same four again for summary_days.
 SELECT
     country,
-    sum(views) AS total_views,
-    sum(visitors) AS total_visitors
+    sum(views) AS views,
+    sum(visitors) AS visitors
 FROM day_countries
 WHERE {current_summary}
 GROUP BY country

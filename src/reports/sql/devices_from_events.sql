@@ -5,7 +5,7 @@ SELECT
     browser,
     os,
     device,
-    sum(views) AS total_views,
-    sum(visitors) AS total_visitors
+    sum(views) AS views,
+    sum(visitors) AS visitors
 FROM ({by_day})
 GROUP BY browser, os, device

@@ -5,8 +5,8 @@ SELECT
     browser,
     os,
     device,
-    sum(views) AS total_views,
-    sum(visitors) AS total_visitors
+    sum(views) AS views,
+    sum(visitors) AS visitors
 FROM day_devices
 WHERE {current_summary}
 GROUP BY browser, os, device

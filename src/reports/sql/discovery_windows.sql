@@ -15,11 +15,11 @@ SELECT
     count() AS views_7d,
     uniqExact(visitor) AS visitors_7d,
     uniqExactIf(visitor, returning = 1) AS returning_visitors_7d,
-    countIf(source_class = 'internal') AS internal_views,
-    countIf(source_class = 'search') AS search_views,
-    countIf(source_class = 'social') AS social_views,
-    countIf(source_class = 'other') AS other_views,
-    countIf(source_class = 'direct') AS direct_views
+    countIf(source_class = 'internal') AS internal,
+    countIf(source_class = 'search') AS search,
+    countIf(source_class = 'social') AS social,
+    countIf(source_class = 'other') AS other,
+    countIf(source_class = 'direct') AS direct
 FROM
 (
     WITH ? AS range_start, ? AS range_end

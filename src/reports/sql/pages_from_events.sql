@@ -3,9 +3,9 @@
 -- Parameters: those of pages_by_day.
 SELECT
     path,
-    sum(views) AS total_views,
-    sum(visitors) AS total_visitors,
-    sum(entries) AS total_entries,
-    sum(engaged) AS total_engaged_ms
+    sum(views) AS views,
+    sum(visitors) AS visitors,
+    sum(entries) AS entries,
+    sum(engaged) AS engaged_ms
 FROM ({by_day})
 GROUP BY path

@@ -3,10 +3,10 @@
 -- the same four again for summary_days, path prefix.
 SELECT
     path,
-    sum(views) AS total_views,
-    sum(visitors) AS total_visitors,
-    sum(entries) AS total_entries,
-    sum(engaged_ms) AS total_engaged_ms
+    sum(views) AS views,
+    sum(visitors) AS visitors,
+    sum(entries) AS entries,
+    sum(engaged_ms) AS engaged_ms
 FROM day_pages
 WHERE {current_summary}
     AND startsWith(path, ?)

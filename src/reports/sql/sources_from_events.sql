@@ -7,7 +7,7 @@ SELECT
     utm_source,
     utm_medium,
     utm_campaign,
-    sum(entries_of_day) AS total_entries,
-    sum(visitors) AS total_visitors
+    sum(entries_of_day) AS sessions,
+    sum(visitors) AS visitors
 FROM ({by_day})
 GROUP BY referrer_host, source_class, utm_source, utm_medium, utm_campaign

@@ -7,8 +7,8 @@ SELECT
     utm_source,
     utm_medium,
     utm_campaign,
-    sum(entries) AS total_entries,
-    sum(visitors) AS total_visitors
+    sum(entries) AS sessions,
+    sum(visitors) AS visitors
 FROM day_sources
 WHERE {current_summary}
     AND (? = '' OR source_class = ? OR referrer_host = ?)

@@ -1,0 +1,81 @@
+//! The report statements that fetch rows, each with the row type the reports decode it
+//! into and sample values bound by the reports' own binding functions: the reports' half
+//! of the registry that `tests/api/describe.rs` checks against the server's `DESCRIBE`
+//! (store's half and the checking types are in [`crate::store::describe`]).
+//!
+//! Add a query here when you add one; the test fails for a `.sql` file that fetches rows
+//! and is named by no entry.
+
+use chrono::NaiveDate;
+use clickhouse::query::Query;
+
+use super::exec::{plan_query, summary_query, Filters, PlanRow, Scope};
+use super::sql::{self, Dataset};
+use super::time::Range;
+use super::{breakdowns, busiest, discovery, realtime, small_counts, timeseries, top_content};
+pub use crate::store::describe::Fetching;
+
+/// The row type of each dataset's summary and events queries, as its readers fetch it.
+fn dataset_rows(dataset: &Dataset, database: &str, summary: Query, events: Query) -> [Fetching; 2] {
+    let db = || Some(database.to_string());
+    let name = dataset.name;
+    let events_name = match dataset.from_events {
+        Some(_) => format!("{name}_from_events.sql + {name}_by_day.sql"),
+        None => format!("{name}_by_day.sql"),
+    };
+    let summary_name = format!("{name}_summary.sql");
+    macro_rules! pair {
+        ($row:ty) => {
+            [Fetching::of::<$row>(summary_name, db(), summary), Fetching::of::<$row>(events_name, db(), events)]
+        };
+    }
+    match name {
+        "pages" => pair!(top_content::PageRow),
+        "sources" => pair!(breakdowns::SourceRow),
+        "devices" => pair!(breakdowns::DeviceRow),
+        "countries" => pair!(breakdowns::CountryRow),
+        "days" => pair!(timeseries::DayRow),
+        "hours" => pair!(busiest::HourRow),
+        other => panic!("dataset `{other}` has no row type in reports::describe"),
+    }
+}
+
+/// Every report statement that fetches rows, on footfall database `database`, with a
+/// path and a source filter (`filtered`) or without.
+pub fn fetching(database: &str, filtered: bool) -> Vec<Fetching> {
+    let query = |sql: &str| clickhouse::Client::default().query(sql);
+    let db = || Some(database.to_string());
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date");
+    let site = "example.com";
+    let tz = chrono_tz::Europe::London;
+    let (first, last) = (date("2026-03-28"), date("2026-03-30"));
+    let range = Range::new(first, last, tz);
+    let filters = if filtered {
+        Filters { path: "/blog'); DROP TABLE events; --", source: "search" }
+    } else {
+        Filters { path: "", source: "" }
+    };
+    let scope = Scope { site, range, filters, site_time_zone: true };
+
+    let plan = plan_query(query(sql::PLAN), site, tz.name(), (range.start, range.end), (first, last));
+    let mut all = vec![Fetching::of::<PlanRow>("plan.sql", db(), plan)];
+    for dataset in sql::DATASETS {
+        let summary = summary_query(query(&dataset.summary_sql()), dataset, &scope, date("2026-03-30"));
+        let events = sql::bind_events(query(&dataset.events_sql()), &scope.events(range.start, range.end));
+        all.extend(dataset_rows(dataset, database, summary, events));
+    }
+    let (windows, bind) = busiest::windows_query(&scope);
+    let windows_name = if filtered { "quarters_from_events.sql" } else { "quarters.sql" };
+    all.push(Fetching::of::<busiest::WindowRow>(windows_name, db(), bind(query(windows))));
+    let pages = discovery::pages_query(query(sql::DISCOVERY_PAGES), &scope, 100);
+    all.push(Fetching::of::<discovery::PageRow>("discovery_pages.sql", db(), pages));
+    let paths = ["/blog/a".to_string(), "/b'\\".to_string()];
+    let page_windows = discovery::windows_query(query(sql::DISCOVERY_WINDOWS), &scope, &paths, &[1_774_700_000, 7]);
+    all.push(Fetching::of::<discovery::WindowRow>("discovery_windows.sql", db(), page_windows));
+    let now = realtime::query(query(&sql::REALTIME), site, 1_774_750_000, filters);
+    all.push(Fetching::of::<realtime::Now>("realtime.sql", db(), now));
+    let visitors =
+        small_counts::filter_visitors_query(query(&sql::FILTER_VISITORS), site, (range.start, range.end), filters);
+    all.push(Fetching::of::<u64>("filter_visitors.sql", db(), visitors));
+    all
+}
