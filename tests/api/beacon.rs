@@ -677,17 +677,13 @@ async fn data_manual_counts_only_what_the_page_asks_for_at_data_api() {
 
 /// Polls until `events` holds exactly `expected` pageviews.
 async fn wait_for_pageviews(store: &footfall::store::Store, expected: u64) {
-    let started = std::time::Instant::now();
-    loop {
+    crate::helpers::eventually_eq("the count of stored pageviews", expected, || async {
         let count: u64 =
             store.client().query("SELECT count() FROM events WHERE name = 'pageview'").fetch_one().await.unwrap();
         assert!(count <= expected, "{count} pageviews, more than the {expected} expected");
-        if count == expected {
-            return;
-        }
-        assert!(started.elapsed() < crate::helpers::POLL_LIMIT, "{count} pageviews, expected {expected}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        count
+    })
+    .await;
 }
 
 /// The names and paths of the stored events, oldest first.
@@ -799,11 +795,13 @@ async fn forget_deletes_this_browsers_events_and_opts_it_out() {
 /// After one forget request: polls until the deletion (a mutation) leaves only `kept`,
 /// checks it was counted, and that the browser, now opted out, sends nothing from /page.
 async fn assert_forgotten(setup: &Setup, browser: &Browser, kept: &[(String, String)]) {
-    let started = Instant::now();
-    while names_and_paths(setup).await != kept {
-        assert!(started.elapsed() < Duration::from_secs(30), "still stored: {:?}", names_and_paths(setup).await);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::helpers::eventually_matches_within(
+        Duration::from_secs(30),
+        format!("the stored (name, path) pairs are not yet {kept:?}"),
+        |stored| *stored == kept,
+        || names_and_paths(setup),
+    )
+    .await;
     assert_eq!(metric(&setup.app.metrics().await, "footfall_forget_requests_total"), 1);
     browser.open(&setup.on_site("/page")).await;
     assert_nothing_sent(browser).await;

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -20,7 +19,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::helpers::POLL_LIMIT;
+use crate::helpers::{eventually_eq, eventually_matches};
 
 /// Debian's Chromium and its driver (packages `chromium` and `chromium-driver`; scripts/test
 /// installs them).
@@ -154,17 +153,11 @@ impl Browser {
         capabilities
             .insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": args, "prefs": prefs.to_json()}));
         let webdriver = format!("http://127.0.0.1:{port}");
-        let started = std::time::Instant::now();
-        let client = loop {
-            match ClientBuilder::new(HttpConnector::new()).capabilities(capabilities.clone()).connect(&webdriver).await
-            {
-                Ok(client) => break client,
-                Err(error) => {
-                    assert!(started.elapsed() < POLL_LIMIT, "no Chromium session from chromedriver: {error}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        };
+        let session = eventually_matches("no Chromium session from chromedriver", Result::is_ok, || async {
+            ClientBuilder::new(HttpConnector::new()).capabilities(capabilities.clone()).connect(&webdriver).await
+        })
+        .await;
+        let client = session.expect("eventually_matches returns a session");
         Self { client, driver, profile, _slot: slot }
     }
 
@@ -192,11 +185,7 @@ impl Browser {
 
     /// Polls until `script` returns `true`.
     pub async fn wait_until(&self, script: &str) {
-        let started = std::time::Instant::now();
-        while self.js(script).await != json!(true) {
-            assert!(started.elapsed() < POLL_LIMIT, "still false after {POLL_LIMIT:?}: {script}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        eventually_eq(format!("the value of `{script}`"), json!(true), || self.js(script)).await;
     }
 
     /// Waits until the current document is `path` (no query) and loaded.

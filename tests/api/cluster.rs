@@ -9,15 +9,14 @@
 //! Tests that stop a node hold [`CLUSTER`] exclusively; the others share it.
 
 use std::sync::Once;
-use std::time::{Duration, Instant};
 
 use footfall::config::Settings;
 use footfall::store::Store;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    child_env, metric, metrics_text, register_site_at, spawn_app_on_cluster, spawn_app_with, test_settings,
-    wait_for_event_count, wait_for_metric, ChildApp, CHROME_WINDOWS, POLL_LIMIT, SITE,
+    child_env, eventually_eq, eventually_matches, metric, metrics_text, register_site_at, spawn_app_on_cluster,
+    spawn_app_with, test_settings, wait_for_event_count, wait_for_metric, ChildApp, CHROME_WINDOWS, SITE,
 };
 
 /// HTTP endpoints of the three nodes (scripts/clickhouse instances cluster-1..3).
@@ -355,11 +354,10 @@ async fn deletions_reach_every_shard() {
     assert_eq!((local_events(&shard_1).await.0, local_events(&shard_2).await.0), (10, 10));
 
     cluster.delete_visitors(SITE, &[3, 4]).await.unwrap();
-    let started = Instant::now();
-    while (local_events(&shard_1).await.0, local_events(&shard_2).await.0) != (9, 9) {
-        assert!(started.elapsed() < POLL_LIMIT, "the visitors' events are still stored");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_eq("the events on (shard 1, shard 2) after deleting two visitors", (9, 9), || async {
+        (local_events(&shard_1).await.0, local_events(&shard_2).await.0)
+    })
+    .await;
 
     let today = footfall::privacy::keys::day_number(chrono::Utc::now());
     for day in [today - 5, today - 4, today - 3, today - 2, today] {
@@ -487,15 +485,13 @@ async fn a_replica_takes_over_reads_when_a_server_stops() {
 
 /// Polls until both replicas hold the same number of rows in `events_local`; returns it.
 async fn wait_for_replicas_to_agree(a: &Store, b: &Store) -> u64 {
-    let started = Instant::now();
-    loop {
-        let (rows_a, rows_b) = (local_events(a).await.0, local_events(b).await.0);
-        if rows_a == rows_b && rows_a > 0 {
-            return rows_a;
-        }
-        assert!(started.elapsed() < POLL_LIMIT, "replicas hold {rows_a} and {rows_b} rows after {POLL_LIMIT:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (rows, _) = eventually_matches(
+        "the replicas do not hold the same number of rows (or hold none)",
+        |(rows_a, rows_b)| rows_a == rows_b && *rows_a > 0,
+        || async { (local_events(a).await.0, local_events(b).await.0) },
+    )
+    .await;
+    rows
 }
 
 /// The README's "Moving a single-server install to a cluster", step by step: a database

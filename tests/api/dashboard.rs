@@ -3,8 +3,6 @@
 //! reported, a new file shown without a restart), and every Grafana panel's SQL run on
 //! the real server. The browser tests are in `dashboard_browser`.
 
-use std::time::Duration;
-
 use chrono::DateTime;
 use footfall::auth::{WRONG_TOKENS_PER_WINDOW, WRONG_TOKEN_WINDOW};
 use footfall::dashboard::definition::Catalog;
@@ -12,7 +10,7 @@ use footfall::dashboard::grafana;
 use footfall::store::{EventRow, Site, TokenRecord};
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp, POLL_LIMIT, SITE};
+use crate::helpers::{eventually, eventually_eq, spawn_app, spawn_app_with, TestApp, SITE};
 use crate::reports::ADMIN;
 
 /// A second registered site, which example.com's share links must not show.
@@ -138,12 +136,11 @@ async fn a_share_link_shows_only_its_site_and_stops_when_revoked() {
     let http = client();
     // The collector learns new tokens within a second (a request with an unknown token waits
     // for a reload, so it is not counted as wrong): make sure of that on the API.
-    let started = std::time::Instant::now();
     let url = format!("{}/api/v1/sites/{SITE}/reports/realtime", app.address);
-    while http.get(&url).bearer_auth(&token).send().await.unwrap().status() != 200 {
-        assert!(started.elapsed() < POLL_LIMIT, "the new token is not known after {POLL_LIMIT:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually_eq("the realtime report's status with the new token", 200, || async {
+        http.get(&url).bearer_auth(&token).send().await.unwrap().status().as_u16()
+    })
+    .await;
 
     let admin_share = get(&app, &http, &format!("/dashboard/share?token={ADMIN}"), None).await;
     assert_eq!(admin_share.status(), 403, "the admin token is never a share link");
@@ -168,12 +165,11 @@ async fn a_share_link_shows_only_its_site_and_stops_when_revoked() {
 
     assert!(app.store.revoke_token(&id).await.unwrap());
     // Collectors re-read tokens every 10 s: poll until the open session is refused.
-    let started = std::time::Instant::now();
     let path = format!("/dashboard/api/sites/{SITE}/reports/countries?{query}");
-    while get(&app, &http, &path, Some(&cookie)).await.status() == 200 {
-        assert!(started.elapsed() < POLL_LIMIT, "the revoked link still works after {POLL_LIMIT:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually("the revoked link still works", || async {
+        get(&app, &http, &path, Some(&cookie)).await.status() != 200
+    })
+    .await;
     assert_eq!(get(&app, &http, &path, Some(&cookie)).await.status(), 401);
     assert_eq!(get(&app, &http, "/dashboard/example.com", Some(&cookie)).await.status(), 401);
     assert_eq!(get(&app, &http, &format!("/dashboard/share?token={token}"), None).await.status(), 401);

@@ -1,9 +1,11 @@
 //! Test harness: a fresh database per test, the application spawned in-process on port 0
-//! (or as a child process where a signal is needed), and polling helpers.
+//! (or as a child process where a signal is needed), and polling helpers (`eventually*`).
 
+use std::fmt::{Debug, Display};
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Once;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use footfall::config::Settings;
@@ -19,6 +21,90 @@ pub const CHROME_WINDOWS: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 /// How long polling waits for a condition before failing the test.
 pub const POLL_LIMIT: Duration = Duration::from_secs(20);
+/// How long polling sleeps between two looks.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(25);
+
+/// Calls `observe` every [`POLL_INTERVAL`] until `accept` holds for what it returns;
+/// `Ok` with that value, or `Err` with the last value seen once `limit` has passed.
+async fn poll<T, F, Fut>(limit: Duration, mut accept: impl FnMut(&T) -> bool, mut observe: F) -> Result<T, T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    let started = Instant::now();
+    loop {
+        let seen = observe().await;
+        if accept(&seen) {
+            return Ok(seen);
+        }
+        if started.elapsed() >= limit {
+            return Err(seen);
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Polls until `condition` is true.
+///
+/// # Panics
+/// After [`POLL_LIMIT`], with "`what` after 20s": say what is still wrong ("the writer
+/// never retried"). Panics inside `condition` fail the test at once.
+pub async fn eventually<F, Fut>(what: impl Display, condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let waited = poll(POLL_LIMIT, |holds| *holds, condition).await;
+    assert!(waited.is_ok(), "{what} after {POLL_LIMIT:?}");
+}
+
+/// Polls until `observe` returns `expected`.
+///
+/// # Panics
+/// After [`POLL_LIMIT`], with "`what` is <last seen> after 20s, expected <expected>": name
+/// what is observed ("rows in events"). Panics inside `observe` fail the test at once.
+pub async fn eventually_eq<T, F, Fut>(what: impl Display, expected: T, observe: F)
+where
+    T: PartialEq + Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    if let Err(last) = poll(POLL_LIMIT, |seen| *seen == expected, observe).await {
+        panic!("{what} is {last:?} after {POLL_LIMIT:?}, expected {expected:?}");
+    }
+}
+
+/// Polls until `accept` holds for what `observe` returns, and returns that value.
+///
+/// # Panics
+/// After [`POLL_LIMIT`], with "`what`: <last seen> after 20s": say what is still wrong.
+/// Panics inside `observe` fail the test at once.
+pub async fn eventually_matches<T, F, Fut>(what: impl Display, accept: impl FnMut(&T) -> bool, observe: F) -> T
+where
+    T: Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    eventually_matches_within(POLL_LIMIT, what, accept, observe).await
+}
+
+/// [`eventually_matches`] with a limit other than [`POLL_LIMIT`].
+///
+/// # Panics
+/// After `limit`, as [`eventually_matches`] does.
+pub async fn eventually_matches_within<T, F, Fut>(
+    limit: Duration,
+    what: impl Display,
+    accept: impl FnMut(&T) -> bool,
+    observe: F,
+) -> T
+where
+    T: Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    poll(limit, accept, observe).await.unwrap_or_else(|last| panic!("{what}: {last:?} after {limit:?}"))
+}
 
 /// URL of the ClickHouse server the tests use.
 pub fn clickhouse_url() -> String {
@@ -247,16 +333,12 @@ pub async fn count_events(store: &Store) -> u64 {
 
 /// Polls until `events` holds exactly `expected` rows.
 pub async fn wait_for_event_count(store: &Store, expected: u64) {
-    let started = std::time::Instant::now();
-    loop {
+    eventually_eq("the row count of events", expected, || async {
         let count = count_events(store).await;
         assert!(count <= expected, "events holds {count} rows, more than the {expected} expected");
-        if count == expected {
-            return;
-        }
-        assert!(started.elapsed() < POLL_LIMIT, "events holds {count} rows after {POLL_LIMIT:?}, expected {expected}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        count
+    })
+    .await;
 }
 
 /// GET /metrics.
@@ -275,16 +357,13 @@ pub fn metric(text: &str, sample: &str) -> u64 {
 
 /// Polls `/metrics` until `sample` reaches `expected`.
 pub async fn wait_for_metric(http: &reqwest::Client, address: &str, sample: &str, expected: u64) {
-    let started = std::time::Instant::now();
-    loop {
-        let value = metric(&metrics_text(http, address).await, sample);
-        if value >= expected {
-            assert_eq!(value, expected, "{sample} overshot");
-            return;
-        }
-        assert!(started.elapsed() < POLL_LIMIT, "{sample} is {value} after {POLL_LIMIT:?}, expected {expected}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let value = eventually_matches(
+        format!("{sample} is below the expected {expected}"),
+        |value| *value >= expected,
+        || async { metric(&metrics_text(http, address).await, sample) },
+    )
+    .await;
+    assert_eq!(value, expected, "{sample} overshot");
 }
 
 /// Every row of every table in the database, as TabSeparated text.
@@ -483,18 +562,13 @@ impl ToggleProxy {
 
     /// Accepts connections again on the same port.
     pub async fn restore(&self) {
-        let started = std::time::Instant::now();
-        loop {
+        let bound = eventually_matches("cannot rebind the proxy port", Result::is_ok, || async {
             let socket = tokio::net::TcpSocket::new_v4().unwrap();
             socket.set_reuseaddr(true).unwrap();
-            match socket.bind(format!("127.0.0.1:{}", self.port).parse().unwrap()) {
-                Ok(()) => return self.accept_on(socket),
-                Err(error) => {
-                    assert!(started.elapsed() < POLL_LIMIT, "cannot rebind the proxy port: {error}");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            }
-        }
+            socket.bind(format!("127.0.0.1:{}", self.port).parse().unwrap()).map(|()| socket)
+        })
+        .await;
+        self.accept_on(bound.expect("eventually_matches returns a bound socket"));
     }
 }
 
@@ -508,4 +582,26 @@ fn test_databases_are_leftovers_an_hour_after_they_started() {
     // Names from before they carried their start time.
     assert!(is_leftover("footfall_test_0a1b2c3d4e5f"));
     assert!(!is_leftover("footfall_load_1796000000_1"));
+}
+
+#[tokio::test]
+async fn eventually_matches_returns_the_first_accepted_value() {
+    let mut looks = 0;
+    let seen = eventually_matches_within(
+        Duration::from_secs(5),
+        "the counter",
+        |n| *n >= 3,
+        || {
+            looks += 1;
+            std::future::ready(looks)
+        },
+    )
+    .await;
+    assert_eq!(seen, 3);
+}
+
+#[tokio::test]
+#[should_panic(expected = "the counter stays small: 1 after 60ms")]
+async fn eventually_matches_fails_with_the_last_value_seen() {
+    eventually_matches_within(Duration::from_millis(60), "the counter stays small", |n| *n > 1, || async { 1 }).await;
 }

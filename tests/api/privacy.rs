@@ -227,21 +227,17 @@ async fn day_keys_older_than_48_hours_are_deleted_and_one_key_per_day_is_used() 
     // A rival node's candidate for today, smaller than any random one is likely to be.
     store.insert_day_key(&footfall::store::DayKeyRow { day: today, key: [0; 32], created_at: 0 }).await.unwrap();
     let app = crate::helpers::spawn_app_with(|s| s.clickhouse.database = settings.clickhouse.database.clone()).await;
-    let started = std::time::Instant::now();
     let keys = footfall::store::keys_database(store.database());
-    loop {
+    crate::helpers::eventually_eq("the days of the day keys left", vec![today - 1, today, today + 1], || async {
         let days: Vec<u16> = store
             .client()
             .query(&format!("SELECT DISTINCT toUInt16(day) AS d FROM {keys}.day_keys ORDER BY d"))
             .fetch_all()
             .await
             .unwrap();
-        if days == vec![today - 1, today, today + 1] {
-            break;
-        }
-        assert!(started.elapsed() < crate::helpers::POLL_LIMIT, "day keys left: {days:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        days
+    })
+    .await;
     // The app adopted the smallest candidate for today: the visitor hash proves it.
     let event = json!({"site": SITE, "name": "pageview", "url": "https://example.com/", "visitor": "cookie-1"});
     assert_eq!(app.post_event(&event).await.status().as_u16(), 202);
@@ -294,11 +290,10 @@ async fn a_visitor_can_make_footfall_forget_them() {
     assert_eq!(forget.status().as_u16(), 202);
     let forget = post(json!({"site": SITE}), OTHER_BROWSER, "/api/forget").await.unwrap();
     assert_eq!(forget.status().as_u16(), 202);
-    let started = std::time::Instant::now();
-    while stored_paths(&app.store).await != vec!["/bob/1".to_string(), "/dave/1".to_string()] {
-        assert!(started.elapsed() < crate::helpers::POLL_LIMIT, "left: {:?}", stored_paths(&app.store).await);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    crate::helpers::eventually_eq("the paths left", vec!["/bob/1".to_string(), "/dave/1".to_string()], || {
+        stored_paths(&app.store)
+    })
+    .await;
     let unknown = post(json!({"site": "unknown.org", "visitor": "x"}), CHROME_WINDOWS, "/api/forget").await.unwrap();
     assert_eq!(unknown.status().as_u16(), 404);
     let garbage = post(json!(["not", "an", "object"]), CHROME_WINDOWS, "/api/forget").await.unwrap();
@@ -369,10 +364,11 @@ async fn events_older_than_the_retention_are_deleted() {
         s.retention_days = 30;
     })
     .await;
-    let started = std::time::Instant::now();
-    while stored_paths(&store).await != vec!["/1-days-ago".to_string(), "/29-days-ago".to_string()] {
-        assert!(started.elapsed() < crate::helpers::POLL_LIMIT, "left: {:?}", stored_paths(&store).await);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    crate::helpers::eventually_eq(
+        "the paths left",
+        vec!["/1-days-ago".to_string(), "/29-days-ago".to_string()],
+        || stored_paths(&store),
+    )
+    .await;
     app.stop().await;
 }

@@ -5,14 +5,12 @@
 //! own file (`small_counts.rs`); file permissions of the spool are tested in
 //! `pipeline::spool`.
 
-use std::time::{Duration, Instant};
-
 use footfall::store::{keys_database, Site, Store, VISITOR_TABLES};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    pageview, register_site, spawn_app, spawn_app_with, spawn_app_with_sites, test_settings, TestApp, CHROME_WINDOWS,
-    POLL_LIMIT, SITE,
+    eventually_eq, pageview, register_site, spawn_app, spawn_app_with, spawn_app_with_sites, test_settings, TestApp,
+    CHROME_WINDOWS, SITE,
 };
 
 /// Columns that hold a keyed hash of a visitor, a session or a page view.
@@ -37,19 +35,6 @@ async fn tables_with_hashes(store: &Store) -> Vec<String> {
 
 async fn count(store: &Store, sql: &str) -> u64 {
     store.client().query(sql).fetch_one::<u64>().await.unwrap_or_else(|error| panic!("{sql}: {error}"))
-}
-
-/// Polls until `condition` holds, failing with `what` after [`POLL_LIMIT`].
-async fn poll_until<F, Fut>(what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !condition().await {
-        assert!(started.elapsed() < POLL_LIMIT, "{what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -95,8 +80,7 @@ async fn forget_reaches_every_table_with_visitor_hashes() {
     assert_eq!(forget.status().as_u16(), 202);
     for table in &tables {
         let left = format!("SELECT count() FROM {db}.{table} WHERE visitor = {alice}");
-        poll_until(&format!("{table} still holds alice's rows"), || async { count(&app.store, &left).await == 0 })
-            .await;
+        eventually_eq(format!("the count of alice's rows in {table}"), 0, || count(&app.store, &left)).await;
         let others = format!("SELECT count() FROM {db}.{table} WHERE visitor != {alice}");
         assert!(count(&app.store, &others).await > 0, "{table}: bob's rows stay");
     }
@@ -133,10 +117,8 @@ async fn retention_reaches_every_table_with_visitor_hashes() {
     let cutoff = now - 30 * 86_400;
     for table in &tables {
         let old = format!("SELECT count() FROM {db}.{table} WHERE ts < toDateTime({cutoff})");
-        poll_until(&format!("{table} keeps rows older than the retention"), || async {
-            count(&store, &old).await == 0
-        })
-        .await;
+        eventually_eq(format!("the count of rows older than the retention in {table}"), 0, || count(&store, &old))
+            .await;
         assert_eq!(count(&store, &format!("SELECT count() FROM {db}.{table}")).await, 2, "{table}: newer rows stay");
     }
     app.stop().await;

@@ -5,15 +5,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clickhouse::Row;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::helpers::{
-    child_env, metric, metrics_text, register_site, register_site_at, spawn_app_with, test_settings, wait_for_metric,
-    ChildApp, ToggleProxy, CHROME_WINDOWS, POLL_LIMIT, SITE,
+    child_env, eventually, eventually_eq, eventually_matches, metric, metrics_text, register_site, register_site_at,
+    spawn_app_with, test_settings, wait_for_metric, ChildApp, ToggleProxy, CHROME_WINDOWS, SITE,
 };
 
 /// The server these tests stop and start; one test at a time may use it.
@@ -28,17 +28,15 @@ fn clickhouse_instance(action: &str) {
 
 /// Kills the reliability server outright, as a crash or an OOM kill would. (A graceful
 /// stop waits for the collector's busy keep-alive connections, about 15 s.)
-fn crash_clickhouse() {
+async fn crash_clickhouse() {
     let pid_file = concat!(env!("CARGO_MANIFEST_DIR"), "/var/clickhouse/reliability/clickhouse-server.pid");
     let pid = std::fs::read_to_string(pid_file).unwrap().trim().to_string();
     assert!(std::process::Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
-    let started = Instant::now();
-    while std::path::Path::new(&format!("/proc/{pid}/stat")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z")
-    {
-        assert!(started.elapsed() < POLL_LIMIT, "ClickHouse did not die");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    eventually("ClickHouse did not die", || async {
+        !std::path::Path::new(&format!("/proc/{pid}/stat")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z")
+    })
+    .await;
 }
 
 /// Sends numbered pageviews one request at a time from `workers` tasks until told to
@@ -94,11 +92,12 @@ impl SteadyIntake {
     }
 
     async fn wait_until_acknowledged(&self, count: usize) {
-        let started = Instant::now();
-        while self.acknowledged() < count {
-            assert!(started.elapsed() < POLL_LIMIT, "only {} events acknowledged", self.acknowledged());
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        eventually_matches(
+            format!("fewer than {count} events acknowledged"),
+            |&acknowledged| acknowledged >= count,
+            || async { self.acknowledged() },
+        )
+        .await;
     }
 
     /// Stops sending and returns the acknowledged numbers and the count of refusals.
@@ -132,18 +131,13 @@ async fn stored_numbers(store: &footfall::store::Store) -> BTreeMap<u64, u64> {
 
 /// Polls until every acknowledged number is stored, then checks none is stored twice.
 async fn assert_stored_exactly_once(store: &footfall::store::Store, acknowledged: &BTreeSet<u64>) {
-    let started = Instant::now();
-    loop {
+    eventually_eq("the numbers acknowledged but not stored", Vec::<&u64>::new(), || async {
         let stored = stored_numbers(store).await;
         let duplicated: Vec<_> = stored.iter().filter(|(_, copies)| **copies > 1).collect();
         assert!(duplicated.is_empty(), "stored more than once: {duplicated:?}");
-        let missing: Vec<_> = acknowledged.iter().filter(|n| !stored.contains_key(n)).collect();
-        if missing.is_empty() {
-            return;
-        }
-        assert!(started.elapsed() < POLL_LIMIT, "acknowledged but not stored: {missing:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        acknowledged.iter().filter(|n| !stored.contains_key(n)).collect::<Vec<_>>()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -158,14 +152,15 @@ async fn clickhouse_stopped_and_restarted_under_steady_intake_loses_nothing() {
     let intake = SteadyIntake::start(&app.address, 4, Duration::from_millis(5));
     intake.wait_until_acknowledged(100).await;
 
-    crash_clickhouse();
+    crash_clickhouse().await;
     let spooled_before = metric(&metrics_text(&http, &app.address).await, "footfall_events_spooled_total");
-    let started = Instant::now();
     // Keep taking events while ClickHouse is down: they go to the spool.
-    while metric(&metrics_text(&http, &app.address).await, "footfall_events_spooled_total") < spooled_before + 200 {
-        assert!(started.elapsed() < POLL_LIMIT, "events are not spooled while ClickHouse is down");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually_matches(
+        format!("events are not spooled while ClickHouse is down: spooled_total < {spooled_before} + 200"),
+        |&spooled| spooled >= spooled_before + 200,
+        || async { metric(&metrics_text(&http, &app.address).await, "footfall_events_spooled_total") },
+    )
+    .await;
     clickhouse_instance("start");
     let acknowledged_at_restart = intake.acknowledged();
     intake.wait_until_acknowledged(acknowledged_at_restart + 100).await;

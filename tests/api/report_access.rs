@@ -5,7 +5,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::helpers::{child_env, footfall_binary, spawn_app, TestApp, POLL_LIMIT, SITE};
+use crate::helpers::{child_env, eventually_matches, footfall_binary, spawn_app, TestApp, SITE};
 use crate::reports::{get_report, ADMIN};
 
 const RANGE: &str = "from=2026-03-27&to=2026-03-29";
@@ -42,16 +42,13 @@ async fn get_with(app: &TestApp, site: &str, token: Option<&str>) -> (u16, Value
 
 /// Polls until the request answers `status`: sites and tokens made by the CLI are picked up
 /// when a request misses them, at most once a second, or by the 10 s refresh.
-async fn eventually(app: &TestApp, site: &str, token: &str, status: u16) {
-    let started = std::time::Instant::now();
-    loop {
-        let (got, body) = get_with(app, site, Some(token)).await;
-        if got == status {
-            return;
-        }
-        assert!(started.elapsed() < POLL_LIMIT, "{site}: still {got} {body} after {POLL_LIMIT:?}, expected {status}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+async fn wait_for_status(app: &TestApp, site: &str, token: &str, status: u16) {
+    eventually_matches(
+        format!("{site}: still not {status}, (status, body)"),
+        |(got, _)| *got == status,
+        || get_with(app, site, Some(token)),
+    )
+    .await;
 }
 
 fn assert_error(status: u16, body: &Value, expected_status: u16, field: &str) {
@@ -76,11 +73,11 @@ async fn tokens_are_needed_and_limited_to_their_site() {
 
     // The admin token reads every site.
     assert_eq!(get_with(&app, SITE, Some(ADMIN)).await.0, 200);
-    eventually(&app, "other.example", ADMIN, 200).await;
+    wait_for_status(&app, "other.example", ADMIN, 200).await;
 
     // A site token reads its site at once, not another one (existing or not).
     let token = create_token(&app, SITE).await;
-    eventually(&app, SITE, &token, 200).await;
+    wait_for_status(&app, SITE, &token, 200).await;
     let (status, body) = get_with(&app, "other.example", Some(&token)).await;
     assert_error(status, &body, 403, "Authorization");
     let (status, body) = get_with(&app, "nowhere.example", Some(&token)).await;
@@ -107,7 +104,7 @@ async fn tokens_are_needed_and_limited_to_their_site() {
     assert!(!listed.contains(&token), "{listed}");
     let revoked = footfall(&app, &["tokens", "revoke", id]).await;
     assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
-    eventually(&app, SITE, &token, 401).await;
+    wait_for_status(&app, SITE, &token, 401).await;
     let again = footfall(&app, &["tokens", "revoke", id]).await;
     assert!(!again.status.success(), "revoking twice fails");
 }

@@ -22,7 +22,7 @@ use footfall::reports::ReportName;
 use footfall::store::{EventRow, TokenRecord};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp, POLL_LIMIT, SITE};
+use crate::helpers::{eventually_matches, spawn_app_with, TestApp, SITE};
 use crate::reports::ADMIN;
 
 /// `reports.min_visitors` of these tests (the default).
@@ -95,15 +95,12 @@ async fn planted() -> Planted {
     let day = LONDON.timestamp_opt(i64::from(ts), 0).unwrap().date_naive().to_string();
     let planted = Planted { app, token: new.token, ts, day };
     // The collector learns the token when a request misses it (at most once a second).
-    let started = std::time::Instant::now();
-    loop {
-        let (status, body) = planted.get(&planted.token, "timeseries", "").await;
-        if status == 200 {
-            break;
-        }
-        assert!(started.elapsed() < POLL_LIMIT, "the token still gets {status} {body}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    eventually_matches(
+        "the token still gets (status, body)",
+        |(status, _)| *status == 200,
+        || planted.get(&planted.token, "timeseries", ""),
+    )
+    .await;
     planted
 }
 

@@ -12,7 +12,7 @@ use footfall::store::{Store, VISITOR_TABLES};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::helpers::{metric, spawn_app_with, TestApp, CHROME_WINDOWS, POLL_LIMIT, SITE};
+use crate::helpers::{eventually_matches, metric, spawn_app_with, TestApp, CHROME_WINDOWS, SITE};
 
 /// The interval of the tests that send a burst: long enough that the burst fits in it
 /// on a loaded machine, short enough for the suite.
@@ -81,22 +81,18 @@ async fn rows(store: &Store, table: &str, prefix: &str) -> u64 {
 
 /// Polls until no visitor table holds a row under `prefix` and the queue is empty.
 async fn wait_until_forgotten(app: &TestApp, prefix: &str) {
-    let started = Instant::now();
-    loop {
-        let mut left = Vec::new();
-        for table in VISITOR_TABLES {
-            left.push(rows(&app.store, table, prefix).await);
-        }
-        let queued = queued_files(&queue_dir(&app.settings)).len();
-        if left.iter().all(|&n| n == 0) && queued == 0 {
-            return;
-        }
-        assert!(
-            started.elapsed() < POLL_LIMIT,
-            "after {POLL_LIMIT:?}: {left:?} rows under {prefix} in {VISITOR_TABLES:?}, {queued} requests queued"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_matches(
+        format!("(rows under {prefix} in {VISITOR_TABLES:?}, requests queued) are not all zero"),
+        |(left, queued): &(Vec<u64>, usize)| left.iter().all(|&n| n == 0) && *queued == 0,
+        || async {
+            let mut left = Vec::new();
+            for table in VISITOR_TABLES {
+                left.push(rows(&app.store, table, prefix).await);
+            }
+            (left, queued_files(&queue_dir(&app.settings)).len())
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
