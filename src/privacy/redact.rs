@@ -120,6 +120,9 @@ pub fn redact_path(path: &str) -> Cow<'_, str> {
         let end = start + segment.len();
         let kept = segment.find(';').map_or(segment, |cut| &segment[..cut]);
         let cut = kept.len() < segment.len();
+        // `/.;x` must not become the dot segment `/.`, which a URL parser would then
+        // remove: the same URL must always give the same path.
+        let kept = if cut && is_dot_segment(kept) { "" } else { kept };
         let rules = candidates(kept);
         let found = rules != 0 && scanner.analyse(kept, rules);
         if (found || cut) && out.is_none() {
@@ -141,6 +144,12 @@ pub fn redact_path(path: &str) -> Cow<'_, str> {
         start = end + 1;
     }
     out.map_or(Cow::Borrowed(path), Cow::Owned)
+}
+
+/// `.` or `..`, also percent-encoded (`%2e`): what a URL parser resolves away.
+fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    matches!(lower.as_str(), "." | ".." | "%2e" | "%2e%2e" | ".%2e" | "%2e.")
 }
 
 /// Redacts decoded free text (a `utm_*` value, an event name, a custom property key or

@@ -511,6 +511,19 @@ mod tests {
         "(/[a-zA-Z0-9._~!$&'()*+,;=:@% \u{e9}\u{4e2d}-]{0,12}){0,4}"
     }
 
+    #[test]
+    fn dropping_matrix_parameters_never_leaves_a_dot_segment() {
+        for (raw, path) in [
+            ("https://a.aa/.;?a=", "/"),
+            ("https://a.aa/x/..;v=1/z", "/x/z"),
+            ("https://a.aa/x/%2E;jsessionid=1", "/x/"),
+        ] {
+            let first = reduce_page_url(raw).unwrap();
+            assert_eq!(first.path, path, "{raw}");
+            assert_eq!(reduce_page_url(&format!("https://a.aa{path}")).unwrap().path, path, "{raw} again");
+        }
+    }
+
     proptest! {
         #[test]
         fn the_fast_path_agrees_with_the_url_parser(
