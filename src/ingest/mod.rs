@@ -5,9 +5,11 @@
 //!
 //! Answers: 202 with an empty body when the events are queued (or were deliberately not
 //! stored: from a bot, or from a request that refuses tracking with `Sec-GPC: 1`, the
-//! opt-out cookie or `DNT: 1`, privacy rule 4; the admin token is exempt); 4xx with `{"error", "field"}` for bad input; 503 when the
-//! pipeline cannot take them (queue full, or in durable mode the spool full). A request is taken whole or not at all: if any element of an array
-//! is invalid, none of it is stored. Every refused or dropped event is counted.
+//! opt-out cookie or `DNT: 1`, privacy rule 4; the admin token is exempt); 4xx with
+//! `{"error", "field"}` for bad input; 503 when the pipeline cannot take them (queue
+//! full, or in durable mode the spool full). A request is taken whole or not at all: if
+//! any element of an array is invalid, none of it is stored. Every refused or dropped
+//! event is counted.
 
 pub mod cors;
 pub mod error;
@@ -31,6 +33,7 @@ use crate::metrics::{DropReason, Metrics, RefusalSignal};
 use crate::pipeline::{EventSink, Refusal};
 use crate::privacy::keys::day_number;
 use crate::privacy::{useragent, Anonymizer, Observation};
+use crate::store::NULL_ORIGIN;
 pub use error::IngestError;
 use limiter::RateLimiter;
 use payload::ValidEvent;
@@ -331,7 +334,7 @@ const UNREADABLE_ORIGIN: &str = "(unreadable)";
 pub(crate) fn origin_host(req: &HttpRequest) -> Option<String> {
     let origin = req.headers().get(header::ORIGIN)?;
     match origin.to_str() {
-        Ok(origin) if origin.trim() == sites::NULL_ORIGIN => Some(sites::NULL_ORIGIN.to_string()),
+        Ok(origin) if origin.trim() == NULL_ORIGIN => Some(NULL_ORIGIN.to_string()),
         Ok(origin) => Some(host_of_origin(origin)),
         Err(_) => Some(UNREADABLE_ORIGIN.to_string()),
     }

@@ -8,11 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use crate::privacy::urls::host_belongs_to;
-use crate::store::Site;
-
-/// The opaque origin browsers send as `Origin: null`; a site that lists it among its
-/// origins (`sites add --origin null`) accepts such requests.
-pub const NULL_ORIGIN: &str = "null";
+use crate::store::{Site, NULL_ORIGIN};
 
 /// What intake needs to know about one site.
 #[derive(Debug)]

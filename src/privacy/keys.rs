@@ -137,8 +137,7 @@ impl ImportKeys {
     /// The import key of `day` at `now`: the one in use when it was last used less than
     /// [`IMPORT_KEY_IDLE`] ago, else a new random one.
     pub fn key_for(&self, day: u16, now: Instant) -> [u8; 32] {
-        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        keys.retain(|_, key| now.saturating_duration_since(key.last_used) < IMPORT_KEY_IDLE);
+        let mut keys = self.live(now);
         let entry = keys.entry(day).or_insert_with(|| ImportKey { key: random_key(), last_used: now });
         entry.last_used = entry.last_used.max(now);
         entry.key
@@ -147,8 +146,14 @@ impl ImportKeys {
     /// Forgets the keys last used [`IMPORT_KEY_IDLE`] or longer before `now` (the
     /// background housekeeping calls this, so an idle key does not wait for the next import).
     pub fn expire(&self, now: Instant) {
+        drop(self.live(now));
+    }
+
+    /// The keys, locked, after forgetting those idle for [`IMPORT_KEY_IDLE`] at `now`.
+    fn live(&self, now: Instant) -> std::sync::MutexGuard<'_, HashMap<u16, ImportKey>> {
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         keys.retain(|_, key| now.saturating_duration_since(key.last_used) < IMPORT_KEY_IDLE);
+        keys
     }
 
     /// How many import keys are held.

@@ -4,7 +4,9 @@
 //!
 //! This module is the one home of those rules. `super::urls` runs page and referrer paths
 //! through [`redact_path`] and `utm_*` values through [`redact_text`]; the anonymizer in
-//! `super` runs event names and custom property keys and values through [`redact_text`].
+//! `super` runs event names through [`redact_text`], custom property keys and values
+//! through [`redact_owned`], and page paths through a site's own patterns
+//! ([`redact_site_patterns`], `sites add --redact`).
 //! Both run several times per event on the ingest path, so both first make one pass over
 //! the bytes that notes which rules could match at all (no `@`, no run of six digits, no
 //! long mixed or hex run, ...); for nearly all input none can, and the input comes back
@@ -86,6 +88,8 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use regex::Regex;
+
 /// What an e-mail address becomes.
 pub const EMAIL: &str = "[email]";
 /// What a phone number becomes.
@@ -144,6 +148,40 @@ pub fn redact_path(path: &str) -> Cow<'_, str> {
         start = end + 1;
     }
     out.map_or(Cow::Borrowed(path), Cow::Owned)
+}
+
+/// [`redact_text`] of an owned string, which it returns itself when nothing changes (no
+/// copy of the clean text nearly every custom property is).
+pub fn redact_owned(text: String) -> String {
+    match redact_text(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(redacted) => redacted,
+    }
+}
+
+/// `path` with what each of a site's own patterns matches (its first group, when it has
+/// one) replaced by [`ID`].
+pub fn redact_site_patterns(path: String, patterns: &[Regex]) -> String {
+    let mut path = path;
+    for pattern in patterns {
+        if !pattern.is_match(&path) {
+            continue;
+        }
+        let mut out = String::with_capacity(path.len());
+        let mut last = 0;
+        for captures in pattern.captures_iter(&path) {
+            let Some(found) = captures.get(1).or_else(|| captures.get(0)) else { continue };
+            if found.start() < last || found.is_empty() {
+                continue;
+            }
+            out.push_str(&path[last..found.start()]);
+            out.push_str(ID);
+            last = found.end();
+        }
+        out.push_str(&path[last..]);
+        path = out;
+    }
+    path
 }
 
 /// `.` or `..`, also percent-encoded (`%2e`): what a URL parser resolves away.
@@ -1194,6 +1232,16 @@ pub(crate) const ORDINARY_TEXTS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sites_own_patterns_redact_their_match_or_its_first_group() {
+        let patterns =
+            [regex::Regex::new("/invoice/([A-Z]{3}-[0-9]{3})").unwrap(), regex::Regex::new("member-[a-z]+").unwrap()];
+        assert_eq!(redact_site_patterns("/invoice/ABC-123/pdf".into(), &patterns), format!("/invoice/{}/pdf", ID));
+        assert_eq!(redact_site_patterns("/club/member-jane/x".into(), &patterns), format!("/club/{}/x", ID));
+        assert_eq!(redact_site_patterns("/blog/hello".into(), &patterns), "/blog/hello");
+    }
+
     use proptest::prelude::*;
 
     #[test]

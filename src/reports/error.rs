@@ -12,6 +12,10 @@ pub enum ReportError {
     MissingToken,
     #[error("the bearer token is not valid (unknown, revoked or mistyped)")]
     UnknownToken,
+    #[error(
+        "too many wrong tokens from this client; wait {retry_after_secs} s (Retry-After), then send a valid token"
+    )]
+    TooManyWrongTokens { retry_after_secs: u64 },
     #[error("this token may read the reports of another site only")]
     OtherSite,
     #[error("`{site}` is not a valid site domain")]
@@ -47,7 +51,9 @@ impl ReportError {
     /// The parameter or header the failure is about.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Self::MissingToken | Self::UnknownToken | Self::OtherSite => Some("Authorization"),
+            Self::MissingToken | Self::UnknownToken | Self::TooManyWrongTokens { .. } | Self::OtherSite => {
+                Some("Authorization")
+            }
             Self::InvalidSite { .. } | Self::UnknownSite { .. } => Some("site"),
             Self::UnknownReport { .. } => Some("report"),
             Self::InvalidParameter { field, .. } | Self::TooFewVisitors { field, .. } => Some(field),
@@ -60,6 +66,7 @@ impl ResponseError for ReportError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::MissingToken | Self::UnknownToken => StatusCode::UNAUTHORIZED,
+            Self::TooManyWrongTokens { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::OtherSite | Self::TooFewVisitors { .. } => StatusCode::FORBIDDEN,
             Self::InvalidSite { .. } | Self::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             Self::UnknownSite { .. } | Self::UnknownReport { .. } => StatusCode::NOT_FOUND,
@@ -71,6 +78,9 @@ impl ResponseError for ReportError {
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, Self::MissingToken | Self::UnknownToken) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"footfall reports\""));
+        }
+        if let Self::TooManyWrongTokens { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, *retry_after_secs));
         }
         if let Self::Store(error) = self {
             tracing::warn!(%error, "a report query failed");

@@ -41,7 +41,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
@@ -248,13 +247,7 @@ async fn authorize(state: &ReportsState, req: &HttpRequest) -> Result<Grant, Htt
     let client = state.addressing.client(req);
     let attempt = state.wrong_tokens.attempt(&client, Instant::now()).map_err(|throttled| {
         state.metrics.report_tokens_throttled.fetch_add(1, Relaxed);
-        let secs = throttled.retry_after_secs();
-        HttpResponse::TooManyRequests().insert_header((header::RETRY_AFTER, secs)).json(json!({
-            "error": format!(
-                "too many wrong tokens from this client; wait {secs} s (Retry-After), then send a valid token"
-            ),
-            "field": "Authorization",
-        }))
+        ReportError::TooManyWrongTokens { retry_after_secs: throttled.retry_after_secs() }.error_response()
     })?;
     match state.directory.grant_token(token, &state.store).await {
         Ok(grant) => {

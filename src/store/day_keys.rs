@@ -1,6 +1,7 @@
 //! The `day_keys` table: the per-day secret keys that visitor hashes are keyed with,
-//! shared by every collector node. It lives in its own database ([`super::keys_database`]),
-//! apart from the events, so that readers of events cannot read it (schema 0011). The rotation policy lives in `privacy::keys`; this
+//! shared by every collector node. It lives in its own database
+//! ([`super::keys_database`]), apart from the events, so that readers of events cannot
+//! read it (schema 0011). The rotation policy lives in `privacy::keys`; this
 //! file only reads, inserts and deletes rows.
 
 use clickhouse::Row;

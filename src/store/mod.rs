@@ -42,7 +42,7 @@ pub use events::{partition_month, EventRow};
 pub(crate) use migrate::statements;
 pub use migrate::{keys_database, migrations, render_statement, schema_statements, Migration, Topology};
 pub use retention::{RetentionPass, VISITOR_TABLES};
-pub use sites::{Site, SiteError};
+pub use sites::{Site, SiteError, NULL_ORIGIN};
 pub use tokens::TokenRecord;
 
 /// What `/readyz` asks ClickHouse.

@@ -27,6 +27,11 @@ pub struct Site {
     pub redact: Vec<String>,
 }
 
+/// The opaque origin browsers send as `Origin: null` (sandboxed iframes, `file:` pages,
+/// some redirects); a site that lists it among its origins (`sites add --origin null`)
+/// accepts such requests.
+pub const NULL_ORIGIN: &str = "null";
+
 /// Why a site definition is not acceptable.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SiteError {
@@ -66,7 +71,7 @@ impl Site {
             .iter()
             .map(|origin| match url::Url::parse(origin) {
                 // Opaque origins (sandboxed iframes, `file:` pages): only when listed.
-                _ if origin.trim() == "null" => Ok("null".to_string()),
+                _ if origin.trim() == NULL_ORIGIN => Ok(NULL_ORIGIN.to_string()),
                 Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
                     Ok(url.origin().ascii_serialization())
                 }
