@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod ops;
 pub mod pipeline;
 pub mod privacy;
+mod private_files;
 pub mod reports;
 pub mod rights;
 pub mod store;

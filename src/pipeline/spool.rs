@@ -16,15 +16,15 @@
 //! files and renames also sync their directory. Rows here are already anonymized.
 //!
 //! Permissions: `spool_dir` and its directories are created 0700 (existing ones are
-//! narrowed to it at start) and every file 0600, so only footfall's user reads them.
+//! narrowed to it at start) and every file 0600, so only footfall's user reads them
+//! ([`crate::private_files`]).
 //!
 //! The functions block on file I/O; async callers use `spawn_blocking`.
 //!
 //! [`segment`]: super::segment
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use super::segment::{encode, SpoolRecord};
+use crate::private_files::{open_append, private_dir, sync_dir, write_durably};
 use crate::store::EventRow;
 
 /// A segment is closed and the next one started once it reaches this size.
@@ -153,7 +154,7 @@ impl Spool {
         }
         if appender.file.is_none() {
             let path = self.segment_path(appender.frontier.segment);
-            let file = OpenOptions::new().create(true).append(true).mode(FILE_MODE).open(&path)?;
+            let file = open_append(&path)?;
             sync_dir(&self.segments)?;
             appender.file = Some(file);
         }
@@ -318,35 +319,12 @@ fn segment_id(path: &Path) -> Option<u64> {
     path.file_stem()?.to_str()?.parse().ok()
 }
 
-/// Spool, WAL and quarantine files: readable and writable by footfall's user only. The
-/// rows are anonymized, but still nobody else's business.
-const FILE_MODE: u32 = 0o600;
-/// Their directories: footfall's user only.
-const DIR_MODE: u32 = 0o700;
-
-/// Creates `dir` (and missing parents) with [`DIR_MODE`], or narrows an existing one to it.
-fn private_dir(dir: &Path) -> io::Result<()> {
-    fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Writes a whole file so that a crash leaves either the old or the new content.
-fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temporary = path.with_extension("tmp");
-    let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(FILE_MODE).open(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_data()?;
-    fs::rename(&temporary, path)?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
+    use crate::private_files::{DIR_MODE, FILE_MODE};
 
     fn temp_spool(budget: u64) -> (PathBuf, Spool) {
         let mut seed = [0u8; 8];

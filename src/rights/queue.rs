@@ -2,7 +2,7 @@
 //! deletions ran, and the task that applies them in rounds.
 //!
 //! Layout: one file per accepted request, `spool_dir/forget/<seq>.json` (the directory
-//! 0700, the files 0600, as the spool's), holding only the site and the visitor hashes:
+//! 0700, the files 0600, written durably: [`crate::private_files`]), holding only the site and the visitor hashes:
 //! `{"site":"example.com","visitors":[123,456]}`, never a cookie id or an address. A
 //! file is written to `<seq>.tmp`, synced, renamed and its directory synced before the
 //! handler answers 202, so an answered request survives a crash; a `.tmp` left by a crash
@@ -26,9 +26,8 @@
 //! File I/O blocks; it runs on tokio's blocking pool.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -37,6 +36,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+use crate::private_files::{private_dir, sync_dir, write_durably};
 
 use crate::store::Store;
 
@@ -47,10 +48,6 @@ pub const MAX_QUEUED_REQUESTS: usize = 10_000;
 /// `max_query_size` (256 KiB by default); a hash takes up to 21 bytes in the statement,
 /// and 13,000 of them were measured to go over it on 18.16.
 pub const MAX_HASHES_PER_DELETION: usize = 10_000;
-/// Mode of the queue's files: footfall's user only.
-const FILE_MODE: u32 = 0o600;
-/// Mode of the queue's directory.
-const DIR_MODE: u32 = 0o700;
 
 /// When rounds run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,8 +132,7 @@ impl ForgetQueue {
     /// # Errors
     /// When the directory cannot be created, narrowed or listed.
     pub fn open(dir: &Path) -> io::Result<Self> {
-        fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
+        private_dir(dir)?;
         let now = Instant::now();
         let mut waiting = Vec::new();
         for entry in fs::read_dir(dir)? {
@@ -193,7 +189,8 @@ impl ForgetQueue {
         let bytes = serde_json::to_vec(&record).map_err(io::Error::other)?;
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || write_request(&dir, seq, &bytes)).await.map_err(io::Error::other)??;
+        let path = request_path(&dir, seq);
+        tokio::task::spawn_blocking(move || write_durably(&path, &bytes)).await.map_err(io::Error::other)??;
         let mut waiting = self.lock();
         waiting.push(Queued { seq, accepted: Instant::now(), site: record.site, visitors: record.visitors });
         drop(waiting);
@@ -288,24 +285,6 @@ fn request_path(dir: &Path, seq: u64) -> PathBuf {
     dir.join(format!("{seq:020}.json"))
 }
 
-/// Writes request `seq` so that it is either wholly on disk under its name or not there.
-fn write_request(dir: &Path, seq: u64, bytes: &[u8]) -> io::Result<()> {
-    let path = request_path(dir, seq);
-    let temporary = path.with_extension("tmp");
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(FILE_MODE)
-        .open(&temporary)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
-        .and_then(|()| fs::rename(&temporary, &path))
-        .and_then(|()| File::open(dir)?.sync_all());
-    if written.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    written
-}
-
 fn read_request(path: &Path) -> io::Result<(u64, Record)> {
     let seq = path
         .file_stem()
@@ -323,12 +302,15 @@ fn remove_requests(dir: &Path, seqs: &[u64]) -> io::Result<()> {
             _ => {}
         }
     }
-    File::open(dir)?.sync_all()
+    sync_dir(dir)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
+    use crate::private_files::{DIR_MODE, FILE_MODE};
 
     fn temp_dir() -> PathBuf {
         let mut seed = [0u8; 8];
