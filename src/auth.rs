@@ -13,17 +13,16 @@
 //! [`WRONG_TOKENS_PER_WINDOW`] wrong tokens per [`WRONG_TOKEN_WINDOW`]; beyond it every
 //! token from that client, right or wrong, gets 429 until the window has passed. The
 //! client is what [`crate::client_ip`] says (an IPv6 client by its /64), kept only as a
-//! keyed hash ([`ClientMap`]) whose key is made at start-up: the limiter holds no
-//! address. One client's wrong tokens never delay another client's right one.
+//! keyed hash ([`crate::throttle::ClientMap`]) whose key is made at start-up: the limiter
+//! holds no address. One client's wrong tokens never delay another client's right one.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
 
 use crate::client_ip::Client;
+use crate::throttle::{ClientMap, ClientState, Throttled};
 
 /// Prefix of every report token.
 const TOKEN_PREFIX: &str = "fft_";
@@ -102,95 +101,6 @@ pub const WRONG_TOKENS_PER_WINDOW: u32 = 10;
 pub const WRONG_TOKEN_WINDOW: Duration = Duration::from_secs(5 * 60);
 /// Clients whose wrong tokens are remembered at once (about 50 bytes each).
 const MAX_FAILING_CLIENTS: usize = 100_000;
-/// Shards of a [`ClientMap`], so that clients rarely wait on each other's lock.
-const SHARDS: usize = 16;
-
-/// What a [`ClientMap`] keeps per client.
-pub trait ClientState: Copy {
-    /// The last time this state changed: when a map is full of live states, the stalest
-    /// are forgotten first.
-    fn touched(&self) -> Instant;
-    /// True when forgetting this state at `now` would change nothing.
-    fn is_spent(&self, now: Instant) -> bool;
-}
-
-/// Per-client state, bounded in memory, keyed by a keyed blake3 hash of the client's
-/// [`Client::limit_key`] (the address, an IPv6 client by its /64) with a key made at
-/// start-up: no address is kept. At most about `max_clients` states; when a shard is
-/// full, its spent states are dropped, then its stalest half.
-#[derive(Debug)]
-pub struct ClientMap<T> {
-    key: [u8; 32],
-    shards: Vec<Mutex<HashMap<u64, T>>>,
-    per_shard: usize,
-}
-
-impl<T: ClientState> ClientMap<T> {
-    /// An empty map for at most about `max_clients` clients.
-    ///
-    /// # Panics
-    /// When the operating system has no random source.
-    pub fn new(max_clients: usize) -> Self {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).expect("the operating system provides random bytes");
-        Self {
-            key,
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            per_shard: max_clients.div_ceil(SHARDS).max(1),
-        }
-    }
-
-    /// The keyed hash `client` is known by.
-    pub fn id(&self, client: &Client) -> u64 {
-        let hash = blake3::keyed_hash(&self.key, &client.limit_key());
-        u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"))
-    }
-
-    /// Runs `update` on the state of client `id` (`fresh` when it has none) and forgets
-    /// the state when it is spent afterwards.
-    pub fn update<R>(&self, id: u64, now: Instant, fresh: T, update: impl FnOnce(&mut T) -> R) -> R {
-        let mut shard = self.shards[(id as usize) % SHARDS].lock().unwrap_or_else(|e| e.into_inner());
-        if shard.len() >= self.per_shard && !shard.contains_key(&id) {
-            shard.retain(|_, state| !state.is_spent(now));
-            if shard.len() >= self.per_shard {
-                let mut touched: Vec<Instant> = shard.values().map(T::touched).collect();
-                touched.sort_unstable();
-                let cutoff = touched[touched.len() / 2];
-                shard.retain(|_, state| state.touched() > cutoff);
-            }
-        }
-        let state = shard.entry(id).or_insert(fresh);
-        let answer = update(state);
-        if state.is_spent(now) {
-            shard.remove(&id);
-        }
-        answer
-    }
-
-    /// Clients with a state now.
-    pub fn len(&self) -> usize {
-        self.shards.iter().map(|shard| shard.lock().unwrap_or_else(|e| e.into_inner()).len()).sum()
-    }
-
-    /// True when no client has a state.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// A refusal for now: the client may try again after `retry_after`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Throttled {
-    pub retry_after: Duration,
-}
-
-impl Throttled {
-    /// `retry_after` in whole seconds, rounded up, at least 1: the `Retry-After` value.
-    pub fn retry_after_secs(&self) -> u64 {
-        (self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0)).max(1)
-    }
-}
-
 /// One client's wrong tokens in its current window.
 #[derive(Debug, Clone, Copy)]
 struct Failures {
@@ -347,7 +257,7 @@ mod tests {
             let ip = std::net::Ipv4Addr::from(0x0a00_0000 + i);
             let _wrong = limiter.attempt(&Client { ip: ip.into(), exempt_from_limits: false }, now).unwrap();
         }
-        assert!(limiter.clients() <= MAX_FAILING_CLIENTS + SHARDS, "{}", limiter.clients());
+        assert!(limiter.clients() <= MAX_FAILING_CLIENTS + crate::throttle::SHARDS, "{}", limiter.clients());
         assert_eq!(Throttled { retry_after: Duration::ZERO }.retry_after_secs(), 1);
     }
 

@@ -7,10 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ingest::limiter::RateLimiter;
 use crate::ingest::SiteDirectory;
 use crate::privacy::Anonymizer;
 use crate::store::Store;
+use crate::throttle::RateLimiter;
 
 /// How often day keys are checked (and created a day ahead) and idle sessions forgotten.
 const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(60);

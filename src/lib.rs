@@ -26,6 +26,7 @@ mod private_files;
 pub mod reports;
 pub mod rights;
 pub mod store;
+pub mod throttle;
 pub mod web;
 
 mod startup;

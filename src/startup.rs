@@ -18,7 +18,6 @@ use crate::client_ip::ClientAddressing;
 use crate::config::Settings;
 use crate::dashboard::Dashboards;
 use crate::http_limits;
-use crate::ingest::limiter::RateLimiter;
 use crate::ingest::{self, IngestState, SiteDirectory};
 use crate::jobs;
 use crate::metrics::Metrics;
@@ -30,6 +29,7 @@ use crate::privacy::Anonymizer;
 use crate::reports::Reports;
 use crate::rights::{self, RightsState};
 use crate::store::Store;
+use crate::throttle::RateLimiter;
 
 /// Visitors whose sessions are tracked at once (about 40 bytes each).
 const SESSION_CAPACITY: usize = 1_000_000;
@@ -112,7 +112,7 @@ impl Application {
             background.push(tokio::spawn(jobs::enforce_retention(store.clone(), settings.retention_days)));
         }
         let rate_limiter =
-            Arc::new(RateLimiter::new(settings.ingest.rate_limit_per_second, settings.ingest.rate_limit_burst));
+            Arc::new(RateLimiter::for_intake(settings.ingest.rate_limit_per_second, settings.ingest.rate_limit_burst));
         background.push(tokio::spawn(jobs::housekeeping(
             store.clone(),
             Arc::clone(&anonymizer),

@@ -34,13 +34,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Throttled;
 use crate::client_ip::ClientAddressing;
 use crate::metrics::Metrics;
 use crate::reports::directory::Grant;
 use crate::reports::Reports;
+use crate::throttle::{RateLimiter, Throttled};
 use definition::Catalog;
-use session::{Full, Kind, Session, SessionThrottle, Sessions, COOKIE};
+use session::{Full, Kind, Session, Sessions, COOKIE};
 
 const SCRIPT: &str = include_str!("assets/dashboard.js");
 const STYLE: &str = include_str!("assets/dashboard.css");
@@ -51,7 +51,7 @@ const MAX_TOKEN_BYTES: usize = 256;
 pub struct DashboardState {
     reports: Reports,
     sessions: Sessions,
-    session_throttle: SessionThrottle,
+    session_throttle: RateLimiter,
     dir: PathBuf,
     metrics: Arc<Metrics>,
     addressing: ClientAddressing,
@@ -76,7 +76,7 @@ impl Dashboards {
         let state = DashboardState {
             reports,
             sessions: Sessions::default(),
-            session_throttle: SessionThrottle::default(),
+            session_throttle: session::session_throttle(),
             dir,
             metrics,
             addressing,
@@ -179,7 +179,7 @@ impl DashboardState {
     /// the session caps.
     fn open_session(&self, req: &HttpRequest, token: &str, kind: Kind) -> Result<String, NoSession> {
         let client = self.addressing.client(req);
-        let opened = match self.session_throttle.take(&client, Instant::now()) {
+        let opened = match self.session_throttle.check(&client, Instant::now()) {
             Ok(()) => self.sessions.open(token.to_string(), kind).map_err(|Full| NoSession::Full),
             Err(throttled) => Err(NoSession::Throttled(throttled)),
         };

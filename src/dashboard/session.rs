@@ -13,7 +13,7 @@
 //! oldest session *of the same token* (so a share link opened over and over only ends
 //! its own earlier sessions); all tokens together hold at most [`MAX_SESSIONS`], and
 //! beyond that new sessions are refused ([`Full`], 503) rather than old ones ended.
-//! Opening sessions is also throttled per client ([`SessionThrottle`]): a burst of
+//! Opening sessions is also throttled per client ([`session_throttle`]): a burst of
 //! [`SESSIONS_BURST`], then one per [`SESSION_EVERY`].
 //!
 //! Wrong tokens typed into the login form or carried by share links are throttled by
@@ -23,8 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::auth::{ClientMap, ClientState, Throttled};
-use crate::client_ip::Client;
+use crate::throttle::RateLimiter;
 
 /// How long a session lasts.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
@@ -175,63 +174,11 @@ impl Sessions {
     }
 }
 
-/// One client's allowance of new sessions: a token bucket.
-#[derive(Debug, Clone, Copy)]
-struct Allowance {
-    /// Sessions the client may still open now.
-    tokens: f64,
-    updated: Instant,
-}
-
-impl Allowance {
-    fn refilled(self, now: Instant) -> f64 {
-        let earned = now.saturating_duration_since(self.updated).as_secs_f64() / SESSION_EVERY.as_secs_f64();
-        (self.tokens + earned).min(f64::from(SESSIONS_BURST))
-    }
-}
-
-impl ClientState for Allowance {
-    fn touched(&self) -> Instant {
-        self.updated
-    }
-
-    fn is_spent(&self, now: Instant) -> bool {
-        self.refilled(now) >= f64::from(SESSIONS_BURST)
-    }
-}
-
-/// Sessions opened per client: [`SESSIONS_BURST`] at once, then one per
-/// [`SESSION_EVERY`]. Clients are keyed as the wrong-token throttle keys them.
-#[derive(Debug)]
-pub struct SessionThrottle {
-    clients: ClientMap<Allowance>,
-}
-
-impl Default for SessionThrottle {
-    fn default() -> Self {
-        Self { clients: ClientMap::new(MAX_OPENING_CLIENTS) }
-    }
-}
-
-impl SessionThrottle {
-    /// Takes one session opening for `client` at `now`.
-    ///
-    /// # Errors
-    /// [`Throttled`] with the time until the client may open the next one.
-    pub fn take(&self, client: &Client, now: Instant) -> Result<(), Throttled> {
-        let id = self.clients.id(client);
-        let fresh = Allowance { tokens: f64::from(SESSIONS_BURST), updated: now };
-        self.clients.update(id, now, fresh, |allowance| {
-            allowance.tokens = allowance.refilled(now);
-            allowance.updated = now;
-            if allowance.tokens >= 1.0 {
-                allowance.tokens -= 1.0;
-                Ok(())
-            } else {
-                Err(Throttled { retry_after: SESSION_EVERY.mul_f64(1.0 - allowance.tokens) })
-            }
-        })
-    }
+/// The throttle on opening sessions: [`SESSIONS_BURST`] per client at once, then one
+/// per [`SESSION_EVERY`]; no client is exempt (a flood from an unconfigured proxy's
+/// loopback address must be throttled too).
+pub fn session_throttle() -> RateLimiter {
+    RateLimiter::strict(SESSION_EVERY, SESSIONS_BURST, MAX_OPENING_CLIENTS)
 }
 
 /// `bytes` random bytes as hex.
@@ -247,6 +194,8 @@ pub fn random_hex(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client_ip::Client;
+    use crate::throttle::Throttled;
 
     #[test]
     fn sessions_open_and_close() {
@@ -306,17 +255,17 @@ mod tests {
 
     #[test]
     fn opening_sessions_is_throttled_per_client_after_a_burst() {
-        let throttle = SessionThrottle::default();
+        let throttle = session_throttle();
         let a = Client { ip: "192.0.2.1".parse().unwrap(), exempt_from_limits: false };
         let b = Client { ip: "192.0.2.2".parse().unwrap(), exempt_from_limits: false };
         let now = Instant::now();
         for _ in 0..SESSIONS_BURST {
-            assert_eq!(throttle.take(&a, now), Ok(()));
+            assert_eq!(throttle.check(&a, now), Ok(()));
         }
-        assert_eq!(throttle.take(&a, now), Err(Throttled { retry_after: SESSION_EVERY }));
-        assert_eq!(throttle.take(&b, now), Ok(()), "clients are throttled separately");
-        assert_eq!(throttle.take(&a, now + SESSION_EVERY), Ok(()));
-        assert!(throttle.take(&a, now + SESSION_EVERY).is_err());
-        assert_eq!(throttle.clients.len(), 2);
+        assert_eq!(throttle.check(&a, now), Err(Throttled { retry_after: SESSION_EVERY }));
+        assert_eq!(throttle.check(&b, now), Ok(()), "clients are throttled separately");
+        assert_eq!(throttle.check(&a, now + SESSION_EVERY), Ok(()));
+        assert!(throttle.check(&a, now + SESSION_EVERY).is_err());
+        assert_eq!(throttle.clients(), 2);
     }
 }

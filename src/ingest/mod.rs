@@ -13,7 +13,6 @@
 
 pub mod cors;
 pub mod error;
-pub mod limiter;
 pub mod payload;
 pub mod sites;
 
@@ -34,8 +33,8 @@ use crate::pipeline::{EventSink, Refusal};
 use crate::privacy::keys::day_number;
 use crate::privacy::{useragent, Anonymizer, Observation};
 use crate::store::NULL_ORIGIN;
+use crate::throttle::RateLimiter;
 pub use error::IngestError;
-use limiter::RateLimiter;
 use payload::ValidEvent;
 pub use sites::SiteDirectory;
 
@@ -101,8 +100,8 @@ async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shap
     let client = state.addressing.client(req);
     let client_ip = client.ip;
     let origin_host = origin_host(req);
-    let outcome = match state.rate_limiter.check(client, std::time::Instant::now()) {
-        Err(wait) if !is_admin => Err(IngestError::RateLimited { retry_after_secs: wait.as_secs().max(1) }),
+    let outcome = match state.rate_limiter.check(&client, std::time::Instant::now()) {
+        Err(throttled) if !is_admin => Err(IngestError::RateLimited { retry_after_secs: throttled.retry_after_secs() }),
         _ => {
             let request = Request { client_ip, is_admin, origin_host: origin_host.as_deref() };
             take_events(req, body, state, shape, request, &mut events_in_request).await

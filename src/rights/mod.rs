@@ -115,8 +115,8 @@ async fn forget_visitor(
 ) -> Result<(), IngestError> {
     let client = intake.addressing.client(req);
     let client_ip = client.ip;
-    if let Err(wait) = intake.rate_limiter.check(client, std::time::Instant::now()) {
-        return Err(IngestError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+    if let Err(throttled) = intake.rate_limiter.check(&client, std::time::Instant::now()) {
+        return Err(IngestError::RateLimited { retry_after_secs: throttled.retry_after_secs() });
     }
     if body.len() > MAX_BODY_BYTES {
         return Err(IngestError::BodyTooLarge { limit: MAX_BODY_BYTES });
