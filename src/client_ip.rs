@@ -1,5 +1,7 @@
 //! Who the client is: the one place that reads a request's client address, for intake's
-//! cookieless hash and rate limit, `/api/forget` and the dashboard's login throttle.
+//! cookieless hash and rate limit, `/api/forget`, the wrong-token throttle (reports API,
+//! dashboard login, share links) and the dashboard's session throttle; the throttles
+//! themselves are in [`crate::throttle`].
 //!
 //! The client is the TCP peer, unless the peer is one of `ingest.trusted_proxies`; then
 //! it is the right-most address of `ingest.client_ip_header` that is not itself a trusted

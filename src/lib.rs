@@ -5,8 +5,8 @@
 //! writer, spool) -> [`store`] (ClickHouse). [`config`] loads settings, [`ops`] serves
 //! health and metrics, [`metrics`] counts every event's fate, [`rights`] serves visitors'
 //! forget requests, [`web`] serves what browsers load (the beacon script, the opt-out
-//! page), [`client_ip`] says who the client of a request is (trusted proxies), `jobs`
-//! runs the background work. [`Application`] wires them.
+//! page), [`client_ip`] says who the client of a request is (trusted proxies),
+//! [`throttle`] limits each client, `jobs` runs the background work. [`Application`] wires them.
 
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]

@@ -11,7 +11,7 @@
 //! against the reports' directory, so a revoked token or share link stops working.
 //!
 //! Abuse: every route that changes state (`POST` login, logout and share) refuses a
-//! request from another site with 403 ([`same_origin`]), and a share link followed from
+//! request from another site with 403 (`same_origin`), and a share link followed from
 //! another site gets a button that opens it from here instead of a session. Tokens typed
 //! in or carried by share links go through the reports' wrong-token throttle
 //! ([`crate::auth::AuthFailureLimiter`], one budget with the reports API); opening
@@ -85,7 +85,7 @@ impl Dashboards {
     }
 
     /// Registers every `/dashboard` route. Every route that is not a GET refuses
-    /// cross-site requests first ([`same_origin::is_cross_site`]).
+    /// cross-site requests first (`same_origin::is_cross_site`).
     pub fn routes(&self) -> impl FnOnce(&mut web::ServiceConfig) {
         let state = self.state.clone();
         move |config| {

@@ -1,6 +1,6 @@
 //! The pipeline between the HTTP handlers and ClickHouse.
 //!
-//! Default mode: handlers push [`EventRow`]s into a bounded in-memory [`queue`]; one
+//! Default mode: handlers push `EventRow`s into a bounded in-memory `queue`; one
 //! [`writer`] task batches them and sends each batch straight to ClickHouse, or to the
 //! disk [`spool`] when ClickHouse is down, slow, or the spool already has a backlog. The
 //! [`replay`] task delivers the spool, oldest first. Durable mode: handlers write each

@@ -17,7 +17,7 @@
 //!
 //! Permissions: `spool_dir` and its directories are created 0700 (existing ones are
 //! narrowed to it at start) and every file 0600, so only footfall's user reads them
-//! ([`crate::private_files`]).
+//! (`crate::private_files`).
 //!
 //! The functions block on file I/O; async callers use `spawn_blocking`.
 //!

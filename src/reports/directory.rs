@@ -107,7 +107,7 @@ impl Directory {
     /// and share links hand it in, each through the wrong-token throttle
     /// ([`crate::auth::AuthFailureLimiter`]). A well-formed report token whose id is not
     /// known yet waits for a reload that started after the request came (at most
-    /// [`RELOAD_ON_MISS_AFTER`] plus the reload), so a token made a moment ago is never
+    /// `RELOAD_ON_MISS_AFTER` plus the reload), so a token made a moment ago is never
     /// answered as wrong and counted against its client.
     ///
     /// # Errors

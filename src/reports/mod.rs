@@ -6,7 +6,7 @@
 //! Reports read `events` and the rollups of `schema/0007_report_rollups.sql`; they never
 //! write events. A request goes: wrong-token throttle ([`crate::auth::AuthFailureLimiter`],
 //! per client; 429) -> bearer token ([`directory`]) -> site -> report name -> parameters
-//! ([`params`]) -> queries ([`exec`], one module per report) -> JSON or CSV ([`render`]).
+//! (`params`) -> queries (`exec`, one module per report) -> JSON or CSV (`render`).
 //! README.md ("Reports") defines every number. The throttle is shared with the
 //! dashboard's login form and share links ([`Reports::wrong_tokens`]).
 //!

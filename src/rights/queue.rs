@@ -2,8 +2,9 @@
 //! deletions ran, and the task that applies them in rounds.
 //!
 //! Layout: one file per accepted request, `spool_dir/forget/<seq>.json` (the directory
-//! 0700, the files 0600, written durably: [`crate::private_files`]), holding only the site and the visitor hashes:
-//! `{"site":"example.com","visitors":[123,456]}`, never a cookie id or an address. A
+//! 0700, the files 0600, written durably: `crate::private_files`), holding only the
+//! site and the visitor hashes: `{"site":"example.com","visitors":[123,456]}`, never a
+//! cookie id or an address. A
 //! file is written to `<seq>.tmp`, synced, renamed and its directory synced before the
 //! handler answers 202, so an answered request survives a crash; a `.tmp` left by a crash
 //! belongs to a request that was never answered and is removed at start. A file is
