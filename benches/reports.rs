@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveTime, TimeZone, Utc};
 use footfall::config::{ClickHouseSettings, ReportsSettings, Settings};
-use footfall::store::{Site, Store};
+use footfall::sites::Site;
+use footfall::store::Store;
 use footfall::Application;
 
 const SITE: &str = "bench.example";

@@ -5,8 +5,9 @@
 //! A report token is `fft_<id>_<secret>`: `id` is 12 hex digits that name the token
 //! (`footfall tokens list`, `revoke`), `secret` 64 hex digits from the OS random source.
 //! Only `blake3(token)` is stored (in `report_tokens`, see `store::tokens`); the token is
-//! shown once. Secrets are compared in constant time. Which tokens may read which site's
-//! reports is decided in `reports`; ingest uses [`bearer_is`] for the admin token.
+//! shown once. Secrets are compared in constant time. Which token may read which site's
+//! reports is the [`Directory`]'s answer ([`tokens`]: tokens as stored, their kinds and
+//! grants); ingest uses [`bearer_is`] for the admin token.
 //!
 //! Wrong tokens are throttled per client ([`AuthFailureLimiter`]): the reports API's
 //! bearer token, the dashboard's login form and share links share one budget of
@@ -16,6 +17,8 @@
 //! keyed hash ([`crate::throttle::ClientMap`]) whose key is made at start-up: the limiter
 //! holds no address. One client's wrong tokens never delay another client's right one.
 
+pub mod tokens;
+
 use std::time::{Duration, Instant};
 
 use actix_web::http::header;
@@ -23,6 +26,7 @@ use actix_web::HttpRequest;
 
 use crate::client_ip::Client;
 use crate::throttle::{ClientMap, ClientState, Throttled};
+pub use tokens::{Directory, Grant, TokenKind, TokenRecord, TokenSource, UnknownToken};
 
 /// Prefix of every report token.
 const TOKEN_PREFIX: &str = "fft_";

@@ -19,6 +19,9 @@ pub const CONFIG_PATH_ENV: &str = "FOOTFALL_CONFIG";
 /// `FOOTFALL_CONFIG` is given (it is fine for it not to exist).
 pub const DEFAULT_CONFIG_FILE: &str = "footfall.toml";
 
+/// The shortest refresh interval of the in-memory copies of sites and tokens, in seconds.
+const MIN_REFRESH_SECS: f64 = 0.01;
+
 /// Everything footfall can be told. Every field has a default, so an empty file works.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -99,8 +102,11 @@ pub struct IngestSettings {
     /// A request whose body has not fully arrived this long after its head gets 408 and
     /// its connection is closed, in milliseconds. Default 5000.
     pub body_timeout_ms: u64,
-    /// How often the list of sites is re-read from ClickHouse, in seconds. Default 10.
-    pub sites_refresh_secs: u64,
+    /// How often every node re-reads the list of sites from ClickHouse, in seconds
+    /// (fractions allowed, at least 0.01). A site added a moment ago is taken at once
+    /// anyway: an event for a site this node does not know makes it look again (at most
+    /// once a second). Default 10.
+    pub sites_refresh_secs: f64,
     /// Requests per second one client address may send on average (429 beyond it;
     /// requests with the admin token are exempt). 0 turns the limit off. Default 50.
     pub rate_limit_per_second: u32,
@@ -149,6 +155,10 @@ pub struct ReportsSettings {
     /// the admin token is exempt), and the Grafana export's panels leave such counts out,
     /// so a report cannot single a person out. 0 or 1: off. Default 5.
     pub min_visitors: u64,
+    /// How often every node re-reads the report tokens and share links from ClickHouse,
+    /// in seconds (fractions allowed, at least 0.01): revoking one takes effect within
+    /// this. A token made a moment ago works at once anyway. Default 10.
+    pub tokens_refresh_secs: f64,
 }
 
 /// Visitors' rights: how forget requests reach ClickHouse.
@@ -170,7 +180,7 @@ impl Default for RightsSettings {
 
 impl Default for ReportsSettings {
     fn default() -> Self {
-        Self { summarize_every_secs: 60, min_visitors: 5 }
+        Self { summarize_every_secs: 60, min_visitors: 5, tokens_refresh_secs: 10.0 }
     }
 }
 
@@ -216,7 +226,7 @@ impl Default for IngestSettings {
             client_ip_header: None,
             trusted_proxies: Vec::new(),
             body_timeout_ms: 5000,
-            sites_refresh_secs: 10,
+            sites_refresh_secs: 10.0,
             rate_limit_per_second: 50,
             rate_limit_burst: 200,
         }
@@ -321,8 +331,13 @@ impl Settings {
         if self.ingest.body_timeout_ms == 0 {
             return invalid("ingest.body_timeout_ms", "must be at least 1");
         }
-        if self.ingest.sites_refresh_secs == 0 {
-            return invalid("ingest.sites_refresh_secs", "must be greater than 0");
+        for (key, secs) in [
+            ("ingest.sites_refresh_secs", self.ingest.sites_refresh_secs),
+            ("reports.tokens_refresh_secs", self.reports.tokens_refresh_secs),
+        ] {
+            if !(secs >= MIN_REFRESH_SECS && secs.is_finite()) {
+                return invalid(key, "must be a number of seconds of at least 0.01");
+            }
         }
         let pipeline = &self.pipeline;
         if pipeline.queue_capacity < self.ingest.max_batch_events {

@@ -12,19 +12,22 @@
 #![warn(unreachable_pub, rust_2018_idioms)]
 
 pub mod auth;
+pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod dashboard;
 pub mod http_limits;
 pub mod ingest;
-mod jobs;
+pub mod jobs;
 pub mod metrics;
 pub mod ops;
 pub mod pipeline;
 pub mod privacy;
 mod private_files;
+pub mod reloads;
 pub mod reports;
 pub mod rights;
+pub mod sites;
 pub mod store;
 pub mod throttle;
 pub mod web;

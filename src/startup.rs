@@ -14,11 +14,12 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tokio::task::JoinHandle;
 
+use crate::auth::Directory;
 use crate::client_ip::ClientAddressing;
 use crate::config::Settings;
 use crate::dashboard::Dashboards;
 use crate::http_limits;
-use crate::ingest::{self, IngestState, SiteDirectory};
+use crate::ingest::{self, IngestState};
 use crate::jobs;
 use crate::metrics::Metrics;
 use crate::ops::{self, OpsState};
@@ -28,6 +29,7 @@ use crate::pipeline::{self, EventSink, Replayer, Wal, Writer};
 use crate::privacy::Anonymizer;
 use crate::reports::Reports;
 use crate::rights::{self, RightsState};
+use crate::sites::SiteRegistry;
 use crate::store::Store;
 use crate::throttle::RateLimiter;
 
@@ -69,10 +71,12 @@ impl Application {
         wait_for_clickhouse(&store, &settings.clickhouse.url).await?;
         store.migrate().await.context("applying the schema in schema/ to ClickHouse")?;
 
-        let sites = SiteDirectory::default();
-        sites.replace(&store.list_sites().await.context("reading the sites table")?);
+        let sites = SiteRegistry::new(Arc::new(store.clone()));
+        sites.reload().await.map_err(|error| anyhow::anyhow!(error)).context("reading the sites table")?;
+        let directory = Directory::new(Arc::new(store.clone()), settings.admin_token.clone());
+        directory.reload().await.map_err(|error| anyhow::anyhow!(error)).context("reading the report tokens")?;
         let anonymizer = Arc::new(Anonymizer::new(SESSION_CAPACITY));
-        anonymizer.keys().refresh(&store, chrono::Utc::now()).await.context("loading the day keys")?;
+        jobs::day_keys::sync(anonymizer.keys(), &store, chrono::Utc::now()).await.context("loading the day keys")?;
 
         let metrics = Arc::new(Metrics::default());
         let spool = Spool::open(&settings.spool_dir, settings.spool_max_bytes).with_context(|| {
@@ -101,10 +105,17 @@ impl Application {
         };
 
         background.push(tokio::spawn(jobs::refresh_sites(
-            store.clone(),
             sites.clone(),
-            Duration::from_secs(settings.ingest.sites_refresh_secs),
+            Duration::from_secs_f64(settings.ingest.sites_refresh_secs),
         )));
+        background.push(tokio::spawn(jobs::refresh_tokens(
+            directory.clone(),
+            Duration::from_secs_f64(settings.reports.tokens_refresh_secs),
+        )));
+        if settings.reports.summarize_every_secs > 0 {
+            let every = Duration::from_secs(settings.reports.summarize_every_secs);
+            background.push(tokio::spawn(jobs::summarize(store.clone(), every)));
+        }
         if settings.retention_days > 0 {
             if store.apply_retention_ttl(settings.retention_days).await.context("setting the events TTL")? {
                 tracing::info!(days = settings.retention_days, "events TTL set");
@@ -119,16 +130,14 @@ impl Application {
             Arc::clone(&rate_limiter),
         )));
         let addressing = ClientAddressing::from_settings(&settings.ingest);
-        let reports = Reports::build(
+        let reports = Reports::new(
             store.clone(),
-            settings.admin_token.clone(),
+            sites.clone(),
+            directory,
             settings.reports.min_visitors,
             addressing.clone(),
             Arc::clone(&metrics),
-        )
-        .await
-        .context("loading the sites and report tokens")?;
-        background.extend(reports.spawn_tasks(settings.reports.summarize_every_secs));
+        );
 
         let dashboards = Dashboards::build(
             settings.dashboards_dir.clone(),
@@ -139,6 +148,17 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {} (setting `listen`)", settings.listen))?;
         let port = listener.local_addr()?.port();
+        let shared_with_rights = rights::Shared {
+            sites: sites.clone(),
+            anonymizer: Arc::clone(&anonymizer),
+            addressing: addressing.clone(),
+            rate_limiter: Arc::clone(&rate_limiter),
+            metrics: Arc::clone(&metrics),
+        };
+        let rights_state =
+            web::Data::new(RightsState::open(&settings, shared_with_rights, store.clone()).with_context(|| {
+                format!("opening the forget queue in {} (setting `spool_dir`)", settings.spool_dir.display())
+            })?);
         let ingest_state = web::Data::new(IngestState {
             sites,
             anonymizer,
@@ -149,9 +169,6 @@ impl Application {
             admin_token: settings.admin_token.clone(),
             rate_limiter,
         });
-        let rights_state = web::Data::new(RightsState::open(&settings, store.clone()).with_context(|| {
-            format!("opening the forget queue in {} (setting `spool_dir`)", settings.spool_dir.display())
-        })?);
         background.push(rights_state.spawn());
         let ops_state =
             web::Data::new(OpsState { store, metrics, sink, spool: delivery.spool, replay: replayer.status() });

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use footfall::config::ClickHouseSettings;
-use footfall::store::{Site, Store};
+use footfall::sites::Site;
+use footfall::store::Store;
 use serde::Serialize;
 
 use crate::client::{self, Target};

@@ -34,9 +34,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::auth::Grant;
 use crate::client_ip::ClientAddressing;
 use crate::metrics::Metrics;
-use crate::reports::directory::Grant;
 use crate::reports::Reports;
 use crate::throttle::{RateLimiter, Throttled};
 use definition::Catalog;
@@ -129,7 +129,7 @@ impl DashboardState {
     async fn session(&self, req: &HttpRequest) -> Option<(Session, Grant)> {
         let id = req.cookie(COOKIE)?.value().to_string();
         let session = self.sessions.get(&id)?;
-        match self.reports.directory().grant_token(&session.token, self.reports.store()).await {
+        match self.reports.directory().grant_token(&session.token).await {
             Ok(grant) => Some((session, grant)),
             Err(_) => {
                 self.sessions.close(&id);
@@ -141,11 +141,13 @@ impl DashboardState {
     /// The sites `grant` may see, with their time zones.
     fn sites(&self, grant: &Grant) -> Vec<(String, String)> {
         self.reports
-            .directory()
             .sites()
+            .list()
             .into_iter()
-            .filter(|(site, _)| matches!(grant, Grant::Admin) || matches!(grant, Grant::Site(s) if s == site))
-            .map(|(site, tz)| (site, tz.name().to_string()))
+            .filter(|site| {
+                matches!(grant, Grant::Admin) || matches!(grant, Grant::Site(s) if site.domain == s.as_str())
+            })
+            .map(|site| (site.domain.to_string(), site.time_zone.name().to_string()))
             .collect()
     }
 
@@ -161,7 +163,7 @@ impl DashboardState {
         let grant = if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
             None
         } else {
-            self.reports.directory().grant_token(token, self.reports.store()).await.ok()
+            self.reports.directory().grant_token(token).await.ok()
         };
         match grant {
             Some(grant) => {
@@ -421,7 +423,7 @@ async fn site_page(req: HttpRequest, path: web::Path<Vec<String>>, state: web::D
 fn render_site(state: &DashboardState, grant: &Grant, share: bool, site: &str, slug: &str) -> HttpResponse {
     let sites = state.sites(grant);
     let Some((_, tz)) = sites.iter().find(|(domain, _)| domain == site) else {
-        let registered = state.reports.directory().sites().iter().any(|(domain, _)| domain == site);
+        let registered = state.reports.sites().get(site).is_some();
         return if registered {
             page::problem(StatusCode::FORBIDDEN, "Not yours", "This login may see another site only.")
         } else {

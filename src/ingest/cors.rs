@@ -12,15 +12,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::{origin_host, IngestState};
-use crate::metrics::RejectReason;
+use crate::metrics::{Metrics, RejectReason};
+use crate::sites::SiteRegistry;
 
 /// How long browsers may cache a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "86400";
 
 /// The `Origin` to echo in `Access-Control-Allow-Origin`, when some site allows its host
 /// (`origin_host`, which the caller has already read from the request).
-pub fn allowed_origin(req: &HttpRequest, origin_host: Option<&str>, state: &IngestState) -> Option<HeaderValue> {
-    state.sites.any_site_allows_host(origin_host?).then(|| req.headers().get(header::ORIGIN).cloned()).flatten()
+pub fn allowed_origin(req: &HttpRequest, origin_host: Option<&str>, sites: &SiteRegistry) -> Option<HeaderValue> {
+    sites.any_site_allows_host(origin_host?).then(|| req.headers().get(header::ORIGIN).cloned()).flatten()
 }
 
 /// Adds the CORS headers for an allowed origin to an intake response.
@@ -35,7 +36,14 @@ pub fn decorate(mut response: HttpResponse, origin: Option<HeaderValue>) -> Http
 
 /// `OPTIONS /api/event` and `/api/events`.
 pub async fn preflight(req: HttpRequest, state: web::Data<IngestState>) -> HttpResponse {
-    match allowed_origin(&req, origin_host(&req).as_deref(), &state) {
+    answer_preflight(&req, &state.sites, &state.metrics)
+}
+
+/// The answer to a preflight of an endpoint that takes requests from the pages of
+/// registered `sites` (intake's, and visitor rights' `/api/forget`); a refused origin is
+/// counted in `metrics`.
+pub fn answer_preflight(req: &HttpRequest, sites: &SiteRegistry, metrics: &Metrics) -> HttpResponse {
+    match allowed_origin(req, origin_host(req).as_deref(), sites) {
         Some(origin) => HttpResponse::NoContent()
             .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin))
             .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "POST"))
@@ -44,7 +52,7 @@ pub async fn preflight(req: HttpRequest, state: web::Data<IngestState>) -> HttpR
             .insert_header((header::VARY, "Origin"))
             .finish(),
         None => {
-            state.metrics.reject(RejectReason::ForeignOrigin, 1);
+            metrics.reject(RejectReason::ForeignOrigin, 1);
             HttpResponse::Forbidden().insert_header((header::VARY, "Origin")).json(json!({
                 "error": "this origin belongs to no site registered with this collector",
                 "field": "Origin",

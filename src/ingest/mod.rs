@@ -14,7 +14,6 @@
 pub mod cors;
 pub mod error;
 pub mod payload;
-pub mod sites;
 
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
@@ -32,18 +31,17 @@ use crate::metrics::{DropReason, Metrics, RefusalSignal};
 use crate::pipeline::{EventSink, Refusal};
 use crate::privacy::keys::day_number;
 use crate::privacy::{useragent, Anonymizer, Observation};
-use crate::store::NULL_ORIGIN;
+use crate::sites::{SiteEntry, SiteRegistry, NULL_ORIGIN};
 use crate::throttle::RateLimiter;
 pub use error::IngestError;
 use payload::ValidEvent;
-pub use sites::SiteDirectory;
 
 /// How far in the future an admin's backfilled `ts` may lie (clock skew), in seconds.
 const MAX_FUTURE_TS_SECS: i64 = 60;
 
 /// What the intake handlers share.
 pub struct IngestState {
-    pub sites: SiteDirectory,
+    pub sites: SiteRegistry,
     pub anonymizer: Arc<Anonymizer>,
     pub sink: EventSink,
     pub metrics: Arc<Metrics>,
@@ -121,7 +119,7 @@ async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shap
         Ok(()) => HttpResponse::Accepted().finish(),
         Err(error) => actix_web::ResponseError::error_response(&error),
     };
-    cors::decorate(response, cors::allowed_origin(req, origin_host.as_deref(), state))
+    cors::decorate(response, cors::allowed_origin(req, origin_host.as_deref(), &state.sites))
 }
 
 async fn take_events(
@@ -163,7 +161,8 @@ async fn take_events(
         };
         let site = state
             .sites
-            .get(&event.site)
+            .find(&event.site)
+            .await
             .ok_or_else(|| IngestError::UnknownSite { field: field("site"), site: event.site.to_string() })?;
         if let Some(host) = origin_host {
             if !site.allows_host(host) {
@@ -171,7 +170,7 @@ async fn take_events(
                     field: "Origin".into(),
                     what: "Origin",
                     host: host.to_string(),
-                    site: site.domain.clone(),
+                    site: site.domain.to_string(),
                 });
             }
         }
@@ -180,11 +179,11 @@ async fn take_events(
                 field: field("url"),
                 what: "url",
                 host: event.page.host.clone(),
-                site: site.domain.clone(),
+                site: site.domain.to_string(),
             });
         }
         if site.requires_consent && !event.consent && !is_admin {
-            return Err(IngestError::NoConsent { field: field("consent"), site: site.domain.clone() });
+            return Err(IngestError::NoConsent { field: field("consent"), site: site.domain.to_string() });
         }
         event_sites.push(site);
     }
@@ -221,7 +220,7 @@ async fn take_events(
             _ => now.timestamp() as u32,
         };
         rows.push(state.anonymizer.anonymize(Observation {
-            site: &site.domain,
+            site: site.domain.as_str(),
             site_redact: &site.redact,
             name: &event.name,
             page: event.page,
@@ -260,7 +259,7 @@ pub const OPT_OUT_COOKIE: &str = "footfall_optout";
 /// The signal by which the request refuses to be counted, if any: `Sec-GPC: 1`, the
 /// opt-out cookie, or `DNT: 1` when one of the request's sites honours it (every site
 /// does unless added with `--ignore-dnt`).
-fn refusal_signal(req: &HttpRequest, sites: &[Arc<sites::SiteEntry>]) -> Option<RefusalSignal> {
+fn refusal_signal(req: &HttpRequest, sites: &[Arc<SiteEntry>]) -> Option<RefusalSignal> {
     let header_is_one = |name: &str| req.headers().get(name).is_some_and(|value| value.as_bytes().trim_ascii() == b"1");
     if header_is_one("sec-gpc") {
         return Some(RefusalSignal::GlobalPrivacyControl);

@@ -9,8 +9,10 @@
 //! Yesterday's key is kept for visitor-rights requests (`/api/forget`); keys of days that
 //! started more than 48 h ago are deleted.
 //!
-//! Requests never wait on ClickHouse: they read the in-memory [`KeyRing`], which
-//! [`KeyRing::refresh`] updates from a background task.
+//! This module holds the keys and the rules; it does no I/O. Requests never wait on
+//! ClickHouse: they read the in-memory [`KeyRing`], which a background job
+//! (`jobs::day_keys`) keeps in step with the `day_keys` table through `store`, handing
+//! the stored candidates to [`KeyRing::adopt`].
 //!
 //! Backfills (an admin's `ts` on another day than today) never use a live key, which
 //! would link the imported person to today's visitor: they are hashed with an
@@ -22,8 +24,6 @@ use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-
-use crate::store::{DayKeyRow, Store, StoreError};
 
 /// Days since 1970-01-01 for a UTC instant (the ClickHouse `Date` encoding).
 pub fn day_number(now: DateTime<Utc>) -> u16 {
@@ -65,48 +65,29 @@ impl KeyRing {
         keys.iter().find(|k| k.day == day).map(|k| k.key)
     }
 
-    /// Makes sure today's and tomorrow's keys exist in ClickHouse, adopts the winning
-    /// candidate of yesterday, today and tomorrow, forgets older keys here and deletes
-    /// keys of days before yesterday from ClickHouse.
-    ///
-    /// When a day has no key yet, this node offers a candidate and waits
-    /// [`CANDIDATE_SETTLE`] before reading the candidates back, so that nodes racing to
-    /// create the same day's key all see each other's candidates and pick the same one.
-    ///
-    /// # Errors
-    /// ClickHouse being unreachable; the ring keeps what it had.
-    pub async fn refresh(&self, store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let today = day_number(now);
-        let (yesterday, tomorrow) = (today - 1, today + 1);
-        let mut stored = store.day_keys(yesterday, tomorrow).await?;
-        let missing: Vec<u16> =
-            [today, tomorrow].into_iter().filter(|day| !stored.iter().any(|row| row.day == *day)).collect();
-        if !missing.is_empty() {
-            for &day in &missing {
-                let candidate = {
-                    let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-                    keys.iter().find(|k| k.day == day).map_or_else(random_key, |k| k.key)
-                };
-                store.insert_day_key(&DayKeyRow { day, key: candidate, created_at: now.timestamp() as u32 }).await?;
-            }
-            tokio::time::sleep(CANDIDATE_SETTLE).await;
-            stored = store.day_keys(yesterday, tomorrow).await?;
-        }
-        let winners: Vec<DayKey> = [yesterday, today, tomorrow]
-            .into_iter()
-            .filter_map(|day| {
-                let key = stored.iter().filter(|row| row.day == day).map(|row| row.key).min()?;
+    /// The key this node offers for `day` when no node has stored one yet: the
+    /// provisional key it already hashes with, else a new random one.
+    pub fn candidate(&self, day: u16) -> [u8; 32] {
+        self.lookup(day).unwrap_or_else(random_key)
+    }
+
+    /// Holds exactly the winning keys of the days in `days`, from every node's stored
+    /// `candidates` (day, key): the smallest candidate of a day wins on every node, so
+    /// nodes converge without coordination. Keys of other days, and provisional keys,
+    /// are forgotten here.
+    pub fn adopt(&self, days: &[u16], candidates: &[(u16, [u8; 32])]) {
+        let winners: Vec<DayKey> = days
+            .iter()
+            .filter_map(|&day| {
+                let key = candidates.iter().filter(|(of, _)| *of == day).map(|(_, key)| *key).min()?;
                 Some(DayKey { day, key, provisional: false })
             })
             .collect();
-        {
-            let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
-            if keys.iter().any(|k| k.provisional) {
-                tracing::warn!("replacing a provisional day key made while ClickHouse was unreachable");
-            }
-            *keys = winners;
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        if keys.iter().any(|k| k.provisional) {
+            tracing::warn!("replacing a provisional day key made while ClickHouse was unreachable");
         }
-        store.delete_day_keys_before(yesterday).await
+        *keys = winners;
     }
 
     /// The key of `day` if this node holds it (yesterday's, today's or tomorrow's);
@@ -166,9 +147,6 @@ impl ImportKeys {
         self.len() == 0
     }
 }
-
-/// How long a node that offered a candidate key waits before reading the candidates back.
-pub const CANDIDATE_SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn random_key() -> [u8; 32] {
     let mut key = [0u8; 32];

@@ -41,6 +41,12 @@ pub enum ReportError {
     Store(#[from] crate::store::StoreError),
 }
 
+impl From<crate::auth::UnknownToken> for ReportError {
+    fn from(_: crate::auth::UnknownToken) -> Self {
+        Self::UnknownToken
+    }
+}
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: String,

@@ -1,11 +1,12 @@
 //! Reports: `GET /api/v1/sites/{site}/reports/{name}` and the machinery behind it — the
-//! report SQL (`src/reports/sql/*.sql`), parameters, result types, who may read what, and
-//! the summarizer that keeps day summaries for fast answers. Also serves the OpenAPI
-//! document of the whole HTTP API at `GET /api/openapi.json`.
+//! report SQL (`src/reports/sql/*.sql`), parameters, result types, and the statements of
+//! the summarizer (which `jobs` runs) that keeps day summaries for fast answers. Also
+//! serves the OpenAPI document of the whole HTTP API at `GET /api/openapi.json`.
 //!
 //! Reports read `events` and the rollups of `schema/0007_report_rollups.sql`; they never
 //! write events. A request goes: wrong-token throttle ([`crate::auth::AuthFailureLimiter`],
-//! per client; 429) -> bearer token ([`directory`]) -> site -> report name -> parameters
+//! per client; 429) -> bearer token ([`crate::auth::Directory`]) -> site (its time zone
+//! from [`crate::sites::SiteRegistry`]) -> report name -> parameters
 //! (`params`) -> queries (`exec`, one module per report) -> JSON or CSV (`render`).
 //! README.md ("Reports") defines every number. The throttle is shared with the
 //! dashboard's login form and share links ([`Reports::wrong_tokens`]).
@@ -20,7 +21,6 @@ mod breakdowns;
 mod busiest;
 #[doc(hidden)]
 pub mod describe;
-pub mod directory;
 mod discovery;
 pub mod error;
 mod exec;
@@ -44,13 +44,12 @@ use std::time::Instant;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
-use tokio::task::JoinHandle;
 
-use crate::auth::{self, AuthFailureLimiter};
+use crate::auth::{self, AuthFailureLimiter, Directory, Grant};
 use crate::client_ip::ClientAddressing;
 use crate::metrics::Metrics;
-use crate::store::{Site, Store, StoreError};
-use directory::{Directory, Grant};
+use crate::sites::{Domain, SiteRegistry};
+use crate::store::Store;
 pub use error::ReportError;
 use exec::{Ctx, Scope};
 use params::{Interval, Params};
@@ -120,6 +119,7 @@ impl ReportName {
 /// What the report handlers share.
 pub struct ReportsState {
     store: Store,
+    sites: SiteRegistry,
     directory: Directory,
     /// Breakdown rows with fewer visitors are folded into `(other)`, and filters that match
     /// fewer visitors are refused (admin token exempt); 0 or 1: neither.
@@ -139,36 +139,22 @@ pub struct Reports {
 }
 
 impl Reports {
-    /// Loads the registered sites and report tokens. Breakdown rows with fewer than
-    /// `min_visitors` visitors will be folded into one `(other)` row, and filtered requests
-    /// whose filters match fewer visitors refused (but for the admin token). Wrong bearer
-    /// tokens are throttled per client as `addressing` finds it, and counted in `metrics`.
-    ///
-    /// # Errors
-    /// ClickHouse being unreachable.
-    pub async fn build(
+    /// The reports of the sites in `sites`, for the tokens `directory` knows. Breakdown
+    /// rows with fewer than `min_visitors` visitors will be folded into one `(other)` row,
+    /// and filtered requests whose filters match fewer visitors refused (but for the admin
+    /// token). Wrong bearer tokens are throttled per client as `addressing` finds it, and
+    /// counted in `metrics`.
+    pub fn new(
         store: Store,
-        admin_token: Option<String>,
+        sites: SiteRegistry,
+        directory: Directory,
         min_visitors: u64,
         addressing: ClientAddressing,
         metrics: Arc<Metrics>,
-    ) -> Result<Self, StoreError> {
-        let directory = Directory::new(admin_token);
-        directory.reload(&store).await?;
+    ) -> Self {
         let wrong_tokens = AuthFailureLimiter::default();
-        let state = ReportsState { store, directory, min_visitors, addressing, wrong_tokens, metrics };
-        Ok(Self { state: web::Data::new(state) })
-    }
-
-    /// Starts the background tasks: refreshing sites and tokens, and the summarizer every
-    /// `summarize_every_secs` seconds (not at all when 0).
-    pub fn spawn_tasks(&self, summarize_every_secs: u64) -> Vec<JoinHandle<()>> {
-        let mut tasks = vec![tokio::spawn(directory::refresh(self.state.directory.clone(), self.state.store.clone()))];
-        if summarize_every_secs > 0 {
-            let every = std::time::Duration::from_secs(summarize_every_secs);
-            tasks.push(tokio::spawn(summarize::run(self.state.store.clone(), every)));
-        }
-        tasks
+        let state = ReportsState { store, sites, directory, min_visitors, addressing, wrong_tokens, metrics };
+        Self { state: web::Data::new(state) }
     }
 
     /// Registers `GET /api/v1/sites/{site}/reports/{name}` and `GET /api/openapi.json`.
@@ -189,9 +175,9 @@ impl Reports {
         &self.state.directory
     }
 
-    /// The store reports read.
-    pub fn store(&self) -> &Store {
-        &self.state.store
+    /// The registered sites.
+    pub fn sites(&self) -> &SiteRegistry {
+        &self.state.sites
     }
 
     /// The wrong-token throttle: the dashboard's login form and share links use this one
@@ -249,14 +235,14 @@ async fn authorize(state: &ReportsState, req: &HttpRequest) -> Result<Grant, Htt
         state.metrics.report_tokens_throttled.fetch_add(1, Relaxed);
         ReportError::TooManyWrongTokens { retry_after_secs: throttled.retry_after_secs() }.error_response()
     })?;
-    match state.directory.grant_token(token, &state.store).await {
+    match state.directory.grant_token(token).await {
         Ok(grant) => {
             attempt.succeeded();
             Ok(grant)
         }
         Err(error) => {
             state.metrics.report_token_failures.fetch_add(1, Relaxed);
-            Err(error.error_response())
+            Err(ReportError::from(error).error_response())
         }
     }
 }
@@ -268,19 +254,23 @@ async fn respond(
     site: &str,
     name: &str,
 ) -> Result<HttpResponse, ReportError> {
-    let site = Site::new(site, "UTC", &[])
-        .map_err(|_| ReportError::InvalidSite { site: site.chars().take(253).collect() })?
-        .domain;
-    if matches!(grant, Grant::Site(allowed) if *allowed != site) {
+    let site = Domain::parse(site).map_err(|_| ReportError::InvalidSite { site: site.chars().take(253).collect() })?;
+    if matches!(grant, Grant::Site(allowed) if *allowed != site.as_str()) {
         return Err(ReportError::OtherSite);
     }
-    let site_tz = state.directory.site_time_zone(&site, &state.store).await?;
+    let site_tz = state
+        .sites
+        .find(site.as_str())
+        .await
+        .ok_or_else(|| ReportError::UnknownSite { site: site.to_string() })?
+        .time_zone;
+    let site = site.as_str();
     let report =
         ReportName::parse(name).ok_or_else(|| ReportError::UnknownReport { name: name.chars().take(64).collect() })?;
     let params = Params::parse(req.query_string())?;
     check_applies(report, &params)?;
     let ctx = Ctx::new(state.store.client(), state.store.database(), report.as_str());
-    let answer = answer(&ctx, report, &site, site_tz, &params, state.min_visitors, grant).await?;
+    let answer = answer(&ctx, report, site, site_tz, &params, state.min_visitors, grant).await?;
     Ok(answer.respond(req))
 }
 

@@ -1,16 +1,14 @@
 //! The summarizer: once a site-local day has ended, computes its exact numbers from
 //! `events` into the day summary tables (`day_pages`, `day_sources`, `day_devices`,
 //! `day_countries`, `day_totals`, `hour_totals`), then records the day in `summary_days`
-//! with the event count it saw. It runs in `footfall serve` every
-//! `reports.summarize_every_secs` (default 60; 0 turns it off on a node), and redoes a day
-//! whenever its event count changed (late events,
-//! backfills, imports). Several nodes summarizing the same day store identical numbers;
+//! with the event count it saw. `jobs` runs a pass in `footfall serve` every
+//! `reports.summarize_every_secs` (default 60; 0 turns it off on a node); a day is redone
+//! whenever its event count changed (late events, backfills, imports). The summaries are
+//! the reports' own derived tables: they never hold or change events. Several nodes summarizing the same day store identical numbers;
 //! the newest version is read.
 //!
 //! Summaries only make reports fast: the planner (`exec`) reads events for every day
 //! whose summary is missing or stale, so answers are the same before and after.
-
-use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -24,20 +22,6 @@ use crate::store::{Store, StoreError};
 /// How long after a day ends it is summarized, in seconds (events still in batches or
 /// retries arrive meanwhile; later ones make the day be summarized again).
 pub const GRACE_SECS: i64 = 300;
-
-/// Summarizes every ended day whose summary is missing or stale, for every site, every
-/// `every`, until aborted.
-pub async fn run(store: Store, every: Duration) {
-    let mut ticker = tokio::time::interval(every);
-    loop {
-        ticker.tick().await;
-        match summarize(&store, Utc::now()).await {
-            Ok(0) => {}
-            Ok(days) => tracing::info!(days, "summarized days for the reports"),
-            Err(error) => tracing::warn!(%error, "could not summarize days for the reports; will retry"),
-        }
-    }
-}
 
 /// One pass: summarizes, for every registered site in its time zone, each day that ended
 /// at least [`GRACE_SECS`] before `now` and whose summary is missing or stale. Returns how
@@ -54,7 +38,7 @@ pub async fn summarize(store: &Store, now: DateTime<Utc>) -> Result<usize, Store
         };
         let today = local_date(tz, now.timestamp());
         let first = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
-        let rows = plan_rows(&ctx, &site.domain, tz.name(), (0, u32::MAX), (first, today)).await?;
+        let rows = plan_rows(&ctx, site.domain.as_str(), tz.name(), (0, u32::MAX), (first, today)).await?;
         for row in rows.iter().filter(|row| !row.summary_is_current()) {
             let day = date_from_day_number(row.day_number);
             let Some(next) = day.checked_add_days(Days::new(1)) else {
@@ -63,7 +47,7 @@ pub async fn summarize(store: &Store, now: DateTime<Utc>) -> Result<usize, Store
             if i64::from(day_start(tz, next)) + GRACE_SECS > now.timestamp() {
                 continue;
             }
-            summarize_day(&ctx, &site.domain, tz, day, row.events, now).await?;
+            summarize_day(&ctx, site.domain.as_str(), tz, day, row.events, now).await?;
             summarized += 1;
         }
     }

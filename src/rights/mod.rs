@@ -17,10 +17,11 @@
 //! unlinkable. The deletion reaches every table that holds visitor hashes
 //! (`store::VISITOR_TABLES`); the other rollups hold counts, no hashes.
 //!
-//! Neighbours: it reads intake's [`IngestState`] (sites, day keys, client address, rate
-//! limiter, CORS, the `footfall_forget_requests_total` counter) without changing it, and
-//! deletes through [`Store::delete_visitors`], which knows the tables. `startup` builds
-//! [`RightsState`] and spawns its task.
+//! Neighbours: [`RightsState`] holds its own handles to what it shares with intake (the
+//! site registry, the day keys, client addressing, the per-client rate limiter, the
+//! metrics) and uses intake's public pieces only (its CORS answers, its error type and
+//! `Origin` reading); it deletes through [`Store::delete_visitors`], which knows the
+//! tables. `startup` builds [`RightsState`] and spawns its task.
 //!
 //! Answers 202 with an empty body; 4xx with `{"error", "field"}` like intake (429 over the
 //! client's rate limit), 503 when the request cannot be queued.
@@ -36,11 +37,15 @@ use serde::Deserialize;
 use tokio::task::JoinHandle;
 
 use self::queue::{ForgetQueue, QueueError, Schedule};
+use crate::client_ip::ClientAddressing;
 use crate::config::Settings;
-use crate::ingest::{self, cors, IngestError, IngestState};
+use crate::ingest::{self, cors, IngestError};
+use crate::metrics::Metrics;
 use crate::privacy::keys::day_number;
-use crate::privacy::visitor_hash;
+use crate::privacy::{visitor_hash, Anonymizer};
+use crate::sites::SiteRegistry;
 use crate::store::Store;
+use crate::throttle::RateLimiter;
 
 /// Largest accepted forget request body.
 const MAX_BODY_BYTES: usize = 4096;
@@ -48,8 +53,20 @@ const MAX_BODY_BYTES: usize = 4096;
 /// Directory of the forget queue under `spool_dir`.
 pub const QUEUE_DIR: &str = "forget";
 
-/// What the forget handler and the queue's task need besides intake's state.
+/// What intake shares with the forget handler: the same sites, day keys, client
+/// addressing, per-client rate limit and counters.
+pub struct Shared {
+    pub sites: SiteRegistry,
+    /// The day keys (through the anonymizer that intake hashes with).
+    pub anonymizer: Arc<Anonymizer>,
+    pub addressing: ClientAddressing,
+    pub rate_limiter: Arc<RateLimiter>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// What the forget handler and the queue's task need.
 pub struct RightsState {
+    shared: Shared,
     store: Store,
     queue: Arc<ForgetQueue>,
     schedule: Schedule,
@@ -62,13 +79,9 @@ impl RightsState {
     ///
     /// # Errors
     /// When the queue directory cannot be created or read.
-    pub fn open(settings: &Settings, store: Store) -> std::io::Result<Self> {
+    pub fn open(settings: &Settings, shared: Shared, store: Store) -> std::io::Result<Self> {
         let queue = ForgetQueue::open(&settings.spool_dir.join(QUEUE_DIR))?;
-        let schedule = Schedule {
-            interval: Duration::from_secs(settings.rights.forget_interval_secs),
-            settle: settings.pipeline.batch_max_wait() * 2 + Duration::from_secs(1),
-        };
-        Ok(Self { store, queue: Arc::new(queue), schedule })
+        Ok(Self { shared, store, queue: Arc::new(queue), schedule: schedule(settings) })
     }
 
     /// Starts the task that applies the queue; aborting it (at shutdown) loses nothing,
@@ -76,6 +89,15 @@ impl RightsState {
     pub fn spawn(&self) -> JoinHandle<()> {
         let (queue, store, schedule) = (Arc::clone(&self.queue), self.store.clone(), self.schedule);
         tokio::spawn(async move { queue.run(store, schedule).await })
+    }
+}
+
+/// When the queue is applied: every `rights.forget_interval_secs`, after letting the
+/// writer store what was accepted before (two batch periods and a second).
+fn schedule(settings: &Settings) -> Schedule {
+    Schedule {
+        interval: Duration::from_secs(settings.rights.forget_interval_secs),
+        settle: settings.pipeline.batch_max_wait() * 2 + Duration::from_secs(1),
     }
 }
 
@@ -90,29 +112,25 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config.service(
         web::resource("/api/forget")
             .route(web::post().to(forget))
-            .route(web::method(actix_web::http::Method::OPTIONS).to(cors::preflight)),
+            .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),
     );
 }
 
-async fn forget(
-    req: HttpRequest,
-    body: web::Bytes,
-    intake: web::Data<IngestState>,
-    rights: web::Data<RightsState>,
-) -> HttpResponse {
-    let response = match forget_visitor(&req, &body, &intake, &rights).await {
+/// `OPTIONS /api/forget`: as intake's preflight.
+async fn preflight(req: HttpRequest, rights: web::Data<RightsState>) -> HttpResponse {
+    cors::answer_preflight(&req, &rights.shared.sites, &rights.shared.metrics)
+}
+
+async fn forget(req: HttpRequest, body: web::Bytes, rights: web::Data<RightsState>) -> HttpResponse {
+    let response = match forget_visitor(&req, &body, &rights).await {
         Ok(()) => HttpResponse::Accepted().finish(),
         Err(error) => error.error_response(),
     };
-    cors::decorate(response, cors::allowed_origin(&req, ingest::origin_host(&req).as_deref(), &intake))
+    cors::decorate(response, cors::allowed_origin(&req, ingest::origin_host(&req).as_deref(), &rights.shared.sites))
 }
 
-async fn forget_visitor(
-    req: &HttpRequest,
-    body: &[u8],
-    intake: &IngestState,
-    rights: &RightsState,
-) -> Result<(), IngestError> {
+async fn forget_visitor(req: &HttpRequest, body: &[u8], rights: &RightsState) -> Result<(), IngestError> {
+    let intake = &rights.shared;
     let client = intake.addressing.client(req);
     let client_ip = client.ip;
     if let Err(throttled) = intake.rate_limiter.check(&client, std::time::Instant::now()) {
@@ -127,7 +145,8 @@ async fn forget_visitor(
     let site_name = request.site.unwrap_or_default();
     let site = intake
         .sites
-        .get(&site_name)
+        .find(&site_name)
+        .await
         .ok_or_else(|| IngestError::UnknownSite { field: "site".into(), site: site_name.clone() })?;
     if let Some(host) = ingest::origin_host(req) {
         if !site.allows_host(&host) {
@@ -135,7 +154,7 @@ async fn forget_visitor(
                 field: "Origin".into(),
                 what: "Origin",
                 host,
-                site: site.domain.clone(),
+                site: site.domain.to_string(),
             });
         }
     }
@@ -145,12 +164,12 @@ async fn forget_visitor(
     let visitors: Vec<u64> = [today, today - 1]
         .into_iter()
         .filter_map(|day| intake.anonymizer.keys().existing_key(day))
-        .map(|key| visitor_hash(&key, &site.domain, cookie.as_deref(), client_ip, user_agent))
+        .map(|key| visitor_hash(&key, site.domain.as_str(), cookie.as_deref(), client_ip, user_agent))
         .collect();
     if visitors.is_empty() {
         return Ok(());
     }
-    rights.queue.push(&site.domain, visitors).await.map_err(|error| match error {
+    rights.queue.push(site.domain.as_str(), visitors).await.map_err(|error| match error {
         QueueError::Full(_) => IngestError::Unavailable { reason: "the forget queue is full".into() },
         QueueError::Io(_) => {
             tracing::warn!(%error, "could not queue a forget request; answering 503");
@@ -182,18 +201,13 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn the_schedule_follows_the_settings() {
+    #[test]
+    fn the_schedule_follows_the_settings() {
         let mut settings = Settings::default();
-        let mut seed = [0u8; 8];
-        getrandom::fill(&mut seed).unwrap();
-        settings.spool_dir = std::env::temp_dir().join(format!("footfall-rights-{}", u64::from_le_bytes(seed)));
         settings.rights.forget_interval_secs = 30;
         settings.pipeline.batch_max_wait_ms = 500;
-        let rights = RightsState::open(&settings, Store::new(&settings.clickhouse)).unwrap();
-        assert_eq!(rights.schedule, Schedule { interval: Duration::from_secs(30), settle: Duration::from_secs(2) });
-        assert_eq!(rights.schedule.bound(), Duration::from_secs(32));
-        assert!(settings.spool_dir.join(QUEUE_DIR).is_dir());
-        std::fs::remove_dir_all(&settings.spool_dir).unwrap();
+        let schedule = schedule(&settings);
+        assert_eq!(schedule, Schedule { interval: Duration::from_secs(30), settle: Duration::from_secs(2) });
+        assert_eq!(schedule.bound(), Duration::from_secs(32));
     }
 }

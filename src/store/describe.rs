@@ -20,9 +20,9 @@ use super::day_keys::{DayKeyRow, DAYS_BEFORE, SELECT_DAY_KEYS};
 use super::events::STORED_EVENT_IDS;
 use super::migrate::{AppliedMigration, APPLIED_MIGRATIONS, LEDGER_EXISTS};
 use super::retention::{for_table, COUNT_OLDER, OLD_MONTHS, SERVER_VERSION, VISITOR_TABLES};
-use super::sites::LIST_SITES;
-use super::tokens::LIST_TOKENS;
-use super::{keys_database, render_statement, Site, TokenRecord, Topology, PING};
+use super::sites::{ListedSite, LIST_SITES};
+use super::tokens::{ListedToken, LIST_TOKENS};
+use super::{keys_database, render_statement, Topology, PING};
 
 /// What a Rust field decodes from RowBinary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub fn fetching(database: &str) -> Vec<Fetching> {
         Fetching::of::<u8>("PING", None, query(PING)),
         Fetching::of::<u64>("LEDGER_EXISTS", None, query(LEDGER_EXISTS).bind(database)),
         Fetching::of::<AppliedMigration>("APPLIED_MIGRATIONS", footfall.clone(), query(APPLIED_MIGRATIONS)),
-        Fetching::of::<Site>("LIST_SITES", footfall.clone(), query(LIST_SITES)),
+        Fetching::of::<ListedSite>("LIST_SITES", footfall.clone(), query(LIST_SITES)),
         Fetching::of::<u64>(
             "STORED_EVENT_IDS",
             footfall.clone(),
@@ -124,7 +124,7 @@ pub fn fetching(database: &str) -> Vec<Fetching> {
                 .bind(1_764_000_000u32)
                 .bind(1_764_000_100u32),
         ),
-        Fetching::of::<TokenRecord>("LIST_TOKENS", footfall.clone(), query(LIST_TOKENS)),
+        Fetching::of::<ListedToken>("LIST_TOKENS", footfall.clone(), query(LIST_TOKENS)),
         Fetching::of::<DayKeyRow>(
             "SELECT_DAY_KEYS",
             keys.clone(),
@@ -279,7 +279,7 @@ mod tests {
         let keys = Fetching::of::<DayKeyRow>("k", None, clickhouse::Client::default().query("SELECT 1"));
         assert_eq!(keys.columns, Some(vec!["day", "key", "created_at"]));
         assert_eq!(keys.wires, [Wire::U16, Wire::Bytes(32), Wire::U32]);
-        let sites = Fetching::of::<Site>("s", None, clickhouse::Client::default().query("SELECT 1"));
+        let sites = Fetching::of::<ListedSite>("s", None, clickhouse::Client::default().query("SELECT 1"));
         assert_eq!(sites.columns, Some(vec!["domain", "timezone", "origins", "consent", "ignore_dnt", "redact"]));
         let array = Wire::Array(Box::new(Wire::String));
         assert_eq!(sites.wires, [Wire::String, Wire::String, array.clone(), Wire::Bool, Wire::Bool, array]);

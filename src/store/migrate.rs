@@ -68,6 +68,7 @@ pub fn migrations() -> &'static [Migration] {
         10 => "0010_events_plain_strings",
         11 => "0011_day_keys_apart",
         12 => "0012_site_privacy",
+        13 => "0013_token_kind",
     ]
 }
 

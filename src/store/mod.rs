@@ -42,8 +42,6 @@ pub use events::{partition_month, EventRow};
 pub(crate) use migrate::statements;
 pub use migrate::{keys_database, migrations, render_statement, schema_statements, Migration, Topology};
 pub use retention::{RetentionPass, VISITOR_TABLES};
-pub use sites::{Site, SiteError, NULL_ORIGIN};
-pub use tokens::TokenRecord;
 
 /// What `/readyz` asks ClickHouse.
 const PING: &str = "SELECT 1";

@@ -1,25 +1,14 @@
 //! The `report_tokens` table: per-site read-only report tokens, stored only as hashes
-//! (`auth` makes and checks them). Rows are versioned; the newest version of an id wins.
+//! (`auth` makes and checks them, and defines [`TokenRecord`]). Rows are versioned; the
+//! newest version of an id wins.
 
 use clickhouse::Row;
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
-
-/// A report token as stored: everything but the token itself.
-#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
-pub struct TokenRecord {
-    /// Public id (the `<id>` of `fft_<id>_<secret>`).
-    pub id: String,
-    /// The site whose reports the token may read.
-    pub site: String,
-    /// `blake3(token)`, hex.
-    pub hash: String,
-    /// Free text to recognise the token by.
-    pub label: String,
-    /// Seconds since the epoch, UTC.
-    pub created_at: u32,
-}
+use crate::auth::{TokenKind, TokenRecord, TokenSource};
+use crate::reloads::LoadError;
 
 #[derive(Row, Serialize)]
 struct TokenRow {
@@ -28,15 +17,17 @@ struct TokenRow {
     hash: String,
     label: String,
     created_at: u32,
+    kind: &'static str,
     revoked: u8,
     version: u64,
 }
 
 /// The newest version of every token that is not revoked.
 pub(super) const LIST_TOKENS: &str = "SELECT id, latest_site AS site, latest_hash AS hash, latest_label AS label, \
-            latest_created_at AS created_at FROM ( \
+            latest_created_at AS created_at, latest_kind AS kind FROM ( \
        SELECT id, argMax(site, version) AS latest_site, argMax(hash, version) AS latest_hash, \
               argMax(label, version) AS latest_label, toUInt32(argMax(created_at, version)) AS latest_created_at, \
+              argMax(kind, version) AS latest_kind, \
               argMax(revoked, version) AS latest_revoked \
        FROM report_tokens GROUP BY id \
      ) WHERE latest_revoked = 0 ORDER BY id";
@@ -70,6 +61,7 @@ impl Store {
                 hash: token.hash.clone(),
                 label: token.label.clone(),
                 created_at: token.created_at,
+                kind: token.kind.as_str(),
                 revoked,
                 version: chrono::Utc::now().timestamp_micros() as u64,
             })
@@ -82,6 +74,40 @@ impl Store {
     /// # Errors
     /// ClickHouse being unreachable or answering an error.
     pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        self.client.query(LIST_TOKENS).fetch_all::<TokenRecord>().await.map_err(StoreError::from)
+        let listed = self.client.query(LIST_TOKENS).fetch_all::<ListedToken>().await?;
+        Ok(listed.into_iter().filter_map(ListedToken::into_record).collect())
+    }
+}
+
+/// A token as [`LIST_TOKENS`] returns it, before its kind is read.
+#[derive(Debug, Row, Deserialize)]
+pub(super) struct ListedToken {
+    id: String,
+    site: String,
+    hash: String,
+    label: String,
+    created_at: u32,
+    kind: String,
+}
+
+impl ListedToken {
+    /// The token; `None`, with a warning, for a kind this build does not know (a newer
+    /// build's token: it is not honoured here).
+    fn into_record(self) -> Option<TokenRecord> {
+        let kind = match TokenKind::try_from(self.kind) {
+            Ok(kind) => kind,
+            Err(error) => {
+                tracing::warn!(%error, id = self.id, "skipping a stored token of an unknown kind");
+                return None;
+            }
+        };
+        let Self { id, site, hash, label, created_at, .. } = self;
+        Some(TokenRecord { id, site, hash, label, created_at, kind })
+    }
+}
+
+impl TokenSource for Store {
+    fn load_tokens(&self) -> BoxFuture<'_, Result<Vec<TokenRecord>, LoadError>> {
+        Box::pin(async move { self.list_tokens().await.map_err(LoadError::from) })
     }
 }

@@ -12,7 +12,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use crate::store::Site;
+use crate::sites::Domain;
 
 /// Where the page is served.
 pub const PATH: &str = "/opt-out";
@@ -24,9 +24,9 @@ pub async fn page(req: HttpRequest) -> HttpResponse {
         .find(|(key, _)| key == "site")
         .map(|(_, value)| value.into_owned())
         .filter(|value| !value.is_empty());
-    let domain = match site.map(|site| Site::new(&site, "UTC", &[])) {
+    let domain = match site.map(|site| Domain::parse(&site)) {
         None => None,
-        Some(Ok(site)) => Some(site.domain),
+        Some(Ok(domain)) => Some(domain),
         Some(Err(_)) => {
             return HttpResponse::BadRequest().json(json!({
                 "error": "`site` must be a domain such as example.com",
@@ -41,7 +41,7 @@ pub async fn page(req: HttpRequest) -> HttpResponse {
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
         ))
-        .body(render(domain.as_deref()))
+        .body(render(domain.as_ref().map(Domain::as_str)))
 }
 
 /// The page for `domain` (validated: only letters, digits, dots and hyphens, so it needs no

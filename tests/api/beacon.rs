@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clickhouse::Row;
 use footfall::privacy::visitor_hash;
-use footfall::store::Site;
+use footfall::sites::Site;
 use serde::Deserialize;
 use serde_json::{json, Value};
 

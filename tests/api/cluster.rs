@@ -565,6 +565,6 @@ async fn a_single_server_install_moves_to_the_cluster() {
 }
 
 /// The site `register_site_at` registers.
-fn single_site() -> Vec<footfall::store::Site> {
-    vec![footfall::store::Site::new(SITE, "Europe/London", &["https://partner.example.net".into()]).unwrap()]
+fn single_site() -> Vec<footfall::sites::Site> {
+    vec![footfall::sites::Site::new(SITE, "Europe/London", &["https://partner.example.net".into()]).unwrap()]
 }

@@ -4,10 +4,12 @@
 //! the real server. The browser tests are in `dashboard_browser`.
 
 use chrono::DateTime;
+use footfall::auth::{TokenKind, TokenRecord};
 use footfall::auth::{WRONG_TOKENS_PER_WINDOW, WRONG_TOKEN_WINDOW};
 use footfall::dashboard::definition::Catalog;
 use footfall::dashboard::grafana;
-use footfall::store::{EventRow, Site, TokenRecord};
+use footfall::sites::Site;
+use footfall::store::EventRow;
 use serde_json::Value;
 
 use crate::helpers::{eventually, eventually_eq, spawn_app, spawn_app_with, TestApp, SITE};
@@ -52,8 +54,9 @@ async fn share_token(app: &TestApp, site: &str) -> (String, String) {
         id: new.id.clone(),
         site: site.into(),
         hash: new.hash,
-        label: "share link".into(),
+        label: String::new(),
         created_at: 0,
+        kind: TokenKind::ShareLink,
     };
     app.store.put_token(&record).await.unwrap();
     (new.id, new.token)
@@ -164,7 +167,8 @@ async fn a_share_link_shows_only_its_site_and_stops_when_revoked() {
     assert_eq!(home.headers()["location"], "/dashboard/example.com");
 
     assert!(app.store.revoke_token(&id).await.unwrap());
-    // Collectors re-read tokens every 10 s: poll until the open session is refused.
+    // Collectors re-read tokens every `reports.tokens_refresh_secs`: poll until the open
+    // session is refused.
     let path = format!("/dashboard/api/sites/{SITE}/reports/countries?{query}");
     eventually("the revoked link still works", || async {
         get(&app, &http, &path, Some(&cookie)).await.status() != 200

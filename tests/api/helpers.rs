@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use footfall::config::Settings;
-use footfall::store::{Site, Store};
+use footfall::sites::Site;
+use footfall::store::Store;
 use footfall::Application;
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -174,6 +175,9 @@ fn sweep_leftovers() {
     });
 }
 
+/// How often test apps re-read sites and tokens, in seconds.
+pub const REFRESH_SECS: f64 = 0.2;
+
 /// Settings for a test app: fresh database, port 0, short batching, its own spool dir.
 pub fn test_settings() -> Settings {
     let database = fresh_database();
@@ -184,7 +188,12 @@ pub fn test_settings() -> Settings {
         admin_token: Some("test-admin-token-0123456789".into()),
         clickhouse: footfall::config::ClickHouseSettings { url: clickhouse_url(), database, ..defaults.clickhouse },
         // Tests send thousands of requests from 127.0.0.1; the limiter has its own test.
-        ingest: footfall::config::IngestSettings { rate_limit_per_second: 0, ..defaults.ingest },
+        // Sites and tokens are re-read every 0.2 s, so revocations show at once.
+        ingest: footfall::config::IngestSettings {
+            rate_limit_per_second: 0,
+            sites_refresh_secs: REFRESH_SECS,
+            ..defaults.ingest
+        },
         pipeline: footfall::config::PipelineSettings {
             batch_max_wait_ms: 50,
             retry_initial_backoff_ms: 20,
@@ -193,7 +202,11 @@ pub fn test_settings() -> Settings {
         },
         // Report tests count a handful of visitors exactly; small-count folding has its
         // own tests (reports.rs), which set the threshold they check.
-        reports: footfall::config::ReportsSettings { min_visitors: 0, ..defaults.reports },
+        reports: footfall::config::ReportsSettings {
+            min_visitors: 0,
+            tokens_refresh_secs: REFRESH_SECS,
+            ..defaults.reports
+        },
         // Forget requests are applied once per interval; tests wait for them in seconds.
         rights: footfall::config::RightsSettings { forget_interval_secs: 1 },
         ..defaults

@@ -389,7 +389,7 @@ async fn only_an_admin_may_set_the_event_time() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_consent_mode_site_takes_only_events_that_carry_consent() {
     const CONSENT_SITE: &str = "consent.example.org";
-    let consent_site = footfall::store::Site::new(CONSENT_SITE, "UTC", &[]).unwrap().with_consent(true);
+    let consent_site = footfall::sites::Site::new(CONSENT_SITE, "UTC", &[]).unwrap().with_consent(true);
     let app = spawn_app_with_sites(&[consent_site], |_| {}).await;
     let event =
         |path: &str| json!({"site": CONSENT_SITE, "name": "pageview", "url": format!("https://{CONSENT_SITE}{path}")});

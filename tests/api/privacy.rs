@@ -304,6 +304,7 @@ async fn a_visitor_can_make_footfall_forget_them() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn day_keys_rotate_at_midnight_without_a_gap_and_nodes_agree() {
+    use footfall::jobs::day_keys::sync;
     use footfall::privacy::keys::{day_number, KeyRing};
     let settings = test_settings();
     let store = register_site(&settings).await;
@@ -313,7 +314,7 @@ async fn day_keys_rotate_at_midnight_without_a_gap_and_nodes_agree() {
 
     // Two nodes start at the same moment on a database without keys.
     let (first, second) = (KeyRing::default(), KeyRing::default());
-    let (a, b) = tokio::join!(first.refresh(&store, evening), second.refresh(&store, evening));
+    let (a, b) = tokio::join!(sync(&first, &store, evening), sync(&second, &store, evening));
     a.unwrap();
     b.unwrap();
     assert_eq!(first.existing_key(day), second.existing_key(day), "nodes agree on today's key");
@@ -329,7 +330,7 @@ async fn day_keys_rotate_at_midnight_without_a_gap_and_nodes_agree() {
     assert_ne!(monday, tuesday, "the same cookie on two days gives two unlinkable hashes");
 
     // Two days later the first day's key is gone from ClickHouse and from the node.
-    first.refresh(&store, at("2026-11-30T00:00:10Z")).await.unwrap();
+    sync(&first, &store, at("2026-11-30T00:00:10Z")).await.unwrap();
     let left: Vec<footfall::store::DayKeyRow> = store.day_keys(day - 5, day + 5).await.unwrap();
     assert!(left.iter().all(|row| row.day > day), "{:?}", left.iter().map(|row| row.day).collect::<Vec<_>>());
     assert_eq!(first.existing_key(day), None, "a hash of that day can no longer be recomputed");

@@ -5,7 +5,8 @@
 //! own file (`small_counts.rs`); file permissions of the spool are tested in
 //! `pipeline::spool`.
 
-use footfall::store::{keys_database, Site, Store, VISITOR_TABLES};
+use footfall::sites::Site;
+use footfall::store::{keys_database, Store, VISITOR_TABLES};
 use serde_json::{json, Value};
 
 use crate::helpers::{
@@ -267,7 +268,9 @@ async fn the_read_only_user_reads_events_and_is_refused_the_keys() {
         admin.query(&format!("DROP DATABASE IF EXISTS {database}")).execute().await.unwrap();
     }
     let store = register_site(&settings).await;
-    footfall::privacy::keys::KeyRing::default().refresh(&store, chrono::Utc::now()).await.unwrap();
+    footfall::jobs::day_keys::sync(&footfall::privacy::keys::KeyRing::default(), &store, chrono::Utc::now())
+        .await
+        .unwrap();
 
     let reader = clickhouse::Client::default()
         .with_url(crate::helpers::clickhouse_url())

@@ -5,7 +5,9 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::helpers::{child_env, eventually_matches, footfall_binary, spawn_app, TestApp, SITE};
+use crate::helpers::{
+    child_env, eventually_matches, footfall_binary, metric, spawn_app, spawn_app_with, TestApp, SITE,
+};
 use crate::reports::{get_report, ADMIN};
 
 const RANGE: &str = "from=2026-03-27&to=2026-03-29";
@@ -107,6 +109,48 @@ async fn tokens_are_needed_and_limited_to_their_site() {
     wait_for_status(&app, SITE, &token, 401).await;
     let again = footfall(&app, &["tokens", "revoke", id]).await;
     assert!(!again.status.success(), "revoking twice fails");
+}
+
+/// The first lines of the README's "Try it", pasted at once into a running collector
+/// that re-reads sites and tokens only hourly: each works at the first try.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_site_token_and_share_link_made_while_running_work_at_once() {
+    let app = spawn_app_with(|settings| {
+        settings.ingest.sites_refresh_secs = 3600.0;
+        settings.reports.tokens_refresh_secs = 3600.0;
+    })
+    .await;
+    let added = footfall(&app, &["sites", "add", "fresh.example", "--timezone", "UTC"]).await;
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let event = serde_json::json!({"site": "fresh.example", "name": "pageview", "url": "https://fresh.example/a"});
+    assert_eq!(app.post_event(&event).await.status(), 202, "a site added a moment ago is taken at once");
+    app.wait_for_events(1).await;
+    let unknown = serde_json::json!({"site": "nobody.example", "name": "pageview", "url": "https://nobody.example/"});
+    assert_eq!(app.post_event(&unknown).await.status(), 404);
+    assert_eq!(metric(&app.metrics().await, r#"footfall_events_rejected_total{reason="unknown_site"}"#), 1);
+
+    let token = create_token(&app, "fresh.example").await;
+    let (status, body) = get_with(&app, "fresh.example", Some(&token)).await;
+    assert_eq!(status, 200, "a token made a moment ago works at the first try: {body}");
+
+    // A share link is a token of its own kind: listed and revoked as a share link only.
+    let shared = footfall(&app, &["share", "create", "--site", "fresh.example", "--label", "board"]).await;
+    assert!(shared.status.success(), "{}", String::from_utf8_lossy(&shared.stderr));
+    let link = String::from_utf8(shared.stdout).unwrap();
+    let share_token = link.trim().rsplit("token=").next().unwrap().to_string();
+    let share_id = share_token.split('_').nth(1).unwrap();
+    let shares = String::from_utf8(footfall(&app, &["share", "list"]).await.stdout).unwrap();
+    let tokens = String::from_utf8(footfall(&app, &["tokens", "list"]).await.stdout).unwrap();
+    assert!(shares.contains(share_id) && shares.contains("board"), "{shares}");
+    assert!(!tokens.contains(share_id), "{tokens}");
+    assert!(tokens.contains(token.split('_').nth(1).unwrap()), "{tokens}");
+    let wrong_kind = footfall(&app, &["tokens", "revoke", share_id]).await;
+    assert!(!wrong_kind.status.success());
+    assert!(String::from_utf8_lossy(&wrong_kind.stderr).contains("`footfall tokens list` shows the ids"));
+    let revoked = footfall(&app, &["share", "revoke", share_id]).await;
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    assert!(!String::from_utf8(footfall(&app, &["share", "list"]).await.stdout).unwrap().contains(share_id));
+    app.stop().await;
 }
 
 #[tokio::test]

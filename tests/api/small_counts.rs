@@ -16,10 +16,11 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveTime, SecondsFormat, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use footfall::auth::{TokenKind, TokenRecord};
 use footfall::dashboard::definition::Catalog;
 use footfall::dashboard::grafana;
 use footfall::reports::ReportName;
-use footfall::store::{EventRow, TokenRecord};
+use footfall::store::EventRow;
 use serde_json::{json, Value};
 
 use crate::helpers::{eventually_matches, spawn_app_with, TestApp, SITE};
@@ -90,7 +91,14 @@ async fn planted() -> Planted {
 
     // A read-only report token, stored as `footfall tokens create` stores it.
     let new = footfall::auth::new_token();
-    let record = TokenRecord { id: new.id, site: SITE.into(), hash: new.hash, label: "probe".into(), created_at: 0 };
+    let record = TokenRecord {
+        id: new.id,
+        site: SITE.into(),
+        hash: new.hash,
+        label: "probe".into(),
+        created_at: 0,
+        kind: TokenKind::Report,
+    };
     app.store.put_token(&record).await.unwrap();
     let day = LONDON.timestamp_opt(i64::from(ts), 0).unwrap().date_naive().to_string();
     let planted = Planted { app, token: new.token, ts, day };

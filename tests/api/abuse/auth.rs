@@ -4,9 +4,9 @@
 //! against the real server behind a trusted proxy on 127.0.0.1 that sets
 //! `X-Forwarded-For`, one address per simulated client.
 
+use footfall::auth::{TokenKind, TokenRecord};
 use footfall::auth::{WRONG_TOKENS_PER_WINDOW, WRONG_TOKEN_WINDOW};
 use footfall::dashboard::session::{MAX_SESSIONS_PER_TOKEN, SESSIONS_BURST, SESSION_EVERY};
-use footfall::store::TokenRecord;
 use serde_json::Value;
 
 use crate::browser::{plain_page, Browser, PageServer};
@@ -112,8 +112,14 @@ fn retry_after(response: &reqwest::Response) -> u64 {
 /// Stores a read-only token for `site` as `footfall share create` does; the token.
 async fn share_token(app: &TestApp) -> String {
     let new = footfall::auth::new_token();
-    let record =
-        TokenRecord { id: new.id, site: SITE.into(), hash: new.hash, label: "share link".into(), created_at: 0 };
+    let record = TokenRecord {
+        id: new.id,
+        site: SITE.into(),
+        hash: new.hash,
+        label: String::new(),
+        created_at: 0,
+        kind: TokenKind::ShareLink,
+    };
     app.store.put_token(&record).await.unwrap();
     new.token
 }

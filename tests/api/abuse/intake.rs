@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use footfall::store::Site;
+use footfall::sites::Site;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
