@@ -73,11 +73,17 @@ fn visitor_table_statements(topology: &Topology) -> Vec<String> {
     all
 }
 
-fn every_statement() -> Vec<String> {
-    let mut all = vec![render_statement(CREATE_DATABASE, DATABASE, &Topology::Single)];
+/// The schema on one server, database `database`: the statements migrations send.
+pub(crate) fn schema(database: &str) -> Vec<String> {
+    let mut all = vec![render_statement(CREATE_DATABASE, database, &Topology::Single)];
     for migration in migrations() {
-        all.extend(statements(migration.sql).map(|sql| render_statement(&sql, DATABASE, &Topology::Single)));
+        all.extend(statements(migration.sql).map(|sql| render_statement(&sql, database, &Topology::Single)));
     }
+    all
+}
+
+fn every_statement() -> Vec<String> {
+    let mut all = schema(DATABASE);
     let event = serde_json::to_string(&EventRow {
         site: "example.com".into(),
         ts: 1_764_000_000,
@@ -195,8 +201,9 @@ fn chdb_missing() -> Option<&'static str> {
 }
 
 /// Runs `statements` through scripts/chdb-check (with `config` as the server config) and
-/// fails the test unless every one passed, where chdb can run (see the module header).
-pub(crate) fn check_on_chdb(statements: &[String], config: Option<&str>) {
+/// fails the test unless every one passed; returns each statement's result as
+/// `TabSeparated` text. Returns `None` where chdb cannot run (see the module header).
+pub(crate) fn check_on_chdb(statements: &[String], config: Option<&str>) -> Option<Vec<String>> {
     if let Some(missing) = chdb_missing() {
         let message = format!("chdb checks NOT RUN: {missing} (scripts/test installs python3 and chdb-core)");
         let required = std::env::var_os(REQUIRE_CHDB).is_some_and(|value| value == "1");
@@ -205,14 +212,15 @@ pub(crate) fn check_on_chdb(statements: &[String], config: Option<&str>) {
         // Straight to stderr, not `eprintln!`: the test harness would hide that for a test
         // that passes.
         writeln!(std::io::stderr(), "{test}: {message}").unwrap();
-        return;
+        return None;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/chdb-check");
-    let config_dir = tempfile_dir();
+    let dir = tempfile_dir();
+    let results = dir.join("results.json");
     let mut command = Command::new("python3");
-    command.arg(script);
+    command.arg(script).arg("--results").arg(&results);
     if let Some(config) = config {
-        let path = config_dir.join("config.xml");
+        let path = dir.join("config.xml");
         std::fs::write(&path, config).unwrap();
         command.arg("--config").arg(path);
     }
@@ -224,11 +232,13 @@ pub(crate) fn check_on_chdb(statements: &[String], config: Option<&str>) {
         .expect("python3 runs scripts/chdb-check");
     child.stdin.take().unwrap().write_all(serde_json::to_string(statements).unwrap().as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
-    let _ = std::fs::remove_dir_all(&config_dir);
+    let results = std::fs::read(&results);
+    let _ = std::fs::remove_dir_all(&dir);
     let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     println!("{report}");
     assert!(output.status.success(), "statements failed on current ClickHouse:\n{report}");
     assert!(report.contains(&format!("{} passed, 0 failed", statements.len())), "{report}");
+    Some(serde_json::from_slice(&results.unwrap()).unwrap())
 }
 
 /// A fresh directory under the system's temporary directory.
