@@ -5,6 +5,11 @@
 //! The statements are built by the same binding functions the reports use, with sample
 //! values that include SQL metacharacters, then run against a database holding a few
 //! events, so the queries also process rows.
+//!
+//! Also compares, on current ClickHouse, every fetching statement's `DESCRIBE` with its
+//! row type, as `tests/api/describe.rs` does on 18.16: the same registry
+//! ([`super::describe::every_fetching`]) and the same comparison
+//! (`store::describe::Fetching::mismatch`).
 
 use chrono::NaiveDate;
 use clickhouse::query::Query;
@@ -13,7 +18,9 @@ use super::exec::{plan_query, summary_query, Filters, Scope};
 use super::sql::{self, DATASETS};
 use super::time::Range;
 use super::{busiest, discovery, realtime, small_counts, summarize};
-use crate::store::{migrations, render_statement, statements, EventRow, Topology};
+use crate::store::compat::{check_on_chdb, schema};
+use crate::store::describe::described;
+use crate::store::EventRow;
 
 const DATABASE: &str = "footfall";
 const SITE: &str = "example.com";
@@ -61,10 +68,7 @@ fn events() -> String {
 }
 
 fn every_statement() -> Vec<String> {
-    let mut all = vec![format!("CREATE DATABASE IF NOT EXISTS {DATABASE}")];
-    for migration in migrations() {
-        all.extend(statements(migration.sql).map(|sql| render_statement(&sql, DATABASE, &Topology::Single)));
-    }
+    let mut all = schema(DATABASE);
     all.push(format!("USE {DATABASE}"));
     all.push(events());
 
@@ -100,5 +104,26 @@ fn every_statement() -> Vec<String> {
 
 #[test]
 fn every_report_statement_runs_on_current_clickhouse() {
-    crate::store::compat::check_on_chdb(&every_statement(), None);
+    check_on_chdb(&every_statement(), None);
+}
+
+#[test]
+fn every_query_returns_its_row_types_fields_in_order_on_current_clickhouse() {
+    // Arrange: the schema, then each entry's `DESCRIBE` in its database.
+    let registry = super::describe::every_fetching(DATABASE);
+    let mut all = schema(DATABASE);
+    let mut describes = Vec::new();
+    for entry in &registry {
+        all.extend(entry.database.as_ref().map(|database| format!("USE {database}")));
+        describes.push(all.len());
+        all.push(entry.describe_sql());
+    }
+
+    // Act
+    let Some(results) = check_on_chdb(&all, None) else { return };
+
+    // Assert
+    let problems: Vec<String> =
+        registry.iter().zip(describes).filter_map(|(entry, at)| entry.mismatch(&described(&results[at]))).collect();
+    assert!(problems.is_empty(), "queries whose columns disagree with their row types:\n{}", problems.join("\n"));
 }

@@ -1,7 +1,8 @@
 //! The report statements that fetch rows, each with the row type the reports decode it
 //! into and sample values bound by the reports' own binding functions: the reports' half
-//! of the registry that `tests/api/describe.rs` checks against the server's `DESCRIBE`
-//! (store's half and the checking types are in [`crate::store::describe`]).
+//! of the registry ([`every_fetching`]) whose `DESCRIBE`s `tests/api/describe.rs` checks
+//! on ClickHouse 18.16 and `reports::compat` on current ClickHouse (store's half and the
+//! checking types are in [`crate::store::describe`]).
 //!
 //! Add a query here when you add one; the test fails for a `.sql` file that fetches rows
 //! and is named by no entry.
@@ -14,6 +15,15 @@ use super::sql::{self, Dataset};
 use super::time::Range;
 use super::{breakdowns, busiest, discovery, realtime, small_counts, timeseries, top_content};
 pub use crate::store::describe::Fetching;
+
+/// Every statement that fetches rows, on footfall database `database`: store's, and the
+/// reports' without and with filters. The list both `DESCRIBE` checks run.
+pub fn every_fetching(database: &str) -> Vec<Fetching> {
+    let mut all = crate::store::describe::fetching(database);
+    all.extend(fetching(database, false));
+    all.extend(fetching(database, true));
+    all
+}
 
 /// The row type of each dataset's summary and events queries, as its readers fetch it.
 fn dataset_rows(dataset: &Dataset, database: &str, summary: Query, events: Query) -> [Fetching; 2] {

@@ -1,11 +1,12 @@
-//! The statements that fetch rows, each with the row type it is decoded into, for the
-//! test that compares every query's `DESCRIBE` with its row type (`tests/api/describe.rs`).
+//! The statements that fetch rows, each with the row type it is decoded into, and the
+//! comparison of a query's `DESCRIBE` with its row type: `tests/api/describe.rs` runs it
+//! on ClickHouse 18.16, `reports::compat` on current ClickHouse (chdb).
 //!
 //! The clickhouse crate runs with validation off (18.16 has no
 //! `RowBinaryWithNamesAndTypes`), so rows are decoded by position: a query whose columns
 //! are reordered would fill the wrong fields without any error. So every query's column
 //! names equal its row type's field names, in order, and each column's type is one its
-//! field decodes; the test checks both on the real server for every entry of
+//! field decodes ([`Fetching::mismatch`]); the tests check both for every entry of
 //! [`fetching`] (store's statements) and `reports::describe::fetching` (the reports').
 //!
 //! [`Fetching::of`] reads the field names from `clickhouse::Row::COLUMN_NAMES` and the
@@ -101,6 +102,49 @@ impl Fetching {
             row_type: std::any::type_name::<R>(),
         }
     }
+}
+
+impl Fetching {
+    /// The statement that describes this one's result columns. (A newline before `)`: a
+    /// statement may end with a comment.)
+    pub fn describe_sql(&self) -> String {
+        format!("DESCRIBE (\n{}\n)", self.sql)
+    }
+
+    /// What is wrong with this statement given its result `columns` (name and type, as
+    /// [`described`] reads them), if anything: names other than the row type's fields, in
+    /// order, or a column type its field does not decode.
+    pub fn mismatch(&self, columns: &[(String, String)]) -> Option<String> {
+        let names: Vec<&str> = columns.iter().map(|(name, _)| name.as_str()).collect();
+        let what = format!("{} (into {}) returns {columns:?}", self.name, self.row_type);
+        match &self.columns {
+            Some(fields) if names != *fields => return Some(format!("{what}; the fields are {fields:?}")),
+            None if columns.len() != 1 => return Some(format!("{what}; the row is one column")),
+            _ => {}
+        }
+        let wrong: Vec<String> = self
+            .wires
+            .iter()
+            .zip(columns)
+            .filter(|(wire, (_, kind))| !wire.accepts(kind))
+            .map(|(wire, (name, kind))| format!("column {name} is {kind}, the field decodes {wire:?}"))
+            .collect();
+        (!wrong.is_empty()).then(|| format!("{what}: {}", wrong.join("; ")))
+    }
+}
+
+/// Name and type of each column in the `TabSeparated` output of a `DESCRIBE`.
+pub fn described(tab_separated: &str) -> Vec<(String, String)> {
+    // TabSeparated escapes quotes and backslashes: `DateTime(\'UTC\')`.
+    let unescape = |field: &str| field.replace("\\'", "'").replace("\\\\", "\\");
+    tab_separated
+        .lines()
+        .map(|line| {
+            let mut fields = line.split('\t');
+            let mut next = || unescape(fields.next().expect("DESCRIBE gives name and type"));
+            (next(), next())
+        })
+        .collect()
 }
 
 /// Store's statements that fetch rows, on footfall database `database`.
@@ -285,6 +329,20 @@ mod tests {
         assert_eq!(sites.wires, [Wire::String, Wire::String, array.clone(), Wire::Bool, Wire::Bool, array]);
         let scalar = Fetching::of::<u64>("n", None, clickhouse::Client::default().query("SELECT 1"));
         assert_eq!((scalar.columns, scalar.wires), (None, vec![Wire::U64]));
+    }
+
+    #[test]
+    fn a_describe_that_disagrees_with_the_row_type_is_a_mismatch() {
+        let keys = Fetching::of::<DayKeyRow>("k", None, clickhouse::Client::default().query("SELECT 1"));
+        let columns = described("day\tDate\t\t\t\nkey\tFixedString(32)\t\t\t\ncreated_at\tDateTime(\\'UTC\\')\t\t\t\n");
+        assert_eq!(columns[2], ("created_at".to_string(), "DateTime('UTC')".to_string()));
+        assert_eq!(keys.mismatch(&columns), None);
+        let mut swapped = columns.clone();
+        swapped.swap(0, 2);
+        assert!(keys.mismatch(&swapped).is_some_and(|problem| problem.contains("the fields are")));
+        let mut retyped = columns;
+        retyped[0].1 = "UInt32".into();
+        assert!(keys.mismatch(&retyped).is_some_and(|problem| problem.contains("column day is UInt32")));
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! Rows are decoded by position (the clickhouse crate runs with validation off, as 18.16
 //! requires), so every statement that fetches rows must return its row type's fields, in
 //! order, with types the fields decode. This runs `DESCRIBE (query)` on a migrated
-//! database for every entry of the registries in `store::describe` and
-//! `reports::describe` and compares, and checks that no fetching statement is missing
-//! from them.
+//! database for every entry of `reports::describe::every_fetching` (the registries in
+//! `store::describe` and `reports::describe`) and compares (`Fetching::mismatch`), and
+//! checks that no fetching statement is missing from them. `reports::compat` runs the
+//! same comparison on current ClickHouse.
 
 use std::collections::BTreeSet;
 
-use footfall::store::describe::{fetching, Fetching};
+use footfall::reports::describe::every_fetching;
+use footfall::store::describe::{described, fetching, Fetching};
 use footfall::store::Store;
 
 use crate::helpers::{register_site, test_settings};
@@ -18,66 +20,27 @@ async fn describe(store: &Store, entry: &Fetching) -> Vec<(String, String)> {
         Some(database) => store.client().clone().with_database(database),
         None => store.client().clone(),
     };
-    // A newline before `)`: a statement may end with a comment.
     let bytes = client
-        .query(&format!("DESCRIBE (\n{}\n)", entry.sql))
+        .query(&entry.describe_sql())
         .fetch_bytes("TabSeparated")
         .unwrap()
         .collect()
         .await
         .unwrap_or_else(|error| panic!("{} does not run: {error}", entry.name));
-    String::from_utf8(bytes.to_vec())
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let mut fields = line.split('\t');
-            // TabSeparated escapes quotes: `DateTime(\\'UTC\\')`.
-            let unescape = |field: &str| field.replace("\\'", "'").replace("\\\\", "\\");
-            (unescape(fields.next().unwrap()), unescape(fields.next().unwrap()))
-        })
-        .collect()
-}
-
-/// What is wrong with `entry` given its described columns, if anything.
-fn mismatch(entry: &Fetching, columns: &[(String, String)]) -> Option<String> {
-    let names: Vec<&str> = columns.iter().map(|(name, _)| name.as_str()).collect();
-    let types: Vec<&str> = columns.iter().map(|(_, kind)| kind.as_str()).collect();
-    let what = format!("{} (into {}) returns {columns:?}", entry.name, entry.row_type);
-    match &entry.columns {
-        Some(fields) if names != *fields => return Some(format!("{what}; the fields are {fields:?}")),
-        None if columns.len() != 1 => return Some(format!("{what}; the row is one column")),
-        _ => {}
-    }
-    let wrong: Vec<String> = entry
-        .wires
-        .iter()
-        .zip(&types)
-        .enumerate()
-        .filter(|(_, (wire, kind))| !wire.accepts(kind))
-        .map(|(i, (wire, kind))| format!("column {} is {kind}, the field decodes {wire:?}", names[i]))
-        .collect();
-    (!wrong.is_empty()).then(|| format!("{what}: {}", wrong.join("; ")))
-}
-
-/// Every registered statement: store's, and the reports' with and without filters.
-fn registry(database: &str) -> Vec<Fetching> {
-    let mut all = fetching(database);
-    all.extend(footfall::reports::describe::fetching(database, false));
-    all.extend(footfall::reports::describe::fetching(database, true));
-    all
+    described(std::str::from_utf8(&bytes).unwrap())
 }
 
 #[tokio::test]
 async fn every_query_returns_its_row_types_fields_in_order() {
     // Arrange
     let store = register_site(&test_settings()).await;
-    let all = registry(store.database());
+    let all = every_fetching(store.database());
 
     // Act
     let mut problems = Vec::new();
     for entry in &all {
         let columns = describe(&store, entry).await;
-        problems.extend(mismatch(entry, &columns));
+        problems.extend(entry.mismatch(&columns));
     }
 
     // Assert
@@ -93,7 +56,7 @@ fn first_keyword(text: &str) -> String {
 
 #[test]
 fn every_report_sql_file_that_fetches_rows_is_registered() {
-    let names: Vec<String> = registry("footfall").into_iter().map(|entry| entry.name).collect();
+    let names: Vec<String> = every_fetching("footfall").into_iter().map(|entry| entry.name).collect();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/reports/sql");
     let mut unregistered = BTreeSet::new();
     for file in std::fs::read_dir(dir).unwrap() {
