@@ -200,6 +200,9 @@ impl Application {
         .keep_alive(KEEP_ALIVE)
         .shutdown_timeout(HTTP_SHUTDOWN_TIMEOUT_SECS)
         .run();
+        for notice in features_off(&settings) {
+            tracing::info!("{notice}");
+        }
         tracing::info!(port, "footfall listening");
         tracing::info!("dashboard: http://{}/dashboard", std::net::SocketAddr::new(settings.listen.ip(), port));
         let shutdown_deadline = Duration::from_millis(settings.pipeline.shutdown_deadline_ms);
@@ -236,6 +239,33 @@ impl Application {
         tracing::info!("footfall stopped");
         served.context("running the HTTP server")
     }
+}
+
+/// What is off in `settings`, and why, in the words start-up logs it: a new user sees
+/// at once why a backfilled `ts` is ignored or why events are kept forever.
+pub(crate) fn features_off(settings: &Settings) -> Vec<String> {
+    let mut off = Vec::new();
+    if settings.admin_token.is_none() {
+        off.push(
+            "admin off: no admin token is set (FOOTFALL_ADMIN_TOKEN), so events' `ts` is ignored and only report \
+             tokens and share links open the reports and the dashboard"
+                .to_string(),
+        );
+    }
+    if settings.retention_days == 0 {
+        off.push(
+            "retention off: retention_days is 0 (FOOTFALL_RETENTION_DAYS), so events are kept until deleted"
+                .to_string(),
+        );
+    }
+    if !settings.durable {
+        off.push(format!(
+            "durable mode off (FOOTFALL_DURABLE): events are answered 202 from memory, so up to \
+             pipeline.queue_capacity ({}) accepted events are lost if the process is killed",
+            settings.pipeline.queue_capacity
+        ));
+    }
+    off
 }
 
 async fn wait_for_clickhouse(store: &Store, url: &str) -> anyhow::Result<()> {

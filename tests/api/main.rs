@@ -21,4 +21,5 @@ mod reports;
 mod schema;
 mod shutdown;
 mod small_counts;
+mod startup;
 mod web;
