@@ -1,6 +1,6 @@
 // footfall's link tracking, served at /js/footfall-links.js. The beacon (footfall.js)
 // loads it, with the beacon tag's data- attributes, when that tag has data-outbound or
-// data-downloads; README "Beacon" documents both. Built into footfall-links.min.js by
+// data-downloads; docs/beacon.md documents both. Built into footfall-links.min.js by
 // `npm run build` (budget 500 bytes gzipped).
 //
 // A click (or middle click) on a link counts as

@@ -1,13 +1,13 @@
 // footfall's beacon: the script the collector serves at /js/footfall.js. Embed it with
 //   <script defer src="https://COLLECTOR/js/footfall.js" data-site="example.com"></script>
-// README "Beacon" documents every option and the JS API. `npm run build` in beacon/
+// docs/beacon.md documents every option and the JS API. `npm run build` in beacon/
 // minifies this file with terser (pinned in package-lock.json) into footfall.min.js,
 // which the collector compiles in; `npm run check` (part of scripts/test) fails when
 // footfall.min.js is stale or over its size budget of 1,500 bytes gzipped, which is
-// why this code is terse in places (see README "Beacon" for what was left out).
+// why this code is terse in places (see docs/beacon.md for what was left out).
 //
-// What it sends, one JSON object per event to the collector's /api/event (README "Event
-// intake"): site, event name, the page URL without its fragment, the referrer, a random
+// What it sends, one JSON object per event to the collector's /api/event
+// (docs/intake.md): site, event name, the page URL without its fragment, the referrer, a random
 // id of the page view, the screen width, the browser's time zone, the page's published
 // time, with a cookie its random id and whether the browser came before, and in consent
 // mode that the visitor consented. Nothing else. The collector keeps only host, path and

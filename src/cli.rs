@@ -42,7 +42,7 @@ pub enum Command {
         #[command(subcommand)]
         command: TokensCommand,
     },
-    /// Dashboards defined in `dashboards/` (see README.md, "Dashboard").
+    /// Dashboards defined in `dashboards/` (see docs/dashboard.md).
     Dashboards {
         #[command(subcommand)]
         command: DashboardsCommand,

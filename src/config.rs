@@ -73,7 +73,7 @@ pub struct ClickHouseSettings {
     pub user: String,
     /// Password. Default empty.
     pub password: String,
-    /// Name of a cluster in the servers' `remote_servers` (README, "Scale out"): tables
+    /// Name of a cluster in the servers' `remote_servers` (docs/operations.md, "Scale out"): tables
     /// become local `Replicated*` tables created `ON CLUSTER` plus `Distributed` tables
     /// over them, and queries run with synchronous distributed inserts. Needs a keeper
     /// (ZooKeeper) and `shard`/`replica` macros on every server. Default none (one server).
@@ -92,8 +92,8 @@ pub struct IngestSettings {
     pub max_batch_events: usize,
     /// Header holding the client address when footfall runs behind a proxy
     /// (`X-Forwarded-For`). Read only when the TCP peer is one of `trusted_proxies`; then
-    /// the client is its right-most address that is not a trusted proxy (README,
-    /// "Security"). Default none: the peer address.
+    /// the client is its right-most address that is not a trusted proxy (docs/operations.md,
+    /// "Trusted proxies"). Default none: the peer address.
     pub client_ip_header: Option<String>,
     /// Proxies whose `client_ip_header` is believed: addresses or CIDRs
     /// (`["127.0.0.1", "10.0.0.0/8"]`). Malformed entries are skipped with a warning, not
@@ -393,30 +393,82 @@ mod tests {
         assert_eq!(settings.spool_dir, PathBuf::from("./var/spool"));
     }
 
-    /// Every key of the settings, nested keys joined by `.` (`ingest.body_timeout_ms`).
-    fn keys(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+    /// Every setting with its default value, nested keys joined by `.`
+    /// (`ingest.body_timeout_ms`), read from the settings struct itself.
+    fn defaults(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
         match value {
             serde_json::Value::Object(map) => {
                 for (key, inner) in map {
                     let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-                    match inner {
-                        serde_json::Value::Object(_) => keys(&path, inner, out),
-                        _ => out.push(path),
-                    }
+                    defaults(&path, inner, out);
                 }
             }
-            _ => out.push(prefix.to_string()),
+            leaf => out.push((prefix.to_string(), leaf.clone())),
         }
     }
 
+    /// How docs/configuration.md begins a default: `none` for no value, else the value in
+    /// backticks (`` `""` `` for an empty string).
+    fn documented_default(value: &serde_json::Value) -> String {
+        match value {
+            serde_json::Value::Null => "none".to_string(),
+            serde_json::Value::String(text) if text.is_empty() => "`\"\"`".to_string(),
+            serde_json::Value::String(text) => format!("`{text}`"),
+            // A whole number of seconds given as a fraction is documented as written: `10`.
+            serde_json::Value::Number(number)
+                if number.as_f64().is_some_and(|n| n.fract() == 0.0 && n.abs() < 1e15) =>
+            {
+                format!("`{}`", number.as_f64().unwrap_or_default() as i64)
+            }
+            other => format!("`{other}`"),
+        }
+    }
+
+    /// The rows of the settings table in docs/configuration.md ("## Settings"): key,
+    /// environment variable and default, each cell as written.
+    fn documented_settings() -> Vec<(String, String, String)> {
+        let page = include_str!("../docs/configuration.md");
+        let start = page.find("\n## Settings\n").expect("docs/configuration.md has a `## Settings` section") + 1;
+        let section = &page[start..];
+        let section = &section[..section[1..].find("\n## ").map_or(section.len(), |end| end + 1)];
+        section
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                assert_eq!(cells.len(), 7, "a row has five cells (key, variable, meaning, unit, default): {line}");
+                (cells[1].trim_matches('`').to_string(), cells[2].trim_matches('`').to_string(), cells[5].to_string())
+            })
+            .collect()
+    }
+
     #[test]
-    fn the_readme_documents_every_setting() {
-        let readme = include_str!("../README.md");
-        let table = &readme[readme.find("## Configuration").unwrap()..readme.find("## Event intake").unwrap()];
-        let mut all = Vec::new();
-        keys("", &serde_json::to_value(Settings::default()).unwrap(), &mut all);
-        let missing: Vec<&String> = all.iter().filter(|key| !table.contains(&format!("`{key}`"))).collect();
-        assert!(missing.is_empty(), "settings missing from the README's Configuration table: {missing:?}");
+    fn the_configuration_page_documents_every_setting() {
+        let mut settings = Vec::new();
+        defaults("", &serde_json::to_value(Settings::default()).unwrap(), &mut settings);
+        let documented = documented_settings();
+        let missing: Vec<&str> = settings
+            .iter()
+            .map(|(key, _)| key.as_str())
+            .filter(|key| !documented.iter().any(|row| row.0 == *key))
+            .collect();
+        assert!(missing.is_empty(), "settings missing from docs/configuration.md's table: {missing:?}");
+        for (key, variable, default) in &documented {
+            assert_eq!(
+                documented.iter().filter(|row| row.0 == *key).count(),
+                1,
+                "`{key}` is documented more than once"
+            );
+            let Some((_, value)) = settings.iter().find(|(setting, _)| setting == key) else {
+                panic!("docs/configuration.md documents `{key}`, which is not a setting");
+            };
+            assert_eq!(*variable, format!("FOOTFALL_{}", key.replace('.', "__").to_uppercase()), "variable of `{key}`");
+            let expected = documented_default(value);
+            assert!(
+                default.starts_with(&expected),
+                "default of `{key}` is documented as {default:?}, but is {expected}"
+            );
+        }
     }
 
     #[test]

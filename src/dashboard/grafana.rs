@@ -3,7 +3,7 @@
 //! (`grafana-clickhouse-datasource`), for teams that already live in Grafana.
 //!
 //! Grafana queries ClickHouse directly, so each panel gets SQL over the public `events`
-//! table that follows the report definitions of README.md ("Reports") — pageviews only,
+//! table that follows the report definitions of docs/reports.md — pageviews only,
 //! visitors counted per local day — with the plugin's `$__timeFilter(ts)` macro for the
 //! dashboard's time range and two dashboard variables: `site` (from the `sites` table)
 //! and `tz` (that site's time zone). Panels map to Grafana visuals: number -> stat,
@@ -12,7 +12,7 @@
 //! integration test `dashboard_grafana` runs every panel's SQL on the real server.
 //!
 //! Small counts: Grafana bypasses footfall's reports, so the SQL itself keeps every count
-//! it shows to at least `min_visitors` visitors (README, "Small counts"): each returned
+//! it shows to at least `min_visitors` visitors (docs/reports.md, "Small counts"): each returned
 //! row, time bucket or busiest-times cell needs `HAVING visitors >= min_visitors`
 //! (visitor-days, as the reports count them); smaller ones are left out (a heatmap cell
 //! shows 0, a number panel adds up only the rows shown). [`export`] takes the threshold

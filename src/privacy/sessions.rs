@@ -5,7 +5,7 @@
 //! event. It holds no personal data, lives in memory only, and forgets a visitor 30
 //! minutes after their last event. Because visitor hashes change with the day key,
 //! sessions also end at midnight UTC. With several collector nodes a session is only
-//! stitched when the visitor's requests reach the same node (see README, "Sessions").
+//! stitched when the visitor's requests reach the same node (see docs/privacy.md, "Sessions").
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -8,7 +8,7 @@
 //! per client; 429) -> bearer token ([`crate::auth::Directory`]) -> site (its time zone
 //! from [`crate::sites::SiteRegistry`]) -> report name -> parameters
 //! (`params`) -> queries (`exec`, one module per report) -> JSON or CSV (`render`).
-//! README.md ("Reports") defines every number. The throttle is shared with the
+//! docs/reports.md defines every number. The throttle is shared with the
 //! dashboard's login form and share links ([`Reports::wrong_tokens`]).
 //!
 //! Small counts (`small_counts`): breakdown rows with fewer than `reports.min_visitors`
@@ -74,7 +74,7 @@ pub enum ReportName {
 }
 
 impl ReportName {
-    /// Every report, in the order the README lists them.
+    /// Every report, in the order docs/reports.md lists them.
     pub const ALL: [Self; 8] = [
         Self::TopContent,
         Self::BusiestTimes,

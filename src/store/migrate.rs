@@ -171,7 +171,7 @@ impl TableReference {
 }
 
 /// The database that holds the day keys beside footfall's `database`: `<database>_keys`.
-/// Nothing but the collector's own user needs to read it (README, "Privacy").
+/// Nothing but the collector's own user needs to read it (docs/privacy.md, "Query ClickHouse directly").
 pub fn keys_database(database: &str) -> String {
     format!("{database}_keys")
 }

@@ -494,9 +494,9 @@ async fn wait_for_replicas_to_agree(a: &Store, b: &Store) -> u64 {
     rows
 }
 
-/// The README's "Moving a single-server install to a cluster", step by step: a database
-/// made on one server (node 1, used as a single server) is moved onto the two-shard
-/// cluster with its events, sites and day keys.
+/// "Moving a single-server install to a cluster" (docs/operations.md), step by step: a
+/// database made on one server (node 1, used as a single server) is moved onto the
+/// two-shard cluster with its events, sites and day keys.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_single_server_install_moves_to_the_cluster() {
     let _shared = CLUSTER.read().await;

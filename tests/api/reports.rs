@@ -149,7 +149,7 @@ fn dataset() -> Vec<EventRow> {
     .collect()
 }
 
-// ---- the fold: every definition of README.md ("Reports"), written out plainly ----------
+// ---- the fold: every definition of docs/reports.md, written out plainly ----------------
 
 struct Fold<'a> {
     events: &'a [EventRow],
