@@ -15,14 +15,21 @@ use footfall::store::Store;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    child_env, eventually_eq, eventually_matches, metric, metrics_text, register_site_at, spawn_app_on_cluster,
-    spawn_app_with, test_settings, wait_for_event_count, wait_for_metric, ChildApp, CHROME_WINDOWS, SITE,
+    child_env, eventually_eq, eventually_matches, instance_url, metric, metrics_text, register_site_at,
+    spawn_app_on_cluster, spawn_app_with, test_settings, wait_for_event_count, wait_for_metric, ChildApp,
+    CHROME_WINDOWS, SITE,
 };
 
 /// HTTP endpoints of the three nodes (scripts/clickhouse instances cluster-1..3).
-const NODE1: &str = "http://127.0.0.1:21123";
-const NODE2: &str = "http://127.0.0.1:22123";
-const NODE3: &str = "http://127.0.0.1:23123";
+fn node1() -> &'static str {
+    instance_url("cluster-1")
+}
+fn node2() -> &'static str {
+    instance_url("cluster-2")
+}
+fn node3() -> &'static str {
+    instance_url("cluster-3")
+}
 /// Two shards, one replica each (nodes 1 and 2).
 const SHARDED: &str = "footfall";
 /// Two shards, shard 1 on nodes 3 and 1 (in that order), shard 2 on node 2.
@@ -150,14 +157,14 @@ const REPORT_QUERIES: &[&str] = &[
 async fn events_sent_to_two_collectors_land_once_spread_over_both_shards() {
     let _shared = CLUSTER.read().await;
     ensure_cluster();
-    let settings = cluster_settings(SHARDED, NODE1);
-    let cluster = register_site_at(&settings, NODE1).await;
+    let settings = cluster_settings(SHARDED, node1());
+    let cluster = register_site_at(&settings, node1()).await;
     let at_node = |url: &str| {
         let mut settings = settings.clone();
         settings.clickhouse.url = url.into();
         child_env(&settings)
     };
-    let (first, second) = tokio::join!(ChildApp::spawn(at_node(NODE1)), ChildApp::spawn(at_node(NODE2)));
+    let (first, second) = tokio::join!(ChildApp::spawn(at_node(node1())), ChildApp::spawn(at_node(node2())));
     let collectors = [&first, &second];
 
     // 40 visitors, each sticking to one collector (as with client affinity at the load
@@ -186,13 +193,13 @@ async fn events_sent_to_two_collectors_land_once_spread_over_both_shards() {
     // Spread over both shards by visitor hash (Distributed: shard = visitor % 2 here): even
     // hashes on shard 1 (node 1), odd on shard 2 (node 2), so each visitor's events are on
     // one shard.
-    let (on_first, even_on_first) = local_events(&store_at(&settings, NODE1)).await;
-    let (on_second, even_on_second) = local_events(&store_at(&settings, NODE2)).await;
+    let (on_first, even_on_first) = local_events(&store_at(&settings, node1())).await;
+    let (on_second, even_on_second) = local_events(&store_at(&settings, node2())).await;
     assert_eq!(on_first + on_second, total);
     assert!(on_first > 0 && on_second > 0, "all events on one shard: {on_first} and {on_second}");
     assert_eq!((even_on_first, even_on_second), (on_first, 0));
     let mut visitors_on_shards = 0;
-    for node in [NODE1, NODE2] {
+    for node in [node1(), node2()] {
         let local = store_at(&settings, node);
         visitors_on_shards +=
             local.client().query("SELECT uniqExact(visitor) FROM events_local").fetch_one::<u64>().await.unwrap();
@@ -262,10 +269,10 @@ async fn events_sent_to_two_collectors_land_once_spread_over_both_shards() {
 async fn collectors_started_together_agree_on_the_day_key() {
     let _shared = CLUSTER.read().await;
     ensure_cluster();
-    let settings = cluster_settings(SHARDED, NODE1);
-    let cluster = register_site_at(&settings, NODE1).await;
+    let settings = cluster_settings(SHARDED, node1());
+    let cluster = register_site_at(&settings, node1()).await;
     let mut second_node = settings.clone();
-    second_node.clickhouse.url = NODE2.into();
+    second_node.clickhouse.url = node2().into();
     let (first, second) = tokio::join!(ChildApp::spawn(child_env(&settings)), ChildApp::spawn(child_env(&second_node)));
 
     // The same person (same cookie id) through both collectors: the same visitor hash.
@@ -314,13 +321,13 @@ async fn collectors_started_together_agree_on_the_day_key() {
 async fn deletions_reach_every_shard() {
     let _shared = CLUSTER.read().await;
     ensure_cluster();
-    let settings = cluster_settings(SHARDED, NODE1);
-    let (cluster, other) = (store_at(&settings, NODE1), store_at(&settings, NODE2));
+    let settings = cluster_settings(SHARDED, node1());
+    let (cluster, other) = (store_at(&settings, node1()), store_at(&settings, node2()));
     let (first, second) = tokio::join!(cluster.migrate(), other.migrate());
     let (first, second) = (first.unwrap(), second.unwrap());
     assert!(first.len() + second.len() >= footfall::store::migrations().len(), "{first:?} and {second:?}");
     assert_eq!(cluster.migrate().await.unwrap(), Vec::<u32>::new(), "a migration is still pending");
-    let (shard_1, shard_2) = (store_at(&settings, NODE1), store_at(&settings, NODE2));
+    let (shard_1, shard_2) = (store_at(&settings, node1()), store_at(&settings, node2()));
 
     // Visitors 1..=20 (odd on shard 2, even on shard 1), each with an event 100 days ago and
     // one now.
@@ -373,13 +380,14 @@ async fn deletions_reach_every_shard() {
             .await
             .unwrap()
     };
-    let before = [days_on(store_at(&settings, NODE1)).await, days_on(store_at(&settings, NODE2)).await].concat();
+    let before = [days_on(store_at(&settings, node1())).await, days_on(store_at(&settings, node2())).await].concat();
     assert_eq!(before.len(), 5);
     assert!(
-        !days_on(store_at(&settings, NODE1)).await.is_empty() && !days_on(store_at(&settings, NODE2)).await.is_empty()
+        !days_on(store_at(&settings, node1())).await.is_empty()
+            && !days_on(store_at(&settings, node2())).await.is_empty()
     );
     cluster.delete_day_keys_before(today - 2).await.unwrap();
-    let mut after = [days_on(store_at(&settings, NODE1)).await, days_on(store_at(&settings, NODE2)).await].concat();
+    let mut after = [days_on(store_at(&settings, node1())).await, days_on(store_at(&settings, node2())).await].concat();
     after.sort_unstable();
     assert_eq!(after, vec![today - 2, today]);
 
@@ -393,8 +401,8 @@ async fn deletions_reach_every_shard() {
 async fn events_wait_while_a_shard_is_down_and_are_stored_once_when_it_returns() {
     let _alone = CLUSTER.write().await;
     ensure_cluster();
-    let settings = cluster_settings(SHARDED, NODE1);
-    let cluster = register_site_at(&settings, NODE1).await;
+    let settings = cluster_settings(SHARDED, node1());
+    let cluster = register_site_at(&settings, node1()).await;
     let collector = ChildApp::spawn(child_env(&settings)).await;
     let http = reqwest::Client::new();
 
@@ -408,7 +416,7 @@ async fn events_wait_while_a_shard_is_down_and_are_stored_once_when_it_returns()
     assert_eq!(metric(&metrics, "footfall_events_stored_total"), 0, "stored while a shard was down");
     // 18.16 stops the whole INSERT when it cannot connect to a shard. (Were one shard's rows
     // stored, the collector would find their ids before re-sending and skip them.)
-    assert_eq!(local_events(&store_at(&settings, NODE1)).await.0, 0, "the failed INSERT stored rows on shard 1");
+    assert_eq!(local_events(&store_at(&settings, node1())).await.0, 0, "the failed INSERT stored rows on shard 1");
 
     // For contrast, ClickHouse's default, insert_distributed_sync = 0, acknowledges such an
     // INSERT: the receiving server stores its own shard's rows and queues the others on its
@@ -437,8 +445,8 @@ async fn events_wait_while_a_shard_is_down_and_are_stored_once_when_it_returns()
     let (rows, ids): (u64, u64) =
         cluster.client().query("SELECT count(), uniqExact(event_id) FROM events").fetch_one().await.unwrap();
     assert_eq!((rows, ids), (40, 40));
-    let (on_first, _) = local_events(&store_at(&settings, NODE1)).await;
-    let (on_second, _) = local_events(&store_at(&settings, NODE2)).await;
+    let (on_first, _) = local_events(&store_at(&settings, node1())).await;
+    let (on_second, _) = local_events(&store_at(&settings, node2())).await;
     assert!(on_first > 0 && on_second > 0 && on_first + on_second == 40, "{on_first} + {on_second}");
 
     collector.signal("TERM");
@@ -452,9 +460,9 @@ async fn events_wait_while_a_shard_is_down_and_are_stored_once_when_it_returns()
 async fn a_replica_takes_over_reads_when_a_server_stops() {
     let _alone = CLUSTER.write().await;
     ensure_cluster();
-    let settings = cluster_settings(REPLICATED, NODE2);
+    let settings = cluster_settings(REPLICATED, node2());
     let app = spawn_app_on_cluster(settings.clone()).await;
-    let (replica_1, replica_3) = (store_at(&settings, NODE1), store_at(&settings, NODE3));
+    let (replica_1, replica_3) = (store_at(&settings, node1()), store_at(&settings, node3()));
     let pageviews = |from: usize, to: usize| -> Vec<Value> {
         (from..to)
             .map(|v| json!({"site": SITE, "name": "pageview", "url": format!("https://{SITE}/r"), "visitor": format!("v{v}")}))
@@ -466,7 +474,7 @@ async fn a_replica_takes_over_reads_when_a_server_stops() {
     app.wait_for_events(100).await;
     let shard_1 = wait_for_replicas_to_agree(&replica_3, &replica_1).await;
     assert!(shard_1 > 0 && shard_1 < 100, "{shard_1} of 100 events on shard 1");
-    assert_eq!(local_events(&store_at(&settings, NODE2)).await.0, 100 - shard_1);
+    assert_eq!(local_events(&store_at(&settings, node2())).await.0, 100 - shard_1);
 
     scripts_clickhouse("stop", "cluster-3");
     assert_eq!(crate::helpers::count_events(cluster).await, 100, "reads lost events with a replica down");
@@ -501,10 +509,10 @@ async fn wait_for_replicas_to_agree(a: &Store, b: &Store) -> u64 {
 async fn a_single_server_install_moves_to_the_cluster() {
     let _shared = CLUSTER.read().await;
     ensure_cluster();
-    let on_cluster = cluster_settings(SHARDED, NODE1);
+    let on_cluster = cluster_settings(SHARDED, node1());
     let mut on_one_server = on_cluster.clone();
     on_one_server.clickhouse.cluster = None;
-    let single = register_site_at(&on_one_server, NODE1).await;
+    let single = register_site_at(&on_one_server, node1()).await;
     let today = footfall::privacy::keys::day_number(chrono::Utc::now());
     single.insert_day_key(&footfall::store::DayKeyRow { day: today, key: [7; 32], created_at: 0 }).await.unwrap();
     let now = chrono::Utc::now().timestamp() as u32;
@@ -538,7 +546,7 @@ async fn a_single_server_install_moves_to_the_cluster() {
     single.client().query(&format!("RENAME TABLE {}", renames.join(", "))).execute().await.unwrap();
 
     // Step 4: migrate onto the cluster.
-    let cluster = store_at(&on_cluster, NODE1);
+    let cluster = store_at(&on_cluster, node1());
     assert_eq!(cluster.migrate().await.unwrap().len(), footfall::store::migrations().len());
 
     // Steps 5 and 7: copy through the Distributed tables (the store sends
@@ -556,8 +564,8 @@ async fn a_single_server_install_moves_to_the_cluster() {
     let (count, ids): (u64, u64) =
         cluster.client().query("SELECT count(), uniqExact(event_id) FROM events").fetch_one().await.unwrap();
     assert_eq!((count, ids), (30, 30));
-    let (on_first, even_on_first) = local_events(&store_at(&on_cluster, NODE1)).await;
-    let (on_second, even_on_second) = local_events(&store_at(&on_cluster, NODE2)).await;
+    let (on_first, even_on_first) = local_events(&store_at(&on_cluster, node1())).await;
+    let (on_second, even_on_second) = local_events(&store_at(&on_cluster, node2())).await;
     assert_eq!((on_first + on_second, even_on_first, even_on_second), (30, on_first, 0));
     assert!(on_first > 0 && on_second > 0);
 

@@ -413,6 +413,22 @@ pub fn segment_files(spool_dir: &std::path::Path) -> usize {
 }
 
 /// The footfall binary built for these tests.
+/// The HTTP URL of a scripts/clickhouse instance (`reliability`, `cluster-1`, ...), at the
+/// port offset scripts/test chose (`CLICKHOUSE_PORT_OFFSET`).
+pub fn instance_url(instance: &str) -> &'static str {
+    static URLS: std::sync::Mutex<Vec<(String, &'static str)>> = std::sync::Mutex::new(Vec::new());
+    let mut urls = URLS.lock().unwrap();
+    if let Some((_, url)) = urls.iter().find(|(name, _)| name == instance) {
+        return url;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clickhouse");
+    let output = std::process::Command::new(script).args(["url", instance]).output().expect("scripts/clickhouse runs");
+    assert!(output.status.success(), "scripts/clickhouse url {instance}: {}", String::from_utf8_lossy(&output.stderr));
+    let url: &'static str = String::from_utf8(output.stdout).unwrap().trim().to_string().leak();
+    urls.push((instance.to_string(), url));
+    url
+}
+
 pub fn footfall_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_footfall"))
 }

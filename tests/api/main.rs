@@ -22,4 +22,5 @@ mod schema;
 mod shutdown;
 mod small_counts;
 mod startup;
+mod test_servers;
 mod web;

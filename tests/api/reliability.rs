@@ -1,6 +1,6 @@
 //! No accepted event is lost when ClickHouse fails or the collector dies (issue 5), with
 //! real processes: a ClickHouse server the test stops and starts itself (instance
-//! `reliability` of scripts/clickhouse, HTTP 28123), the collector as a child process
+//! `reliability` of scripts/clickhouse, HTTP 28123 unless scripts/test moved the ports), the collector as a child process
 //! where it is killed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,12 +12,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::helpers::{
-    child_env, eventually, eventually_eq, eventually_matches, metric, metrics_text, register_site, register_site_at,
-    spawn_app_with, test_settings, wait_for_metric, ChildApp, ToggleProxy, CHROME_WINDOWS, SITE,
+    child_env, eventually, eventually_eq, eventually_matches, instance_url, metric, metrics_text, register_site,
+    register_site_at, spawn_app_with, test_settings, wait_for_metric, ChildApp, ToggleProxy, CHROME_WINDOWS, SITE,
 };
 
 /// The server these tests stop and start; one test at a time may use it.
-const RELIABILITY_URL: &str = "http://127.0.0.1:28123";
 static RELIABILITY_SERVER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn clickhouse_instance(action: &str) {
@@ -145,8 +144,8 @@ async fn clickhouse_stopped_and_restarted_under_steady_intake_loses_nothing() {
     let _server = RELIABILITY_SERVER.lock().await;
     clickhouse_instance("start");
     let mut settings = test_settings();
-    settings.clickhouse.url = RELIABILITY_URL.into();
-    let store = register_site_at(&settings, RELIABILITY_URL).await;
+    settings.clickhouse.url = instance_url("reliability").into();
+    let store = register_site_at(&settings, instance_url("reliability")).await;
     let mut app = ChildApp::spawn(child_env(&settings)).await;
     let http = reqwest::Client::new();
     let intake = SteadyIntake::start(&app.address, 4, Duration::from_millis(5));
