@@ -6,10 +6,11 @@
 //! table that follows the report definitions of docs/reports.md — pageviews only,
 //! visitors counted per local day — with the plugin's `$__timeFilter(ts)` macro for the
 //! dashboard's time range and two dashboard variables: `site` (from the `sites` table)
-//! and `tz` (that site's time zone). Panels map to Grafana visuals: number -> stat,
+//! and `tz` (that site's time zone). The SQL comes from `reports::grafana_sql`, beside
+//! the reports' own; this module lays the panels out. Panels map to Grafana visuals: number -> stat,
 //! line -> timeseries, bar -> bargauge, table -> table, heatmap -> a weekday x hour table
-//! with coloured cells. The SQL is the one place this module holds queries; the
-//! integration test `dashboard_grafana` runs every panel's SQL on the real server.
+//! with coloured cells. The integration test `dashboard_grafana` runs every panel's SQL on
+//! the real server.
 //!
 //! Small counts: Grafana bypasses footfall's reports, so the SQL itself keeps every count
 //! it shows to at least `min_visitors` visitors (docs/reports.md, "Small counts"): each returned
@@ -26,7 +27,7 @@
 use serde_json::{json, Value};
 
 use super::definition::{Aggregate, Dashboard, Panel, Visual};
-use crate::reports::ReportName;
+use crate::reports::{grafana_sql, ReportName};
 
 /// The data source input Grafana asks for on import.
 const DATASOURCE: &str = "${DS_CLICKHOUSE}";
@@ -134,109 +135,26 @@ fn grafana_panel(
     value
 }
 
-/// The SQL of one panel, with `$__timeFilter(ts)`, `${site}` and `${tz}` left for Grafana;
-/// rows (buckets, cells) with fewer than `min_visitors` visitors are left out.
+/// The SQL of one panel (from `reports`, which holds every report's SQL), with
+/// `$__timeFilter(ts)`, `${site}` and `${tz}` left for Grafana; rows (buckets, cells) with
+/// fewer than `min_visitors` visitors are left out.
 pub fn panel_sql(panel: &Panel, database: &str, min_visitors: u64) -> String {
     let report = ReportName::parse(&panel.report).expect("definitions are checked when loaded");
     let limit = panel.params.get("limit").map_or(DEFAULT_LIMIT, String::as_str);
     let hourly = panel.params.get("interval").is_some_and(|interval| interval == "hour");
-    let base = report_sql(report, database, limit, hourly, min_visitors);
+    let rows = grafana_sql::report(report, database, limit, hourly, min_visitors);
     match panel.visual {
         Visual::Number => {
             let value = panel.value.as_deref().unwrap_or("views");
             match panel.aggregate {
-                Aggregate::Sum => format!("SELECT sum({value}) AS {value} FROM ({base})"),
+                Aggregate::Sum => grafana_sql::sum(&rows, value),
                 Aggregate::WeightedMean => {
-                    let weight = panel.weight.as_deref().unwrap_or("views");
-                    format!("SELECT sum({value} * {weight}) / greatest(sum({weight}), 1) AS {value} FROM ({base})")
+                    grafana_sql::weighted_mean(&rows, value, panel.weight.as_deref().unwrap_or("views"))
                 }
             }
         }
-        _ => base,
+        _ => rows,
     }
-}
-
-/// A `HAVING` condition on a `visitors` column that keeps rows with at least
-/// `min_visitors` visitors, after `prefix`; empty when the threshold is off.
-fn at_least(prefix: &str, min_visitors: u64) -> String {
-    if min_visitors > 1 {
-        format!("{prefix}visitors >= {min_visitors}")
-    } else {
-        String::new()
-    }
-}
-
-fn report_sql(report: ReportName, db: &str, limit: &str, hourly: bool, min_visitors: u64) -> String {
-    let views = format!("FROM {db}.events WHERE site = '${{site}}' AND name = 'pageview' AND $__timeFilter(ts)");
-    let visitor_days = "uniqExact(toDate(toTimeZone(ts, '${tz}')), visitor)";
-    let having = at_least(" HAVING ", min_visitors);
-    match report {
-        ReportName::Timeseries => {
-            let bucket = if hourly { "toStartOfHour" } else { "toStartOfDay" };
-            format!(
-                "SELECT {bucket}(toTimeZone(ts, '${{tz}}')) AS time, count() AS views, {visitor_days} AS visitors \
-                 {views} GROUP BY time{having} ORDER BY time"
-            )
-        }
-        ReportName::TopContent => format!(
-            "SELECT path, countIf(name = 'pageview') AS views, \
-             uniqExactIf(toDate(toTimeZone(ts, '${{tz}}')), visitor, name = 'pageview') AS visitors, \
-             countIf(name = 'pageview' AND entry = 1) AS entries, \
-             round(sumIf(engaged_ms, name = 'engagement') / 1000 / greatest(countIf(name = 'pageview'), 1), 1) AS avg_engaged_seconds \
-             FROM {db}.events WHERE site = '${{site}}' AND name IN ('pageview', 'engagement') AND $__timeFilter(ts) \
-             GROUP BY path HAVING views > 0{} ORDER BY views DESC, path LIMIT {limit}",
-            at_least(" AND ", min_visitors)
-        ),
-        ReportName::BusiestTimes => {
-            let hours: Vec<String> = (0..24).map(|h| format!("sumIf(views, hour = {h}) AS h{h:02}")).collect();
-            format!(
-                "SELECT weekday, arrayElement(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], weekday) AS day, {} \
-                 FROM (SELECT toDayOfWeek(toTimeZone(ts, '${{tz}}')) AS weekday, toHour(toTimeZone(ts, '${{tz}}')) AS hour, \
-                 count() AS views, {visitor_days} AS visitors {views} GROUP BY weekday, hour{having}) \
-                 GROUP BY weekday ORDER BY weekday",
-                hours.join(", ")
-            )
-        }
-        ReportName::ContentDiscovery => format!(
-            "SELECT path, published_at, first_view_at, \
-             round((toInt64(toUInt32(first_view_at)) - toInt64(toUInt32(published_at))) / 3600, 2) AS hours_to_first_view, views \
-             FROM (SELECT path, min(published) AS published_at, min(ts) AS first_view_at, count() AS views, \
-             {visitor_days} AS visitors FROM {db}.events WHERE site = '${{site}}' AND name = 'pageview' GROUP BY path{having}) \
-             WHERE $__timeFilter(first_view_at) ORDER BY first_view_at DESC, path LIMIT {limit}"
-        ),
-        ReportName::Sources => format!(
-            "SELECT referrer_host, source_class, count() AS sessions, {visitor_days} AS visitors \
-             {views} AND entry = 1 GROUP BY referrer_host, source_class{having} \
-             ORDER BY sessions DESC, visitors DESC, referrer_host, source_class LIMIT {limit}"
-        ),
-        ReportName::Devices => format!(
-            "SELECT browser, os, device, count() AS views, {visitor_days} AS visitors {views} \
-             GROUP BY browser, os, device{having} ORDER BY views DESC, visitors DESC, browser, os, device LIMIT {limit}"
-        ),
-        ReportName::Countries => format!(
-            "SELECT country, count() AS views, {visitor_days} AS visitors {views} \
-             GROUP BY country{having} ORDER BY views DESC, visitors DESC, country LIMIT {limit}"
-        ),
-        ReportName::Realtime => format!(
-            "SELECT count() AS views, uniqExact(visitor) AS visitors FROM {db}.events \
-             WHERE site = '${{site}}' AND name = 'pageview' AND ts >= now() - 300{having}"
-        ),
-    }
-}
-
-/// `sql` with Grafana's macros and variables replaced, as Grafana would send it for the
-/// UTC range `from..=to` (seconds since the epoch): what the tests run.
-pub fn expand(sql: &str, site: &str, tz: &str, from: u32, to: u32) -> String {
-    let quote = |text: &str| text.replace('\\', "\\\\").replace('\'', "\\'");
-    let mut out = sql.replace("${site}", &quote(site)).replace("${tz}", &quote(tz));
-    while let Some(start) = out.find("$__timeFilter(") {
-        let rest = &out[start + "$__timeFilter(".len()..];
-        let end = rest.find(')').expect("the macro is closed");
-        let column = &rest[..end];
-        let filter = format!("{column} >= toDateTime({from}) AND {column} <= toDateTime({to})");
-        out = format!("{}{filter}{}", &out[..start], &rest[end + 1..]);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -273,25 +191,12 @@ mod tests {
         }
     }
 
-    #[test]
-    fn expand_replaces_macros_and_quotes_variables() {
-        assert_eq!(
-            expand("site = '${site}' AND $__timeFilter(ts) AND tz = '${tz}'", "a'b", "UTC", 10, 20),
-            "site = 'a\\'b' AND ts >= toDateTime(10) AND ts <= toDateTime(20) AND tz = 'UTC'"
-        );
-    }
-
     /// Every panel's SQL of the shipped dashboards also runs on current ClickHouse (the
     /// integration test `dashboard::every_grafana_panel_runs_on_the_real_server` runs it
     /// on 18.16), through `scripts/chdb-check` as `store::compat` does.
     #[test]
     fn every_panel_runs_on_current_clickhouse() {
-        use crate::store::{migrations, render_statement, statements, Topology};
-
-        let mut all = vec!["CREATE DATABASE IF NOT EXISTS footfall".to_string()];
-        for migration in migrations() {
-            all.extend(statements(migration.sql).map(|sql| render_statement(&sql, "footfall", &Topology::Single)));
-        }
+        let mut all = crate::store::compat::schema("footfall");
         let catalog = super::super::definition::Catalog::load(std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/dashboards"
@@ -300,7 +205,7 @@ mod tests {
         for dashboard in &catalog.dashboards {
             for panel in &dashboard.panels {
                 for min_visitors in [0, 5] {
-                    all.push(expand(
+                    all.push(grafana_sql::expand(
                         &panel_sql(panel, "footfall", min_visitors),
                         "example.com",
                         "Europe/London",

@@ -24,6 +24,7 @@ pub mod describe;
 mod discovery;
 pub mod error;
 mod exec;
+pub mod grafana_sql;
 pub mod params;
 mod realtime;
 mod render;

@@ -38,8 +38,6 @@ use crate::config::ClickHouseSettings;
 pub use day_keys::DayKeyRow;
 pub use error::StoreError;
 pub use events::{partition_month, EventRow};
-#[cfg(test)]
-pub(crate) use migrate::statements;
 pub use migrate::{keys_database, migrations, render_statement, schema_statements, Migration, Topology};
 pub use retention::{RetentionPass, VISITOR_TABLES};
 

@@ -278,7 +278,7 @@ async fn every_grafana_panel_runs_on_the_real_server() {
         let exported = grafana::export(dashboard, database, 0);
         for panel in exported["panels"].as_array().unwrap() {
             let sql = panel["targets"][0]["rawSql"].as_str().unwrap();
-            let expanded = grafana::expand(sql, SITE, "Europe/London", from, to);
+            let expanded = footfall::reports::grafana_sql::expand(sql, SITE, "Europe/London", from, to);
             let rows = run_sql(&app, &expanded)
                 .await
                 .unwrap_or_else(|error| panic!("{} / {}: {error}\n{expanded}", dashboard.slug, panel["title"]));

@@ -473,7 +473,7 @@ async fn grafana_rows(p: &Planted, min_visitors: u64) -> Vec<(String, Vec<Value>
         let exported = grafana::export(dashboard, &p.app.settings.clickhouse.database, min_visitors);
         for panel in exported["panels"].as_array().unwrap() {
             let sql = panel["targets"][0]["rawSql"].as_str().unwrap();
-            let expanded = grafana::expand(sql, SITE, "Europe/London", p.ts - 3600, p.ts + 3600);
+            let expanded = footfall::reports::grafana_sql::expand(sql, SITE, "Europe/London", p.ts - 3600, p.ts + 3600);
             let title = format!("{}/{}", dashboard.slug, panel["title"].as_str().unwrap());
             all.push((title, run_sql(&p.app, &expanded).await));
         }

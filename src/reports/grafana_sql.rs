@@ -1,0 +1,117 @@
+//! The reports as SQL for Grafana's ClickHouse data source (`footfall dashboards
+//! export-grafana`, laid out by `dashboard::grafana`): over the public `events` table,
+//! following the report definitions of docs/reports.md (pageviews only, visitors counted
+//! per local day), with the plugin's `$__timeFilter(ts)` macro and the dashboard variables
+//! `${site}` and `${tz}` left for Grafana. Every count a query returns comes from at least
+//! `min_visitors` visitors (`HAVING visitors >= min_visitors`; 0 or 1: off).
+
+use super::ReportName;
+
+/// `rows` summed into one `value` (a number panel).
+pub fn sum(rows: &str, value: &str) -> String {
+    format!("SELECT sum({value}) AS {value} FROM ({rows})")
+}
+
+/// `rows`' `value` averaged with `weight` as weights (a number panel).
+pub fn weighted_mean(rows: &str, value: &str, weight: &str) -> String {
+    format!("SELECT sum({value} * {weight}) / greatest(sum({weight}), 1) AS {value} FROM ({rows})")
+}
+
+/// A `HAVING` condition on a `visitors` column that keeps rows with at least
+/// `min_visitors` visitors, after `prefix`; empty when the threshold is off.
+fn at_least(prefix: &str, min_visitors: u64) -> String {
+    if min_visitors > 1 {
+        format!("{prefix}visitors >= {min_visitors}")
+    } else {
+        String::new()
+    }
+}
+
+/// The rows of `report` over `db`'s events for a Grafana panel: `limit` rows at most,
+/// hourly buckets when `hourly` (timeseries), rows with fewer than `min_visitors`
+/// visitors left out.
+pub fn report(report: ReportName, db: &str, limit: &str, hourly: bool, min_visitors: u64) -> String {
+    let views = format!("FROM {db}.events WHERE site = '${{site}}' AND name = 'pageview' AND $__timeFilter(ts)");
+    let visitor_days = "uniqExact(toDate(toTimeZone(ts, '${tz}')), visitor)";
+    let having = at_least(" HAVING ", min_visitors);
+    match report {
+        ReportName::Timeseries => {
+            let bucket = if hourly { "toStartOfHour" } else { "toStartOfDay" };
+            format!(
+                "SELECT {bucket}(toTimeZone(ts, '${{tz}}')) AS time, count() AS views, {visitor_days} AS visitors \
+                 {views} GROUP BY time{having} ORDER BY time"
+            )
+        }
+        ReportName::TopContent => format!(
+            "SELECT path, countIf(name = 'pageview') AS views, \
+             uniqExactIf(toDate(toTimeZone(ts, '${{tz}}')), visitor, name = 'pageview') AS visitors, \
+             countIf(name = 'pageview' AND entry = 1) AS entries, \
+             round(sumIf(engaged_ms, name = 'engagement') / 1000 / greatest(countIf(name = 'pageview'), 1), 1) AS avg_engaged_seconds \
+             FROM {db}.events WHERE site = '${{site}}' AND name IN ('pageview', 'engagement') AND $__timeFilter(ts) \
+             GROUP BY path HAVING views > 0{} ORDER BY views DESC, path LIMIT {limit}",
+            at_least(" AND ", min_visitors)
+        ),
+        ReportName::BusiestTimes => {
+            let hours: Vec<String> = (0..24).map(|h| format!("sumIf(views, hour = {h}) AS h{h:02}")).collect();
+            format!(
+                "SELECT weekday, arrayElement(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], weekday) AS day, {} \
+                 FROM (SELECT toDayOfWeek(toTimeZone(ts, '${{tz}}')) AS weekday, toHour(toTimeZone(ts, '${{tz}}')) AS hour, \
+                 count() AS views, {visitor_days} AS visitors {views} GROUP BY weekday, hour{having}) \
+                 GROUP BY weekday ORDER BY weekday",
+                hours.join(", ")
+            )
+        }
+        ReportName::ContentDiscovery => format!(
+            "SELECT path, published_at, first_view_at, \
+             round((toInt64(toUInt32(first_view_at)) - toInt64(toUInt32(published_at))) / 3600, 2) AS hours_to_first_view, views \
+             FROM (SELECT path, min(published) AS published_at, min(ts) AS first_view_at, count() AS views, \
+             {visitor_days} AS visitors FROM {db}.events WHERE site = '${{site}}' AND name = 'pageview' GROUP BY path{having}) \
+             WHERE $__timeFilter(first_view_at) ORDER BY first_view_at DESC, path LIMIT {limit}"
+        ),
+        ReportName::Sources => format!(
+            "SELECT referrer_host, source_class, count() AS sessions, {visitor_days} AS visitors \
+             {views} AND entry = 1 GROUP BY referrer_host, source_class{having} \
+             ORDER BY sessions DESC, visitors DESC, referrer_host, source_class LIMIT {limit}"
+        ),
+        ReportName::Devices => format!(
+            "SELECT browser, os, device, count() AS views, {visitor_days} AS visitors {views} \
+             GROUP BY browser, os, device{having} ORDER BY views DESC, visitors DESC, browser, os, device LIMIT {limit}"
+        ),
+        ReportName::Countries => format!(
+            "SELECT country, count() AS views, {visitor_days} AS visitors {views} \
+             GROUP BY country{having} ORDER BY views DESC, visitors DESC, country LIMIT {limit}"
+        ),
+        ReportName::Realtime => format!(
+            "SELECT count() AS views, uniqExact(visitor) AS visitors FROM {db}.events \
+             WHERE site = '${{site}}' AND name = 'pageview' AND ts >= now() - 300{having}"
+        ),
+    }
+}
+
+/// `sql` with Grafana's macros and variables replaced, as Grafana would send it for the
+/// UTC range `from..=to` (seconds since the epoch): what the tests run.
+pub fn expand(sql: &str, site: &str, tz: &str, from: u32, to: u32) -> String {
+    let quote = |text: &str| text.replace('\\', "\\\\").replace('\'', "\\'");
+    let mut out = sql.replace("${site}", &quote(site)).replace("${tz}", &quote(tz));
+    while let Some(start) = out.find("$__timeFilter(") {
+        let rest = &out[start + "$__timeFilter(".len()..];
+        let end = rest.find(')').expect("the macro is closed");
+        let column = &rest[..end];
+        let filter = format!("{column} >= toDateTime({from}) AND {column} <= toDateTime({to})");
+        out = format!("{}{filter}{}", &out[..start], &rest[end + 1..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_replaces_macros_and_quotes_variables() {
+        assert_eq!(
+            expand("site = '${site}' AND $__timeFilter(ts) AND tz = '${tz}'", "a'b", "UTC", 10, 20),
+            "site = 'a\\'b' AND ts >= toDateTime(10) AND ts <= toDateTime(20) AND tz = 'UTC'"
+        );
+    }
+}
