@@ -172,6 +172,20 @@ impl<'a> PlainUrl<'a> {
     }
 }
 
+/// The lowercase host of an origin (`scheme://host[:port]`, the `Origin` header) as the
+/// URL parser reads it; an origin that does not parse is returned whole (and so matches no
+/// site). Origins as browsers send nearly all of them are read without the parser
+/// ([`PlainUrl`]; a URL parse per request was 2% of the collector's CPU).
+pub fn host_of_origin(origin: &str) -> String {
+    if let Some(plain) = PlainUrl::read(origin) {
+        return plain.host.to_string();
+    }
+    url::Url::parse(origin)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_else(|| origin.to_string())
+}
+
 /// A host the URL parser returns as it is: non-empty labels of lowercase ASCII letters,
 /// digits and `-`, none starting with `xn--` (punycode, which the parser validates), no
 /// trailing dot, and a last label that is not a number (which it would read as an IPv4
@@ -616,6 +630,48 @@ mod tests {
             let referrer = reduce_referrer(&format!("https://{}{}", first.host, first.path)).unwrap();
             prop_assert_eq!(referrer.host, first.host);
             prop_assert_eq!(referrer.path, first.path);
+        }
+    }
+
+    /// What `host_of_origin` returns without its fast path: the URL parser's answer.
+    fn parsed_origin_host(origin: &str) -> String {
+        url::Url::parse(origin)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_else(|| origin.to_string())
+    }
+
+    #[test]
+    fn plain_origins_are_read_without_the_parser_and_the_rest_are_parsed() {
+        let cases: &[(&str, bool, &str)] = &[
+            ("https://example.com", true, "example.com"),
+            ("https://Blog.Example.COM:8443", false, "blog.example.com"),
+            ("http://localhost:3000", true, "localhost"),
+            ("https://s1-7963d917.load.test", true, "s1-7963d917.load.test"),
+            ("https://127.0.0.1:8080", false, "127.0.0.1"),
+            ("http://0x7f.1", false, "127.0.0.1"),
+            ("https://[::1]:443", false, "[::1]"),
+            ("https://xn--bcher-kva.example", false, "xn--bcher-kva.example"),
+            ("https://example.com.", false, "example.com."),
+            ("https://example.com:0443", false, "example.com"),
+            ("https://example.com:70000", false, "https://example.com:70000"),
+            ("HTTPS://EXAMPLE.COM", false, "example.com"),
+            ("android-app://com.example", false, "com.example"),
+            ("not an origin", false, "not an origin"),
+        ];
+        for (origin, plain, host) in cases {
+            assert_eq!(PlainUrl::read(origin).is_some(), *plain, "{origin}");
+            assert_eq!(host_of_origin(origin), *host, "{origin}");
+            assert_eq!(host_of_origin(origin), parsed_origin_host(origin), "{origin}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_origin_fast_path_agrees_with_the_url_parser(
+            origin in "(https?|HTTP|ftp)://([a-zA-Z0-9-]{0,6}\\.){0,3}[a-zA-Z0-9-]{0,6}(:[0-9+]{0,6})?(/x)?"
+        ) {
+            prop_assert_eq!(host_of_origin(&origin), parsed_origin_host(&origin));
         }
     }
 }
