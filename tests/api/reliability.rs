@@ -28,8 +28,10 @@ fn clickhouse_instance(action: &str) {
 /// Kills the reliability server outright, as a crash or an OOM kill would. (A graceful
 /// stop waits for the collector's busy keep-alive connections, about 15 s.)
 async fn crash_clickhouse() {
-    let pid_file = concat!(env!("CARGO_MANIFEST_DIR"), "/var/clickhouse/reliability/clickhouse-server.pid");
-    let pid = std::fs::read_to_string(pid_file).unwrap().trim().to_string();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clickhouse");
+    let dir = std::process::Command::new(script).args(["dir", "reliability"]).output().unwrap().stdout;
+    let pid_file = format!("{}/clickhouse-server.pid", String::from_utf8(dir).unwrap().trim());
+    let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
     assert!(std::process::Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
     eventually("ClickHouse did not die", || async {
         !std::path::Path::new(&format!("/proc/{pid}/stat")).exists()

@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// HTTP port of the `reliability` instance at offset 0.
 const RELIABILITY_HTTP_PORT: i64 = 28123;
 
+/// What `scripts/clickhouse COMMAND reliability` does at port offset `offset`.
 fn scripts_clickhouse(command: &str, offset: i64) -> std::process::Output {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clickhouse");
     std::process::Command::new(script)
@@ -42,8 +43,8 @@ async fn a_server_scripts_clickhouse_did_not_start_is_left_alone() {
         }
     });
     let offset = port - RELIABILITY_HTTP_PORT;
-    let pid_file =
-        format!("{}/var/clickhouse/reliability-ports{offset}/clickhouse-server.pid", env!("CARGO_MANIFEST_DIR"));
+    let dir = String::from_utf8(scripts_clickhouse("dir", offset).stdout).unwrap().trim().to_string();
+    let pid_file = format!("{dir}/clickhouse-server.pid");
 
     let started = scripts_clickhouse("start", offset);
     let said = String::from_utf8_lossy(&started.stderr);
@@ -70,5 +71,5 @@ async fn a_server_scripts_clickhouse_did_not_start_is_left_alone() {
     let requests = requests.lock().unwrap().clone();
     assert!(requests.iter().all(|line| line.starts_with("GET /?query=SELECT%201 ")), "{requests:?}");
     server.abort();
-    let _ = std::fs::remove_dir_all(format!("{}/var/clickhouse/reliability-ports{offset}", env!("CARGO_MANIFEST_DIR")));
+    let _ = std::fs::remove_dir_all(&dir);
 }
