@@ -6,7 +6,9 @@
 //! Reports read `events` and the rollups of `schema/0007_report_rollups.sql`; they never
 //! write events. A request goes: wrong-token throttle ([`crate::auth::AuthFailureLimiter`],
 //! per client; 429) -> bearer token ([`directory`]) -> site -> report name -> parameters
-//! (`params`) -> queries (`exec`, one module per report) -> JSON or CSV (`render`).
+//! (`params`) -> queries (`exec`, one module per report) -> the report's typed answer
+//! (defined in its module, listed in `render::Answer`) as JSON, or its main table as CSV
+//! (`csv`).
 //! README.md ("Reports") defines every number. The throttle is shared with the
 //! dashboard's login form and share links ([`Reports::wrong_tokens`]).
 //!
@@ -18,6 +20,7 @@
 
 mod breakdowns;
 mod busiest;
+mod csv;
 #[doc(hidden)]
 pub mod describe;
 pub mod directory;
@@ -43,20 +46,23 @@ use std::time::Instant;
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono_tz::Tz;
-use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
 use crate::auth::{self, AuthFailureLimiter};
 use crate::client_ip::ClientAddressing;
 use crate::metrics::Metrics;
 use crate::store::{Site, Store, StoreError};
+use breakdowns::{Countries, Devices, Sources};
 use directory::{Directory, Grant};
+use discovery::ContentDiscovery;
 pub use error::ReportError;
 use exec::{Ctx, Scope};
 use params::{Interval, Params};
-use render::{Answer, Table};
-use small_counts::Folding;
+use realtime::{Realtime, RealtimeRow};
+use render::{Answer, AppliedFilters, Header};
 use time::Range;
+use timeseries::Timeseries;
+use top_content::TopContent;
 
 /// The OpenAPI document of footfall's HTTP API.
 pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
@@ -319,67 +325,65 @@ async fn answer(
     let tz = params.tz.unwrap_or(site_tz);
     let filters = params.filters();
     let filter_floor = if *grant == Grant::Admin { 0 } else { min_visitors };
-    let mut fields = vec![("report", Value::from(report.as_str())), ("site", Value::from(site))];
     if report == ReportName::Realtime {
         let until = chrono::Utc::now().timestamp() as u32 + 1;
         small_counts::check_filters(ctx, site, (until - realtime::WINDOW_SECS, until), filters, filter_floor).await?;
         let now = realtime::now(ctx, site, until, filters).await?;
         let (since, until) = (i64::from(until - realtime::WINDOW_SECS), i64::from(until));
-        fields.extend([
-            ("tz", Value::from(tz.name())),
-            ("since", time::rfc3339(tz, since).into()),
-            ("until", time::rfc3339(tz, until).into()),
-            ("views", now.views.into()),
-            ("visitors", now.visitors.into()),
-        ]);
-        let mut csv = Table::new(&["since", "until", "views", "visitors"]);
-        csv.push(vec![
-            time::rfc3339(tz, since).into(),
-            time::rfc3339(tz, until).into(),
-            now.views.into(),
-            now.visitors.into(),
-        ]);
-        return Ok(Answer { fields, tables: Vec::new(), csv: Some(csv) });
+        return Ok(Answer::Realtime(Realtime {
+            report: report.as_str(),
+            site: site.to_string(),
+            tz: tz.name().to_string(),
+            now: RealtimeRow {
+                since: time::rfc3339(tz, since),
+                until: time::rfc3339(tz, until),
+                views: now.views,
+                visitors: now.visitors,
+            },
+        }));
     }
 
     let (from, to) = params.dates()?;
     let range = Range::new(from, to, tz);
     small_counts::check_filters(ctx, site, (range.start, range.end), filters, filter_floor).await?;
     let scope = Scope { site, range, filters, site_time_zone: tz == site_tz };
-    fields.extend([
-        ("from", Value::from(from.to_string())),
-        ("to", Value::from(to.to_string())),
-        ("tz", Value::from(tz.name())),
-    ]);
-    if !filters.is_empty() {
-        fields.push(("filters", json!({"path": params.path, "source": params.source})));
-    }
+    let header = Header {
+        report: report.as_str(),
+        site: site.to_string(),
+        from: from.to_string(),
+        to: to.to_string(),
+        tz: tz.name().to_string(),
+        filters: (!filters.is_empty())
+            .then(|| AppliedFilters { path: params.path.clone(), source: params.source.clone() }),
+    };
     let limit = params.limit_or_default();
-    let (tables, folding) = match report {
-        ReportName::TopContent => breakdown(top_content::table(ctx, &scope, limit, min_visitors).await?),
-        ReportName::ContentDiscovery => breakdown(discovery::table(ctx, &scope, limit, min_visitors).await?),
-        ReportName::Sources => breakdown(breakdowns::sources(ctx, &scope, limit, min_visitors).await?),
-        ReportName::Devices => breakdown(breakdowns::devices(ctx, &scope, limit, min_visitors).await?),
-        ReportName::Countries => breakdown(breakdowns::countries(ctx, &scope, limit, min_visitors).await?),
+    Ok(match report {
+        ReportName::TopContent => {
+            let (rows, folding) = top_content::rows(ctx, &scope, limit, min_visitors).await?;
+            Answer::TopContent(TopContent { header, small_counts: folding.into(), rows })
+        }
+        ReportName::ContentDiscovery => {
+            let (rows, folding) = discovery::rows(ctx, &scope, limit, min_visitors).await?;
+            Answer::ContentDiscovery(ContentDiscovery { header, small_counts: folding.into(), rows })
+        }
+        ReportName::Sources => {
+            let (rows, folding) = breakdowns::sources(ctx, &scope, limit, min_visitors).await?;
+            Answer::Sources(Sources { header, small_counts: folding.into(), rows })
+        }
+        ReportName::Devices => {
+            let (rows, folding) = breakdowns::devices(ctx, &scope, limit, min_visitors).await?;
+            Answer::Devices(Devices { header, small_counts: folding.into(), rows })
+        }
+        ReportName::Countries => {
+            let (rows, folding) = breakdowns::countries(ctx, &scope, limit, min_visitors).await?;
+            Answer::Countries(Countries { header, small_counts: folding.into(), rows })
+        }
         ReportName::Timeseries => {
             let interval = params.interval.unwrap_or(Interval::Day);
-            fields.push(("interval", Value::from(if interval == Interval::Hour { "hour" } else { "day" })));
-            (vec![("rows", timeseries::table(ctx, &scope, interval).await?)], None)
+            let rows = timeseries::rows(ctx, &scope, interval).await?;
+            Answer::Timeseries(Timeseries { header, interval, rows })
         }
-        ReportName::BusiestTimes => {
-            let (grid, peak, windows) = busiest::answer(ctx, &scope).await?;
-            fields.push(("peak", peak));
-            (vec![("grid", grid), ("windows", windows)], None)
-        }
+        ReportName::BusiestTimes => Answer::BusiestTimes(busiest::answer(ctx, &scope, header).await?),
         ReportName::Realtime => unreachable!("answered above"),
-    };
-    if let Some(Folding { min_visitors, folded_rows }) = folding {
-        fields.push(("small_counts", json!({"min_visitors": min_visitors, "folded_rows": folded_rows})));
-    }
-    Ok(Answer { fields, tables, csv: None })
-}
-
-/// The answer of a breakdown report: its rows, and what small-count folding did.
-fn breakdown((rows, folding): (Table, Folding)) -> (Vec<(&'static str, Table)>, Option<Folding>) {
-    (vec![("rows", rows)], Some(folding))
+    })
 }

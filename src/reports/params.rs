@@ -27,7 +27,8 @@ const LAST_DATE: (i32, u32, u32) = (2099, 12, 31);
 pub const SOURCE_CLASSES: [&str; 5] = ["direct", "internal", "search", "social", "other"];
 
 /// Buckets of the timeseries report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Interval {
     Hour,
     Day,

@@ -4,7 +4,7 @@
 
 use clickhouse::query::Query;
 use clickhouse::Row;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::exec::{Ctx, Filters};
 use super::sql::{self, BindSource};
@@ -17,6 +17,32 @@ pub(crate) const WINDOW_SECS: u32 = 300;
 #[derive(Debug, Row, Deserialize)]
 pub(crate) struct Now {
     pub views: u64,
+    pub visitors: u64,
+}
+
+/// The answer of `realtime`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Realtime {
+    /// The report's name.
+    pub report: &'static str,
+    /// The site's domain.
+    pub site: String,
+    /// The time zone of `since` and `until`.
+    pub tz: String,
+    #[serde(flatten)]
+    pub now: RealtimeRow,
+}
+
+/// The counts of the last 5 minutes (also realtime's CSV line).
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct RealtimeRow {
+    /// Start of the window (RFC 3339).
+    pub since: String,
+    /// End of the window, exclusive.
+    pub until: String,
+    /// Pageviews.
+    pub views: u64,
+    /// Distinct visitors.
     pub visitors: u64,
 }
 
