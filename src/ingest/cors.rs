@@ -8,10 +8,10 @@
 //! may claim is checked per event by the handler.)
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
+use actix_web::{HttpRequest, HttpResponse};
 
 use super::{origin_host, IngestState};
+use crate::api::ErrorBody;
 use crate::metrics::RejectReason;
 
 /// How long browsers may cache a preflight answer, in seconds.
@@ -33,9 +33,9 @@ pub fn decorate(mut response: HttpResponse, origin: Option<HeaderValue>) -> Http
     response
 }
 
-/// `OPTIONS /api/event` and `/api/events`.
-pub async fn preflight(req: HttpRequest, state: web::Data<IngestState>) -> HttpResponse {
-    match allowed_origin(&req, origin_host(&req).as_deref(), &state) {
+/// The answer to `OPTIONS` of `/api/event`, `/api/events` and `/api/forget`.
+pub fn preflight(req: &HttpRequest, state: &IngestState) -> HttpResponse {
+    match allowed_origin(req, origin_host(req).as_deref(), state) {
         Some(origin) => HttpResponse::NoContent()
             .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin))
             .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "POST"))
@@ -45,10 +45,10 @@ pub async fn preflight(req: HttpRequest, state: web::Data<IngestState>) -> HttpR
             .finish(),
         None => {
             state.metrics.reject(RejectReason::ForeignOrigin, 1);
-            HttpResponse::Forbidden().insert_header((header::VARY, "Origin")).json(json!({
-                "error": "this origin belongs to no site registered with this collector",
-                "field": "Origin",
-            }))
+            HttpResponse::Forbidden().insert_header((header::VARY, "Origin")).json(ErrorBody {
+                error: "this origin belongs to no site registered with this collector".into(),
+                field: Some("Origin".into()),
+            })
         }
     }
 }

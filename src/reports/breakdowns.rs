@@ -13,6 +13,7 @@
 
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
 use super::render::{Header, SmallCounts};
@@ -48,7 +49,7 @@ pub(crate) struct CountryRow {
 }
 
 /// The answer of `sources`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Sources {
     #[serde(flatten)]
     pub header: Header,
@@ -58,7 +59,7 @@ pub(crate) struct Sources {
 }
 
 /// One source of `sources` (also its CSV line).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub(crate) struct SourcesRow {
     /// Referrer host; empty for direct visits; `(other)` for the folded rows.
     pub referrer_host: String,
@@ -74,7 +75,7 @@ pub(crate) struct SourcesRow {
 }
 
 /// The answer of `devices`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Devices {
     #[serde(flatten)]
     pub header: Header,
@@ -84,7 +85,7 @@ pub(crate) struct Devices {
 }
 
 /// One browser, OS and device class of `devices` (also its CSV line).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub(crate) struct DevicesRow {
     /// Browser family, or `(other)` for the folded rows.
     pub browser: String,
@@ -99,7 +100,7 @@ pub(crate) struct DevicesRow {
 }
 
 /// The answer of `countries`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Countries {
     #[serde(flatten)]
     pub header: Header,
@@ -109,7 +110,7 @@ pub(crate) struct Countries {
 }
 
 /// One country of `countries` (also its CSV line).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub(crate) struct CountriesRow {
     /// ISO 3166 code from the browser's time zone; empty when unknown; `(other)` for the
     /// folded rows.

@@ -12,6 +12,7 @@ use chrono::{Datelike, Timelike};
 use clickhouse::query::Query;
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
 use super::render::Header;
@@ -43,25 +44,30 @@ pub(crate) struct WindowRow {
 }
 
 /// The answer of `busiest-times`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct BusiestTimes {
     #[serde(flatten)]
     pub header: Header,
     /// The cell with the most views (among equals, the most visitors, then the earliest in
     /// the week); `null` when the range has no pageviews.
+    #[schema(required = true)]
     pub peak: Option<GridCell>,
     /// All 168 cells, Monday 0:00 first, zeros included (also the CSV).
+    #[schema(min_items = 168, max_items = 168)]
     pub grid: Vec<GridCell>,
     /// The busiest 15-minute windows of the range, at most 10, busiest first.
+    #[schema(max_items = 10)]
     pub windows: Vec<BusyWindow>,
 }
 
 /// One weekday and local hour of the grid (also its CSV line).
-#[derive(Debug, Default, Clone, Copy, Serialize)]
+#[derive(Debug, Default, Clone, Copy, Serialize, ToSchema)]
 pub(crate) struct GridCell {
     /// 1 = Monday to 7 = Sunday.
+    #[schema(minimum = 1, maximum = 7)]
     pub weekday: u64,
     /// Local hour, 0 to 23.
+    #[schema(maximum = 23)]
     pub hour: u64,
     /// Pageviews.
     pub views: u64,
@@ -70,11 +76,13 @@ pub(crate) struct GridCell {
 }
 
 /// One 15-minute window.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct BusyWindow {
     /// Start (RFC 3339, in the answer's time zone).
+    #[schema(format = DateTime)]
     pub start: String,
     /// End, 15 minutes later.
+    #[schema(format = DateTime)]
     pub end: String,
     /// Pageviews.
     pub views: u64,

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use clickhouse::query::Query;
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
 use super::render::{round, share, Header, SmallCounts};
@@ -63,7 +64,7 @@ pub(crate) struct WindowRow {
 }
 
 /// The answer of `content-discovery`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ContentDiscovery {
     #[serde(flatten)]
     pub header: Header,
@@ -74,16 +75,19 @@ pub(crate) struct ContentDiscovery {
 
 /// One page of `content-discovery` (also its CSV line). Shares are of the page's first 7
 /// days, to 4 places, `null` when there is nothing to share out.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub(crate) struct ContentDiscoveryRow {
     /// The path, or `(other)` for the folded rows.
     pub path: String,
     /// The earliest publish time the beacon sent (RFC 3339, in the answer's time zone);
     /// `null` when none was sent, and in the `(other)` row.
+    #[schema(required = true, format = DateTime)]
     pub published_at: Option<String>,
     /// The first view; `null` in the `(other)` row.
+    #[schema(required = true, format = DateTime)]
     pub first_view_at: Option<String>,
     /// Hours from publishing to the first view, to 0.01; `null` without a publish time.
+    #[schema(required = true)]
     pub hours_to_first_view: Option<f64>,
     /// Pageviews in the first 24 hours from the page's start.
     pub views_24h: u64,
@@ -94,16 +98,22 @@ pub(crate) struct ContentDiscoveryRow {
     /// Visitors in the first 7 days (visitor-days).
     pub visitors_7d: u64,
     /// Share of the 7-day views that came from a link on the site.
+    #[schema(required = true)]
     pub internal_share: Option<f64>,
     /// ... from a search engine.
+    #[schema(required = true)]
     pub search_share: Option<f64>,
     /// ... from a social network.
+    #[schema(required = true)]
     pub social_share: Option<f64>,
     /// ... from another site.
+    #[schema(required = true)]
     pub other_share: Option<f64>,
     /// ... without a referrer.
+    #[schema(required = true)]
     pub direct_share: Option<f64>,
     /// Share of the 7-day visitors who were returning visitors.
+    #[schema(required = true)]
     pub returning_share: Option<f64>,
 }
 

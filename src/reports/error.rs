@@ -3,7 +3,8 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
+
+use crate::api::ErrorBody;
 
 /// A report failure. Messages never contain a token.
 #[derive(Debug, thiserror::Error)]
@@ -39,12 +40,6 @@ pub enum ReportError {
     },
     #[error("reports are unavailable: ClickHouse did not answer; retry later")]
     Store(#[from] crate::store::StoreError),
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: String,
-    field: Option<&'a str>,
 }
 
 impl ReportError {
@@ -85,6 +80,6 @@ impl ResponseError for ReportError {
         if let Self::Store(error) = self {
             tracing::warn!(%error, "a report query failed");
         }
-        response.json(ErrorBody { error: self.to_string(), field: self.field() })
+        response.json(ErrorBody { error: self.to_string(), field: self.field().map(str::to_owned) })
     }
 }

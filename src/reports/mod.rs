@@ -1,7 +1,6 @@
 //! Reports: `GET /api/v1/sites/{site}/reports/{name}` and the machinery behind it — the
 //! report SQL (`src/reports/sql/*.sql`), parameters, result types, who may read what, and
-//! the summarizer that keeps day summaries for fast answers. Also serves the OpenAPI
-//! document of the whole HTTP API at `GET /api/openapi.json`.
+//! the summarizer that keeps day summaries for fast answers.
 //!
 //! Reports read `events` and the rollups of `schema/0007_report_rollups.sql`; they never
 //! write events. A request goes: wrong-token throttle ([`crate::auth::AuthFailureLimiter`],
@@ -44,10 +43,14 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{get, web, HttpRequest, HttpResponse, ResponseError};
 use chrono_tz::Tz;
 use tokio::task::JoinHandle;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::ErrorBody;
 use crate::auth::{self, AuthFailureLimiter};
 use crate::client_ip::ClientAddressing;
 use crate::metrics::Metrics;
@@ -59,13 +62,11 @@ pub use error::ReportError;
 use exec::{Ctx, Scope};
 use params::{Interval, Params};
 use realtime::{Realtime, RealtimeRow};
-use render::{Answer, AppliedFilters, Header};
+pub(crate) use render::Answer;
+use render::{AppliedFilters, Header};
 use time::Range;
 use timeseries::Timeseries;
 use top_content::TopContent;
-
-/// The OpenAPI document of footfall's HTTP API.
-pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
 
 /// The reports footfall serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +124,19 @@ impl ReportName {
     }
 }
 
+/// The name as the OpenAPI document shows it: one of [`ReportName::ALL`].
+impl utoipa::PartialSchema for ReportName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Self::ALL.map(Self::as_str)))
+            .description(Some("The report"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ReportName {}
+
 /// What the report handlers share.
 pub struct ReportsState {
     store: Store,
@@ -177,16 +191,16 @@ impl Reports {
         tasks
     }
 
-    /// Registers `GET /api/v1/sites/{site}/reports/{name}` and `GET /api/openapi.json`.
-    pub fn routes(&self) -> impl FnOnce(&mut web::ServiceConfig) {
-        let state = self.state.clone();
-        move |config| {
-            config
-                .app_data(state)
-                .route("/api/v1/sites/{site}/reports/{name}", web::get().to(report))
-                .route("/api/openapi.json", web::get().to(openapi));
-        }
+    /// What the report handler reads ([`configure`] registers it); added to the app by
+    /// `startup`.
+    pub fn state(&self) -> web::Data<ReportsState> {
+        self.state.clone()
     }
+}
+
+/// Registers `GET /api/v1/sites/{site}/reports/{name}` (its state is [`Reports::state`]).
+pub fn configure(config: &mut ServiceConfig<'_>) {
+    config.service(get_report);
 }
 
 impl Reports {
@@ -224,11 +238,39 @@ impl Reports {
     }
 }
 
-async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
-}
-
-async fn report(
+/// A report of one site.
+///
+/// Dates are inclusive, in the site's time zone unless `tz` is given. Visitors are
+/// distinct visitor hashes per local day, added over the days (visitor-days). JSON by
+/// default; `Accept: text/csv` gives the main table (`rows`, `grid` for busiest-times,
+/// the counts for realtime) as CSV with a header line. Breakdown rows with fewer than
+/// `reports.min_visitors` visitors are folded into one `(other)` row. Needs the admin
+/// token or a report token of this site.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(
+        ("site" = String, Path, description = "The site's domain", max_length = 253, example = "example.com"),
+        ("name" = inline(ReportName), Path),
+        Params,
+    ),
+    responses(
+        (status = OK, description = "The report: one of the answers, by `name`", content(
+            (Answer = "application/json"),
+            (String = "text/csv", example = "path,views,visitors,entries,avg_engaged_seconds\r\n/blog/new,5,4,4,12.2\r\n"),
+        )),
+        (status = BAD_REQUEST, description = "A parameter is invalid, unknown, repeated, or not taken by this report (`field` names it)", body = ErrorBody),
+        (status = UNAUTHORIZED, description = "No bearer token, or a wrong one", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"footfall reports\"`"))),
+        (status = FORBIDDEN, description = "The token is another site's, or the filters match fewer than `reports.min_visitors` visitors", body = ErrorBody),
+        (status = NOT_FOUND, description = "No such site or report", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "Too many wrong tokens from this client; every token is refused until `Retry-After` has passed", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = SERVICE_UNAVAILABLE, description = "ClickHouse did not answer; retry later", body = ErrorBody),
+    ),
+)]
+#[get("/api/v1/sites/{site}/reports/{name}")]
+async fn get_report(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     state: web::Data<ReportsState>,

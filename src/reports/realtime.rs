@@ -5,6 +5,7 @@
 use clickhouse::query::Query;
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::exec::{Ctx, Filters};
 use super::sql::{self, BindSource};
@@ -21,9 +22,9 @@ pub(crate) struct Now {
 }
 
 /// The answer of `realtime`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Realtime {
-    /// The report's name.
+    /// The report's name: `realtime`.
     pub report: &'static str,
     /// The site's domain.
     pub site: String,
@@ -34,11 +35,13 @@ pub(crate) struct Realtime {
 }
 
 /// The counts of the last 5 minutes (also realtime's CSV line).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub(crate) struct RealtimeRow {
     /// Start of the window (RFC 3339).
+    #[schema(format = DateTime)]
     pub since: String,
     /// End of the window, exclusive.
+    #[schema(format = DateTime)]
     pub until: String,
     /// Pageviews.
     pub views: u64,

@@ -9,6 +9,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::breakdowns::{Countries, Devices, Sources};
 use super::busiest::BusiestTimes;
@@ -20,17 +21,22 @@ use super::timeseries::Timeseries;
 use super::top_content::TopContent;
 
 /// The fields every report over a date range answers first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Header {
     /// The report's name.
+    #[schema(example = "top-content")]
     pub report: &'static str,
     /// The site's domain.
+    #[schema(example = "example.com")]
     pub site: String,
-    /// First day of the range (YYYY-MM-DD).
+    /// First day of the range.
+    #[schema(format = Date, example = "2026-03-27")]
     pub from: String,
     /// Last day of the range, inclusive.
+    #[schema(format = Date, example = "2026-03-29")]
     pub to: String,
     /// The time zone of the dates and of every time in the answer.
+    #[schema(example = "Europe/London")]
     pub tz: String,
     /// The filters of the request; absent when none was given.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,7 +44,7 @@ pub(crate) struct Header {
 }
 
 /// The filters a request gave.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AppliedFilters {
     /// Path prefix; empty when not given.
     pub path: String,
@@ -47,7 +53,7 @@ pub(crate) struct AppliedFilters {
 }
 
 /// What small-count folding did to a breakdown's rows.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SmallCounts {
     /// Rows with fewer visitors were folded into one `(other)` row.
     pub min_visitors: u64,
@@ -62,7 +68,7 @@ impl From<Folding> for SmallCounts {
 }
 
 /// A report's answer: one of the reports' answer types.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub(crate) enum Answer {
     TopContent(TopContent),

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::busiest::HourRow;
 use super::exec::{self, Ctx, Scope};
@@ -25,7 +26,7 @@ pub(crate) struct DayRow {
 }
 
 /// The answer of `timeseries`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Timeseries {
     #[serde(flatten)]
     pub header: Header,
@@ -36,9 +37,10 @@ pub(crate) struct Timeseries {
 }
 
 /// One bucket of `timeseries` (also its CSV line).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub(crate) struct TimeseriesRow {
     /// Start of the bucket (RFC 3339, in the answer's time zone).
+    #[schema(format = DateTime)]
     pub start: String,
     /// Pageviews.
     pub views: u64,

@@ -5,6 +5,7 @@
 
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
 use super::render::{round, Header, SmallCounts};
@@ -22,7 +23,7 @@ pub(crate) struct PageRow {
 }
 
 /// The answer of `top-content`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TopContent {
     #[serde(flatten)]
     pub header: Header,
@@ -32,7 +33,7 @@ pub(crate) struct TopContent {
 }
 
 /// One path of `top-content` (also its CSV line).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub(crate) struct TopContentRow {
     /// The path, or `(other)` for the folded rows.
     pub path: String,
