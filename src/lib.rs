@@ -6,11 +6,13 @@
 //! health and metrics, [`metrics`] counts every event's fate, [`rights`] serves visitors'
 //! forget requests, [`web`] serves what browsers load (the beacon script, the opt-out
 //! page), [`client_ip`] says who the client of a request is (trusted proxies),
-//! [`throttle`] limits each client, `jobs` runs the background work. [`Application`] wires them.
+//! [`throttle`] limits each client, `jobs` runs the background work. [`api`] registers
+//! every route and builds the OpenAPI document from them. [`Application`] wires them.
 
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]
 
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod client_ip;

@@ -14,15 +14,16 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tokio::task::JoinHandle;
 
+use crate::api;
 use crate::auth::Directory;
 use crate::client_ip::ClientAddressing;
 use crate::config::Settings;
 use crate::dashboard::Dashboards;
 use crate::http_limits;
-use crate::ingest::{self, IngestState};
+use crate::ingest::IngestState;
 use crate::jobs;
 use crate::metrics::Metrics;
-use crate::ops::{self, OpsState};
+use crate::ops::OpsState;
 use crate::pipeline::delivery::Delivery;
 use crate::pipeline::spool::Spool;
 use crate::pipeline::{self, EventSink, Replayer, Wal, Writer};
@@ -178,19 +179,16 @@ impl Application {
             // No %a and no User-Agent: the access log never holds a client address or UA.
             let logger = Logger::new("%{method}xi %U %s %b %Dms")
                 .custom_request_replace("method", |req| req.method().to_string());
-            App::new()
+            let app = App::new()
                 .wrap(from_fn(move |request, next| http_limits::enforce(body_timeout, request, next)))
                 .wrap(from_fn(security_headers))
                 .wrap(Condition::new(access_log, logger))
                 .app_data(ingest_state.clone())
                 .app_data(ops_state.clone())
                 .app_data(rights_state.clone())
-                .configure(ingest::configure)
-                .configure(rights::configure)
-                .configure(ops::configure)
-                .configure(crate::web::configure)
-                .configure(reports.routes())
-                .configure(dashboards.routes())
+                .app_data(reports.state())
+                .app_data(dashboards.state());
+            api::routes(app)
         })
         .listen(listener)?
         // A client gets this long to send its request head, and to close after the

@@ -30,14 +30,17 @@ use std::time::Instant;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::ErrorBody;
 use crate::auth::Grant;
 use crate::client_ip::ClientAddressing;
 use crate::metrics::Metrics;
-use crate::reports::Reports;
+use crate::reports::params::Params;
+use crate::reports::{Answer, ReportName, Reports};
 use crate::throttle::{RateLimiter, Throttled};
 use definition::Catalog;
 use session::{Full, Kind, Session, Sessions, COOKIE};
@@ -84,33 +87,48 @@ impl Dashboards {
         Self { state: web::Data::new(state) }
     }
 
-    /// Registers every `/dashboard` route. Every route that is not a GET refuses
-    /// cross-site requests first (`same_origin::is_cross_site`).
-    pub fn routes(&self) -> impl FnOnce(&mut web::ServiceConfig) {
-        let state = self.state.clone();
-        move |config| {
-            config
-                .app_data(state)
-                .route("/dashboard", web::get().to(home))
-                .route("/dashboard/", web::get().to(home))
-                .route("/dashboard/login", web::get().to(home))
-                .route("/dashboard/login", web::post().to(login))
-                .route("/dashboard/logout", web::post().to(logout))
-                .route("/dashboard/share", web::get().to(share))
-                .route("/dashboard/share", web::post().to(share_form))
-                .route("/dashboard/assets/dashboard.js", web::get().to(script))
-                .route("/dashboard/assets/dashboard.css", web::get().to(style))
-                .route("/dashboard/api/sites/{site}/reports/{name}", web::get().to(report))
-                .route("/dashboard/{site}", web::get().to(site_page))
-                .route("/dashboard/{site}/{slug}", web::get().to(site_page));
-        }
+    /// What the dashboard's handlers read ([`configure`] registers them); added to the
+    /// app by `startup`.
+    pub fn state(&self) -> web::Data<DashboardState> {
+        self.state.clone()
     }
 }
 
+/// Registers every `/dashboard` route, in the order the router tries them (the fixed
+/// paths before `/dashboard/{site}`). Every route that is not a GET refuses cross-site
+/// requests first (`same_origin::is_cross_site`).
+pub fn configure(config: &mut ServiceConfig<'_>) {
+    config
+        .service(home)
+        .service(home_slash)
+        .service(login_page)
+        .service(login)
+        .service(logout)
+        .service(share)
+        .service(share_form)
+        .service(script)
+        .service(style)
+        .service(panel_report)
+        .service(site_page)
+        .service(site_dashboard_page);
+}
+
+/// The dashboard's script.
+#[utoipa::path(
+    tag = "dashboard",
+    responses((status = OK, description = "JavaScript", body = String, content_type = "text/javascript; charset=utf-8")),
+)]
+#[get("/dashboard/assets/dashboard.js")]
 async fn script() -> HttpResponse {
     asset("text/javascript; charset=utf-8", SCRIPT)
 }
 
+/// The dashboard's style sheet.
+#[utoipa::path(
+    tag = "dashboard",
+    responses((status = OK, description = "CSS", body = String, content_type = "text/css; charset=utf-8")),
+)]
+#[get("/dashboard/assets/dashboard.css")]
 async fn style() -> HttpResponse {
     asset("text/css; charset=utf-8", STYLE)
 }
@@ -247,8 +265,50 @@ fn session_cookie(req: &HttpRequest, value: String, max_age_secs: i64) -> Cookie
         .finish()
 }
 
+/// The start page.
+///
+/// Without a session, the login form; with one, the sites it may see, or straight to the
+/// site when it may see one only (or is a share link's).
+#[utoipa::path(
+    tag = "dashboard",
+    responses(
+        (status = OK, description = "HTML: the login form, or the site picker", body = String, content_type = "text/html; charset=utf-8"),
+        (status = SEE_OTHER, description = "To the one site the session may see"),
+    ),
+)]
+#[get("/dashboard")]
 async fn home(req: HttpRequest, state: web::Data<DashboardState>) -> HttpResponse {
-    let Some((session, grant)) = state.session(&req).await else {
+    start_page(&req, &state).await
+}
+
+/// The start page, as `GET /dashboard`.
+#[utoipa::path(
+    tag = "dashboard",
+    responses(
+        (status = OK, description = "HTML: the login form, or the site picker", body = String, content_type = "text/html; charset=utf-8"),
+        (status = SEE_OTHER, description = "To the one site the session may see"),
+    ),
+)]
+#[get("/dashboard/")]
+async fn home_slash(req: HttpRequest, state: web::Data<DashboardState>) -> HttpResponse {
+    start_page(&req, &state).await
+}
+
+/// The login form (the start page, as `GET /dashboard`).
+#[utoipa::path(
+    tag = "dashboard",
+    responses(
+        (status = OK, description = "HTML: the login form, or the site picker", body = String, content_type = "text/html; charset=utf-8"),
+        (status = SEE_OTHER, description = "To the one site the session may see"),
+    ),
+)]
+#[get("/dashboard/login")]
+async fn login_page(req: HttpRequest, state: web::Data<DashboardState>) -> HttpResponse {
+    start_page(&req, &state).await
+}
+
+async fn start_page(req: &HttpRequest, state: &DashboardState) -> HttpResponse {
+    let Some((session, grant)) = state.session(req).await else {
         return page::login(StatusCode::OK, "");
     };
     let sites = state.sites(&grant);
@@ -264,13 +324,30 @@ fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
 }
 
-#[derive(Deserialize)]
+/// The login form's fields.
+#[derive(Deserialize, ToSchema)]
 struct LoginForm {
+    /// The admin token or a report token.
     token: String,
 }
 
-/// `POST /dashboard/login`: refused from another site (login CSRF), then the token is
-/// checked (wrong-token throttle) and a session opened (session throttle and caps).
+/// Log in: refused from another site (login CSRF), then the token is checked (the
+/// reports' wrong-token throttle) and a session opened (session throttle and caps).
+#[utoipa::path(
+    tag = "dashboard",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = SEE_OTHER, description = "Logged in: a `Strict` session cookie, and to `/dashboard`"),
+        (status = BAD_REQUEST, description = "HTML: the form has no `token`", body = String, content_type = "text/html; charset=utf-8"),
+        (status = UNAUTHORIZED, description = "HTML: the token is not valid", body = String, content_type = "text/html; charset=utf-8"),
+        (status = FORBIDDEN, description = "HTML: sent from another site", body = String, content_type = "text/html; charset=utf-8"),
+        (status = TOO_MANY_REQUESTS, description = "HTML: too many wrong tokens, or sessions, from this client", body = String, content_type = "text/html; charset=utf-8",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = SERVICE_UNAVAILABLE, description = "HTML: the dashboard holds as many sessions as it may", body = String, content_type = "text/html; charset=utf-8",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+)]
+#[post("/dashboard/login")]
 async fn login(
     req: HttpRequest,
     form: Result<web::Form<LoginForm>, actix_web::Error>,
@@ -311,6 +388,15 @@ async fn login(
     }
 }
 
+/// Log out: ends the session (refused from another site).
+#[utoipa::path(
+    tag = "dashboard",
+    responses(
+        (status = SEE_OTHER, description = "Logged out: the session cookie cleared, and to `/dashboard`"),
+        (status = FORBIDDEN, description = "HTML: sent from another site", body = String, content_type = "text/html; charset=utf-8"),
+    ),
+)]
+#[post("/dashboard/logout")]
 async fn logout(req: HttpRequest, state: web::Data<DashboardState>) -> HttpResponse {
     if same_origin::is_cross_site(&req) {
         return page::problem(
@@ -327,8 +413,11 @@ async fn logout(req: HttpRequest, state: web::Data<DashboardState>) -> HttpRespo
     response
 }
 
-#[derive(Deserialize)]
+/// A share link's token, in the query or the form.
+#[derive(Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ShareQuery {
+    /// The share link's token (`footfall share create --site S`).
     token: String,
 }
 
@@ -342,6 +431,21 @@ fn share_problem(status: StatusCode, message: &str) -> HttpResponse {
 /// sent on the redirect's request). Followed from another site (`Sec-Fetch-Site:
 /// cross-site`), it opens nothing and shows a button that sends the token from this
 /// origin ([`share_form`]), so no other site can open a session in a browser unseen.
+#[utoipa::path(
+    tag = "dashboard",
+    params(ShareQuery),
+    responses(
+        (status = OK, description = "HTML: the site's overview in a share session (a `Strict` session cookie); \
+            followed from another site, a button that opens it from here instead", body = String, content_type = "text/html; charset=utf-8"),
+        (status = BAD_REQUEST, description = "HTML: no `token`", body = String, content_type = "text/html; charset=utf-8"),
+        (status = UNAUTHORIZED, description = "HTML: revoked, expired or incomplete", body = String, content_type = "text/html; charset=utf-8"),
+        (status = FORBIDDEN, description = "HTML: the admin token cannot be shared", body = String, content_type = "text/html; charset=utf-8"),
+        (status = TOO_MANY_REQUESTS, description = "HTML: too many wrong tokens, or sessions, from this client", body = String, content_type = "text/html; charset=utf-8",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = SERVICE_UNAVAILABLE, description = "HTML: the dashboard holds as many sessions as it may", body = String, content_type = "text/html; charset=utf-8"),
+    ),
+)]
+#[get("/dashboard/share")]
 async fn share(
     req: HttpRequest,
     query: Result<web::Query<ShareQuery>, actix_web::Error>,
@@ -359,6 +463,20 @@ async fn share(
 
 /// `POST /dashboard/share` (form field `token`): the button of a share link followed
 /// from another site; refused when it is itself sent from another site.
+#[utoipa::path(
+    tag = "dashboard",
+    request_body(content = ShareQuery, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = OK, description = "HTML: the site's overview in a share session", body = String, content_type = "text/html; charset=utf-8"),
+        (status = BAD_REQUEST, description = "HTML: no `token`", body = String, content_type = "text/html; charset=utf-8"),
+        (status = UNAUTHORIZED, description = "HTML: revoked, expired or incomplete", body = String, content_type = "text/html; charset=utf-8"),
+        (status = FORBIDDEN, description = "HTML: sent from another site, or the admin token", body = String, content_type = "text/html; charset=utf-8"),
+        (status = TOO_MANY_REQUESTS, description = "HTML: too many wrong tokens, or sessions, from this client", body = String, content_type = "text/html; charset=utf-8",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = SERVICE_UNAVAILABLE, description = "HTML: the dashboard holds as many sessions as it may", body = String, content_type = "text/html; charset=utf-8"),
+    ),
+)]
+#[post("/dashboard/share")]
 async fn share_form(
     req: HttpRequest,
     form: Result<web::Form<ShareQuery>, actix_web::Error>,
@@ -410,17 +528,55 @@ async fn open_share(req: &HttpRequest, state: &DashboardState, token: &str) -> H
     response
 }
 
-async fn site_page(req: HttpRequest, path: web::Path<Vec<String>>, state: web::Data<DashboardState>) -> HttpResponse {
-    let Some((session, grant)) = state.session(&req).await else {
-        return page::login(StatusCode::UNAUTHORIZED, "Log in to see this dashboard.");
-    };
-    let parts = path.into_inner();
-    let site = parts[0].to_ascii_lowercase();
-    let slug = parts.get(1).map_or(definition::OVERVIEW, String::as_str);
-    render_site(&state, &grant, session.kind == Kind::Share, &site, slug)
+/// A site's overview dashboard.
+#[utoipa::path(
+    tag = "dashboard",
+    params(("site" = String, Path, description = "The site's domain", example = "example.com")),
+    responses(
+        (status = OK, description = "HTML: the dashboard (its panels load their reports from `/dashboard/api`)", body = String, content_type = "text/html; charset=utf-8"),
+        (status = UNAUTHORIZED, description = "HTML: the login form; no live session", body = String, content_type = "text/html; charset=utf-8"),
+        (status = FORBIDDEN, description = "HTML: the session may see another site only", body = String, content_type = "text/html; charset=utf-8"),
+        (status = NOT_FOUND, description = "HTML: no such site", body = String, content_type = "text/html; charset=utf-8"),
+    ),
+)]
+#[get("/dashboard/{site}")]
+async fn site_page(req: HttpRequest, site: web::Path<String>, state: web::Data<DashboardState>) -> HttpResponse {
+    show_site(&req, &state, &site, definition::OVERVIEW).await
 }
 
-fn render_site(state: &DashboardState, grant: &Grant, share: bool, site: &str, slug: &str) -> HttpResponse {
+/// One of a site's dashboards (`dashboards/<slug>.toml`).
+#[utoipa::path(
+    tag = "dashboard",
+    params(
+        ("site" = String, Path, description = "The site's domain", example = "example.com"),
+        ("slug" = String, Path, description = "The dashboard's name in `dashboards/`", example = "overview"),
+    ),
+    responses(
+        (status = OK, description = "HTML: the dashboard", body = String, content_type = "text/html; charset=utf-8"),
+        (status = UNAUTHORIZED, description = "HTML: the login form; no live session", body = String, content_type = "text/html; charset=utf-8"),
+        (status = FORBIDDEN, description = "HTML: the session may see another site only", body = String, content_type = "text/html; charset=utf-8"),
+        (status = NOT_FOUND, description = "HTML: no such site or dashboard", body = String, content_type = "text/html; charset=utf-8"),
+    ),
+)]
+#[get("/dashboard/{site}/{slug}")]
+async fn site_dashboard_page(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<DashboardState>,
+) -> HttpResponse {
+    let (site, slug) = path.into_inner();
+    show_site(&req, &state, &site, &slug).await
+}
+
+/// Dashboard `slug` of `site` for the request's session, or the login form.
+async fn show_site(req: &HttpRequest, state: &DashboardState, site: &str, slug: &str) -> HttpResponse {
+    let Some((session, grant)) = state.session(req).await else {
+        return page::login(StatusCode::UNAUTHORIZED, "Log in to see this dashboard.");
+    };
+    render_site(state, &grant, session.kind == Kind::Share, &site.to_ascii_lowercase(), slug)
+}
+
+fn render_site(state: &DashboardState, grant: &Grant, shared: bool, site: &str, slug: &str) -> HttpResponse {
     let sites = state.sites(grant);
     let Some((_, tz)) = sites.iter().find(|(domain, _)| domain == site) else {
         let registered = state.reports.sites().get(site).is_some();
@@ -438,15 +594,41 @@ fn render_site(state: &DashboardState, grant: &Grant, share: bool, site: &str, s
             "There is no such dashboard in `dashboards/`.",
         );
     };
-    page::dashboard(site, tz, dashboard, &sites, &catalog, share)
+    page::dashboard(site, tz, dashboard, &sites, &catalog, shared)
 }
 
-async fn report(req: HttpRequest, path: web::Path<(String, String)>, state: web::Data<DashboardState>) -> HttpResponse {
+/// A report for the dashboard's panels: the reports API's answer, for the session's
+/// token instead of a bearer token (same parameters, answers and refusals).
+#[utoipa::path(
+    tag = "dashboard",
+    params(
+        ("site" = String, Path, description = "The site's domain", max_length = 253, example = "example.com"),
+        ("name" = inline(ReportName), Path),
+        Params,
+    ),
+    responses(
+        (status = OK, description = "The report, as `GET /api/v1/sites/{site}/reports/{name}` answers it", content(
+            (Answer = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = BAD_REQUEST, description = "A parameter is invalid (`field` names it)", body = ErrorBody),
+        (status = UNAUTHORIZED, description = "No live session (field `session`)", body = ErrorBody),
+        (status = FORBIDDEN, description = "Another site's, or the filters match too few visitors", body = ErrorBody),
+        (status = NOT_FOUND, description = "No such site or report", body = ErrorBody),
+        (status = SERVICE_UNAVAILABLE, description = "ClickHouse did not answer; retry later", body = ErrorBody),
+    ),
+)]
+#[get("/dashboard/api/sites/{site}/reports/{name}")]
+async fn panel_report(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<DashboardState>,
+) -> HttpResponse {
     let Some((_, grant)) = state.session(&req).await else {
-        return HttpResponse::Unauthorized().json(json!({
-            "error": "log in at /dashboard (the session ended or its token was revoked)",
-            "field": "session",
-        }));
+        return HttpResponse::Unauthorized().json(ErrorBody {
+            error: "log in at /dashboard (the session ended or its token was revoked)".into(),
+            field: Some("session".into()),
+        });
     };
     let (site, name) = path.into_inner();
     match state.reports.respond(&req, &grant, &site, &name).await {

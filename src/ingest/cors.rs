@@ -8,10 +8,10 @@
 //! may claim is checked per event by the handler.)
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
+use actix_web::{HttpRequest, HttpResponse};
 
-use super::{origin_host, IngestState};
+use super::origin_host;
+use crate::api::ErrorBody;
 use crate::metrics::{Metrics, RejectReason};
 use crate::sites::SiteRegistry;
 
@@ -34,15 +34,10 @@ pub fn decorate(mut response: HttpResponse, origin: Option<HeaderValue>) -> Http
     response
 }
 
-/// `OPTIONS /api/event` and `/api/events`.
-pub async fn preflight(req: HttpRequest, state: web::Data<IngestState>) -> HttpResponse {
-    answer_preflight(&req, &state.sites, &state.metrics)
-}
-
-/// The answer to a preflight of an endpoint that takes requests from the pages of
-/// registered `sites` (intake's, and visitor rights' `/api/forget`); a refused origin is
-/// counted in `metrics`.
-pub fn answer_preflight(req: &HttpRequest, sites: &SiteRegistry, metrics: &Metrics) -> HttpResponse {
+/// The answer to `OPTIONS` of `/api/event`, `/api/events` and `/api/forget`: the CORS
+/// headers for an origin of some registered site in `sites`; 403 for any other, counted
+/// in `metrics`.
+pub fn preflight(req: &HttpRequest, sites: &SiteRegistry, metrics: &Metrics) -> HttpResponse {
     match allowed_origin(req, origin_host(req).as_deref(), sites) {
         Some(origin) => HttpResponse::NoContent()
             .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin))
@@ -53,10 +48,10 @@ pub fn answer_preflight(req: &HttpRequest, sites: &SiteRegistry, metrics: &Metri
             .finish(),
         None => {
             metrics.reject(RejectReason::ForeignOrigin, 1);
-            HttpResponse::Forbidden().insert_header((header::VARY, "Origin")).json(json!({
-                "error": "this origin belongs to no site registered with this collector",
-                "field": "Origin",
-            }))
+            HttpResponse::Forbidden().insert_header((header::VARY, "Origin")).json(ErrorBody {
+                error: "this origin belongs to no site registered with this collector".into(),
+                field: Some("Origin".into()),
+            })
         }
     }
 }

@@ -1,11 +1,10 @@
 //! Why intake refused a request, and how each reason maps to an HTTP status and a JSON
 //! body `{"error": "...", "field": "..."}` (one place for the mapping).
 
+use crate::api::ErrorBody;
+use crate::metrics::RejectReason;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
-
-use crate::metrics::RejectReason;
 
 /// An intake failure. Messages never repeat the client's IP, user agent or cookie id.
 #[derive(Debug, thiserror::Error)]
@@ -36,12 +35,6 @@ pub enum IngestError {
     QueueFull,
     #[error("the collector cannot take this now; retry later ({reason})")]
     Unavailable { reason: String },
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: String,
-    field: Option<&'a str>,
 }
 
 impl IngestError {
@@ -108,6 +101,6 @@ impl ResponseError for IngestError {
             }
             _ => {}
         }
-        response.json(ErrorBody { error: self.to_string(), field: self.field() })
+        response.json(ErrorBody { error: self.to_string(), field: self.field().map(str::to_owned) })
     }
 }

@@ -20,10 +20,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{options, post, web, HttpRequest, HttpResponse};
 use bytes::BytesMut;
 use futures_util::StreamExt;
 
+use crate::api::ErrorBody;
 use crate::auth;
 use crate::client_ip::ClientAddressing;
 use crate::config::IngestSettings;
@@ -35,7 +36,8 @@ use crate::privacy::{useragent, Anonymizer, Observation};
 use crate::sites::{SiteEntry, SiteRegistry, NULL_ORIGIN};
 use crate::throttle::RateLimiter;
 pub use error::IngestError;
-use payload::ValidEvent;
+use payload::{RawEvent, ValidEvent};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// How far in the future an admin's backfilled `ts` may lie (clock skew), in seconds.
 const MAX_FUTURE_TS_SECS: i64 = 60;
@@ -54,18 +56,8 @@ pub struct IngestState {
 }
 
 /// Registers the intake routes, with CORS for the origins of registered sites ([`cors`]).
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(
-            web::resource("/api/event")
-                .route(web::post().to(post_event))
-                .route(web::method(actix_web::http::Method::OPTIONS).to(cors::preflight)),
-        )
-        .service(
-            web::resource("/api/events")
-                .route(web::post().to(post_events))
-                .route(web::method(actix_web::http::Method::OPTIONS).to(cors::preflight)),
-        );
+pub fn configure(config: &mut ServiceConfig<'_>) {
+    config.service(post_event).service(event_preflight).service(post_events).service(events_preflight);
 }
 
 /// What intake reads from a request once, before its body.
@@ -83,12 +75,92 @@ enum Shape {
     Many,
 }
 
+/// Take one event.
+///
+/// Answered 202 with an empty body once the event is queued, or when it was deliberately
+/// not stored (from a bot, or from a request that refuses tracking: `Sec-GPC: 1`, the
+/// opt-out cookie, `DNT: 1`). `ts` is honoured only with the admin token.
+#[utoipa::path(
+    tag = "intake",
+    security((), ("bearer" = [])),
+    request_body(
+        description = "One event; `text/plain` is the same JSON, as `navigator.sendBeacon` sends it",
+        content((RawEvent<'_> = "application/json"), (RawEvent<'_> = "text/plain")),
+    ),
+    responses(
+        (status = ACCEPTED, description = "Queued, or deliberately not stored"),
+        (status = BAD_REQUEST, description = "Not JSON, or a field is invalid (`field` names it)", body = ErrorBody),
+        (status = FORBIDDEN, description = "`Origin` or `url` belongs to another site (field `Origin` or `url`), \
+            or the site is in consent mode and the event lacks `\"consent\": true` (field `consent`)", body = ErrorBody),
+        (status = NOT_FOUND, description = "The site is not registered (field `site`)", body = ErrorBody),
+        (status = REQUEST_TIMEOUT, description = "The body did not arrive within `ingest.body_timeout_ms`", body = ErrorBody),
+        (status = PAYLOAD_TOO_LARGE, description = "The body is larger than `ingest.max_body_bytes`", body = ErrorBody),
+        (status = UNSUPPORTED_MEDIA_TYPE, description = "`Content-Type` is neither `application/json` nor `text/plain`", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "Over the client's rate limit; retry after `Retry-After` seconds (the admin token is exempt)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = SERVICE_UNAVAILABLE, description = "The queue (or, in durable mode, the spool) is full; retry", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+)]
+#[post("/api/event")]
 async fn post_event(req: HttpRequest, body: web::Payload, state: web::Data<IngestState>) -> HttpResponse {
     intake(&req, body, &state, Shape::One).await
 }
 
+/// Take an array of events, all or none.
+///
+/// Up to `ingest.max_batch_events` events; if any is invalid, none is stored (`field`
+/// names it as `[3].url`). Answers as `POST /api/event`.
+#[utoipa::path(
+    tag = "intake",
+    security((), ("bearer" = [])),
+    request_body(
+        description = "A JSON array of events; `text/plain` is the same JSON",
+        content((Vec<RawEvent<'_>> = "application/json"), (Vec<RawEvent<'_>> = "text/plain")),
+    ),
+    responses(
+        (status = ACCEPTED, description = "Queued, or deliberately not stored"),
+        (status = BAD_REQUEST, description = "Not a JSON array, too many or no events, or a field is invalid", body = ErrorBody),
+        (status = FORBIDDEN, description = "`Origin` or `url` belongs to another site, or consent is missing", body = ErrorBody),
+        (status = NOT_FOUND, description = "A site is not registered", body = ErrorBody),
+        (status = REQUEST_TIMEOUT, description = "The body did not arrive within `ingest.body_timeout_ms`", body = ErrorBody),
+        (status = PAYLOAD_TOO_LARGE, description = "The body is larger than `ingest.max_body_bytes`", body = ErrorBody),
+        (status = UNSUPPORTED_MEDIA_TYPE, description = "`Content-Type` is neither `application/json` nor `text/plain`", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "Over the client's rate limit", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = SERVICE_UNAVAILABLE, description = "The queue (or the spool) is full; retry", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+)]
+#[post("/api/events")]
 async fn post_events(req: HttpRequest, body: web::Payload, state: web::Data<IngestState>) -> HttpResponse {
     intake(&req, body, &state, Shape::Many).await
+}
+
+/// CORS preflight of `POST /api/event`.
+#[utoipa::path(
+    tag = "intake",
+    responses(
+        (status = NO_CONTENT, description = "`Origin` belongs to a registered site: the CORS headers allow the POST"),
+        (status = FORBIDDEN, description = "`Origin` belongs to no registered site", body = ErrorBody),
+    ),
+)]
+#[options("/api/event")]
+async fn event_preflight(req: HttpRequest, state: web::Data<IngestState>) -> HttpResponse {
+    cors::preflight(&req, &state.sites, &state.metrics)
+}
+
+/// CORS preflight of `POST /api/events`.
+#[utoipa::path(
+    tag = "intake",
+    responses(
+        (status = NO_CONTENT, description = "`Origin` belongs to a registered site: the CORS headers allow the POST"),
+        (status = FORBIDDEN, description = "`Origin` belongs to no registered site", body = ErrorBody),
+    ),
+)]
+#[options("/api/events")]
+async fn events_preflight(req: HttpRequest, state: web::Data<IngestState>) -> HttpResponse {
+    cors::preflight(&req, &state.sites, &state.metrics)
 }
 
 /// Runs a request through intake, does the counting for every outcome, and answers with

@@ -328,6 +328,69 @@ fn parse_time(text: &str) -> Option<u32> {
     u32::try_from(seconds).ok()
 }
 
+/// The event object as the OpenAPI document shows it (`Event`), with the limits
+/// [`RawEvent::validate`] enforces taken from the same constants.
+impl utoipa::PartialSchema for RawEvent<'_> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        let of = |kind: Type, description: &str| ObjectBuilder::new().schema_type(kind).description(Some(description));
+        let text = |max: usize, description: &str| of(Type::String, description).max_length(Some(max));
+        let time = |description: &str| {
+            of(Type::String, description).format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        };
+        let count =
+            |max: u64, description: &str| of(Type::Integer, description).minimum(Some(0)).maximum(Some(max as f64));
+        let prop_value = OneOfBuilder::new()
+            .item(of(Type::String, "").max_length(Some(MAX_PROP_VALUE_LEN)))
+            .item(of(Type::Number, ""))
+            .item(of(Type::Boolean, ""));
+        let props = of(Type::Object, "Custom properties (redacted like URLs before they are stored)")
+            .max_properties(Some(MAX_PROPS))
+            .additional_properties(Some(AdditionalProperties::RefOr(prop_value.into())));
+        ObjectBuilder::new()
+            .property("site", text(MAX_SITE_LEN, "The registered site's domain"))
+            .property(
+                "name",
+                text(MAX_NAME_LEN, "`pageview`, `engagement` or a custom name; characters, no control characters")
+                    .min_length(Some(1)),
+            )
+            .property("url", text(MAX_URL_LEN, "The page's URL; only host, path and `utm_*` are kept"))
+            .property("referrer", text(MAX_URL_LEN, "The referrer; only host and path are kept"))
+            .property(
+                "visitor",
+                text(MAX_VISITOR_LEN, "Random id from the first-party cookie; absent: cookieless counting"),
+            )
+            .property("returning", of(Type::Boolean, "The beacon's cookie says the visitor was here before"))
+            .property(
+                "consent",
+                of(
+                    Type::Boolean,
+                    "The visitor consented (sent by the beacon after footfall.consent(true)); required to be true \
+                     for sites in consent mode",
+                ),
+            )
+            .property("published", time("When the page was published"))
+            .property("engaged_ms", count(MAX_ENGAGED_MS, "Engaged time on the page, in milliseconds"))
+            .property("screen", count(MAX_SCREEN, "Screen width, in pixels"))
+            .property("tz", text(MAX_TZ_LEN, "The browser's IANA time zone (gives the country)"))
+            .property("pageview", text(MAX_PAGEVIEW_LEN, "The beacon's random id of the page view"))
+            .property("props", props)
+            .property("ts", time("Event time (backfill, import): honoured only with the admin token"))
+            .required("site")
+            .required("name")
+            .required("url")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RawEvent<'_> {
+    fn name() -> Cow<'static, str> {
+        "Event".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,10 +12,11 @@
 //! is `(other)` and whose other text columns are empty.
 
 use clickhouse::Row;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
-use super::render::Table;
+use super::render::{Header, SmallCounts};
 use super::small_counts::{self, Folding, OTHER};
 use super::sql;
 use crate::store::StoreError;
@@ -47,13 +48,78 @@ pub(crate) struct CountryRow {
     visitors: u64,
 }
 
-/// Columns of the sources answer.
-pub(crate) const SOURCE_COLUMNS: &[&str] =
-    &["referrer_host", "source_class", "utm_source", "utm_medium", "utm_campaign", "sessions", "visitors"];
-/// Columns of the devices answer.
-pub(crate) const DEVICE_COLUMNS: &[&str] = &["browser", "os", "device", "views", "visitors"];
-/// Columns of the countries answer.
-pub(crate) const COUNTRY_COLUMNS: &[&str] = &["country", "views", "visitors"];
+/// The answer of `sources`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Sources {
+    #[serde(flatten)]
+    pub header: Header,
+    pub small_counts: SmallCounts,
+    /// By sessions, then visitors, then the source's columns; the `(other)` row last.
+    pub rows: Vec<SourcesRow>,
+}
+
+/// One source of `sources` (also its CSV line).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub(crate) struct SourcesRow {
+    /// Referrer host; empty for direct visits; `(other)` for the folded rows.
+    pub referrer_host: String,
+    /// direct, internal, search, social or other; empty in the `(other)` row.
+    pub source_class: String,
+    pub utm_source: String,
+    pub utm_medium: String,
+    pub utm_campaign: String,
+    /// Pageviews that began a session.
+    pub sessions: u64,
+    /// Visitors who began those sessions (visitor-days).
+    pub visitors: u64,
+}
+
+/// The answer of `devices`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Devices {
+    #[serde(flatten)]
+    pub header: Header,
+    pub small_counts: SmallCounts,
+    /// By views, then visitors, then browser, OS and device class; the `(other)` row last.
+    pub rows: Vec<DevicesRow>,
+}
+
+/// One browser, OS and device class of `devices` (also its CSV line).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub(crate) struct DevicesRow {
+    /// Browser family, or `(other)` for the folded rows.
+    pub browser: String,
+    /// Operating system; empty in the `(other)` row.
+    pub os: String,
+    /// Device class (desktop, mobile, tablet, ...); empty in the `(other)` row.
+    pub device: String,
+    /// Pageviews.
+    pub views: u64,
+    /// Visitors (visitor-days).
+    pub visitors: u64,
+}
+
+/// The answer of `countries`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Countries {
+    #[serde(flatten)]
+    pub header: Header,
+    pub small_counts: SmallCounts,
+    /// By views, then visitors, then country code; the `(other)` row last.
+    pub rows: Vec<CountriesRow>,
+}
+
+/// One country of `countries` (also its CSV line).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub(crate) struct CountriesRow {
+    /// ISO 3166 code from the browser's time zone; empty when unknown; `(other)` for the
+    /// folded rows.
+    pub country: String,
+    /// Pageviews.
+    pub views: u64,
+    /// Visitors (visitor-days).
+    pub visitors: u64,
+}
 
 /// Sources by sessions, then visitors, then the source's columns.
 pub(crate) async fn sources(
@@ -61,7 +127,7 @@ pub(crate) async fn sources(
     scope: &Scope<'_>,
     limit: u64,
     min_visitors: u64,
-) -> Result<(Table, Folding), StoreError> {
+) -> Result<(Vec<SourcesRow>, Folding), StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::SOURCES]).await?;
     let rows: Vec<SourceRow> = exec::fetch(ctx, &sql::SOURCES, scope, split).await?;
     let key = |row: &SourceRow| {
@@ -88,19 +154,20 @@ pub(crate) async fn sources(
         },
     );
     sources.truncate(limit as usize);
-    let mut table = Table::new(SOURCE_COLUMNS);
-    for s in sources.into_iter().chain(other) {
-        table.push(vec![
-            s.referrer_host.into(),
-            s.source_class.into(),
-            s.utm_source.into(),
-            s.utm_medium.into(),
-            s.utm_campaign.into(),
-            s.sessions.into(),
-            s.visitors.into(),
-        ]);
-    }
-    Ok((table, folding))
+    let rows = sources
+        .into_iter()
+        .chain(other)
+        .map(|s| SourcesRow {
+            referrer_host: s.referrer_host,
+            source_class: s.source_class,
+            utm_source: s.utm_source,
+            utm_medium: s.utm_medium,
+            utm_campaign: s.utm_campaign,
+            sessions: s.sessions,
+            visitors: s.visitors,
+        })
+        .collect();
+    Ok((rows, folding))
 }
 
 /// Devices by views, then visitors, then browser, OS and device class.
@@ -109,7 +176,7 @@ pub(crate) async fn devices(
     scope: &Scope<'_>,
     limit: u64,
     min_visitors: u64,
-) -> Result<(Table, Folding), StoreError> {
+) -> Result<(Vec<DevicesRow>, Folding), StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::DEVICES]).await?;
     let rows: Vec<DeviceRow> = exec::fetch(ctx, &sql::DEVICES, scope, split).await?;
     let key = |row: &DeviceRow| [&row.browser, &row.os, &row.device].map(String::clone);
@@ -129,11 +196,12 @@ pub(crate) async fn devices(
         },
     );
     devices.truncate(limit as usize);
-    let mut table = Table::new(DEVICE_COLUMNS);
-    for d in devices.into_iter().chain(other) {
-        table.push(vec![d.browser.into(), d.os.into(), d.device.into(), d.views.into(), d.visitors.into()]);
-    }
-    Ok((table, folding))
+    let rows = devices
+        .into_iter()
+        .chain(other)
+        .map(|d| DevicesRow { browser: d.browser, os: d.os, device: d.device, views: d.views, visitors: d.visitors })
+        .collect();
+    Ok((rows, folding))
 }
 
 /// Countries by views, then visitors, then country code.
@@ -142,7 +210,7 @@ pub(crate) async fn countries(
     scope: &Scope<'_>,
     limit: u64,
     min_visitors: u64,
-) -> Result<(Table, Folding), StoreError> {
+) -> Result<(Vec<CountriesRow>, Folding), StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::COUNTRIES]).await?;
     let rows: Vec<CountryRow> = exec::fetch(ctx, &sql::COUNTRIES, scope, split).await?;
     let add = |total: &mut CountryRow, row: &CountryRow| {
@@ -154,9 +222,10 @@ pub(crate) async fn countries(
     let (mut countries, other, folding) =
         small_counts::fold(countries, min_visitors, |c| c.visitors, add, |other| other.country = OTHER.into());
     countries.truncate(limit as usize);
-    let mut table = Table::new(COUNTRY_COLUMNS);
-    for c in countries.into_iter().chain(other) {
-        table.push(vec![c.country.into(), c.views.into(), c.visitors.into()]);
-    }
-    Ok((table, folding))
+    let rows = countries
+        .into_iter()
+        .chain(other)
+        .map(|c| CountriesRow { country: c.country, views: c.views, visitors: c.visitors })
+        .collect();
+    Ok((rows, folding))
 }

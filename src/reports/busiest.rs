@@ -11,11 +11,11 @@
 use chrono::{Datelike, Timelike};
 use clickhouse::query::Query;
 use clickhouse::Row;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
-use super::render::Table;
+use super::render::Header;
 use super::sql::{self, BindSource};
 use super::time;
 use crate::store::StoreError;
@@ -43,13 +43,53 @@ pub(crate) struct WindowRow {
     views: u64,
 }
 
-/// Columns of the grid.
-pub(crate) const GRID_COLUMNS: &[&str] = &["weekday", "hour", "views", "visitors"];
-/// Columns of the windows.
-pub(crate) const WINDOW_COLUMNS: &[&str] = &["start", "end", "views"];
+/// The answer of `busiest-times`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BusiestTimes {
+    #[serde(flatten)]
+    pub header: Header,
+    /// The cell with the most views (among equals, the most visitors, then the earliest in
+    /// the week); `null` when the range has no pageviews.
+    #[schema(required = true)]
+    pub peak: Option<GridCell>,
+    /// All 168 cells, Monday 0:00 first, zeros included (also the CSV).
+    #[schema(min_items = 168, max_items = 168)]
+    pub grid: Vec<GridCell>,
+    /// The busiest 15-minute windows of the range, at most 10, busiest first.
+    #[schema(max_items = 10)]
+    pub windows: Vec<BusyWindow>,
+}
 
-/// The grid, the peak cell (`null` when the range has no pageviews) and the windows.
-pub(crate) async fn answer(ctx: &Ctx, scope: &Scope<'_>) -> Result<(Table, Value, Table), StoreError> {
+/// One weekday and local hour of the grid (also its CSV line).
+#[derive(Debug, Default, Clone, Copy, Serialize, ToSchema)]
+pub(crate) struct GridCell {
+    /// 1 = Monday to 7 = Sunday.
+    #[schema(minimum = 1, maximum = 7)]
+    pub weekday: u64,
+    /// Local hour, 0 to 23.
+    #[schema(maximum = 23)]
+    pub hour: u64,
+    /// Pageviews.
+    pub views: u64,
+    /// Visitors: each hour's distinct visitors, added up.
+    pub visitors: u64,
+}
+
+/// One 15-minute window.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BusyWindow {
+    /// Start (RFC 3339, in the answer's time zone).
+    #[schema(format = DateTime)]
+    pub start: String,
+    /// End, 15 minutes later.
+    #[schema(format = DateTime)]
+    pub end: String,
+    /// Pageviews.
+    pub views: u64,
+}
+
+/// The answer after `header`: the grid, its peak and the windows.
+pub(crate) async fn answer(ctx: &Ctx, scope: &Scope<'_>, header: Header) -> Result<BusiestTimes, StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::HOURS]).await?;
     let hours = exec::fetch::<HourRow>(ctx, &sql::HOURS, scope, split);
     let windows = windows(ctx, scope);
@@ -63,30 +103,30 @@ pub(crate) async fn answer(ctx: &Ctx, scope: &Scope<'_>) -> Result<(Table, Value
         cell.0 += row.views;
         cell.1 += row.visitors;
     }
-    let mut grid = Table::new(GRID_COLUMNS);
-    let mut peak: Option<(u64, u64, u64, u64)> = None;
+    let mut grid = Vec::with_capacity(7 * 24);
+    let mut peak: Option<GridCell> = None;
     for (weekday, hours) in (1u64..).zip(cells) {
         for (hour, (views, visitors)) in (0u64..).zip(hours) {
-            grid.push(vec![weekday.into(), hour.into(), views.into(), visitors.into()]);
-            if views > 0 && peak.is_none_or(|(_, _, most, more)| (views, visitors) > (most, more)) {
-                peak = Some((weekday, hour, views, visitors));
+            let cell = GridCell { weekday, hour, views, visitors };
+            grid.push(cell);
+            if views > 0 && peak.is_none_or(|most| (views, visitors) > (most.views, most.visitors)) {
+                peak = Some(cell);
             }
         }
     }
-    let peak = peak.map_or(Value::Null, |(weekday, hour, views, visitors)| {
-        json!({"weekday": weekday, "hour": hour, "views": views, "visitors": visitors})
-    });
 
-    let mut listed = Table::new(WINDOW_COLUMNS);
-    for window in windows {
-        let start = i64::from(window.start);
-        listed.push(vec![
-            time::rfc3339(tz, start).into(),
-            time::rfc3339(tz, start + WINDOW_SECS).into(),
-            window.views.into(),
-        ]);
-    }
-    Ok((grid, peak, listed))
+    let windows = windows
+        .into_iter()
+        .map(|window| {
+            let start = i64::from(window.start);
+            BusyWindow {
+                start: time::rfc3339(tz, start),
+                end: time::rfc3339(tz, start + WINDOW_SECS),
+                views: window.views,
+            }
+        })
+        .collect();
+    Ok(BusiestTimes { header, peak, grid, windows })
 }
 
 /// The busiest windows: from the view, or from events when a filter is given.

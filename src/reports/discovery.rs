@@ -16,10 +16,11 @@ use std::collections::HashMap;
 
 use clickhouse::query::Query;
 use clickhouse::Row;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
-use super::render::{round, share, Cell, Table};
+use super::render::{round, share, Header, SmallCounts};
 use super::small_counts::{self, Folding};
 use super::sql::{self, BindSource, SqlTuple};
 use super::time;
@@ -62,32 +63,68 @@ pub(crate) struct WindowRow {
     direct: u64,
 }
 
-/// Columns of the answer.
-pub(crate) const COLUMNS: &[&str] = &[
-    "path",
-    "published_at",
-    "first_view_at",
-    "hours_to_first_view",
-    "views_24h",
-    "visitors_24h",
-    "views_7d",
-    "visitors_7d",
-    "internal_share",
-    "search_share",
-    "social_share",
-    "other_share",
-    "direct_share",
-    "returning_share",
-];
+/// The answer of `content-discovery`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ContentDiscovery {
+    #[serde(flatten)]
+    pub header: Header,
+    pub small_counts: SmallCounts,
+    /// Newest start first; the `(other)` row last.
+    pub rows: Vec<ContentDiscoveryRow>,
+}
+
+/// One page of `content-discovery` (also its CSV line). Shares are of the page's first 7
+/// days, to 4 places, `null` when there is nothing to share out.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub(crate) struct ContentDiscoveryRow {
+    /// The path, or `(other)` for the folded rows.
+    pub path: String,
+    /// The earliest publish time the beacon sent (RFC 3339, in the answer's time zone);
+    /// `null` when none was sent, and in the `(other)` row.
+    #[schema(required = true, format = DateTime)]
+    pub published_at: Option<String>,
+    /// The first view; `null` in the `(other)` row.
+    #[schema(required = true, format = DateTime)]
+    pub first_view_at: Option<String>,
+    /// Hours from publishing to the first view, to 0.01; `null` without a publish time.
+    #[schema(required = true)]
+    pub hours_to_first_view: Option<f64>,
+    /// Pageviews in the first 24 hours from the page's start.
+    pub views_24h: u64,
+    /// Visitors in the first 24 hours (visitor-days).
+    pub visitors_24h: u64,
+    /// Pageviews in the first 7 days.
+    pub views_7d: u64,
+    /// Visitors in the first 7 days (visitor-days).
+    pub visitors_7d: u64,
+    /// Share of the 7-day views that came from a link on the site.
+    #[schema(required = true)]
+    pub internal_share: Option<f64>,
+    /// ... from a search engine.
+    #[schema(required = true)]
+    pub search_share: Option<f64>,
+    /// ... from a social network.
+    #[schema(required = true)]
+    pub social_share: Option<f64>,
+    /// ... from another site.
+    #[schema(required = true)]
+    pub other_share: Option<f64>,
+    /// ... without a referrer.
+    #[schema(required = true)]
+    pub direct_share: Option<f64>,
+    /// Share of the 7-day visitors who were returning visitors.
+    #[schema(required = true)]
+    pub returning_share: Option<f64>,
+}
 
 /// The `limit` newest pages of the range; those with fewer than `min_visitors` visitors
 /// in their first 7 days as one row after them.
-pub(crate) async fn table(
+pub(crate) async fn rows(
     ctx: &Ctx,
     scope: &Scope<'_>,
     limit: u64,
     min_visitors: u64,
-) -> Result<(Table, Folding), StoreError> {
+) -> Result<(Vec<ContentDiscoveryRow>, Folding), StoreError> {
     let range = scope.range;
     let pages: Vec<PageRow> = pages_query(ctx.query(sql::DISCOVERY_PAGES), scope, limit).fetch_all().await?;
 
@@ -126,31 +163,33 @@ pub(crate) async fn table(
     );
 
     let tz = range.tz;
-    let mut table = Table::new(COLUMNS);
     // The other row shows no times: they would be one of its pages' times.
-    let rows = pages.into_iter().map(|(page, w)| (page, w, false)).chain(other.map(|(page, w)| (page, w, true)));
-    for (page, w, is_other) in rows {
-        let published = (!is_other && page.published_at != NO_PUBLISH_TIME).then_some(i64::from(page.published_at));
-        let first_view = (!is_other).then_some(i64::from(page.first_seen));
-        let hours = published.zip(first_view).map(|(published, first)| round((first - published) as f64 / 3600.0, 2));
-        table.push(vec![
-            page.path.into(),
-            published.map_or(Cell::Null, |p| time::rfc3339(tz, p).into()),
-            first_view.map_or(Cell::Null, |first| time::rfc3339(tz, first).into()),
-            hours.into(),
-            w.views_24h.into(),
-            w.visitors_24h.into(),
-            w.views_7d.into(),
-            w.visitors_7d.into(),
-            share(w.internal, w.views_7d).into(),
-            share(w.search, w.views_7d).into(),
-            share(w.social, w.views_7d).into(),
-            share(w.other, w.views_7d).into(),
-            share(w.direct, w.views_7d).into(),
-            share(w.returning_visitors_7d, w.visitors_7d).into(),
-        ]);
-    }
-    Ok((table, folding))
+    let pages = pages.into_iter().map(|(page, w)| (page, w, false)).chain(other.map(|(page, w)| (page, w, true)));
+    let rows = pages
+        .map(|(page, w, is_other)| {
+            let published = (!is_other && page.published_at != NO_PUBLISH_TIME).then_some(i64::from(page.published_at));
+            let first_view = (!is_other).then_some(i64::from(page.first_seen));
+            ContentDiscoveryRow {
+                path: page.path,
+                published_at: published.map(|published| time::rfc3339(tz, published)),
+                first_view_at: first_view.map(|first| time::rfc3339(tz, first)),
+                hours_to_first_view: published
+                    .zip(first_view)
+                    .map(|(published, first)| round((first - published) as f64 / 3600.0, 2)),
+                views_24h: w.views_24h,
+                visitors_24h: w.visitors_24h,
+                views_7d: w.views_7d,
+                visitors_7d: w.visitors_7d,
+                internal_share: share(w.internal, w.views_7d),
+                search_share: share(w.search, w.views_7d),
+                social_share: share(w.social, w.views_7d),
+                other_share: share(w.other, w.views_7d),
+                direct_share: share(w.direct, w.views_7d),
+                returning_share: share(w.returning_visitors_7d, w.visitors_7d),
+            }
+        })
+        .collect();
+    Ok((rows, folding))
 }
 
 /// The pages (newest first) in groups read by one query each: pages whose starts lie at

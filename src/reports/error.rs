@@ -3,7 +3,8 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
+
+use crate::api::ErrorBody;
 
 /// A report failure. Messages never contain a token.
 #[derive(Debug, thiserror::Error)]
@@ -47,12 +48,6 @@ impl From<crate::auth::UnknownToken> for ReportError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: String,
-    field: Option<&'a str>,
-}
-
 impl ReportError {
     /// The parameter or header the failure is about.
     pub fn field(&self) -> Option<&str> {
@@ -91,6 +86,6 @@ impl ResponseError for ReportError {
         if let Self::Store(error) = self {
             tracing::warn!(%error, "a report query failed");
         }
-        response.json(ErrorBody { error: self.to_string(), field: self.field() })
+        response.json(ErrorBody { error: self.to_string(), field: self.field().map(str::to_owned) })
     }
 }

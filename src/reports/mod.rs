@@ -1,13 +1,13 @@
 //! Reports: `GET /api/v1/sites/{site}/reports/{name}` and the machinery behind it — the
 //! report SQL (`src/reports/sql/*.sql`), parameters, result types, and the statements of
-//! the summarizer (which `jobs` runs) that keeps day summaries for fast answers. Also
-//! serves the OpenAPI document of the whole HTTP API at `GET /api/openapi.json`.
+//! the summarizer (which `jobs` runs) that keeps day summaries for fast answers.
 //!
 //! Reports read `events` and the rollups of `schema/0007_report_rollups.sql`; they never
 //! write events. A request goes: wrong-token throttle ([`crate::auth::AuthFailureLimiter`],
 //! per client; 429) -> bearer token ([`crate::auth::Directory`]) -> site (its time zone
-//! from [`crate::sites::SiteRegistry`]) -> report name -> parameters
-//! (`params`) -> queries (`exec`, one module per report) -> JSON or CSV (`render`).
+//! from [`crate::sites::SiteRegistry`]) -> report name -> parameters (`params`) -> queries
+//! (`exec`, one module per report) -> the report's typed answer (defined in its module,
+//! listed in `render::Answer`) as JSON, or its main table as CSV (`csv`).
 //! docs/reports.md defines every number. The throttle is shared with the
 //! dashboard's login form and share links ([`Reports::wrong_tokens`]).
 //!
@@ -19,6 +19,7 @@
 
 mod breakdowns;
 mod busiest;
+mod csv;
 #[doc(hidden)]
 pub mod describe;
 mod discovery;
@@ -42,24 +43,29 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{get, web, HttpRequest, HttpResponse, ResponseError};
 use chrono_tz::Tz;
-use serde_json::{json, Value};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::ErrorBody;
 use crate::auth::{self, AuthFailureLimiter, Directory, Grant};
 use crate::client_ip::ClientAddressing;
 use crate::metrics::Metrics;
 use crate::sites::{Domain, SiteRegistry};
 use crate::store::Store;
+use breakdowns::{Countries, Devices, Sources};
+use discovery::ContentDiscovery;
 pub use error::ReportError;
 use exec::{Ctx, Scope};
 use params::{Interval, Params};
-use render::{Answer, Table};
-use small_counts::Folding;
+use realtime::{Realtime, RealtimeRow};
+pub(crate) use render::Answer;
+use render::{AppliedFilters, Header};
 use time::Range;
-
-/// The OpenAPI document of footfall's HTTP API.
-pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+use timeseries::Timeseries;
+use top_content::TopContent;
 
 /// The reports footfall serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +123,19 @@ impl ReportName {
     }
 }
 
+/// The name as the OpenAPI document shows it: one of [`ReportName::ALL`].
+impl utoipa::PartialSchema for ReportName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Self::ALL.map(Self::as_str)))
+            .description(Some("The report"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ReportName {}
+
 /// What the report handlers share.
 pub struct ReportsState {
     store: Store,
@@ -158,16 +177,16 @@ impl Reports {
         Self { state: web::Data::new(state) }
     }
 
-    /// Registers `GET /api/v1/sites/{site}/reports/{name}` and `GET /api/openapi.json`.
-    pub fn routes(&self) -> impl FnOnce(&mut web::ServiceConfig) {
-        let state = self.state.clone();
-        move |config| {
-            config
-                .app_data(state)
-                .route("/api/v1/sites/{site}/reports/{name}", web::get().to(report))
-                .route("/api/openapi.json", web::get().to(openapi));
-        }
+    /// What the report handler reads ([`configure`] registers it); added to the app by
+    /// `startup`.
+    pub fn state(&self) -> web::Data<ReportsState> {
+        self.state.clone()
     }
+}
+
+/// Registers `GET /api/v1/sites/{site}/reports/{name}` (its state is [`Reports::state`]).
+pub fn configure(config: &mut ServiceConfig<'_>) {
+    config.service(get_report);
 }
 
 impl Reports {
@@ -205,11 +224,39 @@ impl Reports {
     }
 }
 
-async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
-}
-
-async fn report(
+/// A report of one site.
+///
+/// Dates are inclusive, in the site's time zone unless `tz` is given. Visitors are
+/// distinct visitor hashes per local day, added over the days (visitor-days). JSON by
+/// default; `Accept: text/csv` gives the main table (`rows`, `grid` for busiest-times,
+/// the counts for realtime) as CSV with a header line. Breakdown rows with fewer than
+/// `reports.min_visitors` visitors are folded into one `(other)` row. Needs the admin
+/// token or a report token of this site.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(
+        ("site" = String, Path, description = "The site's domain", max_length = 253, example = "example.com"),
+        ("name" = inline(ReportName), Path),
+        Params,
+    ),
+    responses(
+        (status = OK, description = "The report: one of the answers, by `name`", content(
+            (Answer = "application/json"),
+            (String = "text/csv", example = "path,views,visitors,entries,avg_engaged_seconds\r\n/blog/new,5,4,4,12.2\r\n"),
+        )),
+        (status = BAD_REQUEST, description = "A parameter is invalid, unknown, repeated, or not taken by this report (`field` names it)", body = ErrorBody),
+        (status = UNAUTHORIZED, description = "No bearer token, or a wrong one", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"footfall reports\"`"))),
+        (status = FORBIDDEN, description = "The token is another site's, or the filters match fewer than `reports.min_visitors` visitors", body = ErrorBody),
+        (status = NOT_FOUND, description = "No such site or report", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "Too many wrong tokens from this client; every token is refused until `Retry-After` has passed", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = SERVICE_UNAVAILABLE, description = "ClickHouse did not answer; retry later", body = ErrorBody),
+    ),
+)]
+#[get("/api/v1/sites/{site}/reports/{name}")]
+async fn get_report(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     state: web::Data<ReportsState>,
@@ -310,67 +357,65 @@ async fn answer(
     let tz = params.tz.unwrap_or(site_tz);
     let filters = params.filters();
     let filter_floor = if *grant == Grant::Admin { 0 } else { min_visitors };
-    let mut fields = vec![("report", Value::from(report.as_str())), ("site", Value::from(site))];
     if report == ReportName::Realtime {
         let until = chrono::Utc::now().timestamp() as u32 + 1;
         small_counts::check_filters(ctx, site, (until - realtime::WINDOW_SECS, until), filters, filter_floor).await?;
         let now = realtime::now(ctx, site, until, filters).await?;
         let (since, until) = (i64::from(until - realtime::WINDOW_SECS), i64::from(until));
-        fields.extend([
-            ("tz", Value::from(tz.name())),
-            ("since", time::rfc3339(tz, since).into()),
-            ("until", time::rfc3339(tz, until).into()),
-            ("views", now.views.into()),
-            ("visitors", now.visitors.into()),
-        ]);
-        let mut csv = Table::new(&["since", "until", "views", "visitors"]);
-        csv.push(vec![
-            time::rfc3339(tz, since).into(),
-            time::rfc3339(tz, until).into(),
-            now.views.into(),
-            now.visitors.into(),
-        ]);
-        return Ok(Answer { fields, tables: Vec::new(), csv: Some(csv) });
+        return Ok(Answer::Realtime(Realtime {
+            report: report.as_str(),
+            site: site.to_string(),
+            tz: tz.name().to_string(),
+            now: RealtimeRow {
+                since: time::rfc3339(tz, since),
+                until: time::rfc3339(tz, until),
+                views: now.views,
+                visitors: now.visitors,
+            },
+        }));
     }
 
     let (from, to) = params.dates()?;
     let range = Range::new(from, to, tz);
     small_counts::check_filters(ctx, site, (range.start, range.end), filters, filter_floor).await?;
     let scope = Scope { site, range, filters, site_time_zone: tz == site_tz };
-    fields.extend([
-        ("from", Value::from(from.to_string())),
-        ("to", Value::from(to.to_string())),
-        ("tz", Value::from(tz.name())),
-    ]);
-    if !filters.is_empty() {
-        fields.push(("filters", json!({"path": params.path, "source": params.source})));
-    }
+    let header = Header {
+        report: report.as_str(),
+        site: site.to_string(),
+        from: from.to_string(),
+        to: to.to_string(),
+        tz: tz.name().to_string(),
+        filters: (!filters.is_empty())
+            .then(|| AppliedFilters { path: params.path.clone(), source: params.source.clone() }),
+    };
     let limit = params.limit_or_default();
-    let (tables, folding) = match report {
-        ReportName::TopContent => breakdown(top_content::table(ctx, &scope, limit, min_visitors).await?),
-        ReportName::ContentDiscovery => breakdown(discovery::table(ctx, &scope, limit, min_visitors).await?),
-        ReportName::Sources => breakdown(breakdowns::sources(ctx, &scope, limit, min_visitors).await?),
-        ReportName::Devices => breakdown(breakdowns::devices(ctx, &scope, limit, min_visitors).await?),
-        ReportName::Countries => breakdown(breakdowns::countries(ctx, &scope, limit, min_visitors).await?),
+    Ok(match report {
+        ReportName::TopContent => {
+            let (rows, folding) = top_content::rows(ctx, &scope, limit, min_visitors).await?;
+            Answer::TopContent(TopContent { header, small_counts: folding.into(), rows })
+        }
+        ReportName::ContentDiscovery => {
+            let (rows, folding) = discovery::rows(ctx, &scope, limit, min_visitors).await?;
+            Answer::ContentDiscovery(ContentDiscovery { header, small_counts: folding.into(), rows })
+        }
+        ReportName::Sources => {
+            let (rows, folding) = breakdowns::sources(ctx, &scope, limit, min_visitors).await?;
+            Answer::Sources(Sources { header, small_counts: folding.into(), rows })
+        }
+        ReportName::Devices => {
+            let (rows, folding) = breakdowns::devices(ctx, &scope, limit, min_visitors).await?;
+            Answer::Devices(Devices { header, small_counts: folding.into(), rows })
+        }
+        ReportName::Countries => {
+            let (rows, folding) = breakdowns::countries(ctx, &scope, limit, min_visitors).await?;
+            Answer::Countries(Countries { header, small_counts: folding.into(), rows })
+        }
         ReportName::Timeseries => {
             let interval = params.interval.unwrap_or(Interval::Day);
-            fields.push(("interval", Value::from(if interval == Interval::Hour { "hour" } else { "day" })));
-            (vec![("rows", timeseries::table(ctx, &scope, interval).await?)], None)
+            let rows = timeseries::rows(ctx, &scope, interval).await?;
+            Answer::Timeseries(Timeseries { header, interval, rows })
         }
-        ReportName::BusiestTimes => {
-            let (grid, peak, windows) = busiest::answer(ctx, &scope).await?;
-            fields.push(("peak", peak));
-            (vec![("grid", grid), ("windows", windows)], None)
-        }
+        ReportName::BusiestTimes => Answer::BusiestTimes(busiest::answer(ctx, &scope, header).await?),
         ReportName::Realtime => unreachable!("answered above"),
-    };
-    if let Some(Folding { min_visitors, folded_rows }) = folding {
-        fields.push(("small_counts", json!({"min_visitors": min_visitors, "folded_rows": folded_rows})));
-    }
-    Ok(Answer { fields, tables, csv: None })
-}
-
-/// The answer of a breakdown report: its rows, and what small-count folding did.
-fn breakdown((rows, folding): (Table, Folding)) -> (Vec<(&'static str, Table)>, Option<Folding>) {
-    (vec![("rows", rows)], Some(folding))
+    })
 }

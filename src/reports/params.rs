@@ -4,6 +4,10 @@
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::Required;
+use utoipa::PartialSchema;
 
 use super::error::ReportError;
 use super::exec::Filters;
@@ -27,7 +31,8 @@ const LAST_DATE: (i32, u32, u32) = (2099, 12, 31);
 pub const SOURCE_CLASSES: [&str; 5] = ["direct", "internal", "search", "social", "other"];
 
 /// Buckets of the timeseries report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Interval {
     Hour,
     Day,
@@ -113,6 +118,81 @@ impl Params {
     pub(crate) fn filters(&self) -> Filters<'_> {
         let Self { from: _, to: _, tz: _, limit: _, interval: _, path, source } = self;
         Filters { path, source }
+    }
+}
+
+/// The query parameters as the OpenAPI document lists them, with the limits the parser
+/// enforces taken from the same constants.
+impl utoipa::IntoParams for Params {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let text = |max: usize| ObjectBuilder::new().schema_type(Type::String).max_length(Some(max));
+        let date = || {
+            ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        };
+        let query = |name: &str, description: &str, schema: ObjectBuilder, example: Option<&str>| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(schema))
+                .example(example.map(serde_json::Value::from))
+                .build()
+        };
+        let (first, last) = (FIRST_DATE, LAST_DATE);
+        let dates = format!("{}-{:02}-{:02} to {}-{:02}-{:02}", first.0, first.1, first.2, last.0, last.1, last.2);
+        vec![
+            query(
+                "from",
+                &format!("First day of the range ({dates}); required except for realtime, which refuses it"),
+                date(),
+                Some("2026-03-27"),
+            ),
+            query(
+                "to",
+                &format!("Last day, inclusive; at most {MAX_RANGE_DAYS} days after `from` counting both"),
+                date(),
+                Some("2026-03-29"),
+            ),
+            query(
+                "tz",
+                "IANA time zone of the dates and of every time in the answer; default the site's",
+                text(MAX_TZ_BYTES),
+                Some("Europe/London"),
+            ),
+            query(
+                "limit",
+                "Most rows (top-content, content-discovery, sources, devices, countries only)",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(MAX_LIMIT as f64))
+                    .default(Some(DEFAULT_LIMIT.into())),
+                None,
+            ),
+            query(
+                "path",
+                "Only pages whose path starts with this: `/`, then letters, digits and -._~%!$&()*+,=:@",
+                text(MAX_PATH_BYTES).pattern(Some(r"^/[A-Za-z0-9/\-._~%!$&()*+,=:@]*$")),
+                Some("/blog/"),
+            ),
+            query(
+                "source",
+                &format!(
+                    "Only events whose source class ({}) or lowercase referrer host is this",
+                    SOURCE_CLASSES.join(", ")
+                ),
+                text(MAX_SOURCE_BYTES),
+                Some("search"),
+            ),
+            ParameterBuilder::new()
+                .name("interval")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some("timeseries only: buckets (default `day`)"))
+                .schema(Some(Interval::schema()))
+                .build(),
+        ]
     }
 }
 

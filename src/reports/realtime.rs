@@ -4,7 +4,8 @@
 
 use clickhouse::query::Query;
 use clickhouse::Row;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::exec::{Ctx, Filters};
 use super::sql::{self, BindSource};
@@ -17,6 +18,34 @@ pub(crate) const WINDOW_SECS: u32 = 300;
 #[derive(Debug, Row, Deserialize)]
 pub(crate) struct Now {
     pub views: u64,
+    pub visitors: u64,
+}
+
+/// The answer of `realtime`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Realtime {
+    /// The report's name: `realtime`.
+    pub report: &'static str,
+    /// The site's domain.
+    pub site: String,
+    /// The time zone of `since` and `until`.
+    pub tz: String,
+    #[serde(flatten)]
+    pub now: RealtimeRow,
+}
+
+/// The counts of the last 5 minutes (also realtime's CSV line).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub(crate) struct RealtimeRow {
+    /// Start of the window (RFC 3339).
+    #[schema(format = DateTime)]
+    pub since: String,
+    /// End of the window, exclusive.
+    #[schema(format = DateTime)]
+    pub until: String,
+    /// Pageviews.
+    pub views: u64,
+    /// Distinct visitors.
     pub visitors: u64,
 }
 

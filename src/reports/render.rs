@@ -1,120 +1,84 @@
 //! What a report answers, and its two forms: JSON (default) and CSV (`Accept: text/csv`).
 //!
-//! A report is a few header fields (`report`, `site`, `from`, `to`, `tz`, ...) and one or
-//! more tables. JSON gives the fields and each table as an array of objects, columns in
-//! order; CSV gives the report's main table with a header line.
+//! Every answer is a typed struct ([`Answer`] lists them; each report's module defines its
+//! own answer and row types): the header fields every report over a date range starts
+//! with ([`Header`]), the report's own fields, and its tables as arrays of typed rows whose
+//! field names are the JSON keys. CSV gives the report's main table from the same row
+//! type ([`csv`](super::csv)).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use serde_json::Value;
+use utoipa::ToSchema;
 
-/// One value of a table.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Cell {
-    Text(String),
-    Count(u64),
-    Number(f64),
-    Null,
+use super::breakdowns::{Countries, Devices, Sources};
+use super::busiest::BusiestTimes;
+use super::csv;
+use super::discovery::ContentDiscovery;
+use super::realtime::Realtime;
+use super::small_counts::Folding;
+use super::timeseries::Timeseries;
+use super::top_content::TopContent;
+
+/// The fields every report over a date range answers first.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Header {
+    /// The report's name.
+    #[schema(example = "top-content")]
+    pub report: &'static str,
+    /// The site's domain.
+    #[schema(example = "example.com")]
+    pub site: String,
+    /// First day of the range.
+    #[schema(format = Date, example = "2026-03-27")]
+    pub from: String,
+    /// Last day of the range, inclusive.
+    #[schema(format = Date, example = "2026-03-29")]
+    pub to: String,
+    /// The time zone of the dates and of every time in the answer.
+    #[schema(example = "Europe/London")]
+    pub tz: String,
+    /// The filters of the request; absent when none was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<AppliedFilters>,
 }
 
-impl From<&str> for Cell {
-    fn from(text: &str) -> Self {
-        Self::Text(text.to_string())
+/// The filters a request gave.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AppliedFilters {
+    /// Path prefix; empty when not given.
+    pub path: String,
+    /// Source class or referrer host; empty when not given.
+    pub source: String,
+}
+
+/// What small-count folding did to a breakdown's rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SmallCounts {
+    /// Rows with fewer visitors were folded into one `(other)` row.
+    pub min_visitors: u64,
+    /// How many rows were folded (0: there is no `(other)` row).
+    pub folded_rows: usize,
+}
+
+impl From<Folding> for SmallCounts {
+    fn from(Folding { min_visitors, folded_rows }: Folding) -> Self {
+        Self { min_visitors, folded_rows }
     }
 }
 
-impl From<String> for Cell {
-    fn from(text: String) -> Self {
-        Self::Text(text)
-    }
-}
-
-impl From<u64> for Cell {
-    fn from(count: u64) -> Self {
-        Self::Count(count)
-    }
-}
-
-impl From<Option<f64>> for Cell {
-    fn from(number: Option<f64>) -> Self {
-        number.map_or(Self::Null, Self::Number)
-    }
-}
-
-impl Serialize for Cell {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Text(text) => serializer.serialize_str(text),
-            Self::Count(count) => serializer.serialize_u64(*count),
-            Self::Number(number) => serializer.serialize_f64(*number),
-            Self::Null => serializer.serialize_none(),
-        }
-    }
-}
-
-/// Rows under named columns.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Table {
-    pub columns: &'static [&'static str],
-    pub rows: Vec<Vec<Cell>>,
-}
-
-impl Table {
-    pub(crate) fn new(columns: &'static [&'static str]) -> Self {
-        Self { columns, rows: Vec::new() }
-    }
-
-    /// Appends a row; it must have one cell per column.
-    pub(crate) fn push(&mut self, row: Vec<Cell>) {
-        debug_assert_eq!(row.len(), self.columns.len());
-        self.rows.push(row);
-    }
-}
-
-struct JsonRow<'a>(&'a [&'static str], &'a [Cell]);
-
-impl Serialize for JsonRow<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (column, cell) in self.0.iter().zip(self.1) {
-            map.serialize_entry(column, cell)?;
-        }
-        map.end()
-    }
-}
-
-struct JsonTable<'a>(&'a Table);
-
-impl Serialize for JsonTable<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.rows.iter().map(|row| JsonRow(self.0.columns, row)))
-    }
-}
-
-/// A report's answer.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Answer {
-    /// Header fields, in order.
-    pub fields: Vec<(&'static str, Value)>,
-    /// Named tables, in order; the first is the one CSV gives...
-    pub tables: Vec<(&'static str, Table)>,
-    /// ...unless this is set (for answers whose JSON has no table).
-    pub csv: Option<Table>,
-}
-
-impl Serialize for Answer {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.fields.len() + self.tables.len()))?;
-        for (name, value) in &self.fields {
-            map.serialize_entry(name, value)?;
-        }
-        for (name, table) in &self.tables {
-            map.serialize_entry(name, &JsonTable(table))?;
-        }
-        map.end()
-    }
+/// A report's answer: one of the reports' answer types.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum Answer {
+    TopContent(TopContent),
+    BusiestTimes(BusiestTimes),
+    ContentDiscovery(ContentDiscovery),
+    Sources(Sources),
+    Devices(Devices),
+    Countries(Countries),
+    Timeseries(Timeseries),
+    Realtime(Realtime),
 }
 
 impl Answer {
@@ -130,44 +94,19 @@ impl Answer {
         }
     }
 
-    /// The first table as CSV (RFC 4180, `\r\n` line ends, header line first).
+    /// The report's main table as CSV: `rows`, busiest-times' `grid`, or realtime's one
+    /// row of counts.
     pub(crate) fn csv(&self) -> String {
-        let Some(table) = self.csv.as_ref().or(self.tables.first().map(|(_, table)| table)) else {
-            return String::new();
-        };
-        let mut out = String::new();
-        push_line(&mut out, table.columns.iter().map(|column| csv_text(column)));
-        for row in &table.rows {
-            push_line(&mut out, row.iter().map(csv_cell));
+        match self {
+            Self::TopContent(answer) => csv::table(&answer.rows),
+            Self::BusiestTimes(answer) => csv::table(&answer.grid),
+            Self::ContentDiscovery(answer) => csv::table(&answer.rows),
+            Self::Sources(answer) => csv::table(&answer.rows),
+            Self::Devices(answer) => csv::table(&answer.rows),
+            Self::Countries(answer) => csv::table(&answer.rows),
+            Self::Timeseries(answer) => csv::table(&answer.rows),
+            Self::Realtime(answer) => csv::table(std::slice::from_ref(&answer.now)),
         }
-        out
-    }
-}
-
-fn push_line(out: &mut String, cells: impl Iterator<Item = String>) {
-    let line: Vec<String> = cells.collect();
-    out.push_str(&line.join(","));
-    out.push_str("\r\n");
-}
-
-fn csv_cell(cell: &Cell) -> String {
-    match cell {
-        Cell::Text(text) => csv_text(text),
-        Cell::Count(count) => count.to_string(),
-        Cell::Number(number) => number.to_string(),
-        Cell::Null => String::new(),
-    }
-}
-
-/// Quotes text that needs it, and defuses text a spreadsheet would run as a formula
-/// (leading `=`, `+`, `-`, `@`, tab or carriage return) by prefixing `'`.
-fn csv_text(text: &str) -> String {
-    let defused =
-        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
-    if defused.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
     }
 }
 
@@ -185,19 +124,38 @@ pub(crate) fn share(part: u64, whole: u64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reports::top_content::TopContentRow;
 
     #[test]
-    fn json_keeps_column_order_and_csv_quotes() {
-        let mut table = Table::new(&["path", "views", "share"]);
-        table.push(vec!["/a,b".into(), 3.into(), Some(0.5).into()]);
-        table.push(vec!["=HYPERLINK(\"x\")".into(), 1.into(), None.into()]);
-        let answer =
-            Answer { fields: vec![("report", "top-content".into())], tables: vec![("rows", table)], csv: None };
+    fn json_keeps_the_field_order_and_csv_gives_the_main_table() {
+        let header = Header {
+            report: "top-content",
+            site: "example.com".into(),
+            from: "2026-03-27".into(),
+            to: "2026-03-29".into(),
+            tz: "UTC".into(),
+            filters: None,
+        };
+        let row = |path: &str, views, avg_engaged_seconds| TopContentRow {
+            path: path.into(),
+            views,
+            visitors: 1,
+            entries: 1,
+            avg_engaged_seconds,
+        };
+        let answer = Answer::TopContent(TopContent {
+            header,
+            small_counts: SmallCounts { min_visitors: 0, folded_rows: 0 },
+            rows: vec![row("/a,b", 3, 12.0), row("=HYPERLINK(\"x\")", 1, 0.5)],
+        });
         assert_eq!(
             serde_json::to_string(&answer).unwrap(),
-            r#"{"report":"top-content","rows":[{"path":"/a,b","views":3,"share":0.5},{"path":"=HYPERLINK(\"x\")","views":1,"share":null}]}"#
+            r#"{"report":"top-content","site":"example.com","from":"2026-03-27","to":"2026-03-29","tz":"UTC","small_counts":{"min_visitors":0,"folded_rows":0},"rows":[{"path":"/a,b","views":3,"visitors":1,"entries":1,"avg_engaged_seconds":12.0},{"path":"=HYPERLINK(\"x\")","views":1,"visitors":1,"entries":1,"avg_engaged_seconds":0.5}]}"#
         );
-        assert_eq!(answer.csv(), "path,views,share\r\n\"/a,b\",3,0.5\r\n\"'=HYPERLINK(\"\"x\"\")\",1,\r\n");
+        assert_eq!(
+            answer.csv(),
+            "path,views,visitors,entries,avg_engaged_seconds\r\n\"/a,b\",3,1,1,12\r\n\"'=HYPERLINK(\"\"x\"\")\",1,1,1,0.5\r\n"
+        );
     }
 
     #[test]

@@ -7,12 +7,13 @@
 use std::collections::HashMap;
 
 use clickhouse::Row;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::busiest::HourRow;
 use super::exec::{self, Ctx, Scope};
 use super::params::Interval;
-use super::render::Table;
+use super::render::Header;
 use super::sql;
 use super::time::{self, day_start};
 use crate::store::StoreError;
@@ -24,11 +25,31 @@ pub(crate) struct DayRow {
     visitors: u64,
 }
 
-/// Columns of the answer.
-pub(crate) const COLUMNS: &[&str] = &["start", "views", "visitors"];
+/// The answer of `timeseries`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Timeseries {
+    #[serde(flatten)]
+    pub header: Header,
+    /// The buckets: local days or local hours.
+    pub interval: Interval,
+    /// Every bucket of the range, in order, zeros included.
+    pub rows: Vec<TimeseriesRow>,
+}
+
+/// One bucket of `timeseries` (also its CSV line).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub(crate) struct TimeseriesRow {
+    /// Start of the bucket (RFC 3339, in the answer's time zone).
+    #[schema(format = DateTime)]
+    pub start: String,
+    /// Pageviews.
+    pub views: u64,
+    /// Visitors (per hour, or per day: visitor-days).
+    pub visitors: u64,
+}
 
 /// One row per bucket of the range.
-pub(crate) async fn table(ctx: &Ctx, scope: &Scope<'_>, interval: Interval) -> Result<Table, StoreError> {
+pub(crate) async fn rows(ctx: &Ctx, scope: &Scope<'_>, interval: Interval) -> Result<Vec<TimeseriesRow>, StoreError> {
     let range = scope.range;
     let (buckets, counts): (Vec<u32>, HashMap<u32, (u64, u64)>) = match interval {
         Interval::Day => {
@@ -47,10 +68,12 @@ pub(crate) async fn table(ctx: &Ctx, scope: &Scope<'_>, interval: Interval) -> R
             (range.hour_starts(), counts)
         }
     };
-    let mut table = Table::new(COLUMNS);
-    for start in buckets {
-        let (views, visitors) = counts.get(&start).copied().unwrap_or_default();
-        table.push(vec![time::rfc3339(range.tz, i64::from(start)).into(), views.into(), visitors.into()]);
-    }
-    Ok(table)
+    let rows = buckets
+        .into_iter()
+        .map(|start| {
+            let (views, visitors) = counts.get(&start).copied().unwrap_or_default();
+            TimeseriesRow { start: time::rfc3339(range.tz, i64::from(start)), views, visitors }
+        })
+        .collect();
+    Ok(rows)
 }

@@ -4,10 +4,11 @@
 //! Paths with fewer than `min_visitors` visitors are folded into one `(other)` row.
 
 use clickhouse::Row;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
-use super::render::{round, Table};
+use super::render::{round, Header, SmallCounts};
 use super::small_counts::{self, Folding};
 use super::sql;
 use crate::store::StoreError;
@@ -21,17 +22,39 @@ pub(crate) struct PageRow {
     engaged_ms: u64,
 }
 
-/// Columns of the answer.
-pub(crate) const COLUMNS: &[&str] = &["path", "views", "visitors", "entries", "avg_engaged_seconds"];
+/// The answer of `top-content`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TopContent {
+    #[serde(flatten)]
+    pub header: Header,
+    pub small_counts: SmallCounts,
+    /// By views, then path; the `(other)` row last.
+    pub rows: Vec<TopContentRow>,
+}
+
+/// One path of `top-content` (also its CSV line).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub(crate) struct TopContentRow {
+    /// The path, or `(other)` for the folded rows.
+    pub path: String,
+    /// Pageviews.
+    pub views: u64,
+    /// Visitors (visitor-days).
+    pub visitors: u64,
+    /// Pageviews that began a session.
+    pub entries: u64,
+    /// Engaged time per pageview, in seconds, to 0.1.
+    pub avg_engaged_seconds: f64,
+}
 
 /// The `limit` most viewed paths seen by at least `min_visitors` visitors, then the
 /// others as one row.
-pub(crate) async fn table(
+pub(crate) async fn rows(
     ctx: &Ctx,
     scope: &Scope<'_>,
     limit: u64,
     min_visitors: u64,
-) -> Result<(Table, Folding), StoreError> {
+) -> Result<(Vec<TopContentRow>, Folding), StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::PAGES]).await?;
     let rows: Vec<PageRow> = exec::fetch(ctx, &sql::PAGES, scope, split).await?;
     let add = |total: &mut PageRow, row: &PageRow| {
@@ -51,16 +74,16 @@ pub(crate) async fn table(
         |other| other.path = small_counts::OTHER.into(),
     );
     pages.truncate(limit as usize);
-    let mut table = Table::new(COLUMNS);
-    for page in pages.into_iter().chain(other) {
-        let average = round(page.engaged_ms as f64 / page.views as f64 / 1000.0, 1);
-        table.push(vec![
-            page.path.into(),
-            page.views.into(),
-            page.visitors.into(),
-            page.entries.into(),
-            Some(average).into(),
-        ]);
-    }
-    Ok((table, folding))
+    let rows = pages
+        .into_iter()
+        .chain(other)
+        .map(|page| TopContentRow {
+            avg_engaged_seconds: round(page.engaged_ms as f64 / page.views as f64 / 1000.0, 1),
+            path: page.path,
+            views: page.views,
+            visitors: page.visitors,
+            entries: page.entries,
+        })
+        .collect();
+    Ok((rows, folding))
 }

@@ -32,12 +32,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{options, post, web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 use tokio::task::JoinHandle;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use self::queue::{ForgetQueue, QueueError, Schedule};
 use crate::client_ip::ClientAddressing;
+use crate::api::ErrorBody;
 use crate::config::Settings;
 use crate::ingest::{self, cors, IngestError};
 use crate::metrics::Metrics;
@@ -101,32 +104,61 @@ fn schedule(settings: &Settings) -> Schedule {
     }
 }
 
-#[derive(Deserialize)]
+/// The body of a forget request.
+#[derive(Deserialize, ToSchema)]
 struct ForgetRequest {
+    /// The registered site's domain.
+    #[schema(required = true)]
     site: Option<String>,
+    /// The beacon's cookie id; absent for a cookieless visitor (the request's address and
+    /// user agent are used, as intake does).
     visitor: Option<String>,
 }
 
 /// Registers `POST /api/forget` (CORS as intake).
-pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(
-        web::resource("/api/forget")
-            .route(web::post().to(forget))
-            .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),
-    );
+pub fn configure(config: &mut ServiceConfig<'_>) {
+    config.service(forget).service(forget_preflight);
 }
 
-/// `OPTIONS /api/forget`: as intake's preflight.
-async fn preflight(req: HttpRequest, rights: web::Data<RightsState>) -> HttpResponse {
-    cors::answer_preflight(&req, &rights.shared.sites, &rights.shared.metrics)
-}
-
+/// Forget a visitor: delete the events footfall can still link to them (today's and
+/// yesterday's hashes).
+///
+/// The request is queued on disk before the answer; its rows are gone within
+/// `rights.forget_interval_secs` plus a few seconds.
+#[utoipa::path(
+    tag = "rights",
+    request_body(content = ForgetRequest, content_type = "application/json"),
+    responses(
+        (status = ACCEPTED, description = "Queued for deletion (empty body)"),
+        (status = BAD_REQUEST, description = "The body is not a JSON object", body = ErrorBody),
+        (status = FORBIDDEN, description = "`Origin` belongs to another site", body = ErrorBody),
+        (status = NOT_FOUND, description = "The site is not registered", body = ErrorBody),
+        (status = PAYLOAD_TOO_LARGE, description = "The body is larger than 4096 bytes", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "Over the client's rate limit", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = SERVICE_UNAVAILABLE, description = "The request could not be queued; retry", body = ErrorBody),
+    ),
+)]
+#[post("/api/forget")]
 async fn forget(req: HttpRequest, body: web::Bytes, rights: web::Data<RightsState>) -> HttpResponse {
     let response = match forget_visitor(&req, &body, &rights).await {
         Ok(()) => HttpResponse::Accepted().finish(),
         Err(error) => error.error_response(),
     };
     cors::decorate(response, cors::allowed_origin(&req, ingest::origin_host(&req).as_deref(), &rights.shared.sites))
+}
+
+/// CORS preflight of `POST /api/forget`.
+#[utoipa::path(
+    tag = "rights",
+    responses(
+        (status = NO_CONTENT, description = "`Origin` belongs to a registered site: the CORS headers allow the POST"),
+        (status = FORBIDDEN, description = "`Origin` belongs to no registered site", body = ErrorBody),
+    ),
+)]
+#[options("/api/forget")]
+async fn forget_preflight(req: HttpRequest, rights: web::Data<RightsState>) -> HttpResponse {
+    cors::preflight(&req, &rights.shared.sites, &rights.shared.metrics)
 }
 
 async fn forget_visitor(req: &HttpRequest, body: &[u8], rights: &RightsState) -> Result<(), IngestError> {

@@ -9,17 +9,24 @@
 //! (the usual set-up: footfall at analytics.example.com), so the site's own pages see it.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
-use serde_json::json;
+use actix_web::{get, HttpRequest, HttpResponse};
 
+use crate::api::ErrorBody;
 use crate::sites::Domain;
 
-/// Where the page is served.
-pub const PATH: &str = "/opt-out";
 const TEMPLATE: &str = include_str!("opt_out.html");
 
-/// `GET /opt-out`.
-pub async fn page(req: HttpRequest) -> HttpResponse {
+/// The page explaining what footfall collects, with opt-out, opt-in and forget buttons.
+#[utoipa::path(
+    tag = "browser",
+    params(("site" = Option<String>, Query, description = "The site whose domain the choice cookie is written for", example = "example.com")),
+    responses(
+        (status = OK, description = "HTML page", body = String, content_type = "text/html; charset=utf-8"),
+        (status = BAD_REQUEST, description = "`site` is not a domain", body = ErrorBody),
+    ),
+)]
+#[get("/opt-out")]
+pub(super) async fn opt_out_page(req: HttpRequest) -> HttpResponse {
     let site = url::form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(key, _)| key == "site")
         .map(|(_, value)| value.into_owned())
@@ -28,10 +35,10 @@ pub async fn page(req: HttpRequest) -> HttpResponse {
         None => None,
         Some(Ok(domain)) => Some(domain),
         Some(Err(_)) => {
-            return HttpResponse::BadRequest().json(json!({
-                "error": "`site` must be a domain such as example.com",
-                "field": "site",
-            }))
+            return HttpResponse::BadRequest().json(ErrorBody {
+                error: "`site` must be a domain such as example.com".into(),
+                field: Some("site".into()),
+            })
         }
     };
     HttpResponse::Ok()

@@ -12,6 +12,7 @@ mod dashboard_browser;
 mod describe;
 mod helpers;
 mod ingest;
+mod openapi;
 mod outage;
 mod privacy;
 mod promise;

@@ -1,0 +1,281 @@
+//! A report's table as CSV (`Accept: text/csv`), derived from the same row type as its
+//! JSON: RFC 4180 with `\r\n` line ends, a header line of the row type's serde field
+//! names (the JSON keys, in field order), then one line per row.
+//!
+//! Written by a small serde serializer of flat structs rather than the `csv` crate, because
+//! the answers keep the text they always had: a number prints as Rust prints it (`12`,
+//! where `csv` writes `12.0`), `None` as an empty cell, and text a spreadsheet would run
+//! as a formula is defused (`csv` has neither).
+
+use serde::ser::{self, Impossible, Serialize};
+
+/// `rows` as CSV, the header line first (also when there are no rows).
+///
+/// # Panics
+/// When `R` is not a struct of plain values (text, numbers, options of them): every
+/// report row type is, and a test serializes each.
+pub(crate) fn table<R: Serialize + Default>(rows: &[R]) -> String {
+    let mut out = String::new();
+    let header = Row::of(&R::default());
+    push_line(&mut out, header.names.iter().map(|name| defuse(name)));
+    for row in rows {
+        push_line(&mut out, Row::of(row).cells.into_iter());
+    }
+    out
+}
+
+fn push_line(out: &mut String, cells: impl Iterator<Item = String>) {
+    out.push_str(&cells.collect::<Vec<_>>().join(","));
+    out.push_str("\r\n");
+}
+
+/// Quotes text that needs it, and defuses text a spreadsheet would run as a formula
+/// (leading `=`, `+`, `-`, `@`, tab or carriage return) by prefixing `'`.
+fn defuse(text: &str) -> String {
+    let defused =
+        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
+    if defused.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
+}
+
+/// One serialized row: its field names and its cells, in field order.
+#[derive(Default)]
+struct Row {
+    names: Vec<&'static str>,
+    cells: Vec<String>,
+}
+
+impl Row {
+    fn of<R: Serialize>(row: &R) -> Self {
+        let mut out = Self::default();
+        row.serialize(&mut out).expect("report rows are structs of plain values");
+        out
+    }
+}
+
+/// What this serializer cannot write: anything but a flat struct of plain values.
+#[derive(Debug)]
+struct NotFlat(String);
+
+impl std::fmt::Display for NotFlat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a CSV row is a struct of plain values, not {}", self.0)
+    }
+}
+
+impl std::error::Error for NotFlat {}
+
+impl ser::Error for NotFlat {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        Self(msg.to_string())
+    }
+}
+
+/// Serializer methods that refuse their input.
+macro_rules! refuse {
+    ($($method:ident ( $($arg:ty),* ) -> $ok:ty;)*) => {$(
+        fn $method(self, $(_: $arg),*) -> Result<$ok, NotFlat> {
+            Err(NotFlat(stringify!($method).trim_start_matches("serialize_").into()))
+        }
+    )*};
+}
+
+/// The row: a struct, whose fields go through [`Cell`].
+impl ser::Serializer for &mut Row {
+    type Ok = ();
+    type Error = NotFlat;
+    type SerializeStruct = Self;
+    type SerializeSeq = Impossible<(), NotFlat>;
+    type SerializeTuple = Impossible<(), NotFlat>;
+    type SerializeTupleStruct = Impossible<(), NotFlat>;
+    type SerializeTupleVariant = Impossible<(), NotFlat>;
+    type SerializeMap = Impossible<(), NotFlat>;
+    type SerializeStructVariant = Impossible<(), NotFlat>;
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, NotFlat> {
+        Ok(self)
+    }
+
+    refuse! {
+        serialize_bool(bool) -> (); serialize_i8(i8) -> (); serialize_i16(i16) -> (); serialize_i32(i32) -> ();
+        serialize_i64(i64) -> (); serialize_u8(u8) -> (); serialize_u16(u16) -> (); serialize_u32(u32) -> ();
+        serialize_u64(u64) -> (); serialize_f32(f32) -> (); serialize_f64(f64) -> (); serialize_char(char) -> ();
+        serialize_str(&str) -> (); serialize_bytes(&[u8]) -> (); serialize_none() -> (); serialize_unit() -> ();
+        serialize_unit_struct(&'static str) -> ();
+        serialize_unit_variant(&'static str, u32, &'static str) -> ();
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), NotFlat> {
+        Err(NotFlat("an option".into()))
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<(), NotFlat> {
+        Err(NotFlat("a newtype".into()))
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), NotFlat> {
+        Err(NotFlat("an enum".into()))
+    }
+}
+
+impl ser::SerializeStruct for &mut Row {
+    type Ok = ();
+    type Error = NotFlat;
+
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Result<(), NotFlat> {
+        self.names.push(name);
+        self.cells.push(value.serialize(Cell)?);
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), NotFlat> {
+        Ok(())
+    }
+}
+
+/// One cell: text (defused and quoted), a number as Rust prints it, empty for `None`.
+struct Cell;
+
+impl ser::Serializer for Cell {
+    type Ok = String;
+    type Error = NotFlat;
+    type SerializeStruct = Impossible<String, NotFlat>;
+    type SerializeSeq = Impossible<String, NotFlat>;
+    type SerializeTuple = Impossible<String, NotFlat>;
+    type SerializeTupleStruct = Impossible<String, NotFlat>;
+    type SerializeTupleVariant = Impossible<String, NotFlat>;
+    type SerializeMap = Impossible<String, NotFlat>;
+    type SerializeStructVariant = Impossible<String, NotFlat>;
+
+    fn serialize_str(self, text: &str) -> Result<String, NotFlat> {
+        Ok(defuse(text))
+    }
+
+    fn serialize_u64(self, number: u64) -> Result<String, NotFlat> {
+        Ok(number.to_string())
+    }
+
+    fn serialize_u32(self, number: u32) -> Result<String, NotFlat> {
+        Ok(number.to_string())
+    }
+
+    fn serialize_i64(self, number: i64) -> Result<String, NotFlat> {
+        Ok(number.to_string())
+    }
+
+    fn serialize_f64(self, number: f64) -> Result<String, NotFlat> {
+        Ok(number.to_string())
+    }
+
+    fn serialize_none(self) -> Result<String, NotFlat> {
+        Ok(String::new())
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<String, NotFlat> {
+        value.serialize(self)
+    }
+
+    refuse! {
+        serialize_bool(bool) -> String; serialize_i8(i8) -> String; serialize_i16(i16) -> String;
+        serialize_i32(i32) -> String; serialize_u8(u8) -> String; serialize_u16(u16) -> String;
+        serialize_f32(f32) -> String; serialize_char(char) -> String; serialize_bytes(&[u8]) -> String;
+        serialize_unit() -> String; serialize_unit_struct(&'static str) -> String;
+        serialize_unit_variant(&'static str, u32, &'static str) -> String;
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<String, NotFlat> {
+        Err(NotFlat("a newtype".into()))
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, NotFlat> {
+        Err(NotFlat("an enum".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+
+    use super::*;
+
+    #[derive(Default, Serialize)]
+    struct Page {
+        path: String,
+        views: u64,
+        share: Option<f64>,
+    }
+
+    #[test]
+    fn header_from_the_field_names_numbers_as_rust_prints_them_and_text_quoted_and_defused() {
+        let rows = [
+            Page { path: "/a,b".into(), views: 3, share: Some(0.5) },
+            Page { path: "=HYPERLINK(\"x\")".into(), views: 1, share: None },
+            Page { path: "/c".into(), views: 12, share: Some(12.0) },
+        ];
+        assert_eq!(table(&rows), "path,views,share\r\n\"/a,b\",3,0.5\r\n\"'=HYPERLINK(\"\"x\"\")\",1,\r\n/c,12,12\r\n");
+        assert_eq!(table::<Page>(&[]), "path,views,share\r\n");
+    }
+
+    #[test]
+    fn every_report_table_has_its_header_line() {
+        use crate::reports::breakdowns::{CountriesRow, DevicesRow, SourcesRow};
+        use crate::reports::{busiest, discovery, realtime, timeseries, top_content};
+        fn header<R: Serialize + Default>() -> String {
+            table(&[R::default()]).split("\r\n").next().unwrap().to_string()
+        }
+        assert_eq!(header::<top_content::TopContentRow>(), "path,views,visitors,entries,avg_engaged_seconds");
+        assert_eq!(header::<busiest::GridCell>(), "weekday,hour,views,visitors");
+        assert_eq!(
+            header::<discovery::ContentDiscoveryRow>(),
+            "path,published_at,first_view_at,hours_to_first_view,views_24h,visitors_24h,views_7d,visitors_7d,\
+             internal_share,search_share,social_share,other_share,direct_share,returning_share"
+        );
+        assert_eq!(
+            header::<SourcesRow>(),
+            "referrer_host,source_class,utm_source,utm_medium,utm_campaign,sessions,visitors"
+        );
+        assert_eq!(header::<DevicesRow>(), "browser,os,device,views,visitors");
+        assert_eq!(header::<CountriesRow>(), "country,views,visitors");
+        assert_eq!(header::<timeseries::TimeseriesRow>(), "start,views,visitors");
+        assert_eq!(header::<realtime::RealtimeRow>(), "since,until,views,visitors");
+    }
+
+    #[test]
+    fn a_row_that_is_not_flat_is_refused() {
+        #[derive(Serialize)]
+        struct Nested {
+            pages: Vec<u64>,
+        }
+        let mut row = Row::default();
+        let refused = Nested { pages: vec![1] }.serialize(&mut row).err().map(|e| e.to_string());
+        assert_eq!(refused.as_deref(), Some("a CSV row is a struct of plain values, not seq"));
+    }
+}
