@@ -169,7 +169,9 @@ async fn events_sent_to_two_collectors_land_once_spread_over_both_shards() {
 
     // 40 visitors, each sticking to one collector (as with client affinity at the load
     // balancer), every visitor's events in one request.
-    let start = (chrono::Utc::now().timestamp() / 3600 - 72) * 3600;
+    // From 01:00 UTC three days ago: the ~10 hours of visits stay within one UTC day, so
+    // each visitor is one day-hash whatever the time of day the test runs.
+    let start = (chrono::Utc::now().timestamp() / 86_400 - 3) * 86_400 + 3600;
     let http = reqwest::Client::new();
     let visitors = 40;
     for v in 0..visitors {
