@@ -105,25 +105,51 @@ pub(super) fn share_confirm(token: &str) -> HttpResponse {
     respond(StatusCode::OK, "Shared dashboard", &body)
 }
 
-/// The site picker.
+/// From this many sites on, the site picker has a filter box.
+const FILTER_FROM: usize = 8;
+
+/// The site picker: a table of the sites the session may read, each with its time zone
+/// and a link to each dashboard; a filter box (`dashboard.js`) when there are many.
 pub(super) fn picker(sites: &[(String, String)], catalog: &Catalog, share: bool) -> HttpResponse {
-    let mut list = String::new();
+    let mut rows = String::new();
     for (site, tz) in sites {
+        let mut links = String::new();
+        for dashboard in &catalog.dashboards {
+            let _ = write!(
+                links,
+                "<a href=\"/dashboard/{}/{}\">{}</a>",
+                escape(site),
+                escape(&dashboard.slug),
+                escape(&dashboard.title)
+            );
+        }
         let _ = write!(
-            list,
-            "<li><a href=\"/dashboard/{}\">{}</a> <span class=\"muted\">{}</span></li>",
+            rows,
+            "<tr><th scope=\"row\"><a href=\"/dashboard/{}\">{}</a></th><td>{}</td><td class=\"dashboards\">{links}</td></tr>",
             escape(site),
             escape(site),
             escape(tz)
         );
     }
-    if sites.is_empty() {
-        list.push_str(
-            "<li>No sites yet. Register one with <code>footfall sites add example.com --timezone Europe/London</code>.</li>",
-        );
-    }
+    let list = if sites.is_empty() {
+        "<p>No sites yet. Register one with <code>footfall sites add example.com --timezone Europe/London</code>.</p>"
+            .to_string()
+    } else {
+        let filter = if sites.len() >= FILTER_FROM {
+            "<p class=\"filter\"><label for=\"site-filter\">Filter sites</label>\
+             <input type=\"search\" id=\"site-filter\" autocomplete=\"off\" aria-controls=\"sites\" \
+             aria-describedby=\"site-filter-count\"><span id=\"site-filter-count\" class=\"muted\" aria-live=\"polite\"></span></p>"
+        } else {
+            ""
+        };
+        format!(
+            "{filter}<table class=\"sites\" id=\"sites\"><caption class=\"sr-only\">Sites</caption>\
+             <thead><tr><th scope=\"col\">Site</th><th scope=\"col\">Time zone</th><th scope=\"col\">Dashboards</th></tr></thead>\
+             <tbody>{rows}</tbody></table>"
+        )
+    };
     let body = format!(
-        "{}<main id=\"main\"><h1>Sites</h1>{}<ul class=\"sites\">{list}</ul></main>",
+        "{}<main id=\"main\"><h1>Sites</h1>{}{list}</main>",
         header_bar(None, sites, catalog, "", share),
         problems(catalog)
     );
@@ -149,9 +175,15 @@ fn header_bar(site: Option<&str>, sites: &[(String, String)], catalog: &Catalog,
     if let Some(site) = site {
         if sites.len() > 1 {
             out.push_str("<label class=\"site-picker\"><span class=\"sr-only\">Site</span><select id=\"site-picker\">");
-            for (domain, _) in sites {
+            for (domain, tz) in sites {
                 let selected = if domain == site { " selected" } else { "" };
-                let _ = write!(out, "<option value=\"{}\"{selected}>{}</option>", escape(domain), escape(domain));
+                let _ = write!(
+                    out,
+                    "<option value=\"{}\"{selected}>{} ({})</option>",
+                    escape(domain),
+                    escape(domain),
+                    escape(tz)
+                );
             }
             out.push_str("</select></label>");
         } else {

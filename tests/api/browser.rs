@@ -194,6 +194,27 @@ impl Browser {
         self.wait_until(&script).await;
     }
 
+    /// Makes the page's viewport `width` × `height` CSS pixels (a phone at 375, a laptop
+    /// at 1280) and waits until the page sees that width.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.expect("the window resizes");
+        // The window may be wider than its viewport (scroll bars, frame): make up for it.
+        let inner = self.js("return innerWidth").await.as_u64().unwrap() as u32;
+        if inner != width {
+            self.client.set_window_size(2 * width - inner, height).await.expect("the window resizes");
+        }
+        self.wait_until(&format!("return innerWidth == {width}")).await;
+    }
+
+    /// Saves a screenshot of the viewport to `target/screenshots/{name}.png`.
+    pub async fn save_screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        assert_eq!(&png[1..4], b"PNG");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+    }
+
     /// Hides the page as a visitor does, by switching to another tab, and shows it again.
     /// Returns once the page has seen both visibility changes.
     pub async fn hide_and_show(&self) {

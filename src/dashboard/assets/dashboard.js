@@ -6,7 +6,6 @@
   'use strict';
 
   var SVG = 'http://www.w3.org/2000/svg';
-  var DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
   // Viridis in 7 steps: ordered in lightness, readable with the common colour-vision
   // deficiencies and in greyscale. Index 0 is for cells without views.
   var PALETTE = ['#eef0f3', '#fde725', '#90d743', '#35b779', '#21918c', '#31688e', '#443983', '#440154'];
@@ -51,12 +50,6 @@
     return Math.round(share * 100) + '%';
   }
 
-  function when(rfc3339) {
-    if (!rfc3339) return '–';
-    // The API gives local times with their offset: show the local date and time as sent.
-    return rfc3339.slice(0, 10) + ' ' + rfc3339.slice(11, 16);
-  }
-
   function formatAs(format, value) {
     switch (format) {
       case 'duration': return duration(value);
@@ -91,12 +84,70 @@
     return HEADINGS[column] || column;
   }
 
-  // ---- dates ------------------------------------------------------------------------
+  // ---- dates and times --------------------------------------------------------------
+  //
+  // One set of formatters prints every date and time of the page (range label, axes,
+  // tooltips, table times): the reader's language, in the site's time zone. The API's
+  // times are local to the site with their offset, so each is read as its wall clock
+  // (local date and time taken as if UTC, see `wall`) and printed with `timeZone: 'UTC'`:
+  // a date of the range, a bucket's start and "now" then print alike. Date inputs stay
+  // ISO (YYYY-MM-DD), as HTML requires.
 
-  function today(tz) {
-    // en-CA formats as YYYY-MM-DD.
-    return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })
-      .format(new Date());
+  var LOCALES = navigator.languages && navigator.languages.length ? Array.prototype.slice.call(navigator.languages)
+    : undefined;
+
+  function formatter(options) {
+    var format = new Intl.DateTimeFormat(LOCALES, Object.assign({ timeZone: 'UTC' }, options));
+    return function (wallMs) { return format.format(new Date(wallMs)); };
+  }
+
+  var DATE = { day: 'numeric', month: 'short', year: 'numeric' };
+  var TIME = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  var FORMAT = {
+    date: formatter(DATE),
+    day: formatter({ day: 'numeric', month: 'short' }),
+    time: formatter(TIME),
+    clock: formatter(Object.assign({ second: '2-digit' }, TIME)),
+    dateTime: formatter(Object.assign({}, DATE, TIME)),
+    weekday: formatter({ weekday: 'short' })
+  };
+  // Monday 2026-01-05 and the six days after it.
+  var DAYS = [0, 1, 2, 3, 4, 5, 6].map(function (d) { return FORMAT.weekday(Date.UTC(2026, 0, 5 + d)); });
+
+  // The wall clock of `YYYY-MM-DD` or an RFC 3339 time: its local fields as a UTC instant.
+  function wall(text) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?/.exec(text || '');
+    if (!m) return NaN;
+    return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] || 0), Number(m[5] || 0));
+  }
+
+  function when(rfc3339) {
+    return rfc3339 ? FORMAT.dateTime(wall(rfc3339)) : '–';
+  }
+
+  function longDate(date) {
+    return FORMAT.date(wall(date));
+  }
+
+  function hourOfDay(hour) {
+    return FORMAT.time(Date.UTC(2026, 0, 5, hour));
+  }
+
+  // Now in the site's time zone: the instant, the local date and hour, the wall clock.
+  function siteNow(tz) {
+    var instant = Date.now();
+    var parts = {};
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit'
+    }).formatToParts(new Date(instant)).forEach(function (part) { parts[part.type] = part.value; });
+    return {
+      instant: instant,
+      date: parts.year + '-' + parts.month + '-' + parts.day,
+      hour: Number(parts.hour),
+      wall: Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour),
+        Number(parts.minute), Number(parts.second))
+    };
   }
 
   function addDays(date, days) {
@@ -109,15 +160,10 @@
     return Math.round((Date.parse(to + 'T00:00:00Z') - Date.parse(from + 'T00:00:00Z')) / 86400000);
   }
 
-  function longDate(date) {
-    var d = new Date(date + 'T00:00:00Z');
-    return d.toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
-  }
-
   // The range of the URL (?range=today|7d|30d or ?from=&to=), default 7 days to today.
   function currentRange(tz) {
     var query = new URLSearchParams(location.search);
-    var end = today(tz);
+    var end = siteNow(tz).date;
     var from = query.get('from');
     var to = query.get('to');
     var valid = /^\d{4}-\d{2}-\d{2}$/;
@@ -133,6 +179,19 @@
   function previousRange(range) {
     var length = daysBetween(range.from, range.to) + 1;
     return { from: addDays(range.from, -length), to: addDays(range.from, -1) };
+  }
+
+  function rangeText(range) {
+    return range.from === range.to ? longDate(range.from) : longDate(range.from) + ' – ' + longDate(range.to);
+  }
+
+  // Whether a time bucket (a row of timeseries) lies before now ('past'), holds now
+  // ('current', drawn as partial) or lies after it ('future', not drawn at all).
+  function bucketState(row, interval, now) {
+    var begins = Date.parse(row.start);
+    if (begins > now.instant) return 'future';
+    if (interval === 'hour') return now.instant < begins + 3600000 ? 'current' : 'past';
+    return row.start.slice(0, 10) === now.date ? 'current' : 'past';
   }
 
   // ---- the API ----------------------------------------------------------------------
@@ -200,8 +259,8 @@
 
   // ---- values -----------------------------------------------------------------------
 
-  function rowsOf(answer) {
-    return answer.rows || answer.grid || [];
+  function sumOf(rows, field) {
+    return rows.reduce(function (acc, row) { return acc + Number(row[field] || 0); }, 0);
   }
 
   // A number panel's value: a field of answers without rows (realtime), else the rows
@@ -209,16 +268,21 @@
   function reduce(panel, answer) {
     if (!answer.rows) return Number(answer[panel.value] || 0);
     var rows = answer.rows;
-    var sum = function (f) { return rows.reduce(function (acc, row) { return acc + Number(row[f] || 0); }, 0); };
     if (panel.aggregate === 'weighted_mean') {
-      var weights = sum(panel.weight);
+      var weights = sumOf(rows, panel.weight);
       if (!weights) return 0;
       var total = rows.reduce(function (acc, row) {
         return acc + Number(row[panel.value] || 0) * Number(row[panel.weight] || 0);
       }, 0);
       return Math.round(total / weights * 10) / 10;
     }
-    return sum(panel.value);
+    return sumOf(rows, panel.value);
+  }
+
+  // Whether an answer has anything to compare with: views (a mean's weight) or a sum.
+  function hasData(panel, answer) {
+    if (!answer.rows) return true;
+    return sumOf(answer.rows, panel.aggregate === 'weighted_mean' ? panel.weight : panel.value) > 0;
   }
 
   function paramsFor(panel, range) {
@@ -227,33 +291,107 @@
       params.from = range.from;
       params.to = range.to;
     }
+    // A single day by day is one lone point: draw it by hour.
+    if (panel.report === 'timeseries' && panel.visual === 'line' && range.from === range.to) params.interval = 'hour';
     return params;
+  }
+
+  // ---- comparisons --------------------------------------------------------------------
+  //
+  // A number panel with `compare` is compared like for like: a range that has ended with
+  // the whole previous period of the same length; a range that includes today with the
+  // same elapsed span of the previous period: its complete days, then the day in
+  // progress by hour up to the hour in progress (today until 15:00 against yesterday
+  // until 15:00). Timeseries answers give those hours; an average (engaged time per
+  // view) does not grow with elapsed time, so it is compared with the whole previous
+  // period; other sums cannot be cut at an hour and are not compared while the range
+  // runs. The answer: { value, before, has, span, title } or { text, title }.
+
+  function compare(ctx, panel, answer, fresh) {
+    var range = ctx.range;
+    var previous = previousRange(range);
+    var now = siteNow(ctx.tz);
+    var value = reduce(panel, answer);
+    var whole = 'compared with ' + rangeText(previous);
+    if (range.from > now.date) {
+      return Promise.resolve({ text: 'this range has not begun', title: 'the range begins after today' });
+    }
+    var running = range.to >= now.date;
+    if (!running || panel.aggregate === 'weighted_mean') {
+      return api(ctx.site, panel.report, paramsFor(panel, previous), fresh).then(function (before) {
+        return {
+          value: value, before: reduce(panel, before), has: hasData(panel, before), span: 'vs previous period',
+          title: whole + (running ? ' (an average, so the whole period, although this range is still running)' : '')
+        };
+      });
+    }
+    if (panel.report !== 'timeseries') {
+      return Promise.resolve({
+        text: 'no like-for-like comparison while the range runs',
+        title: 'this report cannot be cut at the hour in progress; pick a range that has ended to compare'
+      });
+    }
+    var day = daysBetween(range.from, now.date);
+    var counterpart = addDays(previous.from, day);
+    var hourly = function (date) {
+      return Object.assign(paramsFor(panel, { from: date, to: date }), { interval: 'hour' });
+    };
+    return Promise.all([
+      api(ctx.site, 'timeseries', paramsFor(panel, previous), fresh),
+      api(ctx.site, 'timeseries', hourly(now.date), fresh),
+      api(ctx.site, 'timeseries', hourly(counterpart), fresh)
+    ]).then(function (answers) {
+      var upTo = function (rows, date) {
+        return rows.filter(function (row) { return row.start.slice(0, 10) < date; });
+      };
+      var hoursSoFar = function (rows) {
+        return rows.filter(function (row) { return Number(row.start.slice(11, 13)) <= now.hour; });
+      };
+      var field = panel.value;
+      var mine = sumOf(upTo(answer.rows, now.date), field) + sumOf(hoursSoFar(answers[1].rows), field);
+      var before = sumOf(upTo(answers[0].rows, counterpart), field) + sumOf(hoursSoFar(answers[2].rows), field);
+      var until = now.hour === 23 ? 'midnight' : hourOfDay(now.hour + 1);
+      var single = range.from === range.to;
+      var title = 'compared with ' + longDate(previous.from) + (day > 0 ? ' – ' + longDate(counterpart) : '') +
+        ' until ' + until + ', the same span as this range so far';
+      if (mine !== value) {
+        title += '; the day in progress is counted by hour on both sides (someone who came in two hours ' +
+          'counts twice), ' + count(mine) + ' for this range';
+      }
+      return {
+        value: mine, before: before, has: before > 0, title: title,
+        span: single ? 'vs yesterday until ' + until : 'vs previous period until the same time'
+      };
+    });
   }
 
   // ---- visuals ----------------------------------------------------------------------
 
-  function renderNumber(ctx, section, panel, answer, previous) {
+  function renderNumber(ctx, section, panel, answer, comparison) {
     var value = reduce(panel, answer);
     var big = el('p', { class: 'big', 'data-value': String(value) }, [formatAs(panel.format, value)]);
     var nodes = [big];
-    if (previous) {
-      var before = reduce(panel, previous);
-      var change = el('p', { class: 'change', 'data-previous': String(before) });
-      if (before === 0) {
-        change.textContent = value === 0 ? 'no change vs previous period' : 'new vs previous period (none before)';
+    if (comparison) {
+      var c = comparison;
+      var change = el('p', { class: 'change', title: c.title,
+        'data-previous': c.before === undefined ? '' : String(c.before) });
+      if (c.text) {
+        change.textContent = c.text;
+      } else if (!c.has) {
+        change.textContent = 'no previous data';
+      } else if (c.before === 0) {
+        change.textContent = c.value === 0 ? 'no change ' + c.span + ' (' + formatAs(panel.format, 0) + ')'
+          : '▲ up from ' + formatAs(panel.format, 0) + ' ' + c.span;
       } else {
-        var ratio = (value - before) / before;
-        var pct = Math.round(ratio * 100);
-        var direction = pct > 0 ? 'up' : pct < 0 ? 'down' : 'flat';
-        change.classList.add(direction);
-        change.textContent = (pct > 0 ? '▲ +' : pct < 0 ? '▼ ' : '') + pct + '% vs previous period (' +
-          formatAs(panel.format, before) + ')';
+        var pct = Math.round((c.value - c.before) / c.before * 100);
+        change.classList.add(pct > 0 ? 'up' : pct < 0 ? 'down' : 'flat');
+        change.textContent = (pct > 0 ? '▲ +' : pct < 0 ? '▼ ' : '') + pct + '% ' + c.span + ' (' +
+          formatAs(panel.format, c.before) + ')';
       }
       nodes.push(change);
     }
     if (panel.refresh_secs) {
-      var now = new Date();
-      nodes.push(el('p', { class: 'muted small' }, ['updated ' + now.toTimeString().slice(0, 8) +
+      nodes.push(el('p', { class: 'muted small' }, ['updated ' + FORMAT.clock(siteNow(ctx.tz).wall) +
         ', refreshes every ' + panel.refresh_secs + ' s']));
       big.setAttribute('aria-live', 'polite');
     }
@@ -264,81 +402,244 @@
     return function (v) { return max === min ? (from + to) / 2 : from + (v - min) / (max - min) * (to - from); };
   }
 
-  function renderLine(ctx, section, panel, answer) {
+  // Tick spacing, in buckets: the first of these that leaves room for every label.
+  var STEPS = {
+    hour: [1, 2, 3, 4, 6, 12, 24, 48, 72, 96, 168, 336, 672, 1344, 2688, 5376],
+    day: [1, 2, 3, 4, 7, 14, 28, 56, 91, 182, 366]
+  };
+  var TICK_GAP = 10;
+
+  // The line chart, drawn at `W` pixels wide so its text keeps its size at every width.
+  function lineChart(ctx, panel, answer, W) {
     var rows = answer.rows;
-    var W = 720, H = 220, L = 44, R = 12, T = 12, B = 28;
+    var interval = answer.interval === 'hour' ? 'hour' : 'day';
+    var now = siteNow(ctx.tz);
+    var states = rows.map(function (row) { return bucketState(row, interval, now); });
+    var begun = states.filter(function (state) { return state !== 'future'; }).length;
+    var partial = begun > 0 && states[begun - 1] === 'current';
+    var H = Math.round(Math.min(300, Math.max(180, W * 0.25))), L = 40, R = 24, T = 12, B = 28;
     var series = [panel.value, panel.value === 'views' ? 'visitors' : 'views'];
-    var max = Math.max(1, Math.max.apply(null, rows.map(function (r) { return Math.max(r.views, r.visitors); })));
+    var shown = rows.slice(0, begun);
+    var max = Math.max(1, Math.max.apply(null, shown.map(function (r) { return Math.max(r.views, r.visitors); })
+      .concat([0])));
     var x = scale(0, Math.max(1, rows.length - 1), L, W - R);
     var y = scale(0, max, H - B, T);
+    var inProgress = partial ? ' (so far)' : '';
     var chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img',
+      'data-interval': interval, 'data-buckets': rows.length, 'data-begun': begun,
       'aria-label': panel.title + ': ' + series.map(function (s) {
-        return heading(s) + ' ' + rows.map(function (r) { return r[s]; }).join(', ');
-      }).join('; ') });
+        return heading(s) + ' ' + shown.map(function (r) { return r[s]; }).join(', ') + inProgress;
+      }).join('; ') + (begun < rows.length ? '; ' + (rows.length - begun) + ' ' + interval + 's still to come' : '') });
     [0, 0.5, 1].forEach(function (f) {
       var v = Math.round(max * f);
       chart.appendChild(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid-line' }));
       chart.appendChild(svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, [count(v)]));
     });
-    var every = Math.max(1, Math.ceil(rows.length / 8));
+    // Axis labels: one format for days (day and month, the year is in the range label);
+    // hours as times, with the date where a day begins.
+    var sameDay = rows.length > 0 && rows[0].start.slice(0, 10) === rows[rows.length - 1].start.slice(0, 10);
+    var tickLabel = function (row, i) {
+      var w = wall(row.start);
+      if (interval === 'day') return FORMAT.day(w);
+      return sameDay || (i > 0 && row.start.slice(11, 13) !== '00') ? FORMAT.time(w) : FORMAT.day(w);
+    };
+    var labels = rows.map(tickLabel);
+    var widest = Math.max.apply(null, labels.map(function (text) { return text.length; }).concat([1]));
+    var room = Math.max(1, Math.floor((W - L - R) / (widest * 7 + TICK_GAP)));
+    var steps = STEPS[interval];
+    var every = steps.filter(function (s) { return Math.ceil(rows.length / s) <= room; })[0] || steps[steps.length - 1];
     rows.forEach(function (row, i) {
-      if (i % every === 0) {
-        var label = answer.interval === 'hour' ? row.start.slice(5, 10) + ' ' + row.start.slice(11, 13) + 'h'
-          : row.start.slice(5, 10);
-        var anchor = rows.length > 1 && i === rows.length - 1 ? 'end' : i === 0 && rows.length > 1 ? 'start' : 'middle';
-        chart.appendChild(svg('text', { x: x(i), y: H - 8, 'text-anchor': anchor, class: 'axis' }, [label]));
-      }
+      if (i % every !== 0) return;
+      chart.appendChild(svg('text', { x: x(i), y: H - 8, 'text-anchor': 'middle', class: 'axis tick', 'data-index': i },
+        [labels[i]]));
     });
     series.forEach(function (name, index) {
-      var points = rows.map(function (row, i) { return x(i) + ',' + y(row[name]); }).join(' ');
-      chart.appendChild(svg('polyline', { points: points, class: 'series s' + index, fill: 'none' }));
-      rows.forEach(function (row, i) {
-        chart.appendChild(svg('circle', { cx: x(i), cy: y(row[name]), r: rows.length > 60 ? 1.5 : 3, class: 'dot s' + index },
-          [svg('title', {}, [when(row.start) + ': ' + row[name] + ' ' + name])]));
+      var points = shown.map(function (row, i) { return x(i) + ',' + y(row[name]); });
+      var done = partial ? points.slice(0, -1) : points;
+      if (done.length > 1) {
+        chart.appendChild(svg('polyline', { points: done.join(' '), class: 'series s' + index, fill: 'none' }));
+      }
+      if (partial && points.length > 1) {
+        chart.appendChild(svg('polyline', { points: points.slice(-2).join(' '), class: 'series partial s' + index,
+          fill: 'none' }));
+      }
+      shown.forEach(function (row, i) {
+        var current = states[i] === 'current';
+        var at = interval === 'hour' ? FORMAT.dateTime(wall(row.start)) : FORMAT.date(wall(row.start));
+        chart.appendChild(svg('circle', { cx: x(i), cy: y(row[name]), r: rows.length > 60 && !current ? 1.5 : 3,
+          class: 'dot s' + index + (current ? ' partial' : ''), 'data-start': row.start, 'data-value': row[name] },
+        [svg('title', {}, [at + ': ' + row[name] + ' ' + name + (current ? ' so far, this ' + interval +
+          ' is in progress' : '')])]));
       });
     });
-    var legend = el('p', { class: 'legend' }, series.map(function (name, index) {
-      return el('span', { class: 'key s' + index }, [heading(name)]);
-    }));
-    fill(section, [chart, legend]);
+    var keys = series.map(function (name, index) { return el('span', { class: 'key s' + index }, [heading(name)]); });
+    if (partial) keys.push(el('span', { class: 'key partial' }, ['so far (this ' + interval + ' is in progress)']));
+    if (begun === 0) keys.push(el('span', { class: 'muted' }, ['this range has not begun']));
+    return [chart, el('p', { class: 'legend' }, keys)];
   }
+
+  // Drops axis labels that would overlap their left neighbour (or leave the chart), after
+  // layout, so no two labels ever touch whatever the fonts.
+  function thinTicks(chart) {
+    var width = chart.viewBox.baseVal.width;
+    var right = -Infinity;
+    chart.querySelectorAll('text.tick').forEach(function (tick) {
+      var box = tick.getBBox();
+      if (box.x < 0) tick.setAttribute('text-anchor', 'start');
+      else if (box.x + box.width > width) tick.setAttribute('text-anchor', 'end');
+      box = tick.getBBox();
+      if (box.x < right + TICK_GAP) tick.remove();
+      else right = box.x + box.width;
+    });
+  }
+
+  function renderLine(ctx, section, panel, answer) {
+    var content = section.querySelector('.content');
+    var draw = function () {
+      var width = Math.max(240, Math.round(content.clientWidth || 720));
+      fill(section, lineChart(ctx, panel, answer, width));
+      thinTicks(section.querySelector('svg.chart'));
+      return width;
+    };
+    ctx.redraws[section.id] = { content: content, width: draw(), draw: draw };
+  }
+
+  // What an `(other)` row stands for, per report: its marker column and its rows' name.
+  var FOLDS = {
+    'top-content': { column: 'path', one: 'page', many: 'pages' },
+    'content-discovery': { column: 'path', one: 'new page', many: 'new pages', within: ' in the first 7 days' },
+    sources: { column: 'referrer_host', one: 'source', many: 'sources' },
+    devices: { column: 'browser', one: 'browser, system and device combination',
+      many: 'browser, system and device combinations' },
+    countries: { column: 'country', one: 'country', many: 'countries' }
+  };
+
+  // The fold of an answer: { column, folded, min, ... } when it has an `(other)` row.
+  function foldOf(panel, answer) {
+    var fold = FOLDS[panel.report];
+    var small = answer.small_counts;
+    if (!fold || !small || !small.folded_rows) return null;
+    return Object.assign({ folded: small.folded_rows, min: small.min_visitors }, fold);
+  }
+
+  function isFoldRow(fold, row) {
+    return fold !== null && row[fold.column] === '(other)';
+  }
+
+  // "12 pages with fewer than 5 visitors each, folded to protect privacy (reports.min_visitors)".
+  function foldNote(ctx, fold) {
+    var text = fold.folded === 1
+      ? '1 ' + fold.one + ' with fewer than ' + fold.min + ' visitors' + (fold.within || '')
+      : fold.folded + ' ' + fold.many + ' with fewer than ' + fold.min + ' visitors each' + (fold.within || '');
+    smallCountsHelp(ctx, fold);
+    return el('span', { class: 'fold-note', 'data-folded': String(fold.folded) }, [text +
+      ', folded to protect privacy (', el('a', { href: '#small-counts-help' }, ['reports.min_visitors']), ')']);
+  }
+
+  // The page's note on small counts, once, which the fold rows link to.
+  function smallCountsHelp(ctx, fold) {
+    if (document.getElementById('small-counts-help')) return;
+    var help = el('aside', { id: 'small-counts-help', class: 'notice', tabindex: '-1' }, [
+      el('h2', {}, ['Small counts and (other)']),
+      el('p', {}, ['So that no row names a page, a source, a device or a country that one person accounts for, ' +
+        'rows with fewer than ' + fold.min + ' visitors are added up into one row, (other). Its counts are the ' +
+        'sums of those rows: a visitor who appears in two of them is counted twice there, so its visitors can ' +
+        'exceed the site\'s total. The threshold is the collector\'s setting ', el('code', {}, ['reports.min_visitors']),
+        ' (', el('code', {}, ['FOOTFALL_REPORTS__MIN_VISITORS']), ', default 5; 0 or 1 turns folding off), ' +
+        'described in footfall\'s docs/configuration.md and docs/reports.md ("Small counts").'])
+    ]);
+    document.getElementById('main').appendChild(help);
+  }
+
+  var SUMMED = 'visitors summed over rows: someone in two of the folded rows counts twice, so this can exceed ' +
+    'the site\'s total';
 
   function label(panel, row) {
     return panel.label.map(function (column) { return row[column] || '(none)'; }).join(' / ');
   }
 
+  // Bar labels that would read the same (a source with two utm campaigns) get the values
+  // of the other text columns that tell them apart.
+  function distinctLabels(panel, rows, fold) {
+    var labels = rows.map(function (row) { return isFoldRow(fold, row) ? '(other)' : label(panel, row); });
+    var groups = {};
+    labels.forEach(function (text, i) { (groups[text] = groups[text] || []).push(i); });
+    return labels.map(function (text, i) {
+      var group = groups[text];
+      if (group.length < 2) return text;
+      var row = rows[i];
+      var extra = Object.keys(row).filter(function (column) {
+        return typeof row[column] === 'string' && panel.label.indexOf(column) < 0 &&
+          group.some(function (j) { return rows[j][column] !== row[column]; });
+      }).map(function (column) { return column + '=' + (row[column] || '(none)'); });
+      return extra.length ? text + ' · ' + extra.join(' · ') : text;
+    });
+  }
+
   function renderBar(ctx, section, panel, answer) {
     var rows = answer.rows;
     if (!rows.length) return fill(section, [el('p', { class: 'muted' }, ['Nothing in this range.'])]);
+    var fold = foldOf(panel, answer);
+    var labels = distinctLabels(panel, rows, fold);
     var max = Math.max.apply(null, rows.map(function (r) { return r[panel.value]; })) || 1;
-    var list = el('ul', { class: 'bars' }, rows.map(function (row) {
+    var list = el('ul', { class: 'bars' }, rows.map(function (row, i) {
       var value = row[panel.value];
+      var other = isFoldRow(fold, row);
+      var summed = other && fold.folded > 1 && /^visitors/.test(panel.value);
       var bar = svg('svg', { class: 'bar', viewBox: '0 0 100 6', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
         [svg('rect', { x: 0, y: 0, height: 6, width: Math.max(0.5, value / max * 100) })]);
-      return el('li', {}, [
-        el('span', { class: 'name' }, [label(panel, row)]),
-        el('span', { class: 'value', 'data-value': String(value), title: String(value) }, [formatAs(panel.format, value)]),
-        bar
+      return el('li', other ? { class: 'fold', 'data-folded-rows': String(fold.folded) } : {}, [
+        el('span', { class: 'name' }, [labels[i]]),
+        el('span', { class: 'value' + (summed ? ' summed' : ''), 'data-value': String(value),
+          title: summed ? SUMMED + ' (' + value + ')' : String(value) }, [formatAs(panel.format, value)]),
+        bar,
+        other ? foldNote(ctx, fold) : null
       ]);
     }));
     fill(section, [list]);
   }
 
+  var SPARK_DAYS = 7;
+
+  // A page's views per day in its first 7 days: days still to come are not drawn, the
+  // day in progress is drawn lighter ("so far").
   function sparkline(ctx, row) {
-    var holder = el('span', { class: 'spark', 'aria-label': 'views per day in the first 7 days: loading' });
     var start = (row.published_at || row.first_view_at || '').slice(0, 10);
-    if (!start) return holder;
-    api(ctx.site, 'timeseries', { from: start, to: addDays(start, 6), path: row.path }).then(function (answer) {
-      var values = answer.rows.map(function (r) { return r.views; });
+    if (!start) return noCurve('no start time for this page');
+    var holder = el('span', { class: 'spark', 'aria-label': 'views per day in the first 7 days: loading' },
+      ['…']);
+    api(ctx.site, 'timeseries', { from: start, to: addDays(start, SPARK_DAYS - 1), path: row.path }).then(function (answer) {
+      var now = siteNow(ctx.tz);
+      var states = answer.rows.map(function (r) { return bucketState(r, 'day', now); });
+      var begun = states.filter(function (state) { return state !== 'future'; }).length;
+      var values = answer.rows.slice(0, begun).map(function (r) { return r.views; });
+      var partial = begun > 0 && states[begun - 1] === 'current';
       var max = Math.max.apply(null, values.concat([1]));
-      var x = scale(0, 6, 2, 70), y = scale(0, max, 18, 2);
-      var line = svg('svg', { viewBox: '0 0 72 20', class: 'sparkline', role: 'img',
-        'aria-label': 'views per day in the first 7 days: ' + values.join(', ') }, [
-        svg('polyline', { points: values.map(function (v, i) { return x(i) + ',' + y(v); }).join(' '), fill: 'none' })
+      var x = scale(0, SPARK_DAYS - 1, 2, 70), y = scale(0, max, 18, 2);
+      var points = values.map(function (v, i) { return x(i) + ',' + y(v); });
+      var done = partial ? points.slice(0, -1) : points;
+      var description = 'views per day in the first 7 days: ' + values.join(', ') + (partial ? ' (today so far)' : '') +
+        (begun < SPARK_DAYS ? '; ' + (SPARK_DAYS - begun) + ' days still to come' : '');
+      var line = svg('svg', { viewBox: '0 0 72 20', class: 'sparkline', role: 'img', 'aria-label': description,
+        'data-days': begun, 'data-partial': String(partial) }, [
+        svg('title', {}, [description]),
+        done.length > 1 ? svg('polyline', { points: done.join(' '), fill: 'none' })
+          : done.length === 1 ? svg('circle', { cx: x(0), cy: y(values[0]), r: 1.2, class: 'lone' }) : null,
+        partial && points.length > 1 ? svg('polyline', { points: points.slice(-2).join(' '), fill: 'none',
+          class: 'partial' }) : null,
+        partial ? svg('circle', { cx: x(begun - 1), cy: y(values[begun - 1]), r: 1.8, class: 'partial' }) : null
       ]);
       holder.replaceWith(line);
-    }).catch(function () { holder.textContent = '–'; });
+    }).catch(function (error) {
+      holder.replaceWith(noCurve('could not load: ' + ((error && error.message) || String(error))));
+    });
     return holder;
+  }
+
+  // "—" in place of a curve, with why.
+  function noCurve(why) {
+    return el('span', { class: 'spark none', title: why, 'data-why': why }, [
+      el('span', { 'aria-hidden': 'true' }, ['—']), el('span', { class: 'sr-only' }, ['no curve: ' + why])]);
   }
 
   function renderTable(ctx, section, panel, answer) {
@@ -348,22 +649,32 @@
         : 'Nothing in this range.';
       return fill(section, [el('p', { class: 'muted' }, [empty])]);
     }
+    var fold = foldOf(panel, answer);
     var columns = panel.columns;
     var head = el('tr', {}, columns.map(function (c) {
       return el('th', { scope: 'col', class: columnFormat(c) === 'text' ? '' : 'num' }, [heading(c)]);
     }).concat(panel.curve ? [el('th', { scope: 'col' }, ['First 7 days'])] : []));
     var body = rows.map(function (row) {
+      var other = isFoldRow(fold, row);
       var cells = columns.map(function (c, i) {
         var format = columnFormat(c);
         var value = row[c];
         var shown = format === 'when' ? when(value) : format === 'text' ? (value === '' ? '(none)' : String(value))
           : formatAs(format, value);
+        var summed = other && fold.folded > 1 && /^visitors/.test(c);
         var attributes = { 'data-column': c, 'data-value': value === null ? '' : String(value),
-          class: format === 'text' ? '' : 'num' };
-        return el(i === 0 ? 'th' : 'td', i === 0 ? Object.assign(attributes, { scope: 'row' }) : attributes, [shown]);
+          class: (format === 'text' ? '' : 'num') + (summed ? ' summed' : ''), title: summed ? SUMMED : null };
+        if (i === 0) Object.assign(attributes, { scope: 'row' });
+        if (other && i === 0) attributes.class += ' fold';
+        return el(i === 0 ? 'th' : 'td', attributes, [shown, other && i === 0 ? foldNote(ctx, fold) : null]);
       });
-      if (panel.curve) cells.push(el('td', {}, [sparkline(ctx, row)]));
-      return el('tr', {}, cells);
+      if (panel.curve) {
+        cells.push(el('td', {}, [other
+          ? noCurve('(other) adds up ' + fold.folded + ' ' + (fold.folded === 1 ? fold.one : fold.many) +
+            '; a curve is drawn per page, and (other) is not one')
+          : sparkline(ctx, row)]));
+      }
+      return el('tr', other ? { class: 'fold', 'data-folded-rows': String(fold.folded) } : {}, cells);
     });
     var table = el('table', {}, [
       el('caption', { class: 'sr-only' }, [panel.title]),
@@ -382,8 +693,8 @@
     var S = 26, L = 40, T = 22;
     var W = L + 24 * S + 4, H = T + 7 * S + 4;
     var describe = function (c) {
-      return DAYS[c.weekday - 1] + ' ' + String(c.hour).padStart(2, '0') + ':00–' +
-        String((c.hour + 1) % 24).padStart(2, '0') + ':00: ' + c.views + ' views, ' + c.visitors + ' visitors';
+      return DAYS[c.weekday - 1] + ' ' + hourOfDay(c.hour) + '–' + hourOfDay((c.hour + 1) % 24) + ': ' + c.views +
+        ' views, ' + c.visitors + ' visitors';
     };
     var chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'heatmap', role: 'group', tabindex: '0',
       'aria-label': panel.title + ' by weekday and hour, ' + answer.tz + '. Use the arrow keys to read cells.' });
@@ -454,39 +765,52 @@
   }
 
   function load(ctx, section, panel, fresh) {
-    var current = api(ctx.site, panel.report, paramsFor(panel, ctx.range), fresh);
-    var previous = panel.compare ? api(ctx.site, panel.report, paramsFor(panel, previousRange(ctx.range)), fresh) : null;
-    return Promise.all([current, previous]).then(function (answers) {
-      RENDER[panel.visual](ctx, section, panel, answers[0], answers[1]);
+    return api(ctx.site, panel.report, paramsFor(panel, ctx.range), fresh).then(function (answer) {
+      // A comparison that cannot be had leaves the panel's own number standing.
+      var comparison = panel.compare && panel.visual === 'number'
+        ? compare(ctx, panel, answer, fresh).catch(function (error) {
+          return { text: 'no comparison: ' + ((error && error.message) || String(error)) };
+        })
+        : null;
+      return Promise.resolve(comparison).then(function (c) { RENDER[panel.visual](ctx, section, panel, answer, c); });
     }).catch(function (error) { failed(ctx, section, panel, error); });
   }
 
   // ---- the page -----------------------------------------------------------------------
 
-  function snippet() {
-    var site = document.getElementById('main').dataset.site;
+  // The beacon's tag, pointing at the address this page was loaded from.
+  function snippet(site) {
     return '<script defer src="' + location.origin + '/js/footfall.js" data-site="' + site + '"></script>';
   }
 
   function showEmpty(ctx) {
     api(ctx.site, 'timeseries', { from: ctx.range.from, to: ctx.range.to }).then(function (answer) {
-      var views = answer.rows.reduce(function (acc, r) { return acc + r.views; }, 0);
+      var views = sumOf(answer.rows, 'views');
       if (views > 0) return;
       var box = document.getElementById('empty');
-      var code = el('code', {}, [snippet()]);
+      var code = el('code', {}, [snippet(ctx.site)]);
       var copy = el('button', { type: 'button' }, ['Copy snippet']);
       copy.addEventListener('click', function () {
-        if (navigator.clipboard) navigator.clipboard.writeText(snippet()).then(function () { copy.textContent = 'Copied'; });
+        if (navigator.clipboard) navigator.clipboard.writeText(snippet(ctx.site)).then(function () { copy.textContent = 'Copied'; });
       });
       append(box, [el('p', {}, [el('strong', {}, ['No views in this range yet. ']),
         'If you have just set footfall up, add this tag to every page of ' + ctx.site + ':']),
-        el('pre', {}, [code]), copy]);
+        el('pre', {}, [code]), copy,
+        el('p', {}, ['Added it and still nothing? The two usual causes:']),
+        el('ul', { class: 'causes' }, [
+          el('li', { 'data-cause': 'bot' }, [el('strong', {}, ['An automated or headless browser is dropped as a bot. ']),
+            'Puppeteer, Playwright, Selenium and HeadlessChrome are answered 202 and nothing is stored; ' +
+            'test with an ordinary browser.']),
+          el('li', { 'data-cause': 'origin' }, [el('strong', {}, ['The page must be on the site\'s own domain. ']),
+            'Events are accepted from pages on ' + ctx.site + ' (and its subdomains or the origins allowed for it); ' +
+            'a page at 127.0.0.1 for a site registered as localhost is refused (403), so open it as ' +
+            'http://localhost/… or register the name you use.'])
+        ])]);
       box.hidden = false;
     }).catch(function () {});
   }
 
   function setUpControls(ctx) {
-    var query = new URLSearchParams(location.search);
     document.querySelectorAll('[data-range]').forEach(function (button) {
       button.setAttribute('aria-pressed', String(button.dataset.range === ctx.range.key));
       button.addEventListener('click', function () {
@@ -507,8 +831,9 @@
       location.search = '?from=' + from.value + '&to=' + to.value;
     });
     to.addEventListener('input', function () { to.setCustomValidity(''); });
-    document.getElementById('range-text').textContent = ctx.range.from === ctx.range.to
-      ? longDate(ctx.range.from) : longDate(ctx.range.from) + ' – ' + longDate(ctx.range.to);
+    var now = siteNow(ctx.tz);
+    document.getElementById('range-text').textContent = rangeText(ctx.range) +
+      (ctx.range.from <= now.date && now.date <= ctx.range.to ? ' (so far: ' + FORMAT.time(now.wall) + ')' : '');
     var picker = document.getElementById('site-picker');
     if (picker) {
       picker.addEventListener('change', function () {
@@ -519,10 +844,46 @@
     document.querySelectorAll('nav a[data-dashboard]').forEach(function (link) {
       link.href = link.pathname + location.search;
     });
-    return query;
+  }
+
+  // Line charts are drawn at their width: draw again when it changes.
+  function redrawOnResize(ctx) {
+    var pending = false;
+    window.addEventListener('resize', function () {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(function () {
+        pending = false;
+        Object.keys(ctx.redraws).forEach(function (id) {
+          var chart = ctx.redraws[id];
+          if (Math.abs(Math.round(chart.content.clientWidth) - chart.width) > 1) chart.width = chart.draw();
+        });
+      });
+    });
+  }
+
+  // The site list: a filter box narrows it by domain or time zone.
+  function startPicker() {
+    var filter = document.getElementById('site-filter');
+    if (!filter) return;
+    var rows = Array.prototype.slice.call(document.querySelectorAll('.sites tbody tr'));
+    var status = document.getElementById('site-filter-count');
+    var apply = function () {
+      var words = filter.value.trim().toLowerCase();
+      var shown = 0;
+      rows.forEach(function (row) {
+        var match = !words || row.textContent.toLowerCase().indexOf(words) >= 0;
+        row.hidden = !match;
+        if (match) shown += 1;
+      });
+      status.textContent = shown === rows.length ? rows.length + ' sites' : shown + ' of ' + rows.length + ' sites';
+    };
+    filter.addEventListener('input', apply);
+    apply();
   }
 
   function start() {
+    startPicker();
     var main = document.getElementById('main');
     var definition = document.getElementById('definition');
     if (!main || !definition) return;
@@ -531,9 +892,10 @@
       history.replaceState(null, '', '/dashboard/' + encodeURIComponent(main.dataset.site));
     }
     var dashboard = JSON.parse(definition.textContent);
-    var ctx = { site: main.dataset.site, tz: main.dataset.tz, slug: main.dataset.slug };
+    var ctx = { site: main.dataset.site, tz: main.dataset.tz, slug: main.dataset.slug, redraws: {} };
     ctx.range = currentRange(ctx.tz);
     setUpControls(ctx);
+    redrawOnResize(ctx);
     var loads = dashboard.panels.map(function (panel, index) {
       var section = document.getElementById('panel-' + index);
       var done = load(ctx, section, panel, false);
