@@ -39,8 +39,8 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use self::queue::{ForgetQueue, QueueError, Schedule};
-use crate::client_ip::ClientAddressing;
 use crate::api::ErrorBody;
+use crate::client_ip::ClientAddressing;
 use crate::config::Settings;
 use crate::ingest::{self, cors, IngestError};
 use crate::metrics::Metrics;
