@@ -19,7 +19,7 @@ pub const CONFIG_PATH_ENV: &str = "FOOTFALL_CONFIG";
 /// `FOOTFALL_CONFIG` is given (it is fine for it not to exist).
 pub const DEFAULT_CONFIG_FILE: &str = "footfall.toml";
 
-/// The shortest refresh interval of the in-memory copies of sites and tokens, in seconds.
+/// The shortest interval of the background refreshes and writes, in seconds.
 const MIN_REFRESH_SECS: f64 = 0.01;
 
 /// Everything footfall can be told. Every field has a default, so an empty file works.
@@ -107,6 +107,10 @@ pub struct IngestSettings {
     /// anyway: an event for a site this node does not know makes it look again (at most
     /// once a second). Default 10.
     pub sites_refresh_secs: f64,
+    /// How often every node writes its tally of the events it answered but did not store
+    /// (per site and reason: the `not-stored` report) to ClickHouse, in seconds
+    /// (fractions allowed, at least 0.01). Default 60.
+    pub not_stored_write_secs: f64,
     /// Requests per second one client address may send on average (429 beyond it;
     /// requests with the admin token are exempt). 0 turns the limit off. Default 50.
     pub rate_limit_per_second: u32,
@@ -227,6 +231,7 @@ impl Default for IngestSettings {
             trusted_proxies: Vec::new(),
             body_timeout_ms: 5000,
             sites_refresh_secs: 10.0,
+            not_stored_write_secs: 60.0,
             rate_limit_per_second: 50,
             rate_limit_burst: 200,
         }

@@ -94,7 +94,7 @@ impl DropReason {
 
 /// Which refusal signal a request carried when intake stored nothing of it (privacy rule
 /// 4). Labels of `footfall_events_refused_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RefusalSignal {
     /// `Sec-GPC: 1` (Global Privacy Control).
     GlobalPrivacyControl,

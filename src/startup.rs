@@ -20,6 +20,7 @@ use crate::client_ip::ClientAddressing;
 use crate::config::Settings;
 use crate::dashboard::Dashboards;
 use crate::http_limits;
+use crate::ingest::not_stored::NotStoredTally;
 use crate::ingest::IngestState;
 use crate::jobs;
 use crate::metrics::Metrics;
@@ -109,6 +110,12 @@ impl Application {
             sites.clone(),
             Duration::from_secs_f64(settings.ingest.sites_refresh_secs),
         )));
+        let not_stored = Arc::new(NotStoredTally::default());
+        background.push(tokio::spawn(jobs::write_not_stored(
+            store.clone(),
+            Arc::clone(&not_stored),
+            Duration::from_secs_f64(settings.ingest.not_stored_write_secs),
+        )));
         background.push(tokio::spawn(jobs::refresh_tokens(
             directory.clone(),
             Duration::from_secs_f64(settings.reports.tokens_refresh_secs),
@@ -169,6 +176,7 @@ impl Application {
             addressing,
             admin_token: settings.admin_token.clone(),
             rate_limiter,
+            not_stored,
         });
         background.push(rights_state.spawn());
         let ops_state =

@@ -13,6 +13,7 @@
 
 pub mod cors;
 pub mod error;
+pub mod not_stored;
 pub mod payload;
 
 use std::net::IpAddr;
@@ -36,6 +37,7 @@ use crate::privacy::{useragent, Anonymizer, Observation};
 use crate::sites::{SiteEntry, SiteRegistry, NULL_ORIGIN};
 use crate::throttle::RateLimiter;
 pub use error::IngestError;
+use not_stored::{NotStoredReason, NotStoredTally};
 use payload::{RawEvent, ValidEvent};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -53,6 +55,8 @@ pub struct IngestState {
     pub addressing: ClientAddressing,
     pub admin_token: Option<String>,
     pub rate_limiter: Arc<RateLimiter>,
+    /// Events of registered sites answered but not stored, per site and reason.
+    pub not_stored: Arc<NotStoredTally>,
 }
 
 /// Registers the intake routes, with CORS for the origins of registered sites ([`cors`]).
@@ -186,6 +190,16 @@ async fn intake(req: &HttpRequest, body: web::Payload, state: &IngestState, shap
             if let Some(reason) = error.reject_reason() {
                 state.metrics.reject(reason, events_in_request);
             }
+            let now = chrono::Utc::now().timestamp() as u32;
+            match error {
+                IngestError::ForeignOrigin { site, .. } => {
+                    state.not_stored.count(site, now, NotStoredReason::ForeignOrigin, events_in_request);
+                }
+                IngestError::NoConsent { site, .. } => {
+                    state.not_stored.count(site, now, NotStoredReason::NoConsent, events_in_request);
+                }
+                _ => {}
+            }
         }
     }
     let response = match outcome {
@@ -263,6 +277,7 @@ async fn take_events(
     if !is_admin {
         if let Some(signal) = refusal_signal(req, &event_sites) {
             state.metrics.refuse(signal, *events_in_request);
+            count_per_site(&state.not_stored, &event_sites, NotStoredReason::Refused(signal));
             return Ok(());
         }
     }
@@ -270,6 +285,7 @@ async fn take_events(
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|value| value.to_str().ok()).unwrap_or("");
     let Some(client) = useragent::describe_unless_bot(user_agent) else {
         state.metrics.bots.fetch_add(*events_in_request, Ordering::Relaxed);
+        count_per_site(&state.not_stored, &event_sites, NotStoredReason::Bot);
         return Ok(());
     };
 
@@ -324,6 +340,15 @@ async fn take_events(
         state.metrics.spooled.fetch_add(*events_in_request, Ordering::Relaxed);
     }
     Ok(())
+}
+
+/// Counts one event not stored for `reason` for the site of each event (`sites`, one per
+/// event).
+fn count_per_site(tally: &NotStoredTally, sites: &[Arc<SiteEntry>], reason: NotStoredReason) {
+    let now = chrono::Utc::now().timestamp() as u32;
+    for site in sites {
+        tally.count(site.domain.as_str(), now, reason, 1);
+    }
 }
 
 /// Name of the cookie the opt-out page and `footfall.optOut()` set to `1`.

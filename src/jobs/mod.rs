@@ -1,5 +1,6 @@
 //! Background work of a running collector, which `startup` only starts: re-reading the
-//! sites and the report tokens, summarizing ended days for the reports, retention, and
+//! sites and the report tokens, writing intake's tally of events not stored, summarizing
+//! ended days for the reports, retention, and
 //! the minute's housekeeping (day keys through [`day_keys`], import keys, sessions,
 //! rate-limit buckets). Each job runs until the application stops it; a failed pass is
 //! logged at WARN and tried again at the next tick. (Forget rounds are the forget
@@ -12,10 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::Directory;
+use crate::ingest::not_stored::NotStoredTally;
 use crate::privacy::Anonymizer;
 use crate::reports::summarize;
 use crate::sites::SiteRegistry;
-use crate::store::Store;
+use crate::store::{NotStoredRow, Store};
 use crate::throttle::RateLimiter;
 
 /// How often day keys are checked (and created a day ahead) and idle sessions forgotten.
@@ -59,6 +61,32 @@ pub(crate) async fn refresh_sites(sites: SiteRegistry, period: Duration) {
 /// Every `period`: re-read the report tokens and share links.
 pub(crate) async fn refresh_tokens(directory: Directory, period: Duration) {
     every(period, First::AfterPeriod, "refresh the report tokens", || directory.reload()).await;
+}
+
+/// Every `period`: write intake's tally of events not stored to ClickHouse (a failed
+/// write hands the counts back for the next period).
+pub(crate) async fn write_not_stored(store: Store, tally: Arc<NotStoredTally>, period: Duration) {
+    every(period, First::AfterPeriod, "write the events not stored", || async {
+        let taken = tally.take();
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<NotStoredRow> = taken
+            .iter()
+            .map(|((site, hour, reason), events)| NotStoredRow {
+                site: site.clone(),
+                hour: *hour,
+                reason: reason.as_str(),
+                events: *events,
+            })
+            .collect();
+        let written = store.add_not_stored(&rows).await;
+        if written.is_err() {
+            tally.restore(taken);
+        }
+        written
+    })
+    .await;
 }
 
 /// Every `period`: summarize the ended days whose summaries are missing or stale.

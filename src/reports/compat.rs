@@ -17,7 +17,7 @@ use clickhouse::query::Query;
 use super::exec::{plan_query, summary_query, Filters, Scope};
 use super::sql::{self, DATASETS};
 use super::time::Range;
-use super::{busiest, discovery, realtime, small_counts, summarize};
+use super::{busiest, discovery, not_stored, realtime, small_counts, summarize};
 use crate::store::compat::{check_on_chdb, schema};
 use crate::store::describe::described;
 use crate::store::EventRow;
@@ -96,6 +96,7 @@ fn every_statement() -> Vec<String> {
         let paths = ["/blog/a".to_string(), "/b'\\".to_string()];
         all.push(text(discovery::windows_query(query(sql::DISCOVERY_WINDOWS), &scope, &paths, &[1_774_700_000, 7])));
         all.push(text(realtime::query(query(&sql::REALTIME), SITE, 1_774_750_000, filters)));
+        all.push(text(not_stored::query(query(sql::NOT_STORED), SITE, (range.start, range.end))));
         let bounds = (range.start, range.end);
         all.push(text(small_counts::filter_visitors_query(query(&sql::FILTER_VISITORS), SITE, bounds, filters)));
     }

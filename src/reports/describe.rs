@@ -13,7 +13,7 @@ use clickhouse::query::Query;
 use super::exec::{plan_query, summary_query, Filters, PlanRow, Scope};
 use super::sql::{self, Dataset};
 use super::time::Range;
-use super::{breakdowns, busiest, discovery, realtime, small_counts, timeseries, top_content};
+use super::{breakdowns, busiest, discovery, not_stored, realtime, small_counts, timeseries, top_content};
 pub use crate::store::describe::Fetching;
 
 /// Every statement that fetches rows, on footfall database `database`: store's, and the
@@ -84,6 +84,8 @@ pub fn fetching(database: &str, filtered: bool) -> Vec<Fetching> {
     all.push(Fetching::of::<discovery::WindowRow>("discovery_windows.sql", db(), page_windows));
     let now = realtime::query(query(&sql::REALTIME), site, 1_774_750_000, filters);
     all.push(Fetching::of::<realtime::Now>("realtime.sql", db(), now));
+    let not_stored = not_stored::query(query(sql::NOT_STORED), site, (range.start, range.end));
+    all.push(Fetching::of::<not_stored::ReasonCount>("not_stored.sql", db(), not_stored));
     let visitors =
         small_counts::filter_visitors_query(query(&sql::FILTER_VISITORS), site, (range.start, range.end), filters);
     all.push(Fetching::of::<u64>("filter_visitors.sql", db(), visitors));

@@ -81,6 +81,10 @@ pub fn report(report: ReportName, db: &str, limit: &str, hourly: bool, min_visit
             "SELECT country, count() AS views, {visitor_days} AS visitors {views} \
              GROUP BY country{having} ORDER BY views DESC, visitors DESC, country LIMIT {limit}"
         ),
+        ReportName::NotStored => format!(
+            "SELECT reason, toUInt64(sum(events)) AS events FROM {db}.not_stored \
+             WHERE site = '${{site}}' AND $__timeFilter(hour) GROUP BY reason ORDER BY events DESC, reason"
+        ),
         ReportName::Realtime => format!(
             "SELECT count() AS views, uniqExact(visitor) AS visitors FROM {db}.events \
              WHERE site = '${{site}}' AND name = 'pageview' AND ts >= now() - 300{having}"

@@ -26,6 +26,7 @@ mod discovery;
 pub mod error;
 mod exec;
 pub mod grafana_sql;
+mod not_stored;
 pub mod params;
 mod realtime;
 mod render;
@@ -78,11 +79,12 @@ pub enum ReportName {
     Countries,
     Timeseries,
     Realtime,
+    NotStored,
 }
 
 impl ReportName {
     /// Every report, in the order docs/reports.md lists them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::TopContent,
         Self::BusiestTimes,
         Self::ContentDiscovery,
@@ -91,6 +93,7 @@ impl ReportName {
         Self::Countries,
         Self::Timeseries,
         Self::Realtime,
+        Self::NotStored,
     ];
 
     /// The name in the URL.
@@ -104,6 +107,7 @@ impl ReportName {
             Self::Countries => "countries",
             Self::Timeseries => "timeseries",
             Self::Realtime => "realtime",
+            Self::NotStored => "not-stored",
         }
     }
 
@@ -115,6 +119,12 @@ impl ReportName {
     /// The names, comma-separated, for messages.
     pub fn list() -> String {
         Self::ALL.map(Self::as_str).join(", ")
+    }
+
+    /// Whether the report takes the `path` and `source` filters (not-stored counts events
+    /// by reason, not by page or source).
+    pub fn takes_filters(self) -> bool {
+        self != Self::NotStored
     }
 
     /// Whether the report lists rows and takes `limit`.
@@ -333,6 +343,12 @@ fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError>
     if params.limit.is_some() && !report.takes_limit() {
         return refuse("limit", "`limit` applies to top-content, content-discovery, sources, devices, countries");
     }
+    if !report.takes_filters() && !params.filters().is_empty() {
+        return refuse(
+            if params.path.is_empty() { "source" } else { "path" },
+            "not-stored counts events by reason, not by page or source; it takes no `path` or `source`",
+        );
+    }
     if report == ReportName::Realtime && (params.from.is_some() || params.to.is_some()) {
         return refuse(
             if params.from.is_some() { "from" } else { "to" },
@@ -416,6 +432,10 @@ async fn answer(
             Answer::Timeseries(Timeseries { header, interval, rows })
         }
         ReportName::BusiestTimes => Answer::BusiestTimes(busiest::answer(ctx, &scope, header).await?),
+        ReportName::NotStored => {
+            let rows = not_stored::rows(ctx, site, (range.start, range.end)).await?;
+            Answer::NotStored(not_stored::NotStored { header, rows })
+        }
         ReportName::Realtime => unreachable!("answered above"),
     })
 }

@@ -15,6 +15,7 @@ use super::breakdowns::{Countries, Devices, Sources};
 use super::busiest::BusiestTimes;
 use super::csv;
 use super::discovery::ContentDiscovery;
+use super::not_stored::NotStored;
 use super::realtime::Realtime;
 use super::small_counts::Folding;
 use super::timeseries::Timeseries;
@@ -79,6 +80,7 @@ pub(crate) enum Answer {
     Countries(Countries),
     Timeseries(Timeseries),
     Realtime(Realtime),
+    NotStored(NotStored),
 }
 
 impl Answer {
@@ -106,6 +108,7 @@ impl Answer {
             Self::Countries(answer) => csv::table(&answer.rows),
             Self::Timeseries(answer) => csv::table(&answer.rows),
             Self::Realtime(answer) => csv::table(std::slice::from_ref(&answer.now)),
+            Self::NotStored(answer) => csv::table(&answer.rows),
         }
     }
 }

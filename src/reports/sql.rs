@@ -34,6 +34,8 @@ pub(crate) const DISCOVERY_PAGES: &str = sql_file!("discovery_pages");
 pub(crate) const DISCOVERY_WINDOWS: &str = sql_file!("discovery_windows");
 /// Visitors and views of the last 5 minutes.
 pub(crate) static REALTIME: LazyLock<String> = LazyLock::new(|| expand(sql_file!("realtime")));
+/// not-stored: events answered but not stored, per reason.
+pub(crate) const NOT_STORED: &str = sql_file!("not_stored");
 /// Distinct visitors matching a filtered request (small-count protection).
 pub(crate) static FILTER_VISITORS: LazyLock<String> = LazyLock::new(|| expand(sql_file!("filter_visitors")));
 
@@ -195,6 +197,7 @@ mod tests {
             DISCOVERY_PAGES,
             DISCOVERY_WINDOWS,
             sql_file!("realtime"),
+            NOT_STORED,
             sql_file!("filter_visitors"),
             sql_file!("event_scope"),
             sql_file!("current_summary"),

@@ -69,6 +69,7 @@ pub fn migrations() -> &'static [Migration] {
         11 => "0011_day_keys_apart",
         12 => "0012_site_privacy",
         13 => "0013_token_kind",
+        14 => "0014_not_stored",
     ]
 }
 

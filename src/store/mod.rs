@@ -23,6 +23,7 @@ pub mod describe;
 mod error;
 mod events;
 mod migrate;
+mod not_stored;
 mod retention;
 mod sites;
 mod tokens;
@@ -39,6 +40,7 @@ pub use day_keys::DayKeyRow;
 pub use error::StoreError;
 pub use events::{partition_month, EventRow};
 pub use migrate::{keys_database, migrations, render_statement, schema_statements, Migration, Topology};
+pub use not_stored::NotStoredRow;
 pub use retention::{RetentionPass, VISITOR_TABLES};
 
 /// What `/readyz` asks ClickHouse.

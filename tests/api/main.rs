@@ -12,6 +12,7 @@ mod dashboard_browser;
 mod describe;
 mod helpers;
 mod ingest;
+mod not_stored;
 mod openapi;
 mod outage;
 mod privacy;

@@ -129,7 +129,8 @@ fn check_document(document: &Value) {
             "devices",
             "countries",
             "timeseries",
-            "realtime"
+            "realtime",
+            "not-stored"
         ])
     );
     assert_eq!(report["security"], serde_json::json!([{"bearer": []}]));

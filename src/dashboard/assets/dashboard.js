@@ -66,12 +66,13 @@
     if (/^hours_/.test(column)) return 'hours';
     if (/_share$/.test(column)) return 'percent';
     if (/_at$/.test(column)) return 'when';
-    if (/^(views|visitors|entries|sessions)/.test(column)) return 'count';
+    if (/^(views|visitors|entries|sessions|events)/.test(column)) return 'count';
     return 'text';
   }
 
   var HEADINGS = {
     path: 'Page', views: 'Views', visitors: 'Visitors', entries: 'Entries', sessions: 'Visits',
+    reason: 'Reason', events: 'Events', explanation: 'What it means',
     avg_engaged_seconds: 'Engaged / view', hours_to_first_view: 'Time to first view',
     views_24h: 'Views 24 h', views_7d: 'Views 7 d', visitors_24h: 'Visitors 24 h', visitors_7d: 'Visitors 7 d',
     published_at: 'Published', first_view_at: 'First view', referrer_host: 'Referrer', source_class: 'Source',
@@ -646,6 +647,7 @@
     var rows = answer.rows;
     if (!rows.length) {
       var empty = panel.report === 'content-discovery' ? 'No page was first published or viewed in this range.'
+        : panel.report === 'not-stored' ? 'No event of this range was dropped or refused.'
         : 'Nothing in this range.';
       return fill(section, [el('p', { class: 'muted' }, [empty])]);
     }
