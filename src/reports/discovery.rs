@@ -214,7 +214,13 @@ fn groups(pages: &[PageRow]) -> Vec<&[PageRow]> {
 
 /// Binds [`sql::DISCOVERY_PAGES`].
 pub(crate) fn pages_query(query: Query, scope: &Scope<'_>, limit: u64) -> Query {
-    query.bind(scope.site).bind(scope.filters.path).bind(scope.range.start).bind(scope.range.end).bind(limit)
+    query
+        .bind(scope.site)
+        .bind(scope.filters.path)
+        .bind(scope.range.start)
+        .bind(scope.range.end)
+        .bind(scope.site)
+        .bind(limit)
 }
 
 /// The windows of `pages` (not empty), per page and local day.

@@ -91,6 +91,9 @@ impl Ev {
 fn dataset() -> Vec<EventRow> {
     let new_post = "2026-03-28T09:00:00Z";
     [
+        // The site's first view, two weeks before the range (footfall's install): pages
+        // without a publish time first viewed in the range are new content.
+        Ev::view("2026-03-10T10:00:00Z", "/contact", 12).entry("direct", ""),
         // Local 2026-03-26 23:59:59: one second before the range; first view of /blog/early.
         Ev::view("2026-03-26T23:59:59Z", "/blog/early", 9).entry("direct", ""),
         // Local midnight, the range's first second.
@@ -370,6 +373,9 @@ impl<'a> Fold<'a> {
     fn content_discovery(&self) -> Value {
         let all_views: Vec<&EventRow> = self.events.iter().filter(|e| e.name == "pageview").collect();
         let paths: BTreeSet<&str> = all_views.iter().map(|e| e.path.as_str()).collect();
+        // Without a publish time, a page is new only when first seen a week or more after
+        // the site's first view (before that, its first view dates the install).
+        let installed = all_views.iter().map(|e| e.ts).min().unwrap_or(0);
         let mut rows: Vec<(u32, &str, Value)> = Vec::new();
         for path in paths {
             let views: Vec<&EventRow> = all_views.iter().copied().filter(|e| e.path == path).collect();
@@ -377,6 +383,9 @@ impl<'a> Fold<'a> {
             let published = views.iter().filter_map(|e| e.published).min();
             let start = published.unwrap_or(first_view);
             if !(self.from..=self.to).contains(&self.date(start)) {
+                continue;
+            }
+            if published.is_none() && first_view < installed + 7 * 86_400 {
                 continue;
             }
             let within = |secs: u32| views.iter().copied().filter(move |e| e.ts >= start && e.ts < start + secs);
@@ -512,14 +521,20 @@ async fn every_report_equals_the_fold_from_events_from_summaries_and_after_a_lat
     assert_eq!(expected["content-discovery"][1]["path"], "/about");
     assert_eq!(expected["content-discovery"][2]["path"], "/", "first viewed in the range, without a publish time");
     assert_eq!(expected["content-discovery"].as_array().unwrap().len(), 3);
+    // In the install week a first view dates the install, not the page: /contact is not new.
+    let install_week = Fold::new(&events, LONDON, "2026-03-10", "2026-03-16");
+    assert_eq!(install_week.content_discovery(), json!([]));
+    assert_eq!(install_week.top_content()[0]["path"], "/contact");
+    let served = report_json(&app, "content-discovery", "from=2026-03-10&to=2026-03-16").await;
+    assert_eq!(served["rows"], json!([]), "{served}");
 
     // 1. From events only.
     assert_reports_equal(&actual(&app, RANGE).await, &expected, "read from events");
 
     // 2. From the day summaries.
     let summarized = footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap();
-    assert_eq!(summarized, 7, "days 2026-03-26 to 2026-03-30, 2026-04-02 and 2026-04-05 have events");
-    assert_eq!(summarized_days(&app).await, 7);
+    assert_eq!(summarized, 8, "days 2026-03-10, 2026-03-26 to 2026-03-30, 2026-04-02 and 2026-04-05 have events");
+    assert_eq!(summarized_days(&app).await, 8);
     assert_reports_equal(&actual(&app, RANGE).await, &expected, "read from summaries");
     assert_eq!(footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap(), 0, "nothing is stale");
 

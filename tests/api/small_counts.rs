@@ -87,6 +87,8 @@ async fn planted() -> Planted {
         country: "IS".into(),
         ..view(ts, SECRET_PATH, 1, SECRET_HOST)
     });
+    // The site's first view, two weeks earlier: the planted pages are new content.
+    events.push(view(ts - 14 * 86_400, "/", 99, PUBLIC_HOST));
     app.store.insert_events(&events).await.expect("the planted events are stored");
 
     // A read-only report token, stored as `footfall tokens create` stores it.

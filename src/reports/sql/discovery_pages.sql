@@ -1,8 +1,11 @@
 -- content-discovery, step 1: the pages whose start (the earliest publish time the beacon
 -- sent, else the first view) falls in the range, newest first, from page_first_seen.
 -- published is 4294967295 (the largest DateTime) for pages without a publish time.
+-- A page without a publish time counts as new only when first seen at least 7 days after
+-- the site's first view: before that, a first view says when footfall was installed, not
+-- when the page was published.
 -- Parameters, in order: site, path prefix, range start and end (UTC seconds, end
--- exclusive), row limit.
+-- exclusive), site again, row limit.
 SELECT
     path,
     first_seen,
@@ -19,5 +22,8 @@ FROM
     GROUP BY path
 )
 WHERE start >= ? AND start < ?
+    AND (published_at != 4294967295 OR first_seen >= (
+        SELECT toUInt32(minMerge(first_view)) + 604800 FROM page_first_seen WHERE site = ?
+    ))
 ORDER BY start DESC, path
 LIMIT ?
