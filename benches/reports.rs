@@ -204,10 +204,12 @@ async fn main() -> anyhow::Result<()> {
     }
     eprintln!("background merges settled after {:.1?}", began.elapsed());
 
+    // Removed when the benchmark ends.
+    let spool_dir = tempfile::Builder::new().prefix("footfall-bench-spool-").tempdir()?;
     let settings = Settings {
         listen: "127.0.0.1:0".parse()?,
         admin_token: Some(ADMIN.into()),
-        spool_dir: std::env::temp_dir().join(format!("footfall-bench-spool-{database}")),
+        spool_dir: spool_dir.path().to_path_buf(),
         log_level: "warn".into(),
         // The benchmark summarizes itself, and yesterday must stay stale in the last phase.
         reports: ReportsSettings { summarize_every_secs: 0, ..ReportsSettings::default() },

@@ -185,15 +185,13 @@ mod tests {
     #[tokio::test]
     async fn the_schedule_follows_the_settings() {
         let mut settings = Settings::default();
-        let mut seed = [0u8; 8];
-        getrandom::fill(&mut seed).unwrap();
-        settings.spool_dir = std::env::temp_dir().join(format!("footfall-rights-{}", u64::from_le_bytes(seed)));
+        let spool_dir = tempfile::tempdir().unwrap();
+        settings.spool_dir = spool_dir.path().to_path_buf();
         settings.rights.forget_interval_secs = 30;
         settings.pipeline.batch_max_wait_ms = 500;
         let rights = RightsState::open(&settings, Store::new(&settings.clickhouse)).unwrap();
         assert_eq!(rights.schedule, Schedule { interval: Duration::from_secs(30), settle: Duration::from_secs(2) });
         assert_eq!(rights.schedule.bound(), Duration::from_secs(32));
         assert!(settings.spool_dir.join(QUEUE_DIR).is_dir());
-        std::fs::remove_dir_all(&settings.spool_dir).unwrap();
     }
 }

@@ -175,11 +175,11 @@ fn every_cluster_statement() -> Vec<String> {
 /// fails the test unless every one passed.
 pub(crate) fn check_on_chdb(statements: &[String], config: Option<&str>) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/chdb-check");
-    let config_dir = tempfile_dir();
+    let config_dir = tempfile::tempdir().unwrap();
     let mut command = Command::new("python3");
     command.arg(script);
     if let Some(config) = config {
-        let path = config_dir.join("config.xml");
+        let path = config_dir.path().join("config.xml");
         std::fs::write(&path, config).unwrap();
         command.arg("--config").arg(path);
     }
@@ -191,21 +191,10 @@ pub(crate) fn check_on_chdb(statements: &[String], config: Option<&str>) {
         .expect("python3 runs scripts/chdb-check");
     child.stdin.take().unwrap().write_all(serde_json::to_string(statements).unwrap().as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
-    let _ = std::fs::remove_dir_all(&config_dir);
     let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     println!("{report}");
     assert!(output.status.success(), "statements failed on current ClickHouse:\n{report}");
     assert!(report.contains(&format!("{} passed, 0 failed", statements.len())), "{report}");
-}
-
-/// A fresh directory under the system's temporary directory.
-fn tempfile_dir() -> std::path::PathBuf {
-    let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes).unwrap();
-    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = std::env::temp_dir().join(format!("footfall-chdb-{name}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

@@ -131,6 +131,13 @@ pub fn fresh_database() -> String {
     format!("{TEST_DATABASE_PREFIX}{}_{suffix}", unix_seconds())
 }
 
+/// A fresh temporary directory `footfall-<what>-<test database name>-...`, removed when it
+/// drops; the name lets a later run remove it ([`sweep_leftovers`]) if this process dies
+/// first.
+pub fn temp_dir(what: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("footfall-{what}-{}-", fresh_database())).tempdir().unwrap()
+}
+
 fn unix_seconds() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
