@@ -153,9 +153,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let url = std::env::var("CLICKHOUSE_TEST_URL").unwrap_or_else(|_| "http://127.0.0.1:18123".into());
     let runs: usize = std::env::var("FOOTFALL_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(21);
-    let mut suffix = [0u8; 4];
-    getrandom::fill(&mut suffix)?;
-    let database = format!("footfall_bench_{}", suffix.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let database = format!("footfall_bench_{}", footfall::random::hex(4));
     let clickhouse = ClickHouseSettings {
         url: url.clone(),
         database: database.clone(),

@@ -6,7 +6,8 @@
 //! health and metrics, [`metrics`] counts every event's fate, [`rights`] serves visitors'
 //! forget requests, [`web`] serves what browsers load (the beacon script, the opt-out
 //! page), [`client_ip`] says who the client of a request is (trusted proxies),
-//! [`throttle`] limits each client, `jobs` runs the background work. [`Application`] wires them.
+//! [`throttle`] limits each client, [`random`] makes random ids, `jobs` runs the background
+//! work. [`Application`] wires them.
 
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]
@@ -23,6 +24,7 @@ pub mod ops;
 pub mod pipeline;
 pub mod privacy;
 mod private_files;
+pub mod random;
 pub mod reports;
 pub mod rights;
 pub mod store;
