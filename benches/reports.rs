@@ -154,9 +154,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let url = std::env::var("CLICKHOUSE_TEST_URL").unwrap_or_else(|_| "http://127.0.0.1:18123".into());
     let runs: usize = std::env::var("FOOTFALL_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(21);
-    let mut suffix = [0u8; 4];
-    getrandom::fill(&mut suffix)?;
-    let database = format!("footfall_bench_{}", suffix.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let database = format!("footfall_bench_{}", footfall::random::hex(4));
     let clickhouse = ClickHouseSettings {
         url: url.clone(),
         database: database.clone(),
@@ -205,10 +203,12 @@ async fn main() -> anyhow::Result<()> {
     }
     eprintln!("background merges settled after {:.1?}", began.elapsed());
 
+    // Removed when the benchmark ends.
+    let spool_dir = tempfile::Builder::new().prefix("footfall-bench-spool-").tempdir()?;
     let settings = Settings {
         listen: "127.0.0.1:0".parse()?,
         admin_token: Some(ADMIN.into()),
-        spool_dir: std::env::temp_dir().join(format!("footfall-bench-spool-{database}")),
+        spool_dir: spool_dir.path().to_path_buf(),
         log_level: "warn".into(),
         // The benchmark summarizes itself, and yesterday must stay stale in the last phase.
         reports: ReportsSettings { summarize_every_secs: 0, ..ReportsSettings::default() },

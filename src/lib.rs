@@ -6,8 +6,9 @@
 //! health and metrics, [`metrics`] counts every event's fate, [`rights`] serves visitors'
 //! forget requests, [`web`] serves what browsers load (the beacon script, the opt-out
 //! page), [`client_ip`] says who the client of a request is (trusted proxies),
-//! [`throttle`] limits each client, `jobs` runs the background work. [`api`] registers
-//! every route and builds the OpenAPI document from them. [`Application`] wires them.
+//! [`throttle`] limits each client, [`random`] makes random ids, `jobs` runs the background
+//! work. [`api`] registers every route and builds the OpenAPI document from them.
+//! [`Application`] wires them.
 
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]
@@ -26,6 +27,7 @@ pub mod ops;
 pub mod pipeline;
 pub mod privacy;
 mod private_files;
+pub mod random;
 pub mod reloads;
 pub mod reports;
 pub mod rights;

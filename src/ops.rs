@@ -100,5 +100,5 @@ async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
 )]
 #[get("/metrics")]
 async fn metrics(state: web::Data<OpsState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(&state.gauges()))
+    HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(state.metrics.render(&state.gauges()))
 }

@@ -251,6 +251,23 @@ mod tests {
     }
 
     #[test]
+    fn a_full_limiter_forgets_its_stalest_clients_and_stays_bounded() {
+        let max_clients = SHARDS * 4;
+        let limiter = RateLimiter::strict(Duration::from_secs(10), 1, max_clients);
+        let client = |i: u32| Client { ip: IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)), exempt_from_limits: false };
+        let start = Instant::now();
+        let at = |ms: u32| start + Duration::from_millis(u64::from(ms));
+        // Every bucket stays empty for 10 s: none is spent while the map fills up.
+        for i in 0..1_000 {
+            assert_eq!(limiter.check(&client(i), at(i)), Ok(()));
+        }
+        assert!(limiter.clients() <= max_clients, "{}", limiter.clients());
+        // The newest client is still limited; the stalest was forgotten and starts afresh.
+        assert!(limiter.check(&client(999), at(1_000)).is_err());
+        assert_eq!(limiter.check(&client(0), at(1_000)), Ok(()));
+    }
+
+    #[test]
     fn a_strict_limiter_exempts_no_one() {
         let limiter = RateLimiter::strict(Duration::from_secs(10), 2, 100);
         let exempt = Client { ip: "127.0.0.1".parse().unwrap(), exempt_from_limits: true };

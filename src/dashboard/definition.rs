@@ -309,8 +309,8 @@ mod tests {
 
     #[test]
     fn a_broken_file_does_not_hide_the_others() {
-        let dir = std::env::temp_dir().join(format!("footfall-dashboards-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
         std::fs::write(dir.join("broken.toml"), "title = [").unwrap();
         std::fs::write(
             dir.join("pages.json"),
@@ -318,8 +318,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
-        let catalog = Catalog::load(&dir);
-        std::fs::remove_dir_all(&dir).unwrap();
+        let catalog = Catalog::load(dir);
         let slugs: Vec<&str> = catalog.dashboards.iter().map(|d| d.slug.as_str()).collect();
         assert_eq!(slugs, ["overview", "pages"]);
         assert_eq!(catalog.problems.len(), 1);

@@ -24,7 +24,6 @@ mod same_origin;
 pub mod session;
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -175,7 +174,7 @@ impl DashboardState {
     async fn check_token(&self, req: &HttpRequest, token: &str) -> Result<Grant, Refused> {
         let client = self.addressing.client(req);
         let attempt = self.reports.wrong_tokens().attempt(&client, Instant::now()).map_err(|throttled| {
-            self.metrics.logins_throttled.fetch_add(1, Relaxed);
+            self.metrics.logins_throttled.inc();
             Refused::Throttled(throttled)
         })?;
         let grant = if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
@@ -189,7 +188,7 @@ impl DashboardState {
                 Ok(grant)
             }
             None => {
-                self.metrics.login_failures.fetch_add(1, Relaxed);
+                self.metrics.login_failures.inc();
                 Err(Refused::Wrong)
             }
         }
@@ -204,7 +203,7 @@ impl DashboardState {
             Err(throttled) => Err(NoSession::Throttled(throttled)),
         };
         if opened.is_err() {
-            self.metrics.dashboard_sessions_refused.fetch_add(1, Relaxed);
+            self.metrics.dashboard_sessions_refused.inc();
         }
         opened
     }

@@ -144,7 +144,7 @@ impl Sessions {
                 return Err(Full);
             }
         }
-        let id = random_hex(32);
+        let id = crate::random::hex(32);
         let session_key = key(&id);
         pool.by_id.insert(session_key, Session { token, kind, created: now });
         pool.by_token.entry(token_key).or_default().push_back(session_key);
@@ -179,16 +179,6 @@ impl Sessions {
 /// loopback address must be throttled too).
 pub fn session_throttle() -> RateLimiter {
     RateLimiter::strict(SESSION_EVERY, SESSIONS_BURST, MAX_OPENING_CLIENTS)
-}
-
-/// `bytes` random bytes as hex.
-///
-/// # Panics
-/// When the operating system has no random source.
-pub fn random_hex(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    getrandom::fill(&mut buffer).expect("the operating system provides random bytes");
-    buffer.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -17,7 +17,6 @@ pub mod not_stored;
 pub mod payload;
 
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use actix_web::http::header;
@@ -284,7 +283,7 @@ async fn take_events(
 
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|value| value.to_str().ok()).unwrap_or("");
     let Some(client) = useragent::describe_unless_bot(user_agent) else {
-        state.metrics.bots.fetch_add(*events_in_request, Ordering::Relaxed);
+        state.metrics.bots.inc_by(*events_in_request);
         count_per_site(&state.not_stored, &event_sites, NotStoredReason::Bot);
         return Ok(());
     };
@@ -333,11 +332,11 @@ async fn take_events(
         Refusal::QueueFull => IngestError::QueueFull,
         Refusal::SpoolUnavailable(reason) => IngestError::Unavailable { reason },
     })?;
-    state.metrics.accepted.fetch_add(*events_in_request, Ordering::Relaxed);
+    state.metrics.accepted.inc_by(*events_in_request);
     if matches!(state.sink, EventSink::Durable(_)) {
         // In durable mode every accepted event is in the spool, which the replayer
         // delivers: spooled = accepted, and replayed catches up with it.
-        state.metrics.spooled.fetch_add(*events_in_request, Ordering::Relaxed);
+        state.metrics.spooled.inc_by(*events_in_request);
     }
     Ok(())
 }

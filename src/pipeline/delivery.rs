@@ -14,7 +14,6 @@
 //! stored anyway (a materialised view refusing them after the table took them) are not
 //! sent again.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use tokio::time::Instant;
@@ -103,7 +102,7 @@ impl Delivery {
                 let before = rows.len();
                 let rest: Vec<EventRow> = rows.into_iter().filter(|row| !stored.contains(&row.event_id)).collect();
                 tracing::info!(already_stored = before - rest.len(), "skipping rows an earlier attempt stored");
-                self.metrics.stored.fetch_add((before - rest.len()) as u64, Relaxed);
+                self.metrics.stored.inc_by((before - rest.len()) as u64);
                 Ok(rest)
             }
             Err(error) => Err(Pending { rows, maybe_stored: true, error }),
@@ -121,7 +120,7 @@ impl Delivery {
             let error = match self.store.insert_events(&chunk).await {
                 Ok(()) => {
                     let count = chunk.len() as u64;
-                    self.metrics.stored.fetch_add(count, Relaxed);
+                    self.metrics.stored.inc_by(count);
                     self.metrics.batch_rows.observe(count as f64);
                     self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
                     continue;

@@ -197,7 +197,7 @@ impl ReplayTask {
             match self.delivery.attempt(rows, check_first).await {
                 Ok(()) => break,
                 Err(pending) => {
-                    self.delivery.metrics.insert_retries.fetch_add(1, Ordering::Relaxed);
+                    self.delivery.metrics.insert_retries.inc();
                     let delay = backoff.next_delay();
                     tracing::warn!(error = %pending.error, rows = pending.rows.len(), retry_in_ms = delay.as_millis() as u64, "spool replay failed; will retry");
                     rows = pending.rows;
@@ -209,7 +209,7 @@ impl ReplayTask {
             }
         }
         *backoff = self.backoff();
-        self.delivery.metrics.replayed.fetch_add(count, Ordering::Relaxed);
+        self.delivery.metrics.replayed.inc_by(count);
         let spool = Arc::clone(self.spool());
         let finished = blocking(move || -> std::io::Result<()> {
             spool.set_ack(segment, Ack { delivered: end, in_flight: None })?;
@@ -281,7 +281,7 @@ fn next_work(spool: &Spool, metrics: &Metrics, max_rows: usize) -> std::io::Resu
                         path = %path.display(),
                         "spool segment holds bytes that are not valid records; copied to quarantine"
                     );
-                    metrics.spool_corrupt_bytes.fetch_add(corruption.len, Ordering::Relaxed);
+                    metrics.spool_corrupt_bytes.inc_by(corruption.len);
                     spool.set_ack(segment, Ack { delivered: corruption.offset + corruption.len, in_flight: None })?;
                     batch.start = corruption.offset + corruption.len;
                     batch.end = batch.start;

@@ -143,20 +143,18 @@ mod tests {
         }
     }
 
-    fn segment_file(bytes: &[u8]) -> std::path::PathBuf {
-        let mut seed = [0u8; 8];
-        getrandom::fill(&mut seed).unwrap();
-        let path = std::env::temp_dir().join(format!("footfall-segment-{}.seg", u64::from_le_bytes(seed)));
-        File::create(&path).unwrap().write_all(bytes).unwrap();
-        path
+    /// A temporary file holding `bytes`, removed when it drops.
+    fn segment_file(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(bytes).unwrap();
+        file
     }
 
     #[test]
     fn records_round_trip() {
         let bytes = encode(&[record("/a"), record("/b")]);
-        let path = segment_file(&bytes);
-        assert_eq!(read_all(&path, bytes.len() as u64), (vec!["/a".into(), "/b".into()], None));
-        std::fs::remove_file(path).unwrap();
+        let file = segment_file(&bytes);
+        assert_eq!(read_all(file.path(), bytes.len() as u64), (vec!["/a".into(), "/b".into()], None));
     }
 
     #[test]
@@ -164,11 +162,10 @@ mod tests {
         let mut bytes = encode(&[record("/a"), record("/b")]);
         let first_len = encode(&[record("/a")]).len() as u64;
         bytes.truncate(bytes.len() - 3);
-        let path = segment_file(&bytes);
-        let (paths, corruption) = read_all(&path, bytes.len() as u64);
+        let file = segment_file(&bytes);
+        let (paths, corruption) = read_all(file.path(), bytes.len() as u64);
         assert_eq!(paths, vec!["/a".to_string()]);
         assert_eq!(corruption, Some(Corruption { offset: first_len, len: bytes.len() as u64 - first_len }));
-        std::fs::remove_file(path).unwrap();
     }
 
     #[test]
@@ -176,10 +173,9 @@ mod tests {
         let mut bytes = encode(&[record("/a"), record("/b")]);
         let second = encode(&[record("/a")]).len();
         bytes[second + 20] ^= 0x01;
-        let path = segment_file(&bytes);
-        let (paths, corruption) = read_all(&path, bytes.len() as u64);
+        let file = segment_file(&bytes);
+        let (paths, corruption) = read_all(file.path(), bytes.len() as u64);
         assert_eq!(paths, vec!["/a".to_string()]);
         assert_eq!(corruption.map(|c| c.offset), Some(second as u64));
-        std::fs::remove_file(path).unwrap();
     }
 }

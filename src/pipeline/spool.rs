@@ -326,12 +326,13 @@ mod tests {
     use super::*;
     use crate::private_files::{DIR_MODE, FILE_MODE};
 
-    fn temp_spool(budget: u64) -> (PathBuf, Spool) {
-        let mut seed = [0u8; 8];
-        getrandom::fill(&mut seed).unwrap();
-        let dir = std::env::temp_dir().join(format!("footfall-spool-{}", u64::from_le_bytes(seed)));
+    /// A spool in a directory it makes, inside a temporary directory that goes when the
+    /// returned guard drops.
+    fn temp_spool(budget: u64) -> (tempfile::TempDir, PathBuf, Spool) {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("spool");
         let spool = Spool::open(&dir, budget).unwrap();
-        (dir, spool)
+        (root, dir, spool)
     }
 
     fn record(rows: usize) -> SpoolRecord {
@@ -340,7 +341,7 @@ mod tests {
 
     #[test]
     fn appends_are_counted_and_bounded_by_the_budget() {
-        let (dir, spool) = temp_spool(2000);
+        let (_root, _, spool) = temp_spool(2000);
         spool.append(&[record(1)]).unwrap();
         let one = spool.used();
         assert!(one > 0 && one < 1000, "{one}");
@@ -348,12 +349,11 @@ mod tests {
         let full = spool.append(&[record(10)]).unwrap_err();
         assert!(matches!(full, SpoolError::Full { .. }), "{full}");
         assert_eq!(spool.used(), one);
-        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn a_reopened_spool_keeps_old_segments_and_appends_to_a_new_one() {
-        let (dir, spool) = temp_spool(1 << 20);
+        let (_root, dir, spool) = temp_spool(1 << 20);
         spool.append(&[record(1)]).unwrap();
         spool.set_ack(1, Ack { delivered: 10, in_flight: Some(InFlight { end: 20, batch: 7 }) }).unwrap();
         drop(spool);
@@ -373,7 +373,6 @@ mod tests {
         spool.append(&[record(1)]).unwrap();
         assert_eq!(spool.segment_ids().unwrap(), vec![3]);
         assert_eq!(spool.ack(1).unwrap(), Ack::default());
-        fs::remove_dir_all(dir).unwrap();
     }
 
     /// Modes of `dir` and everything under it, as (path relative to `dir`, mode).
@@ -397,7 +396,7 @@ mod tests {
 
     #[test]
     fn spool_quarantine_and_ack_files_are_private() {
-        let (dir, spool) = temp_spool(1 << 20);
+        let (_root, dir, spool) = temp_spool(1 << 20);
         spool.append(&[record(1)]).unwrap();
         spool.set_ack(1, Ack { delivered: 10, in_flight: None }).unwrap();
         spool.quarantine_rows(&[EventRow::default()], "test").unwrap();
@@ -414,6 +413,5 @@ mod tests {
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
         Spool::open(&dir, 1 << 20).unwrap();
         assert!(modes(&dir).iter().filter(|(path, _)| path.ends_with('.')).all(|(_, mode)| *mode == DIR_MODE));
-        fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -200,7 +200,7 @@ impl WriterTask {
                     Ok(()) => return,
                     Err(pending) => {
                         tracing::warn!(error = %pending.error, rows = pending.rows.len(), "insert failed; spooling the batch");
-                        self.delivery.metrics.insert_retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        self.delivery.metrics.insert_retries.inc();
                         rows = pending.rows;
                         maybe_stored |= pending.maybe_stored;
                     }
@@ -244,7 +244,7 @@ impl WriterTask {
         .await
         .expect("spool append does not panic");
         if result.is_ok() {
-            self.delivery.metrics.spooled.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+            self.delivery.metrics.spooled.inc_by(count);
         }
         result
     }

@@ -30,9 +30,7 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub(crate) fn new(client: &clickhouse::Client, database: &str, report: &str) -> Self {
-        let mut nonce = [0u8; 6];
-        getrandom::fill(&mut nonce).expect("the operating system provides random bytes");
-        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let nonce = crate::random::hex(6);
         Self { client: client.clone(), tag: format!("footfall:{database}:{report}:{nonce}"), sent: AtomicU32::new(0) }
     }
 

@@ -40,7 +40,6 @@ mod top_content;
 #[cfg(test)]
 mod compat;
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -290,7 +289,7 @@ async fn authorize(state: &ReportsState, req: &HttpRequest) -> Result<Grant, Htt
     let token = auth::bearer_token(req).ok_or_else(|| ReportError::MissingToken.error_response())?;
     let client = state.addressing.client(req);
     let attempt = state.wrong_tokens.attempt(&client, Instant::now()).map_err(|throttled| {
-        state.metrics.report_tokens_throttled.fetch_add(1, Relaxed);
+        state.metrics.report_tokens_throttled.inc();
         ReportError::TooManyWrongTokens { retry_after_secs: throttled.retry_after_secs() }.error_response()
     })?;
     match state.directory.grant_token(token).await {
@@ -299,7 +298,7 @@ async fn authorize(state: &ReportsState, req: &HttpRequest) -> Result<Grant, Htt
             Ok(grant)
         }
         Err(error) => {
-            state.metrics.report_token_failures.fetch_add(1, Relaxed);
+            state.metrics.report_token_failures.inc();
             Err(ReportError::from(error).error_response())
         }
     }

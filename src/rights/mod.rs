@@ -208,7 +208,7 @@ async fn forget_visitor(req: &HttpRequest, body: &[u8], rights: &RightsState) ->
             IngestError::Unavailable { reason: "the forget queue cannot be written".into() }
         }
     })?;
-    intake.metrics.forgotten_visitors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    intake.metrics.forgotten_visitors.inc();
     Ok(())
 }
 

@@ -313,10 +313,12 @@ mod tests {
     use super::*;
     use crate::private_files::{DIR_MODE, FILE_MODE};
 
-    fn temp_dir() -> PathBuf {
-        let mut seed = [0u8; 8];
-        getrandom::fill(&mut seed).unwrap();
-        std::env::temp_dir().join(format!("footfall-forget-{}", u64::from_le_bytes(seed))).join("forget")
+    /// A queue directory, not made yet, in a temporary directory that goes when the
+    /// returned guard drops.
+    fn temp_dir() -> (tempfile::TempDir, PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("forget");
+        (root, dir)
     }
 
     fn queued(seq: u64, site: &str, visitors: &[u64]) -> Queued {
@@ -374,7 +376,7 @@ mod tests {
 
     #[tokio::test]
     async fn queued_requests_are_private_files_that_survive_a_restart() {
-        let dir = temp_dir();
+        let (_root, dir) = temp_dir();
         let queue = ForgetQueue::open(&dir).unwrap();
         queue.push("example.com", vec![u64::MAX, 42]).await.unwrap();
         queue.push("other.org", vec![1]).await.unwrap();
@@ -407,23 +409,21 @@ mod tests {
         queue.remove(vec![1, 3]).await;
         assert_eq!(files(&dir), vec![("00000000000000000002.json".into(), FILE_MODE)]);
         assert_eq!(queue.waiting(), 1);
-        fs::remove_dir_all(dir.parent().unwrap()).unwrap();
     }
 
     #[tokio::test]
     async fn a_request_that_cannot_be_written_is_not_queued() {
-        let dir = temp_dir();
+        let (_root, dir) = temp_dir();
         let queue = ForgetQueue::open(&dir).unwrap();
         fs::remove_dir(&dir).unwrap();
         fs::write(&dir, b"not a directory").unwrap();
         assert!(matches!(queue.push("example.com", vec![1]).await, Err(QueueError::Io(_))));
         assert_eq!(queue.waiting(), 0);
-        fs::remove_dir_all(dir.parent().unwrap()).unwrap();
     }
 
     #[tokio::test]
     async fn a_full_queue_refuses_more() {
-        let dir = temp_dir();
+        let (_root, dir) = temp_dir();
         let queue = ForgetQueue::open(&dir).unwrap();
         queue.lock().extend((0..MAX_QUEUED_REQUESTS as u64).map(|seq| queued(seq, "example.com", &[seq])));
         assert!(matches!(
@@ -431,6 +431,5 @@ mod tests {
             Err(QueueError::Full(n)) if n == MAX_QUEUED_REQUESTS
         ));
         assert_eq!(files(&dir), vec![]);
-        fs::remove_dir_all(dir.parent().unwrap()).unwrap();
     }
 }

@@ -215,12 +215,12 @@ pub(crate) fn check_on_chdb(statements: &[String], config: Option<&str>) -> Opti
         return None;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/chdb-check");
-    let dir = tempfile_dir();
-    let results = dir.join("results.json");
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
     let mut command = Command::new("python3");
     command.arg(script).arg("--results").arg(&results);
     if let Some(config) = config {
-        let path = dir.join("config.xml");
+        let path = dir.path().join("config.xml");
         std::fs::write(&path, config).unwrap();
         command.arg("--config").arg(path);
     }
@@ -233,22 +233,11 @@ pub(crate) fn check_on_chdb(statements: &[String], config: Option<&str>) -> Opti
     child.stdin.take().unwrap().write_all(serde_json::to_string(statements).unwrap().as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     let results = std::fs::read(&results);
-    let _ = std::fs::remove_dir_all(&dir);
     let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     println!("{report}");
     assert!(output.status.success(), "statements failed on current ClickHouse:\n{report}");
     assert!(report.contains(&format!("{} passed, 0 failed", statements.len())), "{report}");
     Some(serde_json::from_slice(&results.unwrap()).unwrap())
-}
-
-/// A fresh directory under the system's temporary directory.
-fn tempfile_dir() -> std::path::PathBuf {
-    let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes).unwrap();
-    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = std::env::temp_dir().join(format!("footfall-chdb-{name}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

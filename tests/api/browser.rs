@@ -10,7 +10,6 @@
 //! output and visibility change: the tests assert on those as well as on ClickHouse rows.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -101,7 +100,9 @@ impl Prefs {
 pub struct Browser {
     pub client: Client,
     driver: tokio::process::Child,
-    profile: PathBuf,
+    /// The profile directory, removed when the browser drops, after its processes have
+    /// ended ([`Drop`]).
+    _profile: tempfile::TempDir,
     _slot: SemaphorePermit<'static>,
 }
 
@@ -115,7 +116,7 @@ impl Browser {
     pub async fn launch_with(prefs: Prefs) -> Self {
         let slot = BROWSER_SLOTS.acquire().await.expect("the semaphore is never closed");
         let port = free_port();
-        let profile = std::env::temp_dir().join(format!("footfall-chromium-{}", crate::helpers::fresh_database()));
+        let profile = crate::helpers::temp_dir("chromium");
         let driver = tokio::process::Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .env("TZ", TIME_ZONE)
@@ -144,7 +145,7 @@ impl Browser {
         .chain([
             format!("--window-size={SCREEN_WIDTH},{}", prefs.window_height.unwrap_or(900)),
             format!("--screen-info={{{SCREEN_WIDTH}x{}}}", prefs.window_height.unwrap_or(900)),
-            format!("--user-data-dir={}", profile.display()),
+            format!("--user-data-dir={}", profile.path().display()),
             format!("--user-agent={BROWSER_UA}"),
         ])
         .collect::<Vec<_>>();
@@ -158,14 +159,14 @@ impl Browser {
         })
         .await;
         let client = session.expect("eventually_matches returns a session");
-        Self { client, driver, profile, _slot: slot }
+        Self { client, driver, _profile: profile, _slot: slot }
     }
 
-    /// Ends the session (Chromium quits), chromedriver and the profile.
+    /// Ends the session (Chromium quits) and chromedriver; dropping `self` removes the
+    /// profile.
     pub async fn quit(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill().await;
-        let _ = std::fs::remove_dir_all(&self.profile);
     }
 
     /// Opens `url` and waits for its load event.
@@ -210,7 +211,7 @@ impl Browser {
     pub async fn save_screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("a screenshot");
         assert_eq!(&png[1..4], b"PNG");
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
     }
@@ -260,7 +261,6 @@ impl Drop for Browser {
                 let _ = std::process::Command::new("kill").arg("-KILL").arg(format!("-{pid}")).status();
             }
         }
-        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 

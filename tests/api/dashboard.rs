@@ -181,8 +181,8 @@ async fn a_share_link_shows_only_its_site_and_stops_when_revoked() {
 
 #[tokio::test]
 async fn dashboards_come_from_files_and_a_broken_one_is_reported() {
-    let dir = std::env::temp_dir().join(format!("footfall-dashboards-{}", crate::helpers::fresh_database()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = crate::helpers::temp_dir("dashboards");
+    let dir = temp.path().to_path_buf();
     for name in ["overview.toml", "content.toml"] {
         std::fs::copy(format!("dashboards/{name}"), dir.join(name)).unwrap();
     }
@@ -214,7 +214,6 @@ async fn dashboards_come_from_files_and_a_broken_one_is_reported() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("<h1>Campaigns</h1>") && html.contains("id=\"panel-0\""));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn at(rfc3339: &str) -> u32 {

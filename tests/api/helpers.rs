@@ -126,10 +126,14 @@ pub fn fresh_database() -> String {
     SWEEP.call_once(|| {
         std::thread::spawn(sweep_leftovers);
     });
-    let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes).unwrap();
-    let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{TEST_DATABASE_PREFIX}{}_{suffix}", unix_seconds())
+    format!("{TEST_DATABASE_PREFIX}{}_{}", unix_seconds(), footfall::random::hex(6))
+}
+
+/// A fresh temporary directory `footfall-<what>-<test database name>-...`, removed when it
+/// drops; the name lets a later run remove it ([`sweep_leftovers`]) if this process dies
+/// first.
+pub fn temp_dir(what: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("footfall-{what}-{}-", fresh_database())).tempdir().unwrap()
 }
 
 fn unix_seconds() -> u64 {
