@@ -315,6 +315,8 @@ async fn charts_draw_only_begun_buckets_today_by_hour_compared_until_the_same_ho
         event["url"] = json!(format!("https://{SITE}/launch?utm_campaign={campaign}"));
         event["referrer"] = json!("https://news.ycombinator.com/item?id=1");
     }
+    // The site's first view, two weeks earlier (footfall's install): /launch is new content.
+    events.push(view_at("/", "installer", planted - Duration::days(14)));
     post_as_admin(&app, CHROME_WINDOWS, &events).await;
     app.wait_for_events(events.len() as u64).await;
 
@@ -459,7 +461,9 @@ async fn the_other_row_says_what_it_holds_and_why() {
         (0..6).map(|v| view_at("/popular", &format!("p{v}"), at(v))).chain([view_at("/b", "b1", at(10))]).collect();
     post_as_admin(&app, CHROME_WINDOWS, &desktop).await;
     post_as_admin(&app, SAFARI_IPHONE, &[view_at("/a", "shared", at(20)), view_at("/b", "shared", at(21))]).await;
-    app.wait_for_events(9).await;
+    // The site's first view, two weeks earlier (footfall's install): the pages are new content.
+    post_as_admin(&app, CHROME_WINDOWS, &[view_at("/", "installer", at(0) - Duration::days(14))]).await;
+    app.wait_for_events(10).await;
     let top = api(&app, "top-content", &format!("from={yesterday}&to={yesterday}&limit=10")).await;
     assert_eq!(top["small_counts"], json!({"min_visitors": 5, "folded_rows": 2}));
     assert_eq!(top["rows"][1]["path"], "(other)");
