@@ -77,9 +77,7 @@ pub struct NewToken {
 /// # Panics
 /// When the operating system has no random source.
 pub fn new_token() -> NewToken {
-    let mut bytes = [0u8; ID_HEX_DIGITS / 2 + SECRET_HEX_DIGITS / 2];
-    getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::random::hex(ID_HEX_DIGITS / 2 + SECRET_HEX_DIGITS / 2);
     let (id, secret) = hex.split_at(ID_HEX_DIGITS);
     let token = format!("{TOKEN_PREFIX}{id}_{secret}");
     NewToken { hash: hash_token(&token), id: id.to_string(), token }

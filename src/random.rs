@@ -1,5 +1,5 @@
-//! Random ids as hex: dashboard session ids, the tag of a report's queries, test
-//! database names. Report tokens have their own format and are made in `auth`.
+//! Random ids as hex: report tokens' ids and secrets (formatted in `auth`), dashboard
+//! session ids, the tag of a report's queries, test database names.
 
 /// `bytes` random bytes from the operating system, as `2 * bytes` lowercase hex digits.
 ///

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use footfall::config::ClickHouseSettings;
-use footfall::sites::Site;
+use footfall::sites::{Domain, Site};
 use footfall::store::Store;
 use serde::Serialize;
 
@@ -64,7 +64,8 @@ pub async fn register_sites(store: &Store, catalogue: &Catalogue) -> anyhow::Res
 /// When ClickHouse is unreachable.
 pub async fn remove_sites(store: &Store, catalogue: &Catalogue) -> anyhow::Result<()> {
     for site in &catalogue.sites {
-        store.remove_site(&site.domain).await.with_context(|| format!("removing site {}", site.domain))?;
+        let domain = Domain::parse(&site.domain)?;
+        store.remove_site(&domain).await.with_context(|| format!("removing site {domain}"))?;
     }
     Ok(())
 }

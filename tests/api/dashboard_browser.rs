@@ -577,3 +577,48 @@ async fn the_empty_state_uses_the_pages_origin_and_the_picker_filters_sites() {
     browser.save_screenshot("dashboard-empty-375").await;
     browser.quit().await;
 }
+
+// ---- where did my events go ----------------------------------------------------------------
+
+const HEADLESS_CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                               HeadlessChrome/131.0.0.0 Safari/537.36";
+
+#[tokio::test]
+async fn a_site_without_stored_events_says_where_its_events_went() {
+    let app = spawn_app_with(|settings| settings.ingest.not_stored_write_secs = 0.1).await;
+    let send = |user_agent: &'static str, url: &'static str| {
+        app.http
+            .post(format!("{}/api/event", app.address))
+            .header("User-Agent", user_agent)
+            .json(&json!({"site": SITE, "name": "pageview", "url": url}))
+            .send()
+    };
+    // The two usual first tests that store nothing: an automated browser, and a page
+    // opened at 127.0.0.1.
+    assert_eq!(send(HEADLESS_CHROME, "https://example.com/").await.unwrap().status(), 202);
+    assert_eq!(send(CHROME_WINDOWS, "http://127.0.0.1:8000/").await.unwrap().status(), 403);
+    let today = site_now().date_naive();
+    let range = format!("from={today}&to={today}");
+    crate::helpers::eventually("both are counted as not stored", || async {
+        api(&app, "not-stored", &range).await["rows"].as_array().is_some_and(|rows| rows.len() == 2)
+    })
+    .await;
+
+    let browser = Browser::launch_with(Prefs { window_height: Some(1400), ..Prefs::default() }).await;
+    log_in(&browser, &app.address).await;
+    open_dashboard(&browser, &format!("{}/dashboard/{SITE}?range=today", app.address)).await;
+    let rows = browser
+        .js("var section = [...document.querySelectorAll('section.panel')]\
+                 .find(s => s.querySelector('h2').textContent == 'Events not stored');\
+             return [...section.querySelectorAll('tbody tr')].map(r =>\
+                 [...r.querySelectorAll('[data-column]')].map(c => c.dataset.value))")
+        .await;
+    assert_eq!(rows[0][0], "bot");
+    assert_eq!(rows[0][1], "1");
+    assert!(rows[0][2].as_str().unwrap().contains("headless browser"), "{rows}");
+    assert_eq!(rows[1][0], "foreign_origin");
+    assert_eq!(rows[1][1], "1");
+    assert!(rows[1][2].as_str().unwrap().contains("127.0.0.1"), "{rows}");
+    browser.save_screenshot("dashboard-not-stored-1280").await;
+    browser.quit().await;
+}
