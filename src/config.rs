@@ -105,7 +105,7 @@ pub struct IngestSettings {
     /// How often every node re-reads the list of sites from ClickHouse, in seconds
     /// (fractions allowed, at least 0.01). A site added a moment ago is taken at once
     /// anyway: an event for a site this node does not know makes it look again (at most
-    /// once a second). Default 10.
+    /// every 100 ms). Default 10.
     pub sites_refresh_secs: f64,
     /// How often every node writes its tally of the events it answered but did not store
     /// (per site and reason: the `not-stored` report) to ClickHouse, in seconds

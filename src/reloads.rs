@@ -2,10 +2,13 @@
 //! in-memory copies of ClickHouse tables that requests read (the site registry,
 //! `sites::SiteRegistry`, and the token directory, `auth::Directory`).
 //!
-//! A request that misses the copy (a site or token made a moment ago) waits for a reload
-//! that started after it asked, rather than being answered from a stale copy; reloads
-//! caused by misses come at most once per `min_gap`, so a flood of unknown names cannot
-//! make every request wait on ClickHouse.
+//! A request that misses the copy (a site or token made a moment ago) gets a reload rather
+//! than an answer from a stale copy, and reloads caused by misses come at most once per
+//! `min_gap`, so a flood of unknown names cannot make ClickHouse busy. Two ways to miss:
+//! [`Reloads::since`] waits for a reload that started after the request (the tokens: a
+//! token made a moment ago must never be counted as a wrong guess), [`Reloads::if_due`]
+//! reloads only when the last reload is `min_gap` old and otherwise answers at once (the
+//! sites, read by every event: a flood of unknown sites must not hold connections).
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -65,6 +68,35 @@ impl Reloads {
         self.started(Instant::now());
         if let Err(error) = reload().await {
             tracing::warn!(%error, "could not reload {what}");
+        }
+    }
+
+    /// Runs `reload` when the last reload started `min_gap` or more ago (or none has), after
+    /// a reload in progress has ended; otherwise returns at once. Whether the copy is now
+    /// fresher than when this was called: this call reloaded it, or waited for a reload that
+    /// another miss started. A failed reload is logged (as "could not reload `what`") and
+    /// leaves the copy as it was.
+    pub(crate) async fn if_due<F, E>(&self, what: &str, reload: impl FnOnce() -> F) -> bool
+    where
+        F: Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        let last = || *self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let asked = last();
+        if asked.is_some_and(|at| at.elapsed() < self.min_gap) {
+            return false;
+        }
+        let _one_at_a_time = self.running.lock().await;
+        if last() != asked {
+            return true; // another miss reloaded while this one waited
+        }
+        self.started(Instant::now());
+        match reload().await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "could not reload {what}");
+                false
+            }
         }
     }
 

@@ -42,29 +42,42 @@ impl NotStoredReason {
 pub type TallyKey = (String, u32, NotStoredReason);
 
 /// Events not stored, per site, hour and reason, since the last [`NotStoredTally::take`].
+/// Keyed by site first, so counting for a site already counted allocates nothing.
 #[derive(Debug, Default)]
 pub struct NotStoredTally {
-    counts: Mutex<HashMap<TallyKey, u64>>,
+    counts: Mutex<HashMap<String, SiteCounts>>,
 }
+
+/// One site's counts: (UTC hour, reason) -> events.
+type SiteCounts = HashMap<(u32, NotStoredReason), u64>;
 
 impl NotStoredTally {
     /// Counts `events` for `site` at `now` (seconds since the epoch) for `reason`.
     pub fn count(&self, site: &str, now: u32, reason: NotStoredReason, events: u64) {
         let hour = now - now % 3600;
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        *counts.entry((site.to_string(), hour, reason)).or_default() += events;
+        let of_site = match counts.get_mut(site) {
+            Some(of_site) => of_site,
+            None => counts.entry(site.to_string()).or_default(),
+        };
+        *of_site.entry((hour, reason)).or_default() += events;
     }
 
     /// Everything counted since the last take, leaving the tally empty.
     pub fn take(&self) -> HashMap<TallyKey, u64> {
-        std::mem::take(&mut *self.counts.lock().unwrap_or_else(|e| e.into_inner()))
+        let counts = std::mem::take(&mut *self.counts.lock().unwrap_or_else(|e| e.into_inner()));
+        counts
+            .into_iter()
+            .flat_map(|(site, of_site)| {
+                of_site.into_iter().map(move |((hour, reason), events)| ((site.clone(), hour, reason), events))
+            })
+            .collect()
     }
 
     /// Adds back counts a write could not store.
     pub fn restore(&self, taken: HashMap<TallyKey, u64>) {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, events) in taken {
-            *counts.entry(key).or_default() += events;
+        for ((site, hour, reason), events) in taken {
+            self.count(&site, hour, reason, events);
         }
     }
 }

@@ -5,11 +5,11 @@
 //! whole. Sites come from a [`SiteSource`] (the store); `jobs` reloads them every
 //! `ingest.sites_refresh_secs`, so a site added on any node is served by all nodes within
 //! that interval. A site added a moment ago is found sooner: [`SiteRegistry::find`],
-//! asked for a domain the copy does not hold, waits for a reload that started after it
-//! was asked (at most one reload per [`RELOAD_ON_MISS_AFTER`]), so `footfall sites add`
-//! followed at once by an event works. A domain still unknown after that reload is
-//! remembered as unknown for [`UNKNOWN_FOR`], so a flood of events for an unregistered
-//! site is answered from memory, not by reloading.
+//! asked for a domain the copy does not hold, reloads when the last reload is at least
+//! [`RELOAD_ON_MISS_AFTER`] old (one at a time; the others wait for it), so `footfall sites
+//! add` followed by an event works; within that time it answers from the copy at once,
+//! so events for unregistered sites never hold a connection. A domain still unknown
+//! after a reload is remembered as unknown for [`UNKNOWN_FOR`] and answered from memory.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -24,8 +24,9 @@ use super::{Domain, Site, NULL_ORIGIN};
 use crate::privacy::urls::host_belongs_to;
 use crate::reloads::{LoadError, Reloads};
 
-/// Least time between two reloads caused by requests for unknown sites.
-const RELOAD_ON_MISS_AFTER: Duration = Duration::from_secs(1);
+/// Least time between two reloads caused by requests for unknown sites (a reload reads
+/// the small `sites` table: a few milliseconds).
+const RELOAD_ON_MISS_AFTER: Duration = Duration::from_millis(100);
 /// How long a domain that a reload did not find is answered as unknown without another
 /// reload.
 const UNKNOWN_FOR: Duration = Duration::from_secs(3);
@@ -179,20 +180,19 @@ impl SiteRegistry {
     }
 
     /// The site registered under `domain`, looking again when the copy held now does not
-    /// have it: waits for a reload that started after this call (see the module docs),
-    /// unless a reload less than [`UNKNOWN_FOR`] ago did not find it either.
+    /// have it and a reload is due (see the module docs), unless a reload less than
+    /// [`UNKNOWN_FOR`] ago did not find it either.
     pub async fn find(&self, domain: &str) -> Option<Arc<SiteEntry>> {
         if let Some(found) = self.get(domain) {
             return Some(found);
         }
-        let asked = Instant::now();
         let key = domain.to_ascii_lowercase();
-        if self.known_unknown(&key, asked) {
+        if self.known_unknown(&key, Instant::now()) {
             return None;
         }
-        self.inner.reloads.since(asked, "the sites", || self.load()).await;
+        let reloaded = self.inner.reloads.if_due("the sites", || self.load()).await;
         let found = self.get(&key);
-        if found.is_none() {
+        if found.is_none() && reloaded {
             self.remember_unknown(key, Instant::now());
         }
         found
@@ -289,8 +289,14 @@ mod tests {
         assert_eq!(registry.get("EXAMPLE.com").unwrap().time_zone, chrono_tz::Europe::London);
         source.sites.lock().unwrap().push(Site::new("new.example", "UTC", &[]).unwrap());
         assert!(registry.get("new.example").is_none());
+        // Right after a reload a miss answers from the copy at once, without reloading (and
+        // without remembering the domain as unknown).
+        assert!(registry.find("new.example").await.is_none());
+        assert_eq!(source.loads.load(Ordering::SeqCst), 1);
+        tokio::time::advance(RELOAD_ON_MISS_AFTER).await;
         assert_eq!(registry.find("new.example").await.unwrap().domain, "new.example");
         assert_eq!(source.loads.load(Ordering::SeqCst), 2);
+        tokio::time::advance(RELOAD_ON_MISS_AFTER).await;
         // An unknown domain costs one reload, then is answered from memory until UNKNOWN_FOR.
         assert!(registry.find("nobody.example").await.is_none());
         assert_eq!(source.loads.load(Ordering::SeqCst), 3);
