@@ -619,6 +619,12 @@ async fn a_site_without_stored_events_says_where_its_events_went() {
     assert_eq!(rows[1][0], "foreign_origin");
     assert_eq!(rows[1][1], "1");
     assert!(rows[1][2].as_str().unwrap().contains("127.0.0.1"), "{rows}");
+    // The empty state points at the panel.
+    let link = browser.js("return document.querySelector('#empty .where a').getAttribute('href')").await;
+    let section = browser
+        .js("return [...document.querySelectorAll('section.panel')]                 .find(s => s.querySelector('h2').textContent == 'Events not stored').id")
+        .await;
+    assert_eq!(link, json!(format!("#{}", section.as_str().unwrap())));
     browser.save_screenshot("dashboard-not-stored-1280").await;
     browser.quit().await;
 }

@@ -807,7 +807,9 @@
             'Events are accepted from pages on ' + ctx.site + ' (and its subdomains or the origins allowed for it); ' +
             'a page at 127.0.0.1 for a site registered as localhost is refused (403), so open it as ' +
             'http://localhost/… or register the name you use.'])
-        ])]);
+        ]),
+        ctx.notStoredPanel >= 0 ? el('p', { class: 'where' }, ['What footfall answered but did not store, and why: ',
+          el('a', { href: '#panel-' + ctx.notStoredPanel }, ['Events not stored']), ' (below).']) : null]);
       box.hidden = false;
     }).catch(function () {});
   }
@@ -906,6 +908,7 @@
       }
       return done;
     });
+    ctx.notStoredPanel = dashboard.panels.findIndex(function (panel) { return panel.report === 'not-stored'; });
     showEmpty(ctx);
     Promise.all(loads).then(function () { main.setAttribute('data-loaded', 'true'); });
   }
