@@ -72,11 +72,10 @@ impl Reloads {
     }
 
     /// Runs `reload` when the last reload started `min_gap` or more ago (or none has), after
-    /// a reload in progress has ended; otherwise returns at once. Whether the copy is now
-    /// fresher than when this was called: this call reloaded it, or waited for a reload that
-    /// another miss started. A failed reload is logged (as "could not reload `what`") and
-    /// leaves the copy as it was.
-    pub(crate) async fn if_due<F, E>(&self, what: &str, reload: impl FnOnce() -> F) -> bool
+    /// a reload in progress has ended (a miss that waited for another miss's reload does not
+    /// reload again); otherwise returns at once. A failed reload is logged (as "could not
+    /// reload `what`") and leaves the copy as it was.
+    pub(crate) async fn if_due<F, E>(&self, what: &str, reload: impl FnOnce() -> F)
     where
         F: Future<Output = Result<(), E>>,
         E: std::fmt::Display,
@@ -84,19 +83,15 @@ impl Reloads {
         let last = || *self.last.lock().unwrap_or_else(|e| e.into_inner());
         let asked = last();
         if asked.is_some_and(|at| at.elapsed() < self.min_gap) {
-            return false;
+            return;
         }
         let _one_at_a_time = self.running.lock().await;
         if last() != asked {
-            return true; // another miss reloaded while this one waited
+            return; // another miss reloaded while this one waited
         }
         self.started(Instant::now());
-        match reload().await {
-            Ok(()) => true,
-            Err(error) => {
-                tracing::warn!(%error, "could not reload {what}");
-                false
-            }
+        if let Err(error) = reload().await {
+            tracing::warn!(%error, "could not reload {what}");
         }
     }
 

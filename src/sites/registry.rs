@@ -8,17 +8,17 @@
 //! asked for a domain the copy does not hold, reloads when the last reload is at least
 //! [`RELOAD_ON_MISS_AFTER`] old (one at a time; the others wait for it), so `footfall sites
 //! add` followed by an event works; within that time it answers from the copy at once,
-//! so events for unregistered sites never hold a connection. A domain still unknown
-//! after a reload is remembered as unknown for [`UNKNOWN_FOR`] and answered from memory.
+//! so events for unregistered sites never hold a connection. The copy, never more than
+//! that old when a miss asks, is the negative cache: a flood of events for unregistered
+//! sites costs at most one reload of the small `sites` table per interval.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use chrono_tz::Tz;
 use futures_util::future::BoxFuture;
-use tokio::time::Instant;
 
 use super::{Domain, Site, NULL_ORIGIN};
 use crate::privacy::urls::host_belongs_to;
@@ -27,12 +27,6 @@ use crate::reloads::{LoadError, Reloads};
 /// Least time between two reloads caused by requests for unknown sites (a reload reads
 /// the small `sites` table: a few milliseconds).
 const RELOAD_ON_MISS_AFTER: Duration = Duration::from_millis(100);
-/// How long a domain that a reload did not find is answered as unknown without another
-/// reload.
-const UNKNOWN_FOR: Duration = Duration::from_secs(3);
-/// Unknown domains remembered at once; beyond it, an unknown domain waits for the next
-/// reload like any other miss (about 100 bytes each).
-const MAX_UNKNOWN: usize = 10_000;
 
 /// Where the registry reads the registered sites from (the store, in a running collector).
 pub trait SiteSource: Send + Sync + 'static {
@@ -129,8 +123,6 @@ struct Inner {
     snapshot: ArcSwap<Snapshot>,
     source: Arc<dyn SiteSource>,
     reloads: Reloads,
-    /// Domains a reload did not find, until when they are answered as unknown.
-    unknown: Mutex<HashMap<String, Instant>>,
 }
 
 impl std::fmt::Debug for SiteRegistry {
@@ -147,7 +139,6 @@ impl SiteRegistry {
                 snapshot: ArcSwap::default(),
                 source,
                 reloads: Reloads::new(RELOAD_ON_MISS_AFTER),
-                unknown: Mutex::default(),
             }),
         }
     }
@@ -180,37 +171,13 @@ impl SiteRegistry {
     }
 
     /// The site registered under `domain`, looking again when the copy held now does not
-    /// have it and a reload is due (see the module docs), unless a reload less than
-    /// [`UNKNOWN_FOR`] ago did not find it either.
+    /// have it and a reload is due (see the module docs).
     pub async fn find(&self, domain: &str) -> Option<Arc<SiteEntry>> {
         if let Some(found) = self.get(domain) {
             return Some(found);
         }
-        let key = domain.to_ascii_lowercase();
-        if self.known_unknown(&key, Instant::now()) {
-            return None;
-        }
-        let reloaded = self.inner.reloads.if_due("the sites", || self.load()).await;
-        let found = self.get(&key);
-        if found.is_none() && reloaded {
-            self.remember_unknown(key, Instant::now());
-        }
-        found
-    }
-
-    fn known_unknown(&self, domain: &str, now: Instant) -> bool {
-        let unknown = self.inner.unknown.lock().unwrap_or_else(|e| e.into_inner());
-        unknown.get(domain).is_some_and(|until| now < *until)
-    }
-
-    fn remember_unknown(&self, domain: String, now: Instant) {
-        let mut unknown = self.inner.unknown.lock().unwrap_or_else(|e| e.into_inner());
-        if unknown.len() >= MAX_UNKNOWN {
-            unknown.retain(|_, until| now < *until);
-        }
-        if unknown.len() < MAX_UNKNOWN {
-            unknown.insert(domain, now + UNKNOWN_FOR);
-        }
+        self.inner.reloads.if_due("the sites", || self.load()).await;
+        self.get(domain)
     }
 
     /// True when some registered site accepts events from pages on `host`: it is a site's
@@ -244,6 +211,7 @@ impl SiteRegistry {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
 
     use super::*;
 
@@ -283,28 +251,28 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_site_added_after_the_last_reload_is_found_and_unknown_ones_are_remembered() {
+    async fn a_site_added_after_the_last_reload_is_found_and_unknown_ones_cost_one_reload_per_interval() {
         let (registry, source) = registry(vec![Site::new("example.com", "Europe/London", &[]).unwrap()]);
         registry.reload().await.unwrap();
         assert_eq!(registry.get("EXAMPLE.com").unwrap().time_zone, chrono_tz::Europe::London);
         source.sites.lock().unwrap().push(Site::new("new.example", "UTC", &[]).unwrap());
         assert!(registry.get("new.example").is_none());
-        // Right after a reload a miss answers from the copy at once, without reloading (and
-        // without remembering the domain as unknown).
+        // Right after a reload a miss answers from the copy at once, without reloading.
         assert!(registry.find("new.example").await.is_none());
         assert_eq!(source.loads.load(Ordering::SeqCst), 1);
         tokio::time::advance(RELOAD_ON_MISS_AFTER).await;
         assert_eq!(registry.find("new.example").await.unwrap().domain, "new.example");
         assert_eq!(source.loads.load(Ordering::SeqCst), 2);
         tokio::time::advance(RELOAD_ON_MISS_AFTER).await;
-        // An unknown domain costs one reload, then is answered from memory until UNKNOWN_FOR.
+        // An unknown domain costs one reload, then is answered from the copy until the next
+        // reload is due.
         assert!(registry.find("nobody.example").await.is_none());
         assert_eq!(source.loads.load(Ordering::SeqCst), 3);
         for _ in 0..100 {
             assert!(registry.find("nobody.example").await.is_none());
         }
         assert_eq!(source.loads.load(Ordering::SeqCst), 3);
-        tokio::time::advance(UNKNOWN_FOR).await;
+        tokio::time::advance(RELOAD_ON_MISS_AFTER).await;
         assert!(registry.find("nobody.example").await.is_none());
         assert_eq!(source.loads.load(Ordering::SeqCst), 4);
     }
