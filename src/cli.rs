@@ -256,11 +256,9 @@ async fn revoke(store: &Store, kind: TokenKind, id: &str) -> anyhow::Result<()> 
         TokenKind::Report => "footfall tokens list",
         TokenKind::ShareLink => "footfall share list",
     };
-    let known = store.list_tokens().await.context("reading tokens")?;
-    if !known.iter().any(|token| token.id == id && token.kind == kind) {
+    if !store.revoke_token(id, kind).await.context("revoking the token")? {
         anyhow::bail!("no {} {id}; `{listing}` shows the ids", noun(kind));
     }
-    store.revoke_token(id).await.context("revoking the token")?;
     println!("{} {id} revoked", noun(kind));
     Ok(())
 }

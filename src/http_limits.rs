@@ -102,7 +102,9 @@ fn has_body(request: &ServiceRequest) -> bool {
 
 /// A JSON error answer that closes the connection.
 fn refusal(status: StatusCode, problem: &str, field: &str) -> HttpResponse {
-    HttpResponse::build(status).force_close().json(serde_json::json!({"error": problem, "field": field}))
+    HttpResponse::build(status)
+        .force_close()
+        .json(crate::api::ErrorBody { error: problem.to_string(), field: Some(field.to_string()) })
 }
 
 /// The request body, ending in a [`BODY_TIMEOUT_KIND`] error once `deadline` passes

@@ -96,7 +96,7 @@ async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
 /// Prometheus metrics.
 #[utoipa::path(
     tag = "operations",
-    responses((status = OK, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain; version=0.0.4")),
+    responses((status = OK, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain; version=0.0.4; charset=utf-8")),
 )]
 #[get("/metrics")]
 async fn metrics(state: web::Data<OpsState>) -> HttpResponse {

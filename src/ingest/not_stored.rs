@@ -1,9 +1,9 @@
 //! The per-site tally of events intake answered but did not store, by reason: bots,
 //! refusals (Global Privacy Control, opt-out, Do-Not-Track), foreign origins and missing
 //! consent. Counts only, per registered site and UTC hour, held in memory until the
-//! `jobs` task takes them (once a minute) and writes them to the `not_stored` table
-//! through `store`, so the dashboard can say where a site's events went. A failed write
-//! hands the counts back ([`NotStoredTally::restore`]).
+//! `jobs` task takes them (every `ingest.not_stored_write_secs`) and writes them to the
+//! `not_stored` table through `store`, so the dashboard can say where a site's events
+//! went. A failed write hands the counts back ([`NotStoredTally::restore`]).
 //!
 //! Its size is bounded by the registered sites times the reasons and the hours between
 //! two writes: only sites the registry knows are counted.

@@ -52,7 +52,7 @@ fn dataset_rows(dataset: &Dataset, database: &str, summary: Query, events: Query
 
 /// Every report statement that fetches rows, on footfall database `database`, with a
 /// path and a source filter (`filtered`) or without.
-pub fn fetching(database: &str, filtered: bool) -> Vec<Fetching> {
+fn fetching(database: &str, filtered: bool) -> Vec<Fetching> {
     let query = |sql: &str| clickhouse::Client::default().query(sql);
     let db = || Some(database.to_string());
     let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date");

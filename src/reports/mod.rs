@@ -2,8 +2,8 @@
 //! report SQL (`src/reports/sql/*.sql`), parameters, result types, and the statements of
 //! the summarizer (which `jobs` runs) that keeps day summaries for fast answers.
 //!
-//! Reports read `events` and the rollups of `schema/0007_report_rollups.sql`; they never
-//! write events. A request goes: wrong-token throttle ([`crate::auth::AuthFailureLimiter`],
+//! Reports read `events`, the rollups of `schema/0007_report_rollups.sql` and the
+//! `not_stored` counts (`schema/0014_not_stored.sql`); they never write events. A request goes: wrong-token throttle ([`crate::auth::AuthFailureLimiter`],
 //! per client; 429) -> bearer token ([`crate::auth::Directory`]) -> site (its time zone
 //! from [`crate::sites::SiteRegistry`]) -> report name -> parameters (`params`) -> queries
 //! (`exec`, one module per report) -> the report's typed answer (defined in its module,

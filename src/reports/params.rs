@@ -172,8 +172,8 @@ impl utoipa::IntoParams for Params {
             ),
             query(
                 "path",
-                "Only pages whose path starts with this: `/`, then letters, digits and -._~%!$&()*+,=:@",
-                text(MAX_PATH_BYTES).pattern(Some(r"^/[A-Za-z0-9/\-._~%!$&()*+,=:@]*$")),
+                &format!("Only pages whose path starts with this: `/`, then letters, digits and {PATH_CHARS}"),
+                text(MAX_PATH_BYTES).pattern(Some(format!("^/[A-Za-z0-9{}]*$", regex::escape(PATH_CHARS)))),
                 Some("/blog/"),
             ),
             query(
@@ -229,17 +229,22 @@ fn limit(value: &str) -> Result<u64, ReportError> {
     }
 }
 
+/// The characters a `path` filter may hold besides ASCII letters and digits.
+const PATH_CHARS: &str = "/-._~%!$&()*+,=:@";
+
 /// A path prefix: starts with `/`; characters a URL path carries, without quotes,
 /// backslashes, semicolons, spaces or control characters.
 fn path(value: &str) -> Result<String, ReportError> {
     if value.len() > MAX_PATH_BYTES {
         return Err(invalid("path", &format!("is longer than {MAX_PATH_BYTES} bytes")));
     }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~%!$&()*+,=:@".contains(c);
+    let allowed = |c: char| c.is_ascii_alphanumeric() || PATH_CHARS.contains(c);
     if !value.starts_with('/') || !value.chars().all(allowed) {
         return Err(invalid(
             "path",
-            "must be a path prefix starting with `/`, of letters, digits and -._~%!$&()*+,=:@ (percent-encode the rest)",
+            &format!(
+                "must be a path prefix starting with `/`, of letters, digits and {PATH_CHARS} (percent-encode the rest)"
+            ),
         ));
     }
     Ok(value.to_string())

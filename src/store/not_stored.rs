@@ -1,6 +1,6 @@
 //! The `not_stored` table's writes: per site, UTC hour and reason, how many events intake
 //! answered but did not store (`ingest::not_stored` tallies them; `jobs` writes the tally
-//! here once a minute; the `not-stored` report reads the table).
+//! here every `ingest.not_stored_write_secs`; the `not-stored` report reads the table).
 
 use clickhouse::Row;
 use serde::Serialize;

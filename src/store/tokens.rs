@@ -41,12 +41,13 @@ impl Store {
         self.write_token_version(token, 0).await
     }
 
-    /// Revokes the token `id`. Returns whether such a token existed (and was not revoked).
+    /// Revokes the token `id` of `kind`. Returns whether such a token existed (and was not
+    /// revoked).
     ///
     /// # Errors
     /// ClickHouse being unreachable or rejecting the write.
-    pub async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
-        match self.list_tokens().await?.into_iter().find(|token| token.id == id) {
+    pub async fn revoke_token(&self, id: &str, kind: TokenKind) -> Result<bool, StoreError> {
+        match self.list_tokens().await?.into_iter().find(|token| token.id == id && token.kind == kind) {
             Some(token) => self.write_token_version(&token, 1).await.map(|()| true),
             None => Ok(false),
         }

@@ -166,7 +166,7 @@ async fn a_share_link_shows_only_its_site_and_stops_when_revoked() {
     let home = get(&app, &http, "/dashboard", Some(&cookie)).await;
     assert_eq!(home.headers()["location"], "/dashboard/example.com");
 
-    assert!(app.store.revoke_token(&id).await.unwrap());
+    assert!(app.store.revoke_token(&id, TokenKind::ShareLink).await.unwrap());
     // Collectors re-read tokens every `reports.tokens_refresh_secs`: poll until the open
     // session is refused.
     let path = format!("/dashboard/api/sites/{SITE}/reports/countries?{query}");
