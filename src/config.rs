@@ -338,6 +338,7 @@ impl Settings {
         }
         for (key, secs) in [
             ("ingest.sites_refresh_secs", self.ingest.sites_refresh_secs),
+            ("ingest.not_stored_write_secs", self.ingest.not_stored_write_secs),
             ("reports.tokens_refresh_secs", self.reports.tokens_refresh_secs),
         ] {
             if !(secs >= MIN_REFRESH_SECS && secs.is_finite()) {
@@ -473,6 +474,22 @@ mod tests {
                 default.starts_with(&expected),
                 "default of `{key}` is documented as {default:?}, but is {expected}"
             );
+        }
+    }
+
+    #[test]
+    fn intervals_below_a_hundredth_of_a_second_are_refused_naming_the_key() {
+        for (section, key) in
+            [("ingest", "sites_refresh_secs"), ("ingest", "not_stored_write_secs"), ("reports", "tokens_refresh_secs")]
+        {
+            for bad in ["0", "-1", "0.001"] {
+                let err = from_toml(&format!("[{section}]\n{key} = {bad}")).unwrap_err().to_string();
+                assert!(
+                    err.contains(&format!("`{section}.{key}` must be a number of seconds")),
+                    "{key} = {bad}: {err}"
+                );
+            }
+            assert!(from_toml(&format!("[{section}]\n{key} = 0.05")).is_ok(), "{key}");
         }
     }
 

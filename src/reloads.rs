@@ -2,9 +2,9 @@
 //! in-memory copies of ClickHouse tables that requests read (the site registry,
 //! `sites::SiteRegistry`, and the token directory, `auth::Directory`).
 //!
-//! A request that misses the copy (a site or token made a moment ago) gets a reload rather
-//! than an answer from a stale copy, and reloads caused by misses come at most once per
-//! `min_gap`, so a flood of unknown names cannot make ClickHouse busy. Two ways to miss:
+//! A request that misses the copy (a site or token made a moment ago) can make it reload,
+//! and reloads caused by misses come at most once per `min_gap`, so a flood of unknown
+//! names cannot make ClickHouse busy. Two ways to miss:
 //! [`Reloads::since`] waits for a reload that started after the request (the tokens: a
 //! token made a moment ago must never be counted as a wrong guess), [`Reloads::if_due`]
 //! reloads only when the last reload is `min_gap` old and otherwise answers at once (the

@@ -1,6 +1,7 @@
 //! Sites: what a registered site is (its [`Domain`], time zone, allowed origins and
 //! privacy choices), checked once when it is made, and the [`SiteRegistry`] that intake,
-//! the reports, the dashboard and the opt-out page read.
+//! the reports, the dashboard and visitors' forget requests read (the opt-out page checks
+//! its `site` parameter with [`Domain`]).
 //!
 //! This module holds no SQL: `store` keeps sites in ClickHouse (`store::sites`) and hands
 //! them to the registry through [`SiteSource`]; `jobs` re-reads them periodically.
