@@ -9,11 +9,12 @@
 //! and `tz` (that site's time zone). The SQL comes from `reports::grafana_sql`, beside
 //! the reports' own; this module lays the panels out. Panels map to Grafana visuals: number -> stat,
 //! line -> timeseries, bar -> bargauge, table -> table, heatmap -> a weekday x hour table
-//! with coloured cells. The integration test `dashboard_grafana` runs every panel's SQL on
-//! the real server.
+//! with coloured cells. The integration test
+//! `dashboard::every_grafana_panel_runs_on_the_real_server` runs every panel's SQL on the
+//! real server.
 //!
 //! Small counts: Grafana bypasses footfall's reports, so the SQL itself keeps every count
-//! it shows to at least `min_visitors` visitors (docs/reports.md, "Small counts"): each returned
+//! of visitors it shows (the not-stored panel counts events, not people) to at least `min_visitors` visitors (docs/reports.md, "Small counts"): each returned
 //! row, time bucket or busiest-times cell needs `HAVING visitors >= min_visitors`
 //! (visitor-days, as the reports count them); smaller ones are left out (a heatmap cell
 //! shows 0, a number panel adds up only the rows shown). [`export`] takes the threshold

@@ -441,7 +441,8 @@ fn share_problem(status: StatusCode, message: &str) -> HttpResponse {
         (status = FORBIDDEN, description = "HTML: the admin token cannot be shared", body = String, content_type = "text/html; charset=utf-8"),
         (status = TOO_MANY_REQUESTS, description = "HTML: too many wrong tokens, or sessions, from this client", body = String, content_type = "text/html; charset=utf-8",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = SERVICE_UNAVAILABLE, description = "HTML: the dashboard holds as many sessions as it may", body = String, content_type = "text/html; charset=utf-8"),
+        (status = SERVICE_UNAVAILABLE, description = "HTML: the dashboard holds as many sessions as it may", body = String, content_type = "text/html; charset=utf-8",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 #[get("/dashboard/share")]
@@ -472,7 +473,8 @@ async fn share(
         (status = FORBIDDEN, description = "HTML: sent from another site, or the admin token", body = String, content_type = "text/html; charset=utf-8"),
         (status = TOO_MANY_REQUESTS, description = "HTML: too many wrong tokens, or sessions, from this client", body = String, content_type = "text/html; charset=utf-8",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = SERVICE_UNAVAILABLE, description = "HTML: the dashboard holds as many sessions as it may", body = String, content_type = "text/html; charset=utf-8"),
+        (status = SERVICE_UNAVAILABLE, description = "HTML: the dashboard holds as many sessions as it may", body = String, content_type = "text/html; charset=utf-8",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 #[post("/dashboard/share")]

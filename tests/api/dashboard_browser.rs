@@ -5,7 +5,9 @@
 //! and compared with yesterday until the same hour; a previous period without data says
 //! so; axis labels never overlap at 375 or 1280 px; the `(other)` row says what it holds
 //! and why; the empty state's snippet names the page's own address and the usual causes of
-//! missing events; the site picker shows time zones and filters. Screenshots go to
+//! missing events and links to the "Events not stored" panel, which names a headless
+//! browser's and a foreign page's events; the site picker shows time zones and filters.
+//! Screenshots go to
 //! `target/screenshots/` (`dashboard-overview.png` is the one in docs/dashboard.md).
 
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, TimeZone, Timelike, Utc};
@@ -206,20 +208,6 @@ fn view_at(path: &str, visitor: &str, at: DateTime<Tz>) -> Value {
            "ts": at.to_rfc3339()})
 }
 
-/// Posts `events` through the intake API with the admin token, as a browser with `user_agent`.
-async fn post_as_admin(app: &TestApp, user_agent: &str, events: &[Value]) {
-    let response = app
-        .http
-        .post(format!("{}/api/events", app.address))
-        .header("User-Agent", user_agent)
-        .bearer_auth(ADMIN)
-        .json(&Value::from(events.to_vec()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
-}
-
 /// Logs in at `origin`'s `/dashboard` with the admin token and waits for the page it
 /// leads to (the site, or the site picker when there are several).
 async fn log_in(browser: &Browser, origin: &str) {
@@ -317,7 +305,7 @@ async fn charts_draw_only_begun_buckets_today_by_hour_compared_until_the_same_ho
     }
     // The site's first view, two weeks earlier (footfall's install): /launch is new content.
     events.push(view_at("/", "installer", planted - Duration::days(14)));
-    post_as_admin(&app, CHROME_WINDOWS, &events).await;
+    app.post_as_admin(CHROME_WINDOWS, &events).await;
     app.wait_for_events(events.len() as u64).await;
 
     let browser = Browser::launch_with(Prefs { window_height: Some(1600), ..Prefs::default() }).await;
@@ -459,10 +447,10 @@ async fn the_other_row_says_what_it_holds_and_why() {
     let at = |minute| local(yesterday, 12, minute).unwrap();
     let desktop: Vec<Value> =
         (0..6).map(|v| view_at("/popular", &format!("p{v}"), at(v))).chain([view_at("/b", "b1", at(10))]).collect();
-    post_as_admin(&app, CHROME_WINDOWS, &desktop).await;
-    post_as_admin(&app, SAFARI_IPHONE, &[view_at("/a", "shared", at(20)), view_at("/b", "shared", at(21))]).await;
+    app.post_as_admin(CHROME_WINDOWS, &desktop).await;
+    app.post_as_admin(SAFARI_IPHONE, &[view_at("/a", "shared", at(20)), view_at("/b", "shared", at(21))]).await;
     // The site's first view, two weeks earlier (footfall's install): the pages are new content.
-    post_as_admin(&app, CHROME_WINDOWS, &[view_at("/", "installer", at(0) - Duration::days(14))]).await;
+    app.post_as_admin(CHROME_WINDOWS, &[view_at("/", "installer", at(0) - Duration::days(14))]).await;
     app.wait_for_events(10).await;
     let top = api(&app, "top-content", &format!("from={yesterday}&to={yesterday}&limit=10")).await;
     assert_eq!(top["small_counts"], json!({"min_visitors": 5, "folded_rows": 2}));

@@ -318,6 +318,21 @@ impl TestApp {
             .expect("request is sent")
     }
 
+    /// Posts `events` (an array) with the admin token, as a browser with `user_agent`, so
+    /// their `ts` is honoured; fails the test unless they are answered 202.
+    pub async fn post_as_admin(&self, user_agent: &str, events: &[Value]) {
+        let response = self
+            .http
+            .post(format!("{}/api/events", self.address))
+            .header("User-Agent", user_agent)
+            .bearer_auth(self.settings.admin_token.as_deref().expect("test apps have an admin token"))
+            .json(&Value::from(events.to_vec()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
+    }
+
     /// The `/metrics` text.
     pub async fn metrics(&self) -> String {
         metrics_text(&self.http, &self.address).await

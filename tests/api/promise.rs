@@ -10,7 +10,7 @@ use footfall::store::{keys_database, Store, VISITOR_TABLES};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    eventually_eq, pageview, register_site, spawn_app, spawn_app_with, spawn_app_with_sites, test_settings, TestApp,
+    eventually_eq, pageview, register_site, spawn_app, spawn_app_with, spawn_app_with_sites, test_settings,
     CHROME_WINDOWS, SITE,
 };
 
@@ -125,20 +125,6 @@ async fn retention_reaches_every_table_with_visitor_hashes() {
     app.stop().await;
 }
 
-/// Posts `events` as an array with the admin token (so `ts` is honoured).
-async fn post_as_admin(app: &TestApp, events: &[Value]) {
-    let response = app
-        .http
-        .post(format!("{}/api/events", app.address))
-        .header("User-Agent", CHROME_WINDOWS)
-        .bearer_auth(app.settings.admin_token.as_deref().unwrap())
-        .json(&Value::from(events.to_vec()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 202);
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backfill_does_not_link_a_person_across_days() {
     let app = spawn_app().await;
@@ -149,8 +135,12 @@ async fn a_backfill_does_not_link_a_person_across_days() {
                "ts": at(days_ago)})
     };
     // One import in two requests: four past days, each twice, and today.
-    post_as_admin(&app, &[event(1, "/a"), event(2, "/a"), event(3, "/a"), event(4, "/a")]).await;
-    post_as_admin(&app, &[event(1, "/b"), event(2, "/b"), event(3, "/b"), event(4, "/b"), event(0, "/b")]).await;
+    app.post_as_admin(CHROME_WINDOWS, &[event(1, "/a"), event(2, "/a"), event(3, "/a"), event(4, "/a")]).await;
+    app.post_as_admin(
+        CHROME_WINDOWS,
+        &[event(1, "/b"), event(2, "/b"), event(3, "/b"), event(4, "/b"), event(0, "/b")],
+    )
+    .await;
     app.wait_for_events(9).await;
 
     let per_day: Vec<(u16, u64)> = app

@@ -135,13 +135,15 @@
   }
 
   // Now in the site's time zone: the instant, the local date and hour, the wall clock.
+  var CLOCKS = {};
   function siteNow(tz) {
     var instant = Date.now();
     var parts = {};
-    new Intl.DateTimeFormat('en-US', {
+    CLOCKS[tz] = CLOCKS[tz] || new Intl.DateTimeFormat('en-US', {
       timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
       hour: '2-digit', minute: '2-digit', second: '2-digit'
-    }).formatToParts(new Date(instant)).forEach(function (part) { parts[part.type] = part.value; });
+    });
+    CLOCKS[tz].formatToParts(new Date(instant)).forEach(function (part) { parts[part.type] = part.value; });
     return {
       instant: instant,
       date: parts.year + '-' + parts.month + '-' + parts.day,
@@ -338,7 +340,9 @@
       return Object.assign(paramsFor(panel, { from: date, to: date }), { interval: 'hour' });
     };
     return Promise.all([
-      api(ctx.site, 'timeseries', paramsFor(panel, previous), fresh),
+      // The previous period's whole days before the counterpart day; none when the range
+      // starts today.
+      day > 0 ? api(ctx.site, 'timeseries', paramsFor(panel, previous), fresh) : Promise.resolve({ rows: [] }),
       api(ctx.site, 'timeseries', hourly(now.date), fresh),
       api(ctx.site, 'timeseries', hourly(counterpart), fresh)
     ]).then(function (answers) {
@@ -427,7 +431,7 @@
     var y = scale(0, max, H - B, T);
     var inProgress = partial ? ' (so far)' : '';
     var chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img',
-      'data-interval': interval, 'data-buckets': rows.length, 'data-begun': begun,
+      'data-interval': interval, 'data-buckets': rows.length,
       'aria-label': panel.title + ': ' + series.map(function (s) {
         return heading(s) + ' ' + shown.map(function (r) { return r[s]; }).join(', ') + inProgress;
       }).join('; ') + (begun < rows.length ? '; ' + (rows.length - begun) + ' ' + interval + 's still to come' : '') });
@@ -451,7 +455,7 @@
     var every = steps.filter(function (s) { return Math.ceil(rows.length / s) <= room; })[0] || steps[steps.length - 1];
     rows.forEach(function (row, i) {
       if (i % every !== 0) return;
-      chart.appendChild(svg('text', { x: x(i), y: H - 8, 'text-anchor': 'middle', class: 'axis tick', 'data-index': i },
+      chart.appendChild(svg('text', { x: x(i), y: H - 8, 'text-anchor': 'middle', class: 'axis tick' },
         [labels[i]]));
     });
     series.forEach(function (name, index) {
@@ -533,7 +537,7 @@
       ? '1 ' + fold.one + ' with fewer than ' + fold.min + ' visitors' + (fold.within || '')
       : fold.folded + ' ' + fold.many + ' with fewer than ' + fold.min + ' visitors each' + (fold.within || '');
     smallCountsHelp(ctx, fold);
-    return el('span', { class: 'fold-note', 'data-folded': String(fold.folded) }, [text +
+    return el('span', { class: 'fold-note' }, [text +
       ', folded to protect privacy (', el('a', { href: '#small-counts-help' }, ['reports.min_visitors']), ')']);
   }
 
