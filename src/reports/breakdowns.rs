@@ -139,10 +139,11 @@ pub(crate) async fn sources(
     };
     let mut sources = exec::merge(rows, key, |total, row| add(total, &row));
     sources.sort_by(|a, b| (b.sessions, b.visitors).cmp(&(a.sessions, a.visitors)).then_with(|| key(a).cmp(&key(b))));
-    let (mut sources, other, folding) = small_counts::fold(
+    let small_counts::Folded { kept: mut sources, mut other, folding, keys } = small_counts::fold(
         sources,
         min_visitors,
         |s| s.visitors,
+        key,
         add,
         |other| {
             other.referrer_host = OTHER.into();
@@ -153,6 +154,19 @@ pub(crate) async fn sources(
             }
         },
     );
+    if let Some(other) = other.as_mut() {
+        other.visitors = small_counts::other_visitors(
+            ctx,
+            scope,
+            split,
+            &sql::SOURCE_ROWS,
+            &keys,
+            key,
+            |s: &SourceRow| s.visitors,
+            other.visitors,
+        )
+        .await?;
+    }
     sources.truncate(limit as usize);
     let rows = sources
         .into_iter()
@@ -186,15 +200,29 @@ pub(crate) async fn devices(
     };
     let mut devices = exec::merge(rows, key, |total, row| add(total, &row));
     devices.sort_by(|a, b| (b.views, b.visitors).cmp(&(a.views, a.visitors)).then_with(|| key(a).cmp(&key(b))));
-    let (mut devices, other, folding) = small_counts::fold(
+    let small_counts::Folded { kept: mut devices, mut other, folding, keys } = small_counts::fold(
         devices,
         min_visitors,
         |d| d.visitors,
+        key,
         add,
         |other| {
             (other.browser, other.os, other.device) = (OTHER.into(), String::new(), String::new());
         },
     );
+    if let Some(other) = other.as_mut() {
+        other.visitors = small_counts::other_visitors(
+            ctx,
+            scope,
+            split,
+            &sql::DEVICE_ROWS,
+            &keys,
+            key,
+            |d: &DeviceRow| d.visitors,
+            other.visitors,
+        )
+        .await?;
+    }
     devices.truncate(limit as usize);
     let rows = devices
         .into_iter()
@@ -217,10 +245,24 @@ pub(crate) async fn countries(
         total.views += row.views;
         total.visitors += row.visitors;
     };
-    let mut countries = exec::merge(rows, |row| row.country.clone(), |total, row| add(total, &row));
+    let key = |row: &CountryRow| row.country.clone();
+    let mut countries = exec::merge(rows, key, |total, row| add(total, &row));
     countries.sort_by(|a, b| (b.views, b.visitors).cmp(&(a.views, a.visitors)).then_with(|| a.country.cmp(&b.country)));
-    let (mut countries, other, folding) =
-        small_counts::fold(countries, min_visitors, |c| c.visitors, add, |other| other.country = OTHER.into());
+    let small_counts::Folded { kept: mut countries, mut other, folding, keys } =
+        small_counts::fold(countries, min_visitors, |c| c.visitors, key, add, |other| other.country = OTHER.into());
+    if let Some(other) = other.as_mut() {
+        other.visitors = small_counts::other_visitors(
+            ctx,
+            scope,
+            split,
+            &sql::COUNTRY_ROWS,
+            &keys,
+            key,
+            |c: &CountryRow| c.visitors,
+            other.visitors,
+        )
+        .await?;
+    }
     countries.truncate(limit as usize);
     let rows = countries
         .into_iter()

@@ -94,7 +94,9 @@ fn every_statement() -> Vec<String> {
         all.push(text(bind(query(windows))));
         all.push(text(discovery::pages_query(query(sql::DISCOVERY_PAGES), &scope, 100)));
         let paths = ["/blog/a".to_string(), "/b'\\".to_string()];
-        all.push(text(discovery::windows_query(query(sql::DISCOVERY_WINDOWS), &scope, &paths, &[1_774_700_000, 7])));
+        all.push(text(discovery::windows_query(query(&sql::DISCOVERY_WINDOWS), &scope, &paths, &[1_774_700_000, 7])));
+        let starts = [1_774_700_000, 7];
+        all.push(text(discovery::windows_query(query(&sql::DISCOVERY_OTHER_WINDOWS), &scope, &paths, &starts)));
         all.push(text(realtime::query(query(&sql::REALTIME), SITE, 1_774_750_000, filters)));
         all.push(text(not_stored::query(query(sql::NOT_STORED), SITE, (range.start, range.end))));
         let bounds = (range.start, range.end);

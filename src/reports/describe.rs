@@ -80,8 +80,19 @@ fn fetching(database: &str, filtered: bool) -> Vec<Fetching> {
     let pages = discovery::pages_query(query(sql::DISCOVERY_PAGES), &scope, 100);
     all.push(Fetching::of::<discovery::PageRow>("discovery_pages.sql", db(), pages));
     let paths = ["/blog/a".to_string(), "/b'\\".to_string()];
-    let page_windows = discovery::windows_query(query(sql::DISCOVERY_WINDOWS), &scope, &paths, &[1_774_700_000, 7]);
+    let page_windows = discovery::windows_query(query(&sql::DISCOVERY_WINDOWS), &scope, &paths, &[1_774_700_000, 7]);
     all.push(Fetching::of::<discovery::WindowRow>("discovery_windows.sql", db(), page_windows));
+    let other_windows =
+        discovery::windows_query(query(&sql::DISCOVERY_OTHER_WINDOWS), &scope, &paths, &[1_774_700_000, 7]);
+    all.push(Fetching::of::<discovery::WindowRow>("discovery_windows.sql", db(), other_windows));
+    for breakdown in sql::BREAKDOWNS {
+        for kept in [false, true] {
+            let sql = breakdown.other_visitors_sql(kept);
+            let name = format!("other_visitors.sql + {}_by_day.sql", breakdown.dataset.name);
+            let other = other_visitors_sample(query(&sql), &scope, breakdown);
+            all.push(Fetching::of::<small_counts::OtherDay>(name, db(), other));
+        }
+    }
     let now = realtime::query(query(&sql::REALTIME), site, 1_774_750_000, filters);
     all.push(Fetching::of::<realtime::Now>("realtime.sql", db(), now));
     let not_stored = not_stored::query(query(sql::NOT_STORED), site, (range.start, range.end));
@@ -90,4 +101,18 @@ fn fetching(database: &str, filtered: bool) -> Vec<Fetching> {
         small_counts::filter_visitors_query(query(&sql::FILTER_VISITORS), site, (range.start, range.end), filters);
     all.push(Fetching::of::<u64>("filter_visitors.sql", db(), visitors));
     all
+}
+
+/// [`small_counts::other_visitors_query`] with two keys of `breakdown`'s arity.
+fn other_visitors_sample(query: Query, scope: &Scope<'_>, breakdown: &sql::Breakdown) -> Query {
+    let key = |n: usize| format!("/k{n}'\\");
+    match breakdown.key.split(", ").count() {
+        1 => small_counts::other_visitors_query(query, scope, &[key(1), key(2)]),
+        3 => small_counts::other_visitors_query(query, scope, &[[key(1), key(2), key(3)], [key(4), key(5), key(6)]]),
+        5 => {
+            let keys = [[key(1), key(2), key(3), key(4), key(5)], [key(6), key(7), key(8), key(9), key(10)]];
+            small_counts::other_visitors_query(query, scope, &keys)
+        }
+        n => panic!("no sample keys of {n} columns for {}", breakdown.dataset.name),
+    }
 }

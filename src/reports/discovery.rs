@@ -10,7 +10,9 @@
 //! reads little more than its pages' first 7 days.
 //!
 //! Pages with fewer than `min_visitors` visitors in their first 7 days are folded into one
-//! `(other)` row without times, after the listed pages.
+//! `(other)` row without times, after the listed pages. Its numbers are those of the
+//! folded pages' own windows, read together so that a visitor of two of them on one day
+//! counts once.
 
 use std::collections::HashMap;
 
@@ -154,13 +156,24 @@ pub(crate) async fn rows(
             (page, window)
         })
         .collect();
-    let (pages, other, folding) = small_counts::fold(
+    let small_counts::Folded { kept: pages, mut other, folding, keys } = small_counts::fold(
         pages,
         min_visitors,
         |(_, w)| w.visitors_7d,
+        |(page, _)| (page.path.clone(), page.start),
         |(_, total), (_, w)| add(total, w),
         |(page, _)| page.path = small_counts::OTHER.into(),
     );
+    if let (Some((_, other)), [_, _, ..]) = (other.as_mut(), keys.folded.as_slice()) {
+        // Added up, a visitor of two folded pages on one day would count twice.
+        let (paths, starts): (Vec<String>, Vec<u32>) = keys.folded.into_iter().unzip();
+        let query = windows_query(ctx.query(&sql::DISCOVERY_OTHER_WINDOWS), scope, &paths, &starts);
+        let days: Vec<WindowRow> = sql::allow_length(query).fetch_all().await?;
+        *other = days.iter().fold(WindowRow::default(), |mut total, day| {
+            add(&mut total, day);
+            total
+        });
+    }
 
     let tz = range.tz;
     // The other row shows no times: they would be one of its pages' times.
@@ -227,7 +240,10 @@ pub(crate) fn pages_query(query: Query, scope: &Scope<'_>, limit: u64) -> Query 
 async fn window_rows(ctx: &Ctx, scope: &Scope<'_>, pages: &[PageRow]) -> Result<Vec<WindowRow>, StoreError> {
     let paths: Vec<String> = pages.iter().map(|page| page.path.clone()).collect();
     let starts: Vec<u32> = pages.iter().map(|page| page.start).collect();
-    windows_query(ctx.query(sql::DISCOVERY_WINDOWS), scope, &paths, &starts).fetch_all().await.map_err(StoreError::from)
+    windows_query(ctx.query(&sql::DISCOVERY_WINDOWS), scope, &paths, &starts)
+        .fetch_all()
+        .await
+        .map_err(StoreError::from)
 }
 
 /// Binds [`sql::DISCOVERY_WINDOWS`] for pages `paths` starting at `starts` (not empty).

@@ -98,7 +98,7 @@ impl<'a> Scope<'a> {
     }
 
     /// Whether `dataset`'s summaries can answer this request's days.
-    fn summaries_serve(&self, dataset: &Dataset) -> bool {
+    pub(crate) fn summaries_serve(&self, dataset: &Dataset) -> bool {
         let path_ok = self.filters.path.is_empty() || dataset.summary_filter == SummaryFilter::Path;
         let source_ok = self.filters.source.is_empty() || dataset.summary_filter == SummaryFilter::Source;
         self.site_time_zone && path_ok && source_ok

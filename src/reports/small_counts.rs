@@ -25,11 +25,18 @@
 //! days; the filter check counts distinct visitor hashes of the range, which are
 //! visitor-days too (a hash lives one UTC day).
 
+use std::collections::HashSet;
+use std::hash::Hash;
+
 use clickhouse::query::Query;
+use clickhouse::{Row, RowOwned, RowRead};
+use serde::{Deserialize, Serialize};
 
 use super::error::ReportError;
-use super::exec::{Ctx, Filters};
-use super::sql;
+use super::exec::{self, Ctx, Filters, Scope, Split};
+use super::sql::{self, Breakdown};
+use super::time::date_from_day_number;
+use crate::store::StoreError;
 
 /// The label of the row that holds the folded rows.
 pub(crate) const OTHER: &str = "(other)";
@@ -43,19 +50,41 @@ pub(crate) struct Folding {
     pub folded_rows: usize,
 }
 
+/// What [`fold`] made of a breakdown's rows.
+#[derive(Debug)]
+pub(crate) struct Folded<R, K> {
+    /// The rows with at least `min_visitors` visitors, in their order.
+    pub kept: Vec<R>,
+    /// The small rows added up and relabelled; its visitors are their sum until
+    /// [`other_visitors`] counts them.
+    pub other: Option<R>,
+    pub folding: Folding,
+    /// The keys of the rows kept and of the rows folded.
+    pub keys: Keys<K>,
+}
+
+/// The keys of a breakdown's rows, as [`fold`] split them.
+#[derive(Debug)]
+pub(crate) struct Keys<K> {
+    pub kept: Vec<K>,
+    pub folded: Vec<K>,
+}
+
 /// Splits `rows` into the rows with at least `min_visitors` visitors, in their order, and
 /// one row that adds up the others (the first small row, the others added to it by `add`,
-/// relabelled by `label`), or none when no row is small. `min_visitors` of 0 or 1 folds
-/// nothing.
-pub(crate) fn fold<R>(
+/// relabelled by `label`), or none when no row is small, keeping each side's `key`s.
+/// `min_visitors` of 0 or 1 folds nothing.
+pub(crate) fn fold<R, K>(
     rows: Vec<R>,
     min_visitors: u64,
     visitors: impl Fn(&R) -> u64,
+    key: impl Fn(&R) -> K,
     add: impl Fn(&mut R, &R),
     label: impl FnOnce(&mut R),
-) -> (Vec<R>, Option<R>, Folding) {
+) -> Folded<R, K> {
     let (kept, small): (Vec<R>, Vec<R>) = rows.into_iter().partition(|row| visitors(row) >= min_visitors);
     let folding = Folding { min_visitors, folded_rows: small.len() };
+    let keys = Keys { kept: kept.iter().map(&key).collect(), folded: small.iter().map(&key).collect() };
     let mut small = small.into_iter();
     let other = small.next().map(|first| {
         let mut other = first;
@@ -65,7 +94,73 @@ pub(crate) fn fold<R>(
         label(&mut other);
         other
     });
-    (kept, other, folding)
+    Folded { kept, other, folding, keys }
+}
+
+/// One site-local day of [`Breakdown::other_visitors_sql`].
+#[derive(Debug, Row, Deserialize)]
+pub(crate) struct OtherDay {
+    pub day_number: u16,
+    pub visitors: u64,
+}
+
+/// The visitors of the `(other)` row into which `breakdown`'s rows `keys.folded` were
+/// folded, counted as the site's total counts them: a visitor-day once, however many
+/// folded rows it appears in. `summed`, the rows' own visitors added up, is exact when
+/// fewer than two rows were folded, and is then the answer without a query.
+///
+/// The days with events come from events (one query, listing the folded keys or the
+/// kept ones, whichever is shorter). Days the report read from summaries but whose
+/// events are gone (retention deletes the oldest) can only add up the folded rows'
+/// summaries: a visitor in two folded rows on such a day counts twice. `split` is the
+/// report's, `None` when it read events only.
+///
+/// # Errors
+/// ClickHouse failing.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn other_visitors<R, K>(
+    ctx: &Ctx,
+    scope: &Scope<'_>,
+    split: Option<Split>,
+    breakdown: &Breakdown,
+    keys: &Keys<K>,
+    key: impl Fn(&R) -> K,
+    visitors: impl Fn(&R) -> u64,
+    summed: u64,
+) -> Result<u64, StoreError>
+where
+    R: RowOwned + RowRead,
+    K: Serialize + Hash + Eq,
+{
+    if keys.folded.len() < 2 {
+        return Ok(summed);
+    }
+    let list_kept = !keys.kept.is_empty() && keys.kept.len() < keys.folded.len();
+    let listed = if list_kept { &keys.kept } else { &keys.folded };
+    let range = scope.range;
+    let query = other_visitors_query(ctx.query(&breakdown.other_visitors_sql(list_kept)), scope, listed);
+    let days: Vec<OtherDay> = query.fetch_all().await?;
+    let mut total: u64 = days.iter().map(|day| day.visitors).sum();
+
+    let summaries = split.filter(|_| scope.summaries_serve(breakdown.dataset));
+    let first_with_events = days.iter().map(|day| date_from_day_number(day.day_number)).min();
+    if let Some(split) = summaries {
+        let until = first_with_events.map_or(split.summarized_until, |day| day.min(split.summarized_until));
+        if until > range.from {
+            let dataset = breakdown.dataset;
+            let rows: Vec<R> =
+                exec::summary_query(ctx.query(&dataset.summary_sql()), dataset, scope, until).fetch_all().await?;
+            let folded: HashSet<&K> = keys.folded.iter().collect();
+            total += rows.iter().filter(|row| folded.contains(&key(row))).map(visitors).sum::<u64>();
+        }
+    }
+    Ok(total)
+}
+
+/// Binds [`Breakdown::other_visitors_sql`] for `keys` (not empty) over the request's
+/// range, however many keys there are.
+pub(crate) fn other_visitors_query<K: Serialize>(query: Query, scope: &Scope<'_>, keys: &[K]) -> Query {
+    sql::allow_length(sql::bind_other_visitors(query, &scope.events(scope.range.start, scope.range.end), keys))
 }
 
 /// Refuses `filters` when they match fewer than `min_visitors` distinct visitors among the
@@ -117,10 +212,16 @@ mod tests {
     }
 
     fn fold_rows(rows: Vec<Row>, k: u64) -> (Vec<Row>, Option<Row>, Folding) {
+        let folded = fold_keyed(rows, k);
+        (folded.kept, folded.other, folded.folding)
+    }
+
+    fn fold_keyed(rows: Vec<Row>, k: u64) -> Folded<Row, &'static str> {
         fold(
             rows,
             k,
             |row| row.visitors,
+            |row| row.name,
             |total, row| {
                 total.views += row.views;
                 total.visitors += row.visitors;
@@ -136,6 +237,14 @@ mod tests {
         assert_eq!(kept, vec![row("/a", 40, 9), row("/c", 20, 5)]);
         assert_eq!(other, Some(row("(other)", 14, 7)));
         assert_eq!(folding, Folding { min_visitors: 5, folded_rows: 3 });
+    }
+
+    #[test]
+    fn the_keys_of_both_sides_are_kept_in_order() {
+        let rows = vec![row("/a", 40, 9), row("/b", 7, 2), row("/c", 20, 5), row("/d", 3, 1)];
+        let folded = fold_keyed(rows, 5);
+        assert_eq!(folded.keys.kept, ["/a", "/c"]);
+        assert_eq!(folded.keys.folded, ["/b", "/d"]);
     }
 
     #[test]

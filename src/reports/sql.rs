@@ -30,12 +30,19 @@ pub(crate) const QUARTERS: &str = sql_file!("quarters");
 pub(crate) static QUARTERS_FROM_EVENTS: LazyLock<String> = LazyLock::new(|| expand(sql_file!("quarters_from_events")));
 /// content-discovery: the pages whose start falls in the range.
 pub(crate) const DISCOVERY_PAGES: &str = sql_file!("discovery_pages");
-/// content-discovery: those pages' first 24 hours and 7 days.
-pub(crate) const DISCOVERY_WINDOWS: &str = sql_file!("discovery_windows");
+/// content-discovery: those pages' first 24 hours and 7 days, a row per page and day.
+pub(crate) static DISCOVERY_WINDOWS: LazyLock<String> =
+    LazyLock::new(|| sql_file!("discovery_windows").replace("{page}", "path"));
+/// content-discovery: the first 24 hours and 7 days of the pages folded into `(other)`,
+/// a row per day for all of them.
+pub(crate) static DISCOVERY_OTHER_WINDOWS: LazyLock<String> =
+    LazyLock::new(|| sql_file!("discovery_windows").replace("{page}", &format!("'{}'", super::small_counts::OTHER)));
 /// Visitors and views of the last 5 minutes.
 pub(crate) static REALTIME: LazyLock<String> = LazyLock::new(|| expand(sql_file!("realtime")));
 /// not-stored: events answered but not stored, per reason.
 pub(crate) const NOT_STORED: &str = sql_file!("not_stored");
+/// The visitors of a breakdown's `(other)` row per local day ([`Breakdown::other_visitors_sql`]).
+const OTHER_VISITORS: &str = sql_file!("other_visitors");
 /// Distinct visitors matching a filtered request (small-count protection).
 pub(crate) static FILTER_VISITORS: LazyLock<String> = LazyLock::new(|| expand(sql_file!("filter_visitors")));
 
@@ -127,6 +134,65 @@ impl Dataset {
     }
 }
 
+/// A dataset whose rows small counts can fold, and how its rows are found among events:
+/// what counts the `(other)` row's visitors exactly. `key` and `counted` say in SQL what
+/// the dataset's `by_day` query groups by (besides the day) and which events it counts
+/// visitors of.
+#[derive(Debug)]
+pub(crate) struct Breakdown {
+    pub dataset: &'static Dataset,
+    /// The key columns, in the order of the key tuples bound for them.
+    pub key: &'static str,
+    /// The events whose visitors a row counts.
+    pub counted: &'static str,
+}
+
+/// top-content's rows: paths, counting pageviews.
+pub(crate) const PAGE_ROWS: Breakdown = Breakdown { dataset: &PAGES, key: "path", counted: "name = 'pageview'" };
+/// sources' rows: the pageviews that began a session.
+pub(crate) const SOURCE_ROWS: Breakdown = Breakdown {
+    dataset: &SOURCES,
+    key: "referrer_host, source_class, utm_source, utm_medium, utm_campaign",
+    counted: "name = 'pageview' AND entry = 1",
+};
+/// devices' rows.
+pub(crate) const DEVICE_ROWS: Breakdown =
+    Breakdown { dataset: &DEVICES, key: "browser, os, device", counted: "name = 'pageview'" };
+/// countries' rows.
+pub(crate) const COUNTRY_ROWS: Breakdown =
+    Breakdown { dataset: &COUNTRIES, key: "country", counted: "name = 'pageview'" };
+
+/// Every breakdown.
+pub(crate) const BREAKDOWNS: [&Breakdown; 4] = [&PAGE_ROWS, &SOURCE_ROWS, &DEVICE_ROWS, &COUNTRY_ROWS];
+
+impl Breakdown {
+    /// The visitors per local day of the rows whose keys are bound (`kept`: false) or of
+    /// the rows whose keys are not (`kept`: true). Bound by [`bind_other_visitors`].
+    pub(crate) fn other_visitors_sql(&self, kept: bool) -> String {
+        let among = if kept { "NOT IN" } else { "IN" };
+        expand(&OTHER_VISITORS.replace("{key}", self.key).replace("{counted}", self.counted).replace("{in}", among))
+    }
+}
+
+/// Binds [`Breakdown::other_visitors_sql`]: `keys` (not empty) within `scope`.
+pub(crate) fn bind_other_visitors<K: serde::Serialize>(query: Query, scope: &EventScope<'_>, keys: &[K]) -> Query {
+    query
+        .bind(scope.tz)
+        .bind(scope.start)
+        .bind(scope.end)
+        .bind(SqlTuple(keys))
+        .bind(scope.site)
+        .bind(scope.path)
+        .bind_source(scope.source)
+}
+
+/// `query` allowed to be as long as it is: ClickHouse parses at most `max_query_size`
+/// bytes (256 KiB by default), and a query that lists many keys can be longer.
+pub(crate) fn allow_length(query: Query) -> Query {
+    let length = query.sql_display().to_string().len();
+    query.with_setting("max_query_size", (length + 1024).max(262_144).to_string())
+}
+
 /// What the events side of a query selects: a site, a UTC range, a time zone, filters.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EventScope<'a> {
@@ -195,10 +261,11 @@ mod tests {
             QUARTERS,
             sql_file!("quarters_from_events"),
             DISCOVERY_PAGES,
-            DISCOVERY_WINDOWS,
+            sql_file!("discovery_windows"),
             sql_file!("realtime"),
             NOT_STORED,
             sql_file!("filter_visitors"),
+            OTHER_VISITORS,
             sql_file!("event_scope"),
             sql_file!("current_summary"),
         ];
@@ -215,9 +282,18 @@ mod tests {
 
     #[test]
     fn every_shared_condition_is_inlined() {
-        let mut queries = vec![QUARTERS_FROM_EVENTS.clone(), REALTIME.clone(), FILTER_VISITORS.clone()];
+        let mut queries = vec![
+            QUARTERS_FROM_EVENTS.clone(),
+            REALTIME.clone(),
+            FILTER_VISITORS.clone(),
+            DISCOVERY_WINDOWS.clone(),
+            DISCOVERY_OTHER_WINDOWS.clone(),
+        ];
         for dataset in DATASETS {
             queries.extend([dataset.events_sql(), dataset.summarize_sql(), dataset.summary_sql()]);
+        }
+        for breakdown in BREAKDOWNS {
+            queries.extend([breakdown.other_visitors_sql(false), breakdown.other_visitors_sql(true)]);
         }
         for query in queries {
             assert!(!query.contains('{'), "a placeholder is left: {query}");

@@ -66,13 +66,28 @@ pub(crate) async fn rows(
     let mut pages = exec::merge(rows, |row| row.path.clone(), |total, row| add(total, &row));
     pages.retain(|page| page.views > 0);
     pages.sort_by(|a, b| b.views.cmp(&a.views).then_with(|| a.path.cmp(&b.path)));
-    let (mut pages, other, folding) = small_counts::fold(
+    let small_counts::Folded { kept: mut pages, mut other, folding, keys } = small_counts::fold(
         pages,
         min_visitors,
         |page| page.visitors,
+        |page| page.path.clone(),
         add,
         |other| other.path = small_counts::OTHER.into(),
     );
+    if let Some(other) = other.as_mut() {
+        let key = |page: &PageRow| page.path.clone();
+        other.visitors = small_counts::other_visitors(
+            ctx,
+            scope,
+            split,
+            &sql::PAGE_ROWS,
+            &keys,
+            key,
+            |page| page.visitors,
+            other.visitors,
+        )
+        .await?;
+    }
     pages.truncate(limit as usize);
     let rows = pages
         .into_iter()

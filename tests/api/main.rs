@@ -14,6 +14,7 @@ mod helpers;
 mod ingest;
 mod not_stored;
 mod openapi;
+mod other_row;
 mod outage;
 mod privacy;
 mod promise;

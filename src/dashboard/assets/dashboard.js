@@ -547,17 +547,14 @@
     var help = el('aside', { id: 'small-counts-help', class: 'notice', tabindex: '-1' }, [
       el('h2', {}, ['Small counts and (other)']),
       el('p', {}, ['So that no row names a page, a source, a device or a country that one person accounts for, ' +
-        'rows with fewer than ' + fold.min + ' visitors are added up into one row, (other). Its counts are the ' +
-        'sums of those rows: a visitor who appears in two of them is counted twice there, so its visitors can ' +
-        'exceed the site\'s total. The threshold is the collector\'s setting ', el('code', {}, ['reports.min_visitors']),
+        'rows with fewer than ' + fold.min + ' visitors are added up into one row, (other). Its views are the ' +
+        'sums of those rows; its visitors count each visitor once a day, as the site\'s total does, however ' +
+        'many of the rows they appear in. The threshold is the collector\'s setting ', el('code', {}, ['reports.min_visitors']),
         ' (', el('code', {}, ['FOOTFALL_REPORTS__MIN_VISITORS']), ', default 5; 0 or 1 turns folding off), ' +
         'described in footfall\'s docs/configuration.md and docs/reports.md ("Small counts").'])
     ]);
     document.getElementById('main').appendChild(help);
   }
-
-  var SUMMED = 'visitors summed over rows: someone in two of the folded rows counts twice, so this can exceed ' +
-    'the site\'s total';
 
   function label(panel, row) {
     return panel.label.map(function (column) { return row[column] || '(none)'; }).join(' / ');
@@ -590,13 +587,12 @@
     var list = el('ul', { class: 'bars' }, rows.map(function (row, i) {
       var value = row[panel.value];
       var other = isFoldRow(fold, row);
-      var summed = other && fold.folded > 1 && /^visitors/.test(panel.value);
       var bar = svg('svg', { class: 'bar', viewBox: '0 0 100 6', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
         [svg('rect', { x: 0, y: 0, height: 6, width: Math.max(0.5, value / max * 100) })]);
       return el('li', other ? { class: 'fold', 'data-folded-rows': String(fold.folded) } : {}, [
         el('span', { class: 'name' }, [labels[i]]),
-        el('span', { class: 'value' + (summed ? ' summed' : ''), 'data-value': String(value),
-          title: summed ? SUMMED + ' (' + value + ')' : String(value) }, [formatAs(panel.format, value)]),
+        el('span', { class: 'value', 'data-value': String(value), title: String(value) },
+          [formatAs(panel.format, value)]),
         bar,
         other ? foldNote(ctx, fold) : null
       ]);
@@ -667,9 +663,8 @@
         var value = row[c];
         var shown = format === 'when' ? when(value) : format === 'text' ? (value === '' ? '(none)' : String(value))
           : formatAs(format, value);
-        var summed = other && fold.folded > 1 && /^visitors/.test(c);
         var attributes = { 'data-column': c, 'data-value': value === null ? '' : String(value),
-          class: (format === 'text' ? '' : 'num') + (summed ? ' summed' : ''), title: summed ? SUMMED : null };
+          class: format === 'text' ? '' : 'num' };
         if (i === 0) Object.assign(attributes, { scope: 'row' });
         if (other && i === 0) attributes.class += ' fold';
         return el(i === 0 ? 'th' : 'td', attributes, [shown, other && i === 0 ? foldNote(ctx, fold) : null]);

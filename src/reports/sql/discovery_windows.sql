@@ -2,13 +2,15 @@
 -- pageviews and visitors in the first 24 hours and the first 7 days from the page's
 -- start, how the 7-day views arrived (source class), and the 7-day visitors who were
 -- returning visitors. Reads page_views, ordered by page and time, so it reads little
--- more than these pages' rows of the range.
+-- more than these pages' rows of the range. {page} is `path` (a row per page and day), or
+-- '(other)' for small counts' (other) row: one row per day for all the pages given, so
+-- a visitor of two of them on one day counts once.
 -- Parameters, in order: time zone, range start and end covering every page's 7 days
 -- (UTC seconds, end exclusive), the pages' paths and their starts (two arrays, same
 -- order, for transform), site, the paths again (a tuple), source filter three times.
 WITH ? AS zone
 SELECT
-    path,
+    page AS path,
     toDate(ts, zone) AS day,
     countIf(toUInt32(ts) < start + 86400) AS views_24h,
     uniqExactIf(visitor, toUInt32(ts) < start + 86400) AS visitors_24h,
@@ -23,7 +25,7 @@ SELECT
 FROM
 (
     WITH ? AS range_start, ? AS range_end
-    SELECT ts, path, visitor, returning, source_class, transform(path, ?, ?, toUInt32(0)) AS start
+    SELECT ts, {page} AS page, visitor, returning, source_class, transform(path, ?, ?, toUInt32(0)) AS start
     FROM page_views
     WHERE site = ?
         AND path IN ?
@@ -31,4 +33,4 @@ FROM
         AND (? = '' OR source_class = ? OR referrer_host = ?)
 )
 WHERE toUInt32(ts) >= start AND toUInt32(ts) < start + 604800
-GROUP BY path, day
+GROUP BY page, day
