@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
 use super::render::{Header, SmallCounts};
-use super::small_counts::{self, Folding, OTHER};
+use super::small_counts::{self, BreakdownRow, Folding, OTHER};
 use super::sql;
 use crate::store::StoreError;
 
@@ -46,6 +46,40 @@ pub(crate) struct CountryRow {
     country: String,
     views: u64,
     visitors: u64,
+}
+
+impl BreakdownRow for SourceRow {
+    type Key = [String; 5];
+    const BREAKDOWN: &'static sql::Breakdown = &sql::SOURCE_ROWS;
+    fn key(&self) -> [String; 5] {
+        [&self.referrer_host, &self.source_class, &self.utm_source, &self.utm_medium, &self.utm_campaign]
+            .map(String::clone)
+    }
+    fn visitors(&self) -> u64 {
+        self.visitors
+    }
+}
+
+impl BreakdownRow for DeviceRow {
+    type Key = [String; 3];
+    const BREAKDOWN: &'static sql::Breakdown = &sql::DEVICE_ROWS;
+    fn key(&self) -> [String; 3] {
+        [&self.browser, &self.os, &self.device].map(String::clone)
+    }
+    fn visitors(&self) -> u64 {
+        self.visitors
+    }
+}
+
+impl BreakdownRow for CountryRow {
+    type Key = String;
+    const BREAKDOWN: &'static sql::Breakdown = &sql::COUNTRY_ROWS;
+    fn key(&self) -> String {
+        self.country.clone()
+    }
+    fn visitors(&self) -> u64 {
+        self.visitors
+    }
 }
 
 /// The answer of `sources`.
@@ -130,42 +164,26 @@ pub(crate) async fn sources(
 ) -> Result<(Vec<SourcesRow>, Folding), StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::SOURCES]).await?;
     let rows: Vec<SourceRow> = exec::fetch(ctx, &sql::SOURCES, scope, split).await?;
-    let key = |row: &SourceRow| {
-        [&row.referrer_host, &row.source_class, &row.utm_source, &row.utm_medium, &row.utm_campaign].map(String::clone)
-    };
+    let key = SourceRow::key;
     let add = |total: &mut SourceRow, row: &SourceRow| {
         total.sessions += row.sessions;
         total.visitors += row.visitors;
     };
     let mut sources = exec::merge(rows, key, |total, row| add(total, &row));
     sources.sort_by(|a, b| (b.sessions, b.visitors).cmp(&(a.sessions, a.visitors)).then_with(|| key(a).cmp(&key(b))));
-    let small_counts::Folded { kept: mut sources, mut other, folding, keys } = small_counts::fold(
-        sources,
-        min_visitors,
-        |s| s.visitors,
-        key,
-        add,
-        |other| {
+    let small_counts::Folded { kept: mut sources, mut other, mut folding, keys } =
+        small_counts::fold(sources, min_visitors, SourceRow::visitors, key, add, |other| {
             other.referrer_host = OTHER.into();
             for column in
                 [&mut other.source_class, &mut other.utm_source, &mut other.utm_medium, &mut other.utm_campaign]
             {
                 column.clear();
             }
-        },
-    );
+        });
     if let Some(other) = other.as_mut() {
-        other.visitors = small_counts::other_visitors(
-            ctx,
-            scope,
-            split,
-            &sql::SOURCE_ROWS,
-            &keys,
-            key,
-            |s: &SourceRow| s.visitors,
-            other.visitors,
-        )
-        .await?;
+        let (visitors, how) =
+            small_counts::other_visitors::<SourceRow>(ctx, scope, split, &keys, other.visitors).await?;
+        (other.visitors, folding.other_visitors) = (visitors, Some(how));
     }
     sources.truncate(limit as usize);
     let rows = sources
@@ -193,35 +211,21 @@ pub(crate) async fn devices(
 ) -> Result<(Vec<DevicesRow>, Folding), StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::DEVICES]).await?;
     let rows: Vec<DeviceRow> = exec::fetch(ctx, &sql::DEVICES, scope, split).await?;
-    let key = |row: &DeviceRow| [&row.browser, &row.os, &row.device].map(String::clone);
+    let key = DeviceRow::key;
     let add = |total: &mut DeviceRow, row: &DeviceRow| {
         total.views += row.views;
         total.visitors += row.visitors;
     };
     let mut devices = exec::merge(rows, key, |total, row| add(total, &row));
     devices.sort_by(|a, b| (b.views, b.visitors).cmp(&(a.views, a.visitors)).then_with(|| key(a).cmp(&key(b))));
-    let small_counts::Folded { kept: mut devices, mut other, folding, keys } = small_counts::fold(
-        devices,
-        min_visitors,
-        |d| d.visitors,
-        key,
-        add,
-        |other| {
+    let small_counts::Folded { kept: mut devices, mut other, mut folding, keys } =
+        small_counts::fold(devices, min_visitors, DeviceRow::visitors, key, add, |other| {
             (other.browser, other.os, other.device) = (OTHER.into(), String::new(), String::new());
-        },
-    );
+        });
     if let Some(other) = other.as_mut() {
-        other.visitors = small_counts::other_visitors(
-            ctx,
-            scope,
-            split,
-            &sql::DEVICE_ROWS,
-            &keys,
-            key,
-            |d: &DeviceRow| d.visitors,
-            other.visitors,
-        )
-        .await?;
+        let (visitors, how) =
+            small_counts::other_visitors::<DeviceRow>(ctx, scope, split, &keys, other.visitors).await?;
+        (other.visitors, folding.other_visitors) = (visitors, Some(how));
     }
     devices.truncate(limit as usize);
     let rows = devices
@@ -245,23 +249,17 @@ pub(crate) async fn countries(
         total.views += row.views;
         total.visitors += row.visitors;
     };
-    let key = |row: &CountryRow| row.country.clone();
+    let key = CountryRow::key;
     let mut countries = exec::merge(rows, key, |total, row| add(total, &row));
     countries.sort_by(|a, b| (b.views, b.visitors).cmp(&(a.views, a.visitors)).then_with(|| a.country.cmp(&b.country)));
-    let small_counts::Folded { kept: mut countries, mut other, folding, keys } =
-        small_counts::fold(countries, min_visitors, |c| c.visitors, key, add, |other| other.country = OTHER.into());
+    let small_counts::Folded { kept: mut countries, mut other, mut folding, keys } =
+        small_counts::fold(countries, min_visitors, CountryRow::visitors, key, add, |other| {
+            other.country = OTHER.into()
+        });
     if let Some(other) = other.as_mut() {
-        other.visitors = small_counts::other_visitors(
-            ctx,
-            scope,
-            split,
-            &sql::COUNTRY_ROWS,
-            &keys,
-            key,
-            |c: &CountryRow| c.visitors,
-            other.visitors,
-        )
-        .await?;
+        let (visitors, how) =
+            small_counts::other_visitors::<CountryRow>(ctx, scope, split, &keys, other.visitors).await?;
+        (other.visitors, folding.other_visitors) = (visitors, Some(how));
     }
     countries.truncate(limit as usize);
     let rows = countries

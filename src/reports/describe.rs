@@ -105,6 +105,7 @@ fn fetching(database: &str, filtered: bool) -> Vec<Fetching> {
 
 /// [`small_counts::other_visitors_query`] with two keys of `breakdown`'s arity.
 fn other_visitors_sample(query: Query, scope: &Scope<'_>, breakdown: &sql::Breakdown) -> Query {
+    let scope = &scope.events(scope.range.start, scope.range.end);
     let key = |n: usize| format!("/k{n}'\\");
     match breakdown.key.split(", ").count() {
         1 => small_counts::other_visitors_query(query, scope, &[key(1), key(2)]),

@@ -156,7 +156,7 @@ pub(crate) async fn rows(
             (page, window)
         })
         .collect();
-    let small_counts::Folded { kept: pages, mut other, folding, keys } = small_counts::fold(
+    let small_counts::Folded { kept: pages, mut other, mut folding, keys } = small_counts::fold(
         pages,
         min_visitors,
         |(_, w)| w.visitors_7d,
@@ -173,6 +173,7 @@ pub(crate) async fn rows(
             add(&mut total, day);
             total
         });
+        folding.other_visitors = Some(small_counts::OtherVisitors::Exact);
     }
 
     let tz = range.tz;

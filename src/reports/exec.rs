@@ -111,6 +111,8 @@ impl<'a> Scope<'a> {
 pub(crate) struct Split {
     pub summarized_until: NaiveDate,
     pub events_from: u32,
+    /// The events of the summarized days (what reading them instead would cost).
+    pub summarized_events: u64,
 }
 
 #[derive(Row, Deserialize)]
@@ -170,16 +172,16 @@ pub(crate) async fn split(ctx: &Ctx, scope: &Scope<'_>) -> Result<Split, StoreEr
     let rows = plan_rows(ctx, scope.site, range.tz.name(), (range.start, range.end), (range.from, range.to)).await?;
     let first_stale =
         rows.iter().filter(|row| !row.summary_is_current()).map(|row| date_from_day_number(row.day_number)).min();
-    Ok(match first_stale {
+    let (summarized_until, events_from) = match first_stale {
         Some(day) => {
             let day = day.max(range.from);
-            Split { summarized_until: day, events_from: day_start(range.tz, day) }
+            (day, day_start(range.tz, day))
         }
-        None => Split {
-            summarized_until: range.to.checked_add_days(Days::new(1)).expect("dates are before 2100"),
-            events_from: range.end,
-        },
-    })
+        None => (range.to.checked_add_days(Days::new(1)).expect("dates are before 2100"), range.end),
+    };
+    let summarized_events =
+        rows.iter().filter(|row| date_from_day_number(row.day_number) < summarized_until).map(|row| row.events).sum();
+    Ok(Split { summarized_until, events_from, summarized_events })
 }
 
 /// Reads `dataset` for the request: its summaries for the days they serve, events for
@@ -198,7 +200,7 @@ where
     let range = scope.range;
     let split = match split {
         Some(split) if scope.summaries_serve(dataset) => split,
-        _ => Split { summarized_until: range.from, events_from: range.start },
+        _ => Split { summarized_until: range.from, events_from: range.start, summarized_events: 0 },
     };
     let summarized = async {
         if split.summarized_until <= range.from {

@@ -63,6 +63,7 @@ use params::{Interval, Params};
 use realtime::{Realtime, RealtimeRow};
 pub(crate) use render::Answer;
 use render::{AppliedFilters, Header};
+pub use small_counts::EXACT_OTHER_VISITORS_MAX_EVENTS;
 use time::Range;
 use timeseries::Timeseries;
 use top_content::TopContent;

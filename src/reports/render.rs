@@ -17,7 +17,7 @@ use super::csv;
 use super::discovery::ContentDiscovery;
 use super::not_stored::NotStored;
 use super::realtime::Realtime;
-use super::small_counts::Folding;
+use super::small_counts::{Folding, OtherVisitors};
 use super::timeseries::Timeseries;
 use super::top_content::TopContent;
 
@@ -60,11 +60,16 @@ pub(crate) struct SmallCounts {
     pub min_visitors: u64,
     /// How many rows were folded (0: there is no `(other)` row).
     pub folded_rows: usize,
+    /// How the `(other)` row's visitors were counted: `exact` (each visitor-day once),
+    /// `summed` (added up over the folded rows on some days, see docs/reports.md); `null`
+    /// without an `(other)` row.
+    #[schema(required = true)]
+    pub other_visitors: Option<OtherVisitors>,
 }
 
 impl From<Folding> for SmallCounts {
-    fn from(Folding { min_visitors, folded_rows }: Folding) -> Self {
-        Self { min_visitors, folded_rows }
+    fn from(Folding { min_visitors, folded_rows, other_visitors }: Folding) -> Self {
+        Self { min_visitors, folded_rows, other_visitors }
     }
 }
 
@@ -148,12 +153,12 @@ mod tests {
         };
         let answer = Answer::TopContent(TopContent {
             header,
-            small_counts: SmallCounts { min_visitors: 0, folded_rows: 0 },
+            small_counts: SmallCounts { min_visitors: 0, folded_rows: 0, other_visitors: None },
             rows: vec![row("/a,b", 3, 12.0), row("=HYPERLINK(\"x\")", 1, 0.5)],
         });
         assert_eq!(
             serde_json::to_string(&answer).unwrap(),
-            r#"{"report":"top-content","site":"example.com","from":"2026-03-27","to":"2026-03-29","tz":"UTC","small_counts":{"min_visitors":0,"folded_rows":0},"rows":[{"path":"/a,b","views":3,"visitors":1,"entries":1,"avg_engaged_seconds":12.0},{"path":"=HYPERLINK(\"x\")","views":1,"visitors":1,"entries":1,"avg_engaged_seconds":0.5}]}"#
+            r#"{"report":"top-content","site":"example.com","from":"2026-03-27","to":"2026-03-29","tz":"UTC","small_counts":{"min_visitors":0,"folded_rows":0,"other_visitors":null},"rows":[{"path":"/a,b","views":3,"visitors":1,"entries":1,"avg_engaged_seconds":12.0},{"path":"=HYPERLINK(\"x\")","views":1,"visitors":1,"entries":1,"avg_engaged_seconds":0.5}]}"#
         );
         assert_eq!(
             answer.csv(),

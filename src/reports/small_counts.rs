@@ -31,10 +31,11 @@ use std::hash::Hash;
 use clickhouse::query::Query;
 use clickhouse::{Row, RowOwned, RowRead};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::error::ReportError;
 use super::exec::{self, Ctx, Filters, Scope, Split};
-use super::sql::{self, Breakdown};
+use super::sql::{self, Breakdown, EventScope};
 use super::time::date_from_day_number;
 use crate::store::StoreError;
 
@@ -48,6 +49,34 @@ pub(crate) struct Folding {
     pub min_visitors: u64,
     /// How many rows were folded into the other row (0: no other row).
     pub folded_rows: usize,
+    /// How the other row's visitors were counted; `None` without an other row.
+    pub other_visitors: Option<OtherVisitors>,
+}
+
+/// How the `(other)` row's visitors were counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum OtherVisitors {
+    /// Each visitor-day once, however many folded rows it appears in.
+    Exact,
+    /// Added up over the folded rows on some days (more than [`EXACT_OTHER_VISITORS_MAX_EVENTS`]
+    /// summarized events, or days whose events retention deleted): a visitor in two
+    /// folded rows on such a day counts twice.
+    Summed,
+}
+
+/// Most events of summarized days that [`other_visitors`] reads again to count the
+/// `(other)` row exactly (about 80 ms on the benchmark's machine); beyond, it adds up the
+/// folded rows' summaries for those days.
+pub const EXACT_OTHER_VISITORS_MAX_EVENTS: u64 = 2_000_000;
+
+/// A breakdown's row as its report reads it (from summaries and events alike).
+pub(crate) trait BreakdownRow: RowOwned + RowRead {
+    type Key: Serialize + Hash + Eq + Clone;
+    /// How the rows are found among events.
+    const BREAKDOWN: &'static Breakdown;
+    fn key(&self) -> Self::Key;
+    fn visitors(&self) -> u64;
 }
 
 /// What [`fold`] made of a breakdown's rows.
@@ -83,7 +112,13 @@ pub(crate) fn fold<R, K>(
     label: impl FnOnce(&mut R),
 ) -> Folded<R, K> {
     let (kept, small): (Vec<R>, Vec<R>) = rows.into_iter().partition(|row| visitors(row) >= min_visitors);
-    let folding = Folding { min_visitors, folded_rows: small.len() };
+    // One folded row's own count is exact; more are summed until `other_visitors` counts them.
+    let other_visitors = match small.len() {
+        0 => None,
+        1 => Some(OtherVisitors::Exact),
+        _ => Some(OtherVisitors::Summed),
+    };
+    let folding = Folding { min_visitors, folded_rows: small.len(), other_visitors };
     let keys = Keys { kept: kept.iter().map(&key).collect(), folded: small.iter().map(&key).collect() };
     let mut small = small.into_iter();
     let other = small.next().map(|first| {
@@ -104,63 +139,73 @@ pub(crate) struct OtherDay {
     pub visitors: u64,
 }
 
-/// The visitors of the `(other)` row into which `breakdown`'s rows `keys.folded` were
+/// The visitors of the `(other)` row into which a breakdown's rows `keys.folded` were
 /// folded, counted as the site's total counts them: a visitor-day once, however many
 /// folded rows it appears in. `summed`, the rows' own visitors added up, is exact when
 /// fewer than two rows were folded, and is then the answer without a query.
 ///
-/// The days with events come from events (one query, listing the folded keys or the
-/// kept ones, whichever is shorter). Days the report read from summaries but whose
-/// events are gone (retention deletes the oldest) can only add up the folded rows'
-/// summaries: a visitor in two folded rows on such a day counts twice. `split` is the
-/// report's, `None` when it read events only.
+/// Events are read again (one query, listing the folded keys or the kept ones, whichever
+/// is shorter) for the whole range, unless the days the report read from summaries hold
+/// more than [`EXACT_OTHER_VISITORS_MAX_EVENTS`] events: then only for the days it read from events, and
+/// the summarized days add up their folded rows' summaries. Days read from summaries
+/// whose events retention deleted add up their summaries too. `split` is the report's,
+/// `None` when it read events only.
 ///
 /// # Errors
 /// ClickHouse failing.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn other_visitors<R, K>(
+pub(crate) async fn other_visitors<R: BreakdownRow>(
     ctx: &Ctx,
     scope: &Scope<'_>,
     split: Option<Split>,
-    breakdown: &Breakdown,
-    keys: &Keys<K>,
-    key: impl Fn(&R) -> K,
-    visitors: impl Fn(&R) -> u64,
+    keys: &Keys<R::Key>,
     summed: u64,
-) -> Result<u64, StoreError>
-where
-    R: RowOwned + RowRead,
-    K: Serialize + Hash + Eq,
-{
+) -> Result<(u64, OtherVisitors), StoreError> {
     if keys.folded.len() < 2 {
-        return Ok(summed);
+        return Ok((summed, OtherVisitors::Exact));
     }
-    let list_kept = !keys.kept.is_empty() && keys.kept.len() < keys.folded.len();
-    let listed = if list_kept { &keys.kept } else { &keys.folded };
+    let dataset = R::BREAKDOWN.dataset;
     let range = scope.range;
-    let query = other_visitors_query(ctx.query(&breakdown.other_visitors_sql(list_kept)), scope, listed);
-    let days: Vec<OtherDay> = query.fetch_all().await?;
-    let mut total: u64 = days.iter().map(|day| day.visitors).sum();
+    let summaries = split.filter(|_| scope.summaries_serve(dataset));
+    let too_many = summaries.filter(|split| split.summarized_events > EXACT_OTHER_VISITORS_MAX_EVENTS);
+    let events_from = too_many.map_or(range.start, |split| split.events_from);
 
-    let summaries = split.filter(|_| scope.summaries_serve(breakdown.dataset));
-    let first_with_events = days.iter().map(|day| date_from_day_number(day.day_number)).min();
-    if let Some(split) = summaries {
-        let until = first_with_events.map_or(split.summarized_until, |day| day.min(split.summarized_until));
-        if until > range.from {
-            let dataset = breakdown.dataset;
-            let rows: Vec<R> =
-                exec::summary_query(ctx.query(&dataset.summary_sql()), dataset, scope, until).fetch_all().await?;
-            let folded: HashSet<&K> = keys.folded.iter().collect();
-            total += rows.iter().filter(|row| folded.contains(&key(row))).map(visitors).sum::<u64>();
+    let mut total = 0;
+    let mut first_with_events = None;
+    if events_from < range.end {
+        let list_kept = !keys.kept.is_empty() && keys.kept.len() < keys.folded.len();
+        let listed = if list_kept { &keys.kept } else { &keys.folded };
+        let sql = R::BREAKDOWN.other_visitors_sql(list_kept);
+        let days: Vec<OtherDay> =
+            other_visitors_query(ctx.query(&sql), &scope.events(events_from, range.end), listed).fetch_all().await?;
+        total += days.iter().map(|day| day.visitors).sum::<u64>();
+        first_with_events = days.iter().map(|day| date_from_day_number(day.day_number)).min();
+    }
+
+    // The summarized days not counted above: all of them when there were too many, else
+    // those before the first day with events left (retention empties the oldest).
+    let summed_until = match (too_many, summaries) {
+        (Some(split), _) => split.summarized_until,
+        (None, Some(split)) => first_with_events.map_or(split.summarized_until, |day| day.min(split.summarized_until)),
+        (None, None) => range.from,
+    };
+    let mut how = OtherVisitors::Exact;
+    if summed_until > range.from {
+        let rows: Vec<R> =
+            exec::summary_query(ctx.query(&dataset.summary_sql()), dataset, scope, summed_until).fetch_all().await?;
+        let folded: HashSet<&R::Key> = keys.folded.iter().collect();
+        let rows: Vec<&R> = rows.iter().filter(|row| row.visitors() > 0 && folded.contains(&row.key())).collect();
+        total += rows.iter().map(|row| row.visitors()).sum::<u64>();
+        if rows.iter().map(|row| row.key()).collect::<HashSet<_>>().len() > 1 {
+            how = OtherVisitors::Summed;
         }
     }
-    Ok(total)
+    Ok((total, how))
 }
 
-/// Binds [`Breakdown::other_visitors_sql`] for `keys` (not empty) over the request's
-/// range, however many keys there are.
-pub(crate) fn other_visitors_query<K: Serialize>(query: Query, scope: &Scope<'_>, keys: &[K]) -> Query {
-    sql::allow_length(sql::bind_other_visitors(query, &scope.events(scope.range.start, scope.range.end), keys))
+/// Binds [`Breakdown::other_visitors_sql`] for `keys` (not empty) over `scope`, however
+/// many keys there are.
+pub(crate) fn other_visitors_query<K: Serialize>(query: Query, scope: &EventScope<'_>, keys: &[K]) -> Query {
+    sql::allow_length(sql::bind_other_visitors(query, scope, keys))
 }
 
 /// Refuses `filters` when they match fewer than `min_visitors` distinct visitors among the
@@ -236,7 +281,7 @@ mod tests {
         let (kept, other, folding) = fold_rows(rows, 5);
         assert_eq!(kept, vec![row("/a", 40, 9), row("/c", 20, 5)]);
         assert_eq!(other, Some(row("(other)", 14, 7)));
-        assert_eq!(folding, Folding { min_visitors: 5, folded_rows: 3 });
+        assert_eq!(folding, Folding { min_visitors: 5, folded_rows: 3, other_visitors: Some(OtherVisitors::Summed) });
     }
 
     #[test]

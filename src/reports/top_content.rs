@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
 use super::render::{round, Header, SmallCounts};
-use super::small_counts::{self, Folding};
+use super::small_counts::{self, BreakdownRow, Folding};
 use super::sql;
 use crate::store::StoreError;
 
@@ -20,6 +20,17 @@ pub(crate) struct PageRow {
     visitors: u64,
     entries: u64,
     engaged_ms: u64,
+}
+
+impl BreakdownRow for PageRow {
+    type Key = String;
+    const BREAKDOWN: &'static sql::Breakdown = &sql::PAGE_ROWS;
+    fn key(&self) -> String {
+        self.path.clone()
+    }
+    fn visitors(&self) -> u64 {
+        self.visitors
+    }
 }
 
 /// The answer of `top-content`.
@@ -63,30 +74,16 @@ pub(crate) async fn rows(
         total.entries += row.entries;
         total.engaged_ms += row.engaged_ms;
     };
-    let mut pages = exec::merge(rows, |row| row.path.clone(), |total, row| add(total, &row));
+    let mut pages = exec::merge(rows, PageRow::key, |total, row| add(total, &row));
     pages.retain(|page| page.views > 0);
     pages.sort_by(|a, b| b.views.cmp(&a.views).then_with(|| a.path.cmp(&b.path)));
-    let small_counts::Folded { kept: mut pages, mut other, folding, keys } = small_counts::fold(
-        pages,
-        min_visitors,
-        |page| page.visitors,
-        |page| page.path.clone(),
-        add,
-        |other| other.path = small_counts::OTHER.into(),
-    );
+    let small_counts::Folded { kept: mut pages, mut other, mut folding, keys } =
+        small_counts::fold(pages, min_visitors, PageRow::visitors, PageRow::key, add, |other| {
+            other.path = small_counts::OTHER.into()
+        });
     if let Some(other) = other.as_mut() {
-        let key = |page: &PageRow| page.path.clone();
-        other.visitors = small_counts::other_visitors(
-            ctx,
-            scope,
-            split,
-            &sql::PAGE_ROWS,
-            &keys,
-            key,
-            |page| page.visitors,
-            other.visitors,
-        )
-        .await?;
+        let (visitors, how) = small_counts::other_visitors::<PageRow>(ctx, scope, split, &keys, other.visitors).await?;
+        (other.visitors, folding.other_visitors) = (visitors, Some(how));
     }
     pages.truncate(limit as usize);
     let rows = pages

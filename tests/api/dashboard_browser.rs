@@ -453,7 +453,7 @@ async fn the_other_row_says_what_it_holds_and_why() {
     app.post_as_admin(CHROME_WINDOWS, &[view_at("/", "installer", at(0) - Duration::days(14))]).await;
     app.wait_for_events(10).await;
     let top = api(&app, "top-content", &format!("from={yesterday}&to={yesterday}&limit=10")).await;
-    assert_eq!(top["small_counts"], json!({"min_visitors": 5, "folded_rows": 2}));
+    assert_eq!(top["small_counts"], json!({"min_visitors": 5, "folded_rows": 2, "other_visitors": "exact"}));
     assert_eq!(top["rows"][1]["path"], "(other)");
     assert_eq!(top["rows"][1]["visitors"], 2, "the person who saw /a and /b counts once");
 
@@ -489,7 +489,8 @@ async fn the_other_row_says_what_it_holds_and_why() {
             "help": "So that no row names a page, a source, a device or a country that one person accounts for, rows \
                      with fewer than 5 visitors are added up into one row, (other). Its views are the sums of those \
                      rows; its visitors count each visitor once a day, as the site's total does, however many of the \
-                     rows they appear in. The threshold is the collector's setting reports.min_visitors \
+                     rows they appear in (over a long range of a busy site they are added up instead, and the number \
+                     says so when you point at it). The threshold is the collector's setting reports.min_visitors \
                      (FOOTFALL_REPORTS__MIN_VISITORS, default 5; 0 or 1 turns folding off), described in footfall's \
                      docs/configuration.md and docs/reports.md (\"Small counts\").",
             "link": ["#small-counts-help", true],

@@ -97,22 +97,22 @@ impl Planted {
         response.json().await.unwrap()
     }
 
-    /// Each breakdown's `(other)` row (the last) and its folded-row count.
+    /// Each breakdown's `(other)` row (the last) and its `small_counts`.
     async fn other_rows(&self) -> Vec<(&'static str, Value, Value)> {
         let mut all = Vec::new();
         for name in ["top-content", "sources", "devices", "countries", "content-discovery"] {
             let answer = self.report(name).await;
             let other = answer["rows"].as_array().unwrap().last().cloned().unwrap_or_default();
-            all.push((name, other, answer["small_counts"]["folded_rows"].clone()));
+            all.push((name, other, answer["small_counts"].clone()));
         }
         all
     }
 }
 
 /// The `(other)` rows with `visitors` visitor-days (and content-discovery's 24-hour
-/// visitors `visitors_24h`).
-fn expected(visitors: u64, visitors_24h: u64) -> Vec<(&'static str, Value, Value)> {
-    let three = json!(3);
+/// visitors `visitors_24h`), counted as `how` says (content-discovery: always exactly).
+fn expected(visitors: u64, visitors_24h: u64, how: &str) -> Vec<(&'static str, Value, Value)> {
+    let three = json!({"min_visitors": K, "folded_rows": 3, "other_visitors": how});
     vec![
         (
             "top-content",
@@ -137,7 +137,7 @@ fn expected(visitors: u64, visitors_24h: u64) -> Vec<(&'static str, Value, Value
                    "views_24h": 4, "visitors_24h": visitors_24h, "views_7d": 6, "visitors_7d": visitors,
                    "internal_share": 0.0, "search_share": 0.0, "social_share": 0.0, "other_share": 1.0,
                    "direct_share": 0.0, "returning_share": 0.0}),
-            three,
+            json!({"min_visitors": K, "folded_rows": 3, "other_visitors": "exact"}),
         ),
     ]
 }
@@ -147,19 +147,43 @@ async fn the_other_row_counts_a_visitor_of_two_folded_rows_once() {
     let p = planted().await;
     // D1: visitors 1 and 2; D2: visitor 3. Added up per row it would be 6 (and 4 in the
     // first 24 hours, where visitors 1 and 2 on D1 are the only ones).
-    assert_eq!(p.other_rows().await, expected(3, 2), "read from events");
+    assert_eq!(p.other_rows().await, expected(3, 2, "exact"), "read from events");
 
     let summarized = footfall::reports::summarize::summarize(&p.app.store, Utc::now()).await.unwrap();
     assert!(summarized >= 2, "D1 and D2 are summarized ({summarized} days)");
-    assert_eq!(p.other_rows().await, expected(3, 2), "read from summaries");
+    assert_eq!(p.other_rows().await, expected(3, 2, "exact"), "read from summaries");
 
     // Retention empties D1 (events and page_views); its summaries stay. D1's folded rows
     // can only be added up there (/a 1 + /b 2 + /c 1), D2's visitor counts once: 4 + 1.
     p.app.store.apply_retention(p.d2_start).await.unwrap();
     wait_for_event_count(&p.app.store, 6 + 2).await;
     let after: Vec<_> = p.other_rows().await.into_iter().filter(|(name, ..)| *name != "content-discovery").collect();
-    let mut want = expected(5, 0);
+    let mut want = expected(5, 0, "summed");
     want.pop();
     assert_eq!(after, want, "D1 from summaries only");
+    p.app.stop().await;
+}
+
+#[tokio::test]
+async fn past_a_budget_of_summarized_events_the_other_row_adds_up_the_summarized_days() {
+    let p = planted().await;
+    // Two million more pageviews of /popular on D1, by 50 people (no new small rows).
+    let d1_noon = p.d2_start - 43_200;
+    let bulk = format!(
+        "INSERT INTO events (site, ts, name, hostname, path, referrer_host, source_class, visitor, session, entry, \
+         browser, os, device, country, screen) \
+         SELECT '{SITE}', toDateTime({d1_noon} - 3600 + number % 3600, 'UTC'), 'pageview', '{SITE}', '/popular', \
+         'big.example', 'other', 1000 + number % 50, 1000 + number % 50, 0, 'Chrome', 'Windows', 'desktop', 'GB', \
+         'desktop' FROM numbers({})",
+        footfall::reports::EXACT_OTHER_VISITORS_MAX_EVENTS + 1
+    );
+    p.app.store.client().query(&bulk).execute().await.unwrap();
+    footfall::reports::summarize::summarize(&p.app.store, Utc::now()).await.unwrap();
+    // Both days come from summaries, with more events than the budget: their folded rows
+    // are added up (D1: /a 1 + /b 2 + /c 1; D2: /a 1 + /c 1), and the answer says so.
+    let got: Vec<_> = p.other_rows().await.into_iter().filter(|(name, ..)| *name != "content-discovery").collect();
+    let mut want = expected(6, 0, "summed");
+    want.pop();
+    assert_eq!(got, want, "summed past the budget");
     p.app.stop().await;
 }

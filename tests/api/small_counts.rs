@@ -308,7 +308,7 @@ fn expected_public_answer(p: &Planted, report: ReportName) -> Value {
         "report": report.as_str(), "site": SITE, "from": p.day, "to": p.day, "tz": "Europe/London",
         "filters": {"path": PUBLIC_PATH, "source": ""},
     });
-    let small_counts = json!({"min_visitors": K, "folded_rows": 0});
+    let small_counts = json!({"min_visitors": K, "folded_rows": 0, "other_visitors": null});
     let local = LONDON.timestamp_opt(i64::from(p.ts), 0).unwrap();
     let more = match report {
         ReportName::TopContent => json!({

@@ -519,12 +519,21 @@
     countries: { column: 'country', one: 'country', many: 'countries' }
   };
 
-  // The fold of an answer: { column, folded, min, ... } when it has an `(other)` row.
+  // The fold of an answer: { column, folded, min, summed, ... } when it has an `(other)` row.
   function foldOf(panel, answer) {
     var fold = FOLDS[panel.report];
     var small = answer.small_counts;
     if (!fold || !small || !small.folded_rows) return null;
-    return Object.assign({ folded: small.folded_rows, min: small.min_visitors }, fold);
+    return Object.assign({ folded: small.folded_rows, min: small.min_visitors,
+      summed: small.other_visitors === 'summed' }, fold);
+  }
+
+  // The (other) row's visitors when the collector added them up over the folded rows.
+  var SUMMED = 'visitors added up over the folded rows on some days (a long range of a busy site, or days ' +
+    'whose raw events retention deleted): someone in two of them on one day counts twice';
+
+  function isSummed(fold, row, column) {
+    return isFoldRow(fold, row) && fold.summed && /^visitors/.test(column);
   }
 
   function isFoldRow(fold, row) {
@@ -549,7 +558,8 @@
       el('p', {}, ['So that no row names a page, a source, a device or a country that one person accounts for, ' +
         'rows with fewer than ' + fold.min + ' visitors are added up into one row, (other). Its views are the ' +
         'sums of those rows; its visitors count each visitor once a day, as the site\'s total does, however ' +
-        'many of the rows they appear in. The threshold is the collector\'s setting ', el('code', {}, ['reports.min_visitors']),
+        'many of the rows they appear in (over a long range of a busy site they are added up instead, and ' +
+        'the number says so when you point at it). The threshold is the collector\'s setting ', el('code', {}, ['reports.min_visitors']),
         ' (', el('code', {}, ['FOOTFALL_REPORTS__MIN_VISITORS']), ', default 5; 0 or 1 turns folding off), ' +
         'described in footfall\'s docs/configuration.md and docs/reports.md ("Small counts").'])
     ]);
@@ -591,7 +601,8 @@
         [svg('rect', { x: 0, y: 0, height: 6, width: Math.max(0.5, value / max * 100) })]);
       return el('li', other ? { class: 'fold', 'data-folded-rows': String(fold.folded) } : {}, [
         el('span', { class: 'name' }, [labels[i]]),
-        el('span', { class: 'value', 'data-value': String(value), title: String(value) },
+        el('span', { class: 'value' + (isSummed(fold, row, panel.value) ? ' summed' : ''), 'data-value': String(value),
+          title: isSummed(fold, row, panel.value) ? SUMMED + ' (' + value + ')' : String(value) },
           [formatAs(panel.format, value)]),
         bar,
         other ? foldNote(ctx, fold) : null
@@ -663,8 +674,9 @@
         var value = row[c];
         var shown = format === 'when' ? when(value) : format === 'text' ? (value === '' ? '(none)' : String(value))
           : formatAs(format, value);
+        var summed = isSummed(fold, row, c);
         var attributes = { 'data-column': c, 'data-value': value === null ? '' : String(value),
-          class: format === 'text' ? '' : 'num' };
+          class: (format === 'text' ? '' : 'num') + (summed ? ' summed' : ''), title: summed ? SUMMED : null };
         if (i === 0) Object.assign(attributes, { scope: 'row' });
         if (other && i === 0) attributes.class += ' fold';
         return el(i === 0 ? 'th' : 'td', attributes, [shown, other && i === 0 ? foldNote(ctx, fold) : null]);
