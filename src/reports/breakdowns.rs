@@ -163,7 +163,7 @@ pub(crate) async fn sources(
     min_visitors: u64,
 ) -> Result<(Vec<SourcesRow>, Folding), StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::SOURCES]).await?;
-    let rows: Vec<SourceRow> = exec::fetch(ctx, &sql::SOURCES, scope, split).await?;
+    let (rows, events_side) = small_counts::read::<SourceRow>(ctx, scope, split).await?;
     let key = SourceRow::key;
     let add = |total: &mut SourceRow, row: &SourceRow| {
         total.sessions += row.sessions;
@@ -182,7 +182,7 @@ pub(crate) async fn sources(
         });
     if let Some(other) = other.as_mut() {
         let (visitors, how) =
-            small_counts::other_visitors::<SourceRow>(ctx, scope, split, &keys, other.visitors).await?;
+            small_counts::other_visitors::<SourceRow>(ctx, scope, split, &keys, other.visitors, &events_side).await?;
         (other.visitors, folding.other_visitors) = (visitors, Some(how));
     }
     sources.truncate(limit as usize);
@@ -210,7 +210,7 @@ pub(crate) async fn devices(
     min_visitors: u64,
 ) -> Result<(Vec<DevicesRow>, Folding), StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::DEVICES]).await?;
-    let rows: Vec<DeviceRow> = exec::fetch(ctx, &sql::DEVICES, scope, split).await?;
+    let (rows, events_side) = small_counts::read::<DeviceRow>(ctx, scope, split).await?;
     let key = DeviceRow::key;
     let add = |total: &mut DeviceRow, row: &DeviceRow| {
         total.views += row.views;
@@ -224,7 +224,7 @@ pub(crate) async fn devices(
         });
     if let Some(other) = other.as_mut() {
         let (visitors, how) =
-            small_counts::other_visitors::<DeviceRow>(ctx, scope, split, &keys, other.visitors).await?;
+            small_counts::other_visitors::<DeviceRow>(ctx, scope, split, &keys, other.visitors, &events_side).await?;
         (other.visitors, folding.other_visitors) = (visitors, Some(how));
     }
     devices.truncate(limit as usize);
@@ -244,7 +244,7 @@ pub(crate) async fn countries(
     min_visitors: u64,
 ) -> Result<(Vec<CountriesRow>, Folding), StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::COUNTRIES]).await?;
-    let rows: Vec<CountryRow> = exec::fetch(ctx, &sql::COUNTRIES, scope, split).await?;
+    let (rows, events_side) = small_counts::read::<CountryRow>(ctx, scope, split).await?;
     let add = |total: &mut CountryRow, row: &CountryRow| {
         total.views += row.views;
         total.visitors += row.visitors;
@@ -258,7 +258,7 @@ pub(crate) async fn countries(
         });
     if let Some(other) = other.as_mut() {
         let (visitors, how) =
-            small_counts::other_visitors::<CountryRow>(ctx, scope, split, &keys, other.visitors).await?;
+            small_counts::other_visitors::<CountryRow>(ctx, scope, split, &keys, other.visitors, &events_side).await?;
         (other.visitors, folding.other_visitors) = (visitors, Some(how));
     }
     countries.truncate(limit as usize);

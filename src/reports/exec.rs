@@ -197,6 +197,21 @@ pub(crate) async fn fetch<T>(
 where
     T: RowOwned + RowRead,
 {
+    let (mut rows, from_events) = fetch_sides(ctx, dataset, scope, split).await?;
+    rows.extend(from_events);
+    Ok(rows)
+}
+
+/// [`fetch`], the two sides apart: the summarized days' rows, then the events' rows.
+pub(crate) async fn fetch_sides<T>(
+    ctx: &Ctx,
+    dataset: &Dataset,
+    scope: &Scope<'_>,
+    split: Option<Split>,
+) -> Result<(Vec<T>, Vec<T>), StoreError>
+where
+    T: RowOwned + RowRead,
+{
     let range = scope.range;
     let split = match split {
         Some(split) if scope.summaries_serve(dataset) => split,
@@ -215,9 +230,7 @@ where
         let sql = dataset.events_sql();
         sql::bind_events(ctx.query(&sql), &scope.events(split.events_from, range.end)).fetch_all::<T>().await
     };
-    let (mut rows, more) = tokio::try_join!(summarized, from_events)?;
-    rows.extend(more);
-    Ok(rows)
+    Ok(tokio::try_join!(summarized, from_events)?)
 }
 
 /// Whether `split` is needed at all: any of `datasets` can use summaries.

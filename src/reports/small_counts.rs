@@ -25,7 +25,7 @@
 //! days; the filter check counts distinct visitor hashes of the range, which are
 //! visitor-days too (a hash lives one UTC day).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 use clickhouse::query::Query;
@@ -66,9 +66,9 @@ pub(crate) enum OtherVisitors {
 }
 
 /// Most events of summarized days that [`other_visitors`] reads again to count the
-/// `(other)` row exactly (about 80 ms on the benchmark's machine); beyond, it adds up the
+/// `(other)` row exactly (about 50 ms on the benchmark's machine); beyond, it adds up the
 /// folded rows' summaries for those days.
-pub const EXACT_OTHER_VISITORS_MAX_EVENTS: u64 = 2_000_000;
+pub const EXACT_OTHER_VISITORS_MAX_EVENTS: u64 = 1_000_000;
 
 /// A breakdown's row as its report reads it (from summaries and events alike).
 pub(crate) trait BreakdownRow: RowOwned + RowRead {
@@ -97,6 +97,8 @@ pub(crate) struct Folded<R, K> {
 pub(crate) struct Keys<K> {
     pub kept: Vec<K>,
     pub folded: Vec<K>,
+    /// The visitors of each folded row, in the order of `folded`.
+    pub folded_visitors: Vec<u64>,
 }
 
 /// Splits `rows` into the rows with at least `min_visitors` visitors, in their order, and
@@ -119,7 +121,11 @@ pub(crate) fn fold<R, K>(
         _ => Some(OtherVisitors::Summed),
     };
     let folding = Folding { min_visitors, folded_rows: small.len(), other_visitors };
-    let keys = Keys { kept: kept.iter().map(&key).collect(), folded: small.iter().map(&key).collect() };
+    let keys = Keys {
+        kept: kept.iter().map(&key).collect(),
+        folded: small.iter().map(&key).collect(),
+        folded_visitors: small.iter().map(&visitors).collect(),
+    };
     let mut small = small.into_iter();
     let other = small.next().map(|first| {
         let mut other = first;
@@ -139,6 +145,26 @@ pub(crate) struct OtherDay {
     pub visitors: u64,
 }
 
+/// A breakdown's rows for the request, both sides together (callers add up equal keys),
+/// and each key's visitors among the rows read from events (what [`other_visitors`] needs
+/// to tell the summarized days' part of a folded row from the events' part).
+pub(crate) async fn read<R: BreakdownRow>(
+    ctx: &Ctx,
+    scope: &Scope<'_>,
+    split: Option<Split>,
+) -> Result<(Vec<R>, EventsSide<R::Key>), StoreError> {
+    let (mut rows, from_events) = exec::fetch_sides::<R>(ctx, R::BREAKDOWN.dataset, scope, split).await?;
+    let mut events_side = EventsSide::new();
+    for row in &from_events {
+        *events_side.entry(row.key()).or_insert(0) += row.visitors();
+    }
+    rows.extend(from_events);
+    Ok((rows, events_side))
+}
+
+/// Visitors per key among the rows a breakdown read from events.
+pub(crate) type EventsSide<K> = HashMap<K, u64>;
+
 /// The visitors of the `(other)` row into which a breakdown's rows `keys.folded` were
 /// folded, counted as the site's total counts them: a visitor-day once, however many
 /// folded rows it appears in. `summed`, the rows' own visitors added up, is exact when
@@ -146,10 +172,11 @@ pub(crate) struct OtherDay {
 ///
 /// Events are read again (one query, listing the folded keys or the kept ones, whichever
 /// is shorter) for the whole range, unless the days the report read from summaries hold
-/// more than [`EXACT_OTHER_VISITORS_MAX_EVENTS`] events: then only for the days it read from events, and
-/// the summarized days add up their folded rows' summaries. Days read from summaries
-/// whose events retention deleted add up their summaries too. `split` is the report's,
-/// `None` when it read events only.
+/// more than [`EXACT_OTHER_VISITORS_MAX_EVENTS`] events: then only for the days it read
+/// from events, and the summarized days add up their folded rows (their part of `summed`,
+/// known from `events_side` without another query). Days read from summaries whose
+/// events retention deleted add up their summaries too. `split` is the report's, `None`
+/// when it read events only.
 ///
 /// # Errors
 /// ClickHouse failing.
@@ -159,6 +186,7 @@ pub(crate) async fn other_visitors<R: BreakdownRow>(
     split: Option<Split>,
     keys: &Keys<R::Key>,
     summed: u64,
+    events_side: &EventsSide<R::Key>,
 ) -> Result<(u64, OtherVisitors), StoreError> {
     if keys.folded.len() < 2 {
         return Ok((summed, OtherVisitors::Exact));
@@ -181,24 +209,34 @@ pub(crate) async fn other_visitors<R: BreakdownRow>(
         first_with_events = days.iter().map(|day| date_from_day_number(day.day_number)).min();
     }
 
-    // The summarized days not counted above: all of them when there were too many, else
-    // those before the first day with events left (retention empties the oldest).
-    let summed_until = match (too_many, summaries) {
-        (Some(split), _) => split.summarized_until,
-        (None, Some(split)) => first_with_events.map_or(split.summarized_until, |day| day.min(split.summarized_until)),
-        (None, None) => range.from,
-    };
-    let mut how = OtherVisitors::Exact;
-    if summed_until > range.from {
-        let rows: Vec<R> =
-            exec::summary_query(ctx.query(&dataset.summary_sql()), dataset, scope, summed_until).fetch_all().await?;
-        let folded: HashSet<&R::Key> = keys.folded.iter().collect();
-        let rows: Vec<&R> = rows.iter().filter(|row| row.visitors() > 0 && folded.contains(&row.key())).collect();
-        total += rows.iter().map(|row| row.visitors()).sum::<u64>();
-        if rows.iter().map(|row| row.key()).collect::<HashSet<_>>().len() > 1 {
-            how = OtherVisitors::Summed;
+    // The summarized days' visitors of each folded row, where they were not counted above.
+    let summarized: Vec<u64> = match (too_many, summaries) {
+        (Some(_), _) => keys
+            .folded
+            .iter()
+            .zip(&keys.folded_visitors)
+            .map(|(key, visitors)| visitors - events_side.get(key).copied().unwrap_or(0))
+            .collect(),
+        // Days before the first one with events left: retention emptied them.
+        (None, Some(split)) => {
+            let until = first_with_events.map_or(split.summarized_until, |day| day.min(split.summarized_until));
+            if until <= range.from {
+                Vec::new()
+            } else {
+                let rows: Vec<R> =
+                    exec::summary_query(ctx.query(&dataset.summary_sql()), dataset, scope, until).fetch_all().await?;
+                let folded: HashSet<&R::Key> = keys.folded.iter().collect();
+                rows.iter().filter(|row| folded.contains(&row.key())).map(BreakdownRow::visitors).collect()
+            }
         }
-    }
+        (None, None) => Vec::new(),
+    };
+    total += summarized.iter().sum::<u64>();
+    let how = if summarized.iter().filter(|visitors| **visitors > 0).count() > 1 {
+        OtherVisitors::Summed
+    } else {
+        OtherVisitors::Exact
+    };
     Ok((total, how))
 }
 

@@ -67,7 +67,7 @@ pub(crate) async fn rows(
     min_visitors: u64,
 ) -> Result<(Vec<TopContentRow>, Folding), StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::PAGES]).await?;
-    let rows: Vec<PageRow> = exec::fetch(ctx, &sql::PAGES, scope, split).await?;
+    let (rows, events_side) = small_counts::read::<PageRow>(ctx, scope, split).await?;
     let add = |total: &mut PageRow, row: &PageRow| {
         total.views += row.views;
         total.visitors += row.visitors;
@@ -82,7 +82,8 @@ pub(crate) async fn rows(
             other.path = small_counts::OTHER.into()
         });
     if let Some(other) = other.as_mut() {
-        let (visitors, how) = small_counts::other_visitors::<PageRow>(ctx, scope, split, &keys, other.visitors).await?;
+        let (visitors, how) =
+            small_counts::other_visitors::<PageRow>(ctx, scope, split, &keys, other.visitors, &events_side).await?;
         (other.visitors, folding.other_visitors) = (visitors, Some(how));
     }
     pages.truncate(limit as usize);
