@@ -13,10 +13,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { gzipSync, constants } from 'node:zlib';
 import { minify } from 'terser';
 
-/** Each script with the size budget of its gzipped form, in bytes. The beacon's 1,500 is
+/** Each script with the size budget of its gzipped form, in bytes. The beacon's 1,600 is
  * the issue's limit; src/web/beacon.rs checks the same numbers. */
 const SCRIPTS = [
-  { name: 'footfall', budget: 1500 },
+  { name: 'footfall', budget: 1600 },
   { name: 'footfall-links', budget: 500 },
 ];
 

@@ -3,14 +3,15 @@
 // docs/beacon.md documents every option and the JS API. `npm run build` in beacon/
 // minifies this file with terser (pinned in package-lock.json) into footfall.min.js,
 // which the collector compiles in; `npm run check` (part of scripts/test) fails when
-// footfall.min.js is stale or over its size budget of 1,500 bytes gzipped, which is
+// footfall.min.js is stale or over its size budget of 1,600 bytes gzipped, which is
 // why this code is terse in places (see docs/beacon.md for what was left out).
 //
 // What it sends, one JSON object per event to the collector's /api/event
 // (docs/intake.md): site, event name, the page URL without its fragment, the referrer, a random
 // id of the page view, the screen width, the browser's time zone, the page's published
-// time, with a cookie its random id and whether the browser came before, and in consent
-// mode that the visitor consented. Nothing else. The collector keeps only host, path and
+// time, with engagement events the engaged time and the deepest point of the page seen,
+// with a cookie its random id and whether the browser came before, and in consent mode
+// that the visitor consented. Nothing else. The collector keeps only host, path and
 // utm_* of the URLs.
 //
 // Rules: it never throws into the host page (every entry point is guarded), writes
@@ -45,7 +46,13 @@
     let viewUrl; // ...the URL sent with its events
     let viewId; // ...its random id, sent with every event of the view
     let published; // ...its <meta property="article:published_time">
-    let shownAt = 0; // when the page last became visible (0: hidden)
+    // Engaged time counts while the page is visible and the visitor did something (scrolled,
+    // typed, pointed, touched; showing the page counts too) in the last IDLE ms.
+    const IDLE = 3e4;
+    let counted = 0; // engaged ms of the view not sent yet
+    let from = 0; // when counting last stopped (0: the page is hidden)
+    let activeUntil = 0; // the last activity + IDLE
+    let depth = 0; // the deepest point of the view seen, % of the page
     // Consent: undefined without data-consent (send, say nothing about consent); with it
     // false (send nothing, write no cookie) until footfall.consent(true) makes it true
     // (send, with "consent": true, which consent-mode sites require).
@@ -113,12 +120,26 @@
         fetch(endpoint, { method: 'POST', body, keepalive: true }).catch(now);
     };
 
-    // Sends the time the page view was visible since it was shown or last flushed. When
-    // the page is leaving, the clock stops: the hidden event that follows sends nothing.
+    // Adds the visible, active time since the last call.
+    const tally = () => {
+      const t = now();
+      if (from) counted += Math.max(0, Math.min(t, activeUntil) - from);
+      from = visible() && t;
+    };
+    const active = () => {
+      tally();
+      activeUntil = now() + IDLE;
+      depth = Math.max(depth, Math.min(100, (((scrollY + innerHeight) * 100) / d.documentElement.scrollHeight) | 0));
+    };
+
+    // Sends the view's engaged time since it was shown or last flushed, and how deep it was
+    // read. When the page is leaving, the clock stops: the hidden event that follows sends
+    // nothing.
     const flush = (leaving) => {
-      const engaged = now() - shownAt;
-      if (viewId && shownAt && engaged) send('engagement', { engaged_ms: Math.min(engaged, 864e5) });
-      shownAt = !leaving && visible() && now();
+      tally();
+      if (viewId && counted) send('engagement', { engaged_ms: Math.min(counted, 864e5), scroll: depth });
+      counted = 0;
+      if (leaving) from = 0;
     };
 
     const pageview = (force) => {
@@ -130,6 +151,8 @@
       viewKey = key;
       viewUrl = url;
       viewId = randomId();
+      depth = 0;
+      active();
       // undefined without such a meta, or when it holds no time
       published = guard(() => new Date(d.querySelector('[property$=published_time]').content).toISOString())();
       send('pageview');
@@ -175,8 +198,11 @@
       d.head.append(links);
     }
 
-    on(d, 'visibilitychange', () => (visible() ? (shownAt = shownAt || now()) : flush()));
+    on(d, 'visibilitychange', () => (visible() ? active() : flush()));
     on(w, 'pagehide', () => flush(1));
+    // (touch arrives as pointer events)
+    for (const type of ['scroll', 'keydown', 'pointerdown', 'pointermove'])
+      on(w, type, active, true); // capture: scrolls of inner elements count too
 
     if (attr('manual') == null) {
       pageview();

@@ -320,6 +320,7 @@ async fn take_events(
             returning: event.returning,
             published: event.published,
             engaged_ms: event.engaged_ms,
+            scroll: event.scroll,
             screen_width: event.screen_width,
             time_zone: &event.time_zone,
             pageview_id: event.pageview_id.as_deref(),

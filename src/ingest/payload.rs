@@ -33,6 +33,8 @@ pub const MAX_PROP_KEY_LEN: usize = 64;
 pub const MAX_PROP_VALUE_LEN: usize = 256;
 /// Largest accepted `engaged_ms`: one day.
 pub const MAX_ENGAGED_MS: u64 = 86_400_000;
+/// Largest accepted `scroll`: the whole page.
+pub const MAX_SCROLL: u64 = 100;
 /// Largest accepted `screen` width.
 pub const MAX_SCREEN: u64 = 100_000;
 
@@ -58,6 +60,8 @@ pub struct RawEvent<'a> {
     published: Option<Cow<'a, str>>,
     #[serde(default)]
     engaged_ms: Option<u64>,
+    #[serde(default)]
+    scroll: Option<u64>,
     #[serde(default)]
     screen: Option<u64>,
     #[serde(borrow, default, deserialize_with = "borrowed")]
@@ -93,6 +97,9 @@ pub struct ValidEvent<'a> {
     /// Seconds since the epoch.
     pub published: Option<u32>,
     pub engaged_ms: u32,
+    /// The deepest point of the page the visitor saw, in percent of its height; 0 when
+    /// not sent.
+    pub scroll: u8,
     pub screen_width: u32,
     pub time_zone: Cow<'a, str>,
     /// The beacon's random id of the page view this event belongs to.
@@ -243,6 +250,12 @@ impl<'a> RawEvent<'a> {
             }
             other => other.unwrap_or(0) as u32,
         };
+        let scroll = match self.scroll {
+            Some(percent) if percent > MAX_SCROLL => {
+                return Err(invalid("scroll", format!("`scroll` must be a percentage from 0 to {MAX_SCROLL}")))
+            }
+            other => other.unwrap_or(0) as u8,
+        };
         let screen_width = match self.screen {
             Some(width) if width > MAX_SCREEN => {
                 return Err(invalid("screen", format!("`screen` must be at most {MAX_SCREEN} pixels")))
@@ -281,6 +294,7 @@ impl<'a> RawEvent<'a> {
             consent: self.consent.unwrap_or(false),
             published,
             engaged_ms,
+            scroll,
             screen_width,
             time_zone,
             pageview_id,
@@ -373,6 +387,10 @@ impl utoipa::PartialSchema for RawEvent<'_> {
             )
             .property("published", time("When the page was published"))
             .property("engaged_ms", count(MAX_ENGAGED_MS, "Engaged time on the page, in milliseconds"))
+            .property(
+                "scroll",
+                count(MAX_SCROLL, "The deepest point of the page seen, in percent of its height (engagement events)"),
+            )
             .property("screen", count(MAX_SCREEN, "Screen width, in pixels"))
             .property("tz", text(MAX_TZ_LEN, "The browser's IANA time zone (gives the country)"))
             .property("pageview", text(MAX_PAGEVIEW_LEN, "The beacon's random id of the page view"))
@@ -436,6 +454,23 @@ mod tests {
         assert_eq!(field_of(err), "engaged_ms");
         let in_array = parse_events(br#"[{"site":"a.com","name":"p","url":"https://a.com/"},{"site":1}]"#);
         assert_eq!(field_of(in_array.unwrap_err()), "[1].site");
+    }
+
+    #[test]
+    fn scroll_is_a_percentage() {
+        let event = |scroll: &str| {
+            let body = format!(r#"{{"site":"a.com","name":"engagement","url":"https://a.com/","scroll":{scroll}}}"#);
+            parse_event(body.as_bytes()).and_then(|raw| raw.validate(None)).map(|event| event.scroll)
+        };
+        assert_eq!(event("0").unwrap(), 0);
+        assert_eq!(event("100").unwrap(), 100);
+        let err = event("101").unwrap_err();
+        assert_eq!(err.to_string(), "`scroll` must be a percentage from 0 to 100");
+        assert_eq!(field_of(err), "scroll");
+        assert_eq!(field_of(event("-1").unwrap_err()), "scroll");
+        assert_eq!(field_of(event("12.5").unwrap_err()), "scroll");
+        let none = parse_event(br#"{"site":"a.com","name":"pageview","url":"https://a.com/"}"#).unwrap();
+        assert_eq!(none.validate(None).unwrap().scroll, 0);
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub struct Observation<'a> {
     /// Seconds since the epoch.
     pub published: Option<u32>,
     pub engaged_ms: u32,
+    /// The deepest point of the page seen, percent; 0 when not sent.
+    pub scroll: u8,
     /// Screen width in CSS pixels, 0 when not sent.
     pub screen_width: u32,
     /// IANA time zone from the browser, empty when not sent.
@@ -151,6 +153,7 @@ impl Anonymizer {
             returning: u8::from(event.returning),
             published: event.published,
             engaged_ms: event.engaged_ms,
+            scroll: event.scroll,
             screen: geo::screen_class(event.screen_width).into(),
             browser: event.client.browser.into(),
             os: event.client.os.into(),

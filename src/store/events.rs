@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::{Store, StoreError};
 
 /// One stored event, field for field the `events` table (see `schema/0002_events.sql`,
-/// `0005_events_event_id.sql` and `0006_pageview.sql` for what each column means). Built
+/// `0005_events_event_id.sql`, `0006_pageview.sql` and `0015_events_scroll.sql` for what
+/// each column means). Built
 /// by the privacy stage, so it holds nothing that identifies a person.
 ///
 /// The columns that only ever hold one of a few fixed names (source class, screen,
@@ -47,8 +48,12 @@ pub struct EventRow {
     pub prop_values: Vec<String>,
     /// Unique id of the event, given by the pipeline when it forms a batch (0 until then).
     pub event_id: u64,
-    /// Added by `schema/0006_pageview.sql`, so it is the table's last column.
+    /// Added by `schema/0006_pageview.sql`, after `event_id`.
     pub pageview: u64,
+    /// Added by `schema/0015_events_scroll.sql`, so it is the table's last column. Rows
+    /// spooled before it read 0.
+    #[serde(default)]
+    pub scroll: u8,
 }
 
 impl EventRow {

@@ -70,6 +70,7 @@ pub fn migrations() -> &'static [Migration] {
         12 => "0012_site_privacy",
         13 => "0013_token_kind",
         14 => "0014_not_stored",
+        15 => "0015_events_scroll",
     ]
 }
 

@@ -323,6 +323,69 @@ async fn spa_navigations_are_pageviews_and_engagement_attaches_to_its_pageview()
     setup.app.stop().await;
 }
 
+/// A page clock the test moves by hand: the beacon measures engaged time with
+/// `Date.now()`, so the idle cut-off is tested without waiting for it.
+const PAGE_CLOCK: &str = "<script>window.__t = Date.now(); Date.now = function () { return window.__t; };\n\
+     addEventListener('scroll', function () { window.__scrolls = (window.__scrolls || 0) + 1; });</script>";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn engaged_time_stops_30_seconds_after_the_last_input_and_the_read_depth_is_sent() {
+    let setup = setup().await;
+    setup.page("/long", "", PAGE_CLOCK, "<div style=\"height: 4000px\">a long read</div>");
+    let browser = Browser::launch().await;
+    browser.open(&setup.on_site("/long")).await;
+    browser.wait_until("return __sent.length == 1").await; // the pageview, at t = 0 (showing counts as input)
+                                                           // Scrolled at t = 0, to a point the test reads back: the bottom of the window at
+                                                           // (scrollY + innerHeight) / scrollHeight of the page.
+    browser.js("scrollTo(0, 1500)").await;
+    browser.wait_until("return window.__scrolls >= 1").await;
+    let depth = browser
+        .js("return Math.floor((scrollY + innerHeight) * 100 / document.documentElement.scrollHeight)")
+        .await
+        .as_u64()
+        .unwrap();
+    assert!((40..75).contains(&depth), "the window shows {depth}% of the page: pick another scroll point");
+    // A key at t = 10 s keeps the visitor active until t = 40 s; nothing more until the
+    // page is hidden at t = 60 s: 40 s engaged, not 60.
+    browser.js("__t += 10000; document.dispatchEvent(new KeyboardEvent('keydown', {bubbles: true}))").await;
+    browser.js("__t += 50000").await;
+    browser.hide_and_show().await;
+    // Shown again at t = 60 s (showing counts as input), hidden at t = 65 s: 5 s more. A
+    // pointer press on the way takes the read depth to the end of the page.
+    browser
+        .js("__t += 2000; scrollTo(0, 4000); document.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}))")
+        .await;
+    browser.js("__t += 3000").await;
+    browser.hide_and_show().await;
+    browser.wait_until("return __sent.length == 3").await;
+    let engagements: Vec<(u64, u64)> = browser
+        .sent()
+        .await
+        .iter()
+        .map(parse_body)
+        .filter(|body| body["name"] == "engagement")
+        .map(|body| (body["engaged_ms"].as_u64().unwrap(), body["scroll"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(engagements, [(40_000, depth), (5_000, 100)]);
+
+    setup.app.wait_for_events(3).await;
+    let stored: Vec<(String, u32, u8)> = setup
+        .app
+        .store
+        .client()
+        .query("SELECT name, engaged_ms, scroll FROM events ORDER BY name, engaged_ms")
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        [("engagement".into(), 5_000, 100), ("engagement".into(), 40_000, depth as u8), ("pageview".into(), 0, 0)]
+    );
+    browser.assert_quiet().await;
+    browser.quit().await;
+    setup.app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_profile_on_a_second_visit_is_returning_and_a_fresh_profile_is_not() {
     let setup = setup().await;
