@@ -91,7 +91,10 @@ fn every_statement() -> Vec<String> {
         all.push(text(plan_query(query(sql::PLAN), SITE, tz.name(), (range.start, range.end), (first, last))));
         for dataset in DATASETS {
             all.push(text(summary_query(query(&dataset.summary_sql(filters)), dataset, &scope, date("2026-03-30"))));
-            all.push(text(sql::bind_events(query(&dataset.events_sql(filters)), &scope.events(range.start, range.end))));
+            all.push(text(sql::bind_events(
+                query(&dataset.events_sql(filters)),
+                &scope.events(range.start, range.end),
+            )));
         }
         let (windows, bind) = busiest::windows_query(&scope);
         all.push(text(bind(query(&windows))));
@@ -104,7 +107,12 @@ fn every_statement() -> Vec<String> {
         all.push(text(realtime::query(query(&sql::realtime(filters)), SITE, 1_774_750_000, filters)));
         all.push(text(not_stored::query(query(sql::NOT_STORED), SITE, (range.start, range.end))));
         let bounds = (range.start, range.end);
-        all.push(text(small_counts::filter_visitors_query(query(&sql::filter_visitors(filters)), SITE, bounds, filters)));
+        all.push(text(small_counts::filter_visitors_query(
+            query(&sql::filter_visitors(filters)),
+            SITE,
+            bounds,
+            filters,
+        )));
     }
     all
 }

@@ -114,8 +114,12 @@ fn fetching(database: &str, filters: Filters<'_>) -> Vec<Fetching> {
     all.push(Fetching::of::<realtime::Now>("realtime.sql", db(), now));
     let not_stored = not_stored::query(query(sql::NOT_STORED), site, (range.start, range.end));
     all.push(Fetching::of::<not_stored::ReasonCount>("not_stored.sql", db(), not_stored));
-    let visitors =
-        small_counts::filter_visitors_query(query(&sql::filter_visitors(filters)), site, (range.start, range.end), filters);
+    let visitors = small_counts::filter_visitors_query(
+        query(&sql::filter_visitors(filters)),
+        site,
+        (range.start, range.end),
+        filters,
+    );
     all.push(Fetching::of::<u64>("filter_visitors.sql", db(), visitors));
     all
 }

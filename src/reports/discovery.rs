@@ -7,7 +7,9 @@
 //! Pages come from the `page_first_seen` view. Their windows start at arbitrary times, so
 //! no daily summary can answer them: they are read from `page_views` (the pageviews
 //! ordered by page and time), in groups of pages whose starts are close, so each query
-//! reads little more than its pages' first 7 days.
+//! reads little more than its pages' first 7 days; from `events` when a filter needs a
+//! column `page_views` lacks (`sql::PAGE_VIEWS_FILTERS`). The `path` and `page` filters
+//! narrow the list of pages; every filter narrows what their windows count.
 //!
 //! Pages with fewer than `min_visitors` visitors in their first 7 days are folded into one
 //! `(other)` row without times, after the listed pages. Its numbers are those of the

@@ -103,7 +103,9 @@ impl Dimension {
 
     /// What the filter keeps, for the OpenAPI document (docs/reports.md says it at length).
     pub(crate) fn description(self) -> String {
-        let text = |what: &str| format!("Only pageviews whose {what} is this (`!` first: is not); at most {MAX_TEXT_BYTES} bytes");
+        let text = |what: &str| {
+            format!("Only pageviews whose {what} is this (`!` first: is not); at most {MAX_TEXT_BYTES} bytes")
+        };
         match self {
             Self::Path => format!(
                 "Only pageviews whose path starts with this (`!` first: does not): `/`, then letters, digits and {PATH_CHARS}"
@@ -385,7 +387,13 @@ mod tests {
             let filters = [filter];
             let filters = Filters(&filters);
             let sql = format!("SELECT 1 FROM events WHERE 1 {}", filters.sql(&Dimension::ALL));
-            let bound = filters.bind(clickhouse::Client::default().query(&sql), &Dimension::ALL, "example.com", 90_000, 100_000);
+            let bound = filters.bind(
+                clickhouse::Client::default().query(&sql),
+                &Dimension::ALL,
+                "example.com",
+                90_000,
+                100_000,
+            );
             let text = bound.sql_display().to_string();
             assert!(!text.contains('?'), "a parameter is left unbound: {text}");
             assert!(text.contains(&format!("'{}'", filters.0[0].value.replace('\'', "\\'"))), "{text}");
@@ -404,7 +412,10 @@ mod tests {
         let filters = Filters(&filters);
         let query = clickhouse::Client::default().query(&filters.sql(&Dimension::ALL));
         let text = filters.bind(query, &Dimension::ALL, "example.com", 90_000, 100_000).sql_display().to_string();
-        assert!(text.contains("toDateTime(86400, 'UTC') AS entry_start, toDateTime(100000, 'UTC') AS entry_end"), "{text}");
+        assert!(
+            text.contains("toDateTime(86400, 'UTC') AS entry_start, toDateTime(100000, 'UTC') AS entry_end"),
+            "{text}"
+        );
     }
 
     #[test]

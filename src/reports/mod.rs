@@ -403,9 +403,8 @@ async fn answer(
         from: from.to_string(),
         to: to.to_string(),
         tz: tz.name().to_string(),
-        filters: (!filters.is_empty()).then(|| {
-            AppliedFilters(filters.0.iter().map(|filter| (filter.parameter(), filter.given())).collect())
-        }),
+        filters: (!filters.is_empty())
+            .then(|| AppliedFilters(filters.0.iter().map(|filter| (filter.parameter(), filter.given())).collect())),
     };
     let limit = params.limit_or_default();
     Ok(match report {

@@ -7,8 +7,8 @@ use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::filters::Filters;
 use super::exec::Ctx;
+use super::filters::Filters;
 use super::sql::{self, BindScope, EventScope};
 use crate::store::StoreError;
 

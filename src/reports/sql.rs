@@ -51,11 +51,8 @@ pub(crate) const PAGE_VIEWS_FILTERS: [Dimension; 6] =
 /// `page_views`, or `events` when a filter needs columns `page_views` lacks.
 pub(crate) fn discovery_windows(filters: Filters<'_>, other: bool) -> String {
     let page = if other { format!("'{}'", super::small_counts::OTHER) } else { "path".to_string() };
-    let (table, pageviews) = if filters.all_among(&PAGE_VIEWS_FILTERS) {
-        ("page_views", "")
-    } else {
-        ("events", "AND name = 'pageview'")
-    };
+    let (table, pageviews) =
+        if filters.all_among(&PAGE_VIEWS_FILTERS) { ("page_views", "") } else { ("events", "AND name = 'pageview'") };
     let sql = sql_file!("discovery_windows").replace("{page}", &page).replace("{table}", table);
     expand(&sql.replace("{pageviews}", pageviews), filters)
 }
@@ -78,11 +75,18 @@ static CONDITIONS: LazyLock<[(&str, String); 2]> = LazyLock::new(|| {
     [("{event_scope}", text(sql_file!("event_scope"))), ("{current_summary}", text(sql_file!("current_summary")))]
 });
 
-/// `sql` with the shared conditions it names inlined, and in `{event_scope}` the
-/// conditions of `filters` (all of them: events have every column).
+/// `sql` over events with the shared conditions it names inlined, and in `{event_scope}`
+/// the conditions of `filters` (all of them: events have every column).
 fn expand(sql: &str, filters: Filters<'_>) -> String {
-    let sql = CONDITIONS.iter().fold(sql.to_string(), |sql, (placeholder, condition)| sql.replace(placeholder, condition));
-    sql.replace("{filters}", &filters.sql(&Dimension::ALL))
+    inline(sql, &filters.sql(&Dimension::ALL))
+}
+
+/// `sql` with the shared conditions it names inlined and `{filters}` replaced by
+/// `filter_conditions` (from [`Filters::sql`]).
+fn inline(sql: &str, filter_conditions: &str) -> String {
+    let sql =
+        CONDITIONS.iter().fold(sql.to_string(), |sql, (placeholder, condition)| sql.replace(placeholder, condition));
+    sql.replace("{filters}", filter_conditions)
 }
 
 /// Data kept per site-local day: computed from events (`by_day`), summed over a range
@@ -127,10 +131,14 @@ pub(crate) const SOURCES: Dataset = dataset!(
     &[Dimension::Source, Dimension::SourceClass, Dimension::UtmSource, Dimension::UtmMedium, Dimension::UtmCampaign]
 );
 /// Per browser, OS and device class: devices.
-pub(crate) const DEVICES: Dataset =
-    dataset!("devices", Some(sql_file!("devices_from_events")), &[Dimension::Browser, Dimension::Os, Dimension::Device]);
+pub(crate) const DEVICES: Dataset = dataset!(
+    "devices",
+    Some(sql_file!("devices_from_events")),
+    &[Dimension::Browser, Dimension::Os, Dimension::Device]
+);
 /// Per country: countries.
-pub(crate) const COUNTRIES: Dataset = dataset!("countries", Some(sql_file!("countries_from_events")), &[Dimension::Country]);
+pub(crate) const COUNTRIES: Dataset =
+    dataset!("countries", Some(sql_file!("countries_from_events")), &[Dimension::Country]);
 /// The site per day: timeseries by day.
 pub(crate) const DAYS: Dataset = dataset!("days", None, &[]);
 /// The site per local hour: timeseries by hour, busiest-times.
@@ -153,10 +161,7 @@ impl Dataset {
     /// The query that reads a range from the summary table with those of `filters` it
     /// has columns for ([`Dataset::summary_dims`]; bound by `exec::summary_query`).
     pub(crate) fn summary_sql(&self, filters: Filters<'_>) -> String {
-        let sql = CONDITIONS.iter().fold(self.summary.to_string(), |sql, (placeholder, condition)| {
-            sql.replace(placeholder, condition)
-        });
-        sql.replace("{filters}", &filters.sql(self.summary_dims))
+        inline(self.summary, &filters.sql(self.summary_dims))
     }
 }
 
@@ -204,12 +209,7 @@ impl Breakdown {
 
 /// Binds [`Breakdown::other_visitors_sql`]: `keys` (not empty) within `scope`.
 pub(crate) fn bind_other_visitors<K: serde::Serialize>(query: Query, scope: &EventScope<'_>, keys: &[K]) -> Query {
-    query
-        .bind(scope.tz)
-        .bind(scope.start)
-        .bind(scope.end)
-        .bind(SqlTuple(keys))
-        .bind_scope(scope)
+    query.bind(scope.tz).bind(scope.start).bind(scope.end).bind(SqlTuple(keys)).bind_scope(scope)
 }
 
 /// `query` allowed to be as long as it is: ClickHouse parses at most `max_query_size`
@@ -302,7 +302,10 @@ mod tests {
             for line in file.lines().filter(|line| line.trim_start().starts_with("--")) {
                 assert!(!line.contains('?'), "comment with `?`: {line}");
                 // These expand to several lines, which would end the comment.
-                assert!(!line.contains("{event_scope}") && !line.contains("{filters}"), "placeholder in a comment: {line}");
+                assert!(
+                    !line.contains("{event_scope}") && !line.contains("{filters}"),
+                    "placeholder in a comment: {line}"
+                );
             }
         }
     }
@@ -324,7 +327,10 @@ mod tests {
                 queries.extend([dataset.events_sql(filters), dataset.summarize_sql(), dataset.summary_sql(filters)]);
             }
             for breakdown in BREAKDOWNS {
-                queries.extend([breakdown.other_visitors_sql(false, filters), breakdown.other_visitors_sql(true, filters)]);
+                queries.extend([
+                    breakdown.other_visitors_sql(false, filters),
+                    breakdown.other_visitors_sql(true, filters),
+                ]);
             }
         }
         for query in queries {

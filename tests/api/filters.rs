@@ -293,7 +293,11 @@ async fn summaries_answer_the_filters_they_have_columns_for_as_events_do() {
     let cases = [
         ("top-content", "page=!%2Fblog%2Fa", vec![("/".to_string(), 2), ("/blog/b".into(), 2), ("/about".into(), 1)]),
         ("sources", "utm_source=news", vec![("www.google.com".into(), 1)]),
-        ("sources", "source_class=!direct", vec![("news.ycombinator.com".into(), 1), ("t.co".into(), 1), ("www.google.com".into(), 1)]),
+        (
+            "sources",
+            "source_class=!direct",
+            vec![("news.ycombinator.com".into(), 1), ("t.co".into(), 1), ("www.google.com".into(), 1)],
+        ),
         ("devices", "browser=Chrome&device=!desktop", vec![("Android".into(), 2)]),
         ("countries", "country=!US", vec![("GB".into(), 2), ("FR".into(), 1)]),
     ];
@@ -356,8 +360,14 @@ async fn a_new_filter_matching_too_few_visitors_is_refused_to_a_report_token() {
     events.extend((100..105).map(|visitor| view("2026-03-10 15:00", visitor, visitor * 10, "/")));
     app.store.insert_events(&events).await.unwrap();
     let new = footfall::auth::new_token();
-    let record =
-        TokenRecord { id: new.id, site: SITE.into(), hash: new.hash, label: "filters".into(), created_at: 0, kind: TokenKind::Report };
+    let record = TokenRecord {
+        id: new.id,
+        site: SITE.into(),
+        hash: new.hash,
+        label: "filters".into(),
+        created_at: 0,
+        kind: TokenKind::Report,
+    };
     app.store.put_token(&record).await.unwrap();
     let get = |filter: &'static str, token: &'static str| {
         let (app, token) = (&app, if token == "admin" { ADMIN.to_string() } else { new.token.clone() });
