@@ -173,6 +173,25 @@ const RAW_CASES: &[Case] = &[
     },
     Case { label: "devices ?source=search (events)", report: "devices", extra: "&source=search", days: 30 },
     Case { label: "top-content ?tz=UTC (events)", report: "top-content", extra: "&tz=UTC", days: 30 },
+    Case {
+        label: "top-content ?page=!/posts/1 (summaries)",
+        report: "top-content",
+        extra: "&page=!%2Fposts%2F1",
+        days: 30,
+    },
+    Case { label: "devices ?device=mobile (summaries)", report: "devices", extra: "&device=mobile", days: 30 },
+    Case { label: "timeseries ?country=!US (events)", report: "timeseries", extra: "&country=!US", days: 30 },
+    Case {
+        label: "top-content ?entry=/posts/1 (events)",
+        report: "top-content",
+        extra: "&entry=%2Fposts%2F1",
+        days: 30,
+    },
+    // The generated events have no custom events: these match no one, and measure what
+    // finding the visitors costs (`event` by the primary key, `prop.KEY` by reading every
+    // event's properties of the range) on top of reading events.
+    Case { label: "timeseries ?event=!signup (events)", report: "timeseries", extra: "&event=!signup", days: 30 },
+    Case { label: "countries ?prop.plan=!pro (events)", report: "countries", extra: "&prop.plan=!pro", days: 30 },
 ];
 
 #[tokio::main]

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
 use super::render::Header;
-use super::sql::{self, BindSource};
+use super::sql::{self, BindScope, EventScope};
 use super::time;
 use crate::store::StoreError;
 
@@ -132,21 +132,22 @@ pub(crate) async fn answer(ctx: &Ctx, scope: &Scope<'_>, header: Header) -> Resu
 /// The busiest windows: from the view, or from events when a filter is given.
 async fn windows(ctx: &Ctx, scope: &Scope<'_>) -> Result<Vec<WindowRow>, StoreError> {
     let (sql, bind) = windows_query(scope);
-    let rows: Vec<WindowRow> = bind(ctx.query(sql)).fetch_all().await?;
+    let rows: Vec<WindowRow> = bind(ctx.query(&sql)).fetch_all().await?;
     debug_assert!(rows.len() <= WINDOWS);
     Ok(rows)
 }
 
 /// The windows query for `scope` and how to bind it.
-pub(crate) fn windows_query<'a>(scope: &Scope<'a>) -> (&'static str, impl FnOnce(Query) -> Query + 'a) {
+pub(crate) fn windows_query<'a>(scope: &Scope<'a>) -> (String, impl FnOnce(Query) -> Query + 'a) {
     let (site, range, filters) = (scope.site, scope.range, scope.filters);
     let unfiltered = filters.is_empty();
-    let sql = if unfiltered { sql::QUARTERS } else { &sql::QUARTERS_FROM_EVENTS };
+    let sql = if unfiltered { sql::QUARTERS.to_string() } else { sql::quarters_from_events(filters) };
+    let events: EventScope<'a> = scope.events(range.start, range.end);
     (sql, move |query: Query| {
         if unfiltered {
             query.bind(site).bind(range.start).bind(range.end)
         } else {
-            query.bind(range.start).bind(range.end).bind(site).bind(filters.path).bind_source(filters.source)
+            query.bind(range.start).bind(range.end).bind_scope(&events)
         }
     })
 }

@@ -14,7 +14,8 @@
 use chrono::NaiveDate;
 use clickhouse::query::Query;
 
-use super::exec::{plan_query, summary_query, Filters, Scope};
+use super::exec::{plan_query, summary_query, Scope};
+use super::filters::{Filter, Filters};
 use super::sql::{self, DATASETS};
 use super::time::Range;
 use super::{busiest, discovery, not_stored, realtime, small_counts, summarize};
@@ -82,25 +83,36 @@ fn every_statement() -> Vec<String> {
     }
 
     let range = Range::new(first, last, tz);
-    let nasty = Filters { path: "/blog'); DROP TABLE events; --", source: "search" };
-    for filters in [Filters { path: "", source: "" }, nasty] {
+    let every = super::describe::sample_filters();
+    let page_views: Vec<Filter> =
+        every.iter().filter(|filter| sql::PAGE_VIEWS_FILTERS.contains(&filter.dimension)).cloned().collect();
+    for filters in [Filters::NONE, Filters(&every), Filters(&page_views)] {
         let scope = Scope { site: SITE, range, filters, site_time_zone: true };
         all.push(text(plan_query(query(sql::PLAN), SITE, tz.name(), (range.start, range.end), (first, last))));
         for dataset in DATASETS {
-            all.push(text(summary_query(query(&dataset.summary_sql()), dataset, &scope, date("2026-03-30"))));
-            all.push(text(sql::bind_events(query(&dataset.events_sql()), &scope.events(range.start, range.end))));
+            all.push(text(summary_query(query(&dataset.summary_sql(filters)), dataset, &scope, date("2026-03-30"))));
+            all.push(text(sql::bind_events(
+                query(&dataset.events_sql(filters)),
+                &scope.events(range.start, range.end),
+            )));
         }
         let (windows, bind) = busiest::windows_query(&scope);
-        all.push(text(bind(query(windows))));
-        all.push(text(discovery::pages_query(query(sql::DISCOVERY_PAGES), &scope, 100)));
+        all.push(text(bind(query(&windows))));
+        all.push(text(discovery::pages_query(query(&sql::discovery_pages(filters)), &scope, 100)));
         let paths = ["/blog/a".to_string(), "/b'\\".to_string()];
-        all.push(text(discovery::windows_query(query(&sql::DISCOVERY_WINDOWS), &scope, &paths, &[1_774_700_000, 7])));
-        let starts = [1_774_700_000, 7];
-        all.push(text(discovery::windows_query(query(&sql::DISCOVERY_OTHER_WINDOWS), &scope, &paths, &starts)));
-        all.push(text(realtime::query(query(&sql::REALTIME), SITE, 1_774_750_000, filters)));
+        for other in [false, true] {
+            let windows = query(&sql::discovery_windows(filters, other));
+            all.push(text(discovery::windows_query(windows, &scope, &paths, &[1_774_700_000, 7])));
+        }
+        all.push(text(realtime::query(query(&sql::realtime(filters)), SITE, 1_774_750_000, filters)));
         all.push(text(not_stored::query(query(sql::NOT_STORED), SITE, (range.start, range.end))));
         let bounds = (range.start, range.end);
-        all.push(text(small_counts::filter_visitors_query(query(&sql::FILTER_VISITORS), SITE, bounds, filters)));
+        all.push(text(small_counts::filter_visitors_query(
+            query(&sql::filter_visitors(filters)),
+            SITE,
+            bounds,
+            filters,
+        )));
     }
     all
 }

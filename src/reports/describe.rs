@@ -10,19 +10,41 @@
 use chrono::NaiveDate;
 use clickhouse::query::Query;
 
-use super::exec::{plan_query, summary_query, Filters, PlanRow, Scope};
+use super::exec::{plan_query, summary_query, PlanRow, Scope};
+use super::filters::{Dimension, Filter, Filters};
 use super::sql::{self, Dataset};
 use super::time::Range;
 use super::{breakdowns, busiest, discovery, not_stored, realtime, small_counts, timeseries, top_content};
 pub use crate::store::describe::Fetching;
 
 /// Every statement that fetches rows, on footfall database `database`: store's, and the
-/// reports' without and with filters. The list both `DESCRIBE` checks run.
+/// reports' without filters, with every filter, and with the filters `page_views` can
+/// apply (content-discovery then reads its windows there, not in `events`). The list
+/// both `DESCRIBE` checks run.
 pub fn every_fetching(database: &str) -> Vec<Fetching> {
     let mut all = crate::store::describe::fetching(database);
-    all.extend(fetching(database, false));
-    all.extend(fetching(database, true));
+    let every = sample_filters();
+    let page_views: Vec<Filter> =
+        every.iter().filter(|filter| sql::PAGE_VIEWS_FILTERS.contains(&filter.dimension)).cloned().collect();
+    for filters in [Filters::NONE, Filters(&every), Filters(&page_views)] {
+        all.extend(fetching(database, filters));
+    }
     all
+}
+
+/// One filter of each kind, half of them negated, with values that hold SQL
+/// metacharacters (the statements bind them as any value).
+pub(crate) fn sample_filters() -> Vec<Filter> {
+    Dimension::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(i, dimension)| Filter {
+            dimension,
+            key: if dimension == Dimension::Prop { "pl'an\\".into() } else { String::new() },
+            value: format!("/v{i}'); DROP TABLE events; --\\"),
+            negated: i % 2 == 1,
+        })
+        .collect()
 }
 
 /// The row type of each dataset's summary and events queries, as its readers fetch it.
@@ -50,9 +72,9 @@ fn dataset_rows(dataset: &Dataset, database: &str, summary: Query, events: Query
     }
 }
 
-/// Every report statement that fetches rows, on footfall database `database`, with a
-/// path and a source filter (`filtered`) or without.
-fn fetching(database: &str, filtered: bool) -> Vec<Fetching> {
+/// Every report statement that fetches rows, on footfall database `database`, with
+/// `filters`.
+fn fetching(database: &str, filters: Filters<'_>) -> Vec<Fetching> {
     let query = |sql: &str| clickhouse::Client::default().query(sql);
     let db = || Some(database.to_string());
     let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date");
@@ -60,45 +82,44 @@ fn fetching(database: &str, filtered: bool) -> Vec<Fetching> {
     let tz = chrono_tz::Europe::London;
     let (first, last) = (date("2026-03-28"), date("2026-03-30"));
     let range = Range::new(first, last, tz);
-    let filters = if filtered {
-        Filters { path: "/blog'); DROP TABLE events; --", source: "search" }
-    } else {
-        Filters { path: "", source: "" }
-    };
     let scope = Scope { site, range, filters, site_time_zone: true };
 
     let plan = plan_query(query(sql::PLAN), site, tz.name(), (range.start, range.end), (first, last));
     let mut all = vec![Fetching::of::<PlanRow>("plan.sql", db(), plan)];
     for dataset in sql::DATASETS {
-        let summary = summary_query(query(&dataset.summary_sql()), dataset, &scope, date("2026-03-30"));
-        let events = sql::bind_events(query(&dataset.events_sql()), &scope.events(range.start, range.end));
+        let summary = summary_query(query(&dataset.summary_sql(filters)), dataset, &scope, date("2026-03-30"));
+        let events = sql::bind_events(query(&dataset.events_sql(filters)), &scope.events(range.start, range.end));
         all.extend(dataset_rows(dataset, database, summary, events));
     }
     let (windows, bind) = busiest::windows_query(&scope);
-    let windows_name = if filtered { "quarters_from_events.sql" } else { "quarters.sql" };
-    all.push(Fetching::of::<busiest::WindowRow>(windows_name, db(), bind(query(windows))));
-    let pages = discovery::pages_query(query(sql::DISCOVERY_PAGES), &scope, 100);
+    let windows_name = if filters.is_empty() { "quarters.sql" } else { "quarters_from_events.sql" };
+    all.push(Fetching::of::<busiest::WindowRow>(windows_name, db(), bind(query(&windows))));
+    let pages = discovery::pages_query(query(&sql::discovery_pages(filters)), &scope, 100);
     all.push(Fetching::of::<discovery::PageRow>("discovery_pages.sql", db(), pages));
     let paths = ["/blog/a".to_string(), "/b'\\".to_string()];
-    let page_windows = discovery::windows_query(query(&sql::DISCOVERY_WINDOWS), &scope, &paths, &[1_774_700_000, 7]);
-    all.push(Fetching::of::<discovery::WindowRow>("discovery_windows.sql", db(), page_windows));
-    let other_windows =
-        discovery::windows_query(query(&sql::DISCOVERY_OTHER_WINDOWS), &scope, &paths, &[1_774_700_000, 7]);
-    all.push(Fetching::of::<discovery::WindowRow>("discovery_windows.sql", db(), other_windows));
+    for other in [false, true] {
+        let windows = query(&sql::discovery_windows(filters, other));
+        let windows = discovery::windows_query(windows, &scope, &paths, &[1_774_700_000, 7]);
+        all.push(Fetching::of::<discovery::WindowRow>("discovery_windows.sql", db(), windows));
+    }
     for breakdown in sql::BREAKDOWNS {
         for kept in [false, true] {
-            let sql = breakdown.other_visitors_sql(kept);
+            let sql = breakdown.other_visitors_sql(kept, filters);
             let name = format!("other_visitors.sql + {}_by_day.sql", breakdown.dataset.name);
             let other = other_visitors_sample(query(&sql), &scope, breakdown);
             all.push(Fetching::of::<small_counts::OtherDay>(name, db(), other));
         }
     }
-    let now = realtime::query(query(&sql::REALTIME), site, 1_774_750_000, filters);
+    let now = realtime::query(query(&sql::realtime(filters)), site, 1_774_750_000, filters);
     all.push(Fetching::of::<realtime::Now>("realtime.sql", db(), now));
     let not_stored = not_stored::query(query(sql::NOT_STORED), site, (range.start, range.end));
     all.push(Fetching::of::<not_stored::ReasonCount>("not_stored.sql", db(), not_stored));
-    let visitors =
-        small_counts::filter_visitors_query(query(&sql::FILTER_VISITORS), site, (range.start, range.end), filters);
+    let visitors = small_counts::filter_visitors_query(
+        query(&sql::filter_visitors(filters)),
+        site,
+        (range.start, range.end),
+        filters,
+    );
     all.push(Fetching::of::<u64>("filter_visitors.sql", db(), visitors));
     all
 }

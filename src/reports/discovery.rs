@@ -7,7 +7,9 @@
 //! Pages come from the `page_first_seen` view. Their windows start at arbitrary times, so
 //! no daily summary can answer them: they are read from `page_views` (the pageviews
 //! ordered by page and time), in groups of pages whose starts are close, so each query
-//! reads little more than its pages' first 7 days.
+//! reads little more than its pages' first 7 days; from `events` when a filter needs a
+//! column `page_views` lacks (`sql::PAGE_VIEWS_FILTERS`). The `path` and `page` filters
+//! narrow the list of pages; every filter narrows what their windows count.
 //!
 //! Pages with fewer than `min_visitors` visitors in their first 7 days are folded into one
 //! `(other)` row without times, after the listed pages. Its numbers are those of the
@@ -24,7 +26,7 @@ use utoipa::ToSchema;
 use super::exec::{self, Ctx, Scope};
 use super::render::{round, share, Header, SmallCounts};
 use super::small_counts::{self, Folding};
-use super::sql::{self, BindSource, SqlTuple};
+use super::sql::{self, BindScope, SqlTuple};
 use super::time;
 use crate::store::StoreError;
 
@@ -128,7 +130,8 @@ pub(crate) async fn rows(
     min_visitors: u64,
 ) -> Result<(Vec<ContentDiscoveryRow>, Folding), StoreError> {
     let range = scope.range;
-    let pages: Vec<PageRow> = pages_query(ctx.query(sql::DISCOVERY_PAGES), scope, limit).fetch_all().await?;
+    let pages: Vec<PageRow> =
+        pages_query(ctx.query(&sql::discovery_pages(scope.filters)), scope, limit).fetch_all().await?;
 
     let reads = groups(&pages).into_iter().map(|group| window_rows(ctx, scope, group));
     let windows: Vec<WindowRow> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
@@ -167,7 +170,7 @@ pub(crate) async fn rows(
     if let (Some((_, other)), [_, _, ..]) = (other.as_mut(), keys.folded.as_slice()) {
         // Added up, a visitor of two folded pages on one day would count twice.
         let (paths, starts): (Vec<String>, Vec<u32>) = keys.folded.into_iter().unzip();
-        let query = windows_query(ctx.query(&sql::DISCOVERY_OTHER_WINDOWS), scope, &paths, &starts);
+        let query = windows_query(ctx.query(&sql::discovery_windows(scope.filters, true)), scope, &paths, &starts);
         let days: Vec<WindowRow> = sql::allow_length(query).fetch_all().await?;
         *other = days.iter().fold(WindowRow::default(), |mut total, day| {
             add(&mut total, day);
@@ -226,11 +229,13 @@ fn groups(pages: &[PageRow]) -> Vec<&[PageRow]> {
     groups
 }
 
-/// Binds [`sql::DISCOVERY_PAGES`].
+/// Binds [`sql::discovery_pages`].
 pub(crate) fn pages_query(query: Query, scope: &Scope<'_>, limit: u64) -> Query {
-    query
-        .bind(scope.site)
-        .bind(scope.filters.path)
+    let range = scope.range;
+    let query = query.bind(scope.site);
+    scope
+        .filters
+        .bind(query, &sql::DISCOVERY_PAGE_FILTERS, scope.site, range.start, range.end)
         .bind(scope.range.start)
         .bind(scope.range.end)
         .bind(scope.site)
@@ -241,23 +246,23 @@ pub(crate) fn pages_query(query: Query, scope: &Scope<'_>, limit: u64) -> Query 
 async fn window_rows(ctx: &Ctx, scope: &Scope<'_>, pages: &[PageRow]) -> Result<Vec<WindowRow>, StoreError> {
     let paths: Vec<String> = pages.iter().map(|page| page.path.clone()).collect();
     let starts: Vec<u32> = pages.iter().map(|page| page.start).collect();
-    windows_query(ctx.query(&sql::DISCOVERY_WINDOWS), scope, &paths, &starts)
+    windows_query(ctx.query(&sql::discovery_windows(scope.filters, false)), scope, &paths, &starts)
         .fetch_all()
         .await
         .map_err(StoreError::from)
 }
 
-/// Binds [`sql::DISCOVERY_WINDOWS`] for pages `paths` starting at `starts` (not empty).
+/// Binds [`sql::discovery_windows`] for pages `paths` starting at `starts` (not empty).
 pub(crate) fn windows_query(query: Query, scope: &Scope<'_>, paths: &[String], starts: &[u32]) -> Query {
     let earliest = starts.iter().copied().min().expect("pages is not empty");
     let latest = starts.iter().copied().max().expect("pages is not empty");
+    let (start, end) = (earliest, latest.saturating_add(WEEK_SECS));
     query
         .bind(scope.range.tz.name())
-        .bind(earliest)
-        .bind(latest.saturating_add(WEEK_SECS))
+        .bind(start)
+        .bind(end)
         .bind(paths)
         .bind(starts)
-        .bind(scope.site)
         .bind(SqlTuple(paths))
-        .bind_source(scope.filters.source)
+        .bind_scope(&scope.events(start, end))
 }

@@ -34,7 +34,7 @@ pub enum ReportError {
          not shown (`reports.min_visitors`), so widen the filter or the range"
     )]
     TooFewVisitors {
-        /// The filters of the request, comma-separated (`path`, `source`, `path,source`).
+        /// The filters of the request, comma-separated in their order (`path`, `country,event`).
         field: String,
         min_visitors: u64,
     },

@@ -15,7 +15,8 @@ use clickhouse::query::Query;
 use clickhouse::{Row, RowOwned, RowRead};
 use serde::Deserialize;
 
-use super::sql::{self, Dataset, EventScope, SummaryFilter};
+use super::filters::Filters;
+use super::sql::{self, Dataset, EventScope};
 use super::time::{date_from_day_number, day_start, Range};
 use crate::store::StoreError;
 
@@ -41,46 +42,6 @@ impl Ctx {
     }
 }
 
-/// The request's filters (built by [`Params::filters`](super::params::Params::filters)):
-/// each narrows the events a report reads, and an empty one matches everything.
-///
-/// [`Filters::given`] and [`Filters::events`] name every field without `..`, so a filter
-/// added here does not compile until it is listed there too: listed in `given`, it is
-/// checked against `reports.min_visitors` ([`small_counts::check_filters`]) like the others.
-///
-/// [`small_counts::check_filters`]: super::small_counts::check_filters
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Filters<'a> {
-    /// Path prefix.
-    pub path: &'a str,
-    /// Source class or referrer host.
-    pub source: &'a str,
-}
-
-impl<'a> Filters<'a> {
-    /// The names (query parameters) of the filters the request gives, in a fixed order.
-    pub(crate) fn given(&self) -> Vec<&'static str> {
-        let Self { path, source } = *self;
-        [("path", path), ("source", source)]
-            .into_iter()
-            .filter(|(_, value)| !value.is_empty())
-            .map(|(name, _)| name)
-            .collect()
-    }
-
-    /// Whether no filter is given.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.given().is_empty()
-    }
-
-    /// The events side of a query on `site` over `[start, end)` (UTC seconds) with these
-    /// filters, days and hours local to `tz`.
-    pub(crate) fn events(self, site: &'a str, tz: &'a str, start: u32, end: u32) -> EventScope<'a> {
-        let Self { path, source } = self;
-        EventScope { site, tz, start, end, path, source }
-    }
-}
-
 /// What a request reads: a site, a range in a time zone, filters, and whether that time
 /// zone is the site's own (summaries are per site-local day).
 #[derive(Debug, Clone, Copy)]
@@ -94,14 +55,13 @@ pub(crate) struct Scope<'a> {
 impl<'a> Scope<'a> {
     /// The events side of a query over `[start, end)`.
     pub(crate) fn events(&self, start: u32, end: u32) -> EventScope<'a> {
-        self.filters.events(self.site, self.range.tz.name(), start, end)
+        EventScope { site: self.site, tz: self.range.tz.name(), start, end, filters: self.filters }
     }
 
-    /// Whether `dataset`'s summaries can answer this request's days.
+    /// Whether `dataset`'s summaries can answer this request's days: in the site's time
+    /// zone, with filters the summary table has columns for.
     pub(crate) fn summaries_serve(&self, dataset: &Dataset) -> bool {
-        let path_ok = self.filters.path.is_empty() || dataset.summary_filter == SummaryFilter::Path;
-        let source_ok = self.filters.source.is_empty() || dataset.summary_filter == SummaryFilter::Source;
-        self.site_time_zone && path_ok && source_ok
+        self.site_time_zone && self.filters.all_among(dataset.summary_dims)
     }
 }
 
@@ -155,15 +115,11 @@ pub(crate) async fn plan_rows(
     plan_query(ctx.query(sql::PLAN), site, tz, bounds, days).fetch_all().await.map_err(StoreError::from)
 }
 
-/// Binds `dataset.summary` for the request's days `[range.from, until)`.
+/// Binds [`Dataset::summary_sql`] for the request's days `[range.from, until)`.
 pub(crate) fn summary_query(query: Query, dataset: &Dataset, scope: &Scope<'_>, until: NaiveDate) -> Query {
     let range = scope.range;
     let query = sql::bind_summary(query, scope.site, range.tz.name(), &range.from.to_string(), &until.to_string());
-    match dataset.summary_filter {
-        SummaryFilter::Nothing => query,
-        SummaryFilter::Path => query.bind(scope.filters.path),
-        SummaryFilter::Source => sql::BindSource::bind_source(query, scope.filters.source),
-    }
+    scope.filters.bind(query, dataset.summary_dims, scope.site, range.start, range.end)
 }
 
 /// Where the request's range switches from summaries to events.
@@ -221,13 +177,14 @@ where
         if split.summarized_until <= range.from {
             return Ok(Vec::new());
         }
-        summary_query(ctx.query(&dataset.summary_sql()), dataset, scope, split.summarized_until).fetch_all::<T>().await
+        let sql = dataset.summary_sql(scope.filters);
+        summary_query(ctx.query(&sql), dataset, scope, split.summarized_until).fetch_all::<T>().await
     };
     let from_events = async {
         if split.events_from >= range.end {
             return Ok(Vec::new());
         }
-        let sql = dataset.events_sql();
+        let sql = dataset.events_sql(scope.filters);
         sql::bind_events(ctx.query(&sql), &scope.events(split.events_from, range.end)).fetch_all::<T>().await
     };
     Ok(tokio::try_join!(summarized, from_events)?)

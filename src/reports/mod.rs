@@ -25,6 +25,7 @@ pub mod describe;
 mod discovery;
 pub mod error;
 mod exec;
+mod filters;
 pub mod grafana_sql;
 mod not_stored;
 pub mod params;
@@ -121,8 +122,8 @@ impl ReportName {
         Self::ALL.map(Self::as_str).join(", ")
     }
 
-    /// Whether the report takes the `path` and `source` filters (not-stored counts events
-    /// by reason, not by page or source).
+    /// Whether the report takes filters (not-stored counts events by reason, not by page,
+    /// source or visitor).
     pub fn takes_filters(self) -> bool {
         self != Self::NotStored
     }
@@ -343,10 +344,11 @@ fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError>
     if params.limit.is_some() && !report.takes_limit() {
         return refuse("limit", "`limit` applies to top-content, content-discovery, sources, devices, countries");
     }
-    if !report.takes_filters() && !params.filters().is_empty() {
+    if let Some(filter) = params.filters.first().filter(|_| !report.takes_filters()) {
+        let name = filter.parameter();
         return refuse(
-            if params.path.is_empty() { "source" } else { "path" },
-            "not-stored counts events by reason, not by page or source; it takes no `path` or `source`",
+            &name,
+            &format!("not-stored counts events by reason, not by page, source or visitor; it takes no filter such as `{name}`"),
         );
     }
     if report == ReportName::Realtime && (params.from.is_some() || params.to.is_some()) {
@@ -402,7 +404,7 @@ async fn answer(
         to: to.to_string(),
         tz: tz.name().to_string(),
         filters: (!filters.is_empty())
-            .then(|| AppliedFilters { path: params.path.clone(), source: params.source.clone() }),
+            .then(|| AppliedFilters(filters.0.iter().map(|filter| (filter.parameter(), filter.given())).collect())),
     };
     let limit = params.limit_or_default();
     Ok(match report {

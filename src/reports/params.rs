@@ -1,6 +1,6 @@
 //! The query string of a report request, checked: every problem becomes a 400 naming
-//! the parameter, before anything reaches ClickHouse. `Params::filters` says which
-//! parameters are filters.
+//! the parameter, before anything reaches ClickHouse. The filters (`path`, `country`,
+//! `prop.KEY`, ...) are defined and checked in `filters`; `Params::filters` hands them on.
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -10,7 +10,7 @@ use utoipa::openapi::Required;
 use utoipa::PartialSchema;
 
 use super::error::ReportError;
-use super::exec::Filters;
+use super::filters::{Dimension, Filter, Filters, MAX_HOST_BYTES, MAX_PATH_BYTES, MAX_TEXT_BYTES, PATH_CHARS};
 
 /// Longest range a report covers, in days (`to - from + 1`).
 pub const MAX_RANGE_DAYS: i64 = 366;
@@ -18,17 +18,11 @@ pub const MAX_RANGE_DAYS: i64 = 366;
 pub const DEFAULT_LIMIT: u64 = 100;
 /// Largest `limit`.
 pub const MAX_LIMIT: u64 = 1000;
-/// Longest `path` filter, in bytes.
-pub const MAX_PATH_BYTES: usize = 512;
-/// Longest `source` filter, in bytes (a host name).
-pub const MAX_SOURCE_BYTES: usize = 253;
 /// Longest `tz`, in bytes.
 const MAX_TZ_BYTES: usize = 64;
 /// Earliest and latest dates a range may name.
 const FIRST_DATE: (i32, u32, u32) = (2000, 1, 1);
 const LAST_DATE: (i32, u32, u32) = (2099, 12, 31);
-/// The source classes footfall stores.
-pub const SOURCE_CLASSES: [&str; 5] = ["direct", "internal", "search", "social", "other"];
 
 /// Buckets of the timeseries report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -45,11 +39,9 @@ pub struct Params {
     pub to: Option<NaiveDate>,
     pub tz: Option<Tz>,
     pub limit: Option<u64>,
-    /// Path prefix; empty when not given.
-    pub path: String,
-    /// Source class or referrer host; empty when not given.
-    pub source: String,
     pub interval: Option<Interval>,
+    /// The filters given, in [`Dimension`] order, then by property name.
+    pub(crate) filters: Vec<Filter>,
 }
 
 impl Params {
@@ -70,21 +62,28 @@ impl Params {
                 "to" => params.to = Some(date(&name, &value)?),
                 "tz" => params.tz = Some(time_zone(&value)?),
                 "limit" => params.limit = Some(limit(&value)?),
-                "path" => params.path = path(&value)?,
-                "source" => params.source = source(&value)?,
                 "interval" => params.interval = Some(interval(&value)?),
-                _ => {
-                    let shown: String = name.chars().take(64).collect();
-                    return Err(ReportError::InvalidParameter {
-                        field: shown.clone(),
-                        problem: format!(
-                            "`{shown}` is not a report parameter; use from, to, tz, limit, path, source, interval"
-                        ),
-                    });
-                }
+                _ => match Dimension::of_parameter(&name) {
+                    Some((dimension, key)) => params.filters.push(Filter::parse(&name, dimension, key, &value)?),
+                    None => {
+                        let shown: String = name.chars().take(64).collect();
+                        let filters = Dimension::ALL.map(|dimension| match dimension {
+                            Dimension::Prop => "prop.KEY",
+                            dimension => dimension.name(),
+                        });
+                        return Err(ReportError::InvalidParameter {
+                            field: shown.clone(),
+                            problem: format!(
+                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval or a filter: {}",
+                                filters.join(", ")
+                            ),
+                        });
+                    }
+                },
             }
             seen.push(name);
         }
+        params.filters.sort_by(|a, b| (a.dimension, &a.key).cmp(&(b.dimension, &b.key)));
         Ok(params)
     }
 
@@ -112,12 +111,12 @@ impl Params {
         self.limit.unwrap_or(DEFAULT_LIMIT)
     }
 
-    /// The parameters that narrow which events a report reads. Every parameter is named
-    /// here, so a new one cannot be added without deciding whether it is a filter; filters
-    /// are checked against `reports.min_visitors` (`small_counts::check_filters`).
+    /// The parameters that narrow what a report counts. Every parameter is named here, so
+    /// a new one cannot be added without deciding whether it is a filter; filters are
+    /// checked against `reports.min_visitors` (`small_counts::check_filters`).
     pub(crate) fn filters(&self) -> Filters<'_> {
-        let Self { from: _, to: _, tz: _, limit: _, interval: _, path, source } = self;
-        Filters { path, source }
+        let Self { from: _, to: _, tz: _, limit: _, interval: _, filters } = self;
+        Filters(filters)
     }
 }
 
@@ -141,7 +140,7 @@ impl utoipa::IntoParams for Params {
         };
         let (first, last) = (FIRST_DATE, LAST_DATE);
         let dates = format!("{}-{:02}-{:02} to {}-{:02}-{:02}", first.0, first.1, first.2, last.0, last.1, last.2);
-        vec![
+        let mut parameters = vec![
             query(
                 "from",
                 &format!("First day of the range ({dates}); required except for realtime, which refuses it"),
@@ -170,21 +169,6 @@ impl utoipa::IntoParams for Params {
                     .default(Some(DEFAULT_LIMIT.into())),
                 None,
             ),
-            query(
-                "path",
-                &format!("Only pages whose path starts with this: `/`, then letters, digits and {PATH_CHARS}"),
-                text(MAX_PATH_BYTES).pattern(Some(format!("^/[A-Za-z0-9{}]*$", regex::escape(PATH_CHARS)))),
-                Some("/blog/"),
-            ),
-            query(
-                "source",
-                &format!(
-                    "Only events whose source class ({}) or lowercase referrer host is this",
-                    SOURCE_CLASSES.join(", ")
-                ),
-                text(MAX_SOURCE_BYTES),
-                Some("search"),
-            ),
             ParameterBuilder::new()
                 .name("interval")
                 .parameter_in(ParameterIn::Query)
@@ -192,7 +176,25 @@ impl utoipa::IntoParams for Params {
                 .description(Some("timeseries only: buckets (default `day`)"))
                 .schema(Some(Interval::schema()))
                 .build(),
-        ]
+        ];
+        // Each filter's longest value, with room for the `!` that negates it.
+        for dimension in Dimension::ALL {
+            let (schema, example) = match dimension {
+                Dimension::Path | Dimension::Page | Dimension::Entry => (
+                    text(MAX_PATH_BYTES + 1).pattern(Some(format!("^!?/[A-Za-z0-9{}]*$", regex::escape(PATH_CHARS)))),
+                    Some("/blog/"),
+                ),
+                Dimension::Hostname => (text(MAX_HOST_BYTES + 1), Some("example.com")),
+                Dimension::Source => (text(MAX_HOST_BYTES + 1), Some("search")),
+                Dimension::Country => (text(3).pattern(Some("^!?[A-Z]{2}$".to_string())), Some("!US")),
+                Dimension::Event => (text(MAX_TEXT_BYTES + 1), Some("signup")),
+                Dimension::Prop => (text(MAX_TEXT_BYTES + 1), Some("pro")),
+                _ => (text(MAX_TEXT_BYTES + 1), None),
+            };
+            let name = if dimension == Dimension::Prop { "prop.KEY" } else { dimension.name() };
+            parameters.push(query(name, &dimension.description(), schema, example));
+        }
+        parameters
     }
 }
 
@@ -229,46 +231,6 @@ fn limit(value: &str) -> Result<u64, ReportError> {
     }
 }
 
-/// The characters a `path` filter may hold besides ASCII letters and digits.
-const PATH_CHARS: &str = "/-._~%!$&()*+,=:@";
-
-/// A path prefix: starts with `/`; characters a URL path carries, without quotes,
-/// backslashes, semicolons, spaces or control characters.
-fn path(value: &str) -> Result<String, ReportError> {
-    if value.len() > MAX_PATH_BYTES {
-        return Err(invalid("path", &format!("is longer than {MAX_PATH_BYTES} bytes")));
-    }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || PATH_CHARS.contains(c);
-    if !value.starts_with('/') || !value.chars().all(allowed) {
-        return Err(invalid(
-            "path",
-            &format!(
-                "must be a path prefix starting with `/`, of letters, digits and {PATH_CHARS} (percent-encode the rest)"
-            ),
-        ));
-    }
-    Ok(value.to_string())
-}
-
-/// A source class (`direct`, `internal`, `search`, `social`, `other`) or a referrer host.
-fn source(value: &str) -> Result<String, ReportError> {
-    if value.len() > MAX_SOURCE_BYTES {
-        return Err(invalid("source", &format!("is longer than {MAX_SOURCE_BYTES} bytes")));
-    }
-    let host = !value.is_empty()
-        && value.split('.').all(|label| {
-            !label.is_empty() && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        });
-    if SOURCE_CLASSES.contains(&value) || host {
-        Ok(value.to_string())
-    } else {
-        Err(invalid(
-            "source",
-            "must be a source class (direct, internal, search, social, other) or a lowercase referrer host",
-        ))
-    }
-}
-
 fn interval(value: &str) -> Result<Interval, ReportError> {
     match value {
         "hour" => Ok(Interval::Hour),
@@ -296,8 +258,9 @@ mod tests {
         assert_eq!(params.dates().unwrap().0.to_string(), "2026-03-28");
         assert_eq!(params.tz, Some(chrono_tz::Asia::Kolkata));
         assert_eq!(params.limit_or_default(), 5);
-        assert_eq!(params.path, "/blog/");
-        assert_eq!(params.source, "t.co");
+        assert_eq!(params.filters().given(), ["path", "source"]);
+        assert_eq!(params.filters[0].value, "/blog/");
+        assert_eq!(params.filters[1].value, "t.co");
     }
 
     #[test]
@@ -315,12 +278,23 @@ mod tests {
         assert_eq!(field_of("interval=week"), "interval");
         assert_eq!(field_of("frm=2026-01-01"), "frm");
         assert_eq!(field_of("from=2026-01-01&from=2026-01-02"), "from");
+        assert_eq!(field_of("country=!gb"), "country");
+        assert_eq!(field_of("prop.plan=a&prop.plan=b"), "prop.plan");
+        assert_eq!(field_of("prop=a"), "prop");
+    }
+
+    #[test]
+    fn filters_come_in_one_order_however_they_are_given() {
+        let params = Params::parse("prop.b=2&country=!US&prop.a=1&path=%2Fx&event=signup").unwrap();
+        assert_eq!(params.filters().given(), ["path", "country", "event", "prop.a", "prop.b"]);
+        assert!(params.filters[1].negated);
     }
 
     #[test]
     fn sql_metacharacters_are_refused_in_every_parameter() {
         let nasty = "%27%3B%20DROP%20TABLE%20events%3B%20--";
-        for name in ["from", "to", "tz", "limit", "path", "source", "interval"] {
+        let names = ["from", "to", "tz", "limit", "interval", "path", "page", "entry", "hostname", "source"];
+        for name in names.into_iter().chain(["source_class", "country", "device", "screen"]) {
             assert_eq!(field_of(&format!("{name}={nasty}")), name);
             assert_eq!(field_of(&format!("{name}=%2F{nasty}")), name);
         }

@@ -7,8 +7,9 @@ use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::exec::{Ctx, Filters};
-use super::sql::{self, BindSource};
+use super::exec::Ctx;
+use super::filters::Filters;
+use super::sql::{self, BindScope, EventScope};
 use crate::store::StoreError;
 
 /// The window, in seconds.
@@ -51,10 +52,11 @@ pub(crate) struct RealtimeRow {
 
 /// Pageviews and distinct visitors with `until - 300 <= ts < until` (UTC seconds).
 pub(crate) async fn now(ctx: &Ctx, site: &str, until: u32, filters: Filters<'_>) -> Result<Now, StoreError> {
-    query(ctx.query(&sql::REALTIME), site, until, filters).fetch_one().await.map_err(StoreError::from)
+    query(ctx.query(&sql::realtime(filters)), site, until, filters).fetch_one().await.map_err(StoreError::from)
 }
 
-/// Binds [`sql::REALTIME`].
+/// Binds [`sql::realtime`] for `filters`.
 pub(crate) fn query(query: Query, site: &str, until: u32, filters: Filters<'_>) -> Query {
-    query.bind(until - WINDOW_SECS).bind(until).bind(site).bind(filters.path).bind_source(filters.source)
+    let (start, end) = (until - WINDOW_SECS, until);
+    query.bind(start).bind(end).bind_scope(&EventScope { site, tz: "UTC", start, end, filters })
 }

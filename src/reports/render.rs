@@ -44,14 +44,30 @@ pub(crate) struct Header {
     pub filters: Option<AppliedFilters>,
 }
 
-/// The filters a request gave.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct AppliedFilters {
-    /// Path prefix; empty when not given.
-    pub path: String,
-    /// Source class or referrer host; empty when not given.
-    pub source: String,
+/// The filters a request gave, as given: each parameter (`path`, `country`, `prop.plan`,
+/// ...) with its value, `!` included, in the order filters apply.
+#[derive(Debug)]
+pub(crate) struct AppliedFilters(pub Vec<(String, String)>);
+
+impl Serialize for AppliedFilters {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+    }
 }
+
+impl utoipa::PartialSchema for AppliedFilters {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .description(Some("Each filter given, by parameter, with its value as given (`!` included)"))
+            .examples([serde_json::json!({"path": "/blog/", "country": "!US"})])
+            .into()
+    }
+}
+
+impl ToSchema for AppliedFilters {}
 
 /// What small-count folding did to a breakdown's rows.
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,8 +6,8 @@
 //!   row labelled [`OTHER`], so no report names a page, referrer or device that one
 //!   person accounts for. Folding happens after the rows are merged across days and
 //!   before `limit`: the other row holds every small row of the range, and comes last.
-//! - **Filters** ([`check_filters`]): a request with filters (`path`, `source`: whatever
-//!   [`Filters::given`] lists) whose filters match fewer than `min_visitors` visitors in
+//! - **Filters** ([`check_filters`]): a request with filters (`path`, `country`,
+//!   `event`, ...: whatever [`Filters::given`] lists) whose filters match fewer than `min_visitors` visitors in
 //!   its range is refused, 403 [`ReportError::TooFewVisitors`], before any report query
 //!   runs, in every report and form (JSON, CSV, the dashboard). Without this a filter
 //!   would narrow a report that is never folded (timeseries, busiest-times, realtime) to
@@ -34,7 +34,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::ReportError;
-use super::exec::{self, Ctx, Filters, Scope, Split};
+use super::exec::{self, Ctx, Scope, Split};
+use super::filters::Filters;
 use super::sql::{self, Breakdown, EventScope};
 use super::time::date_from_day_number;
 use crate::store::StoreError;
@@ -202,7 +203,7 @@ pub(crate) async fn other_visitors<R: BreakdownRow>(
     if events_from < range.end {
         let list_kept = !keys.kept.is_empty() && keys.kept.len() < keys.folded.len();
         let listed = if list_kept { &keys.kept } else { &keys.folded };
-        let sql = R::BREAKDOWN.other_visitors_sql(list_kept);
+        let sql = R::BREAKDOWN.other_visitors_sql(list_kept, scope.filters);
         let days: Vec<OtherDay> =
             other_visitors_query(ctx.query(&sql), &scope.events(events_from, range.end), listed).fetch_all().await?;
         total += days.iter().map(|day| day.visitors).sum::<u64>();
@@ -224,7 +225,9 @@ pub(crate) async fn other_visitors<R: BreakdownRow>(
                 Vec::new()
             } else {
                 let rows: Vec<R> =
-                    exec::summary_query(ctx.query(&dataset.summary_sql()), dataset, scope, until).fetch_all().await?;
+                    exec::summary_query(ctx.query(&dataset.summary_sql(scope.filters)), dataset, scope, until)
+                        .fetch_all()
+                        .await?;
                 let folded: HashSet<&R::Key> = keys.folded.iter().collect();
                 rows.iter().filter(|row| folded.contains(&row.key())).map(BreakdownRow::visitors).collect()
             }
@@ -263,7 +266,7 @@ pub(crate) async fn check_filters(
     if given.is_empty() || min_visitors <= 1 {
         return Ok(());
     }
-    let visitors: u64 = filter_visitors_query(ctx.query(&sql::FILTER_VISITORS), site, bounds, filters)
+    let visitors: u64 = filter_visitors_query(ctx.query(&sql::filter_visitors(filters)), site, bounds, filters)
         .fetch_one()
         .await
         .map_err(crate::store::StoreError::from)?;
@@ -274,14 +277,15 @@ pub(crate) async fn check_filters(
     }
 }
 
-/// Binds [`sql::FILTER_VISITORS`] the way every events-side report query is bound.
+/// Binds [`sql::filter_visitors`] the way every events-side report query is bound.
 pub(crate) fn filter_visitors_query(query: Query, site: &str, (start, end): (u32, u32), filters: Filters<'_>) -> Query {
-    sql::bind_events(query, &filters.events(site, "UTC", start, end))
+    sql::bind_events(query, &EventScope { site, tz: "UTC", start, end, filters })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reports::filters::{Dimension, Filter};
 
     #[derive(Debug, Clone, PartialEq)]
     struct Row {
@@ -347,22 +351,23 @@ mod tests {
 
     #[test]
     fn every_given_filter_is_named_and_bound_like_the_reports() {
-        let filters = |path, source| Filters { path, source };
-        assert_eq!(filters("", "").given(), Vec::<&str>::new());
-        assert_eq!(filters("/s", "").given(), ["path"]);
-        assert_eq!(filters("", "t.co").given(), ["source"]);
-        assert_eq!(filters("/s", "t.co").given(), ["path", "source"]);
+        let every = super::super::describe::sample_filters();
+        let filters = Filters(&every);
+        assert_eq!(filters.given().len(), Dimension::ALL.len());
         // The check reads the shared event condition, bound by the reports' own binder.
         let query = filter_visitors_query(
-            clickhouse::Client::default().query(&sql::FILTER_VISITORS),
+            clickhouse::Client::default().query(&sql::filter_visitors(filters)),
             "example.com",
             (10, 20),
-            filters("/secret'", "t.co"),
+            filters,
         );
         let text = query.sql_display().to_string();
-        assert!(text.contains("startsWith(path, '/secret\\'')"), "{text}");
-        assert!(text.contains("('t.co' = '' OR source_class = 't.co' OR referrer_host = 't.co')"), "{text}");
+        assert!(!text.contains('?'), "{text}");
         assert!(text.contains("10 AS range_start, 20 AS range_end"), "{text}");
+        for filter in &every {
+            let value = filter.value.replace('\\', "\\\\").replace('\'', "\\'");
+            assert!(text.contains(&format!("'{value}'")), "{} is not bound: {text}", filter.parameter());
+        }
     }
 
     #[tokio::test]
@@ -370,8 +375,9 @@ mod tests {
         // The client points nowhere: a query would fail.
         let client = clickhouse::Client::default().with_url("http://127.0.0.1:9");
         let ctx = Ctx::new(&client, "footfall", "test");
-        let none = Filters { path: "", source: "" };
-        let path = Filters { path: "/s", source: "" };
+        let none = Filters::NONE;
+        let given = [Filter { dimension: Dimension::Path, key: String::new(), value: "/s".into(), negated: false }];
+        let path = Filters(&given);
         assert!(check_filters(&ctx, "example.com", (0, 1), none, 5).await.is_ok());
         for k in [0, 1] {
             assert!(check_filters(&ctx, "example.com", (0, 1), path, k).await.is_ok());

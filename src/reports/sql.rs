@@ -1,10 +1,12 @@
 //! The report SQL, compiled in from `src/reports/sql/*.sql`, and the binding of its
 //! parameters. Every value a request supplies reaches ClickHouse through the clickhouse
 //! crate's `.bind()` (escaped), never through string formatting; the only text composed
-//! here is footfall's own SQL: a `*_by_day` query inlined into its wrappers, and the two
+//! here is footfall's own SQL: a `*_by_day` query inlined into its wrappers, the two
 //! shared conditions `{event_scope}` (`event_scope.sql`, bound by [`bind_events`]) and
 //! `{current_summary}` (`current_summary.sql`, bound by [`bind_summary`]) inlined where a
-//! query names them.
+//! query names them, and `{filters}`: the conditions of the filters a request gives
+//! (`filters.sql`, see [`Filters::sql`]), inside `{event_scope}` and in the summary
+//! queries, so a query's text depends on which filters are given, never on their values.
 //!
 //! Report queries run with `log_queries = 1` and a `query_id` of
 //! `footfall:<database>:<report>:<request>:<n>`, so `system.query_log` shows what each
@@ -13,6 +15,8 @@
 use std::sync::LazyLock;
 
 use clickhouse::query::Query;
+
+use super::filters::{Dimension, Filters};
 
 macro_rules! sql_file {
     ($name:literal) => {
@@ -27,24 +31,43 @@ pub(crate) const SUMMARY_DAY: &str = sql_file!("summary_day");
 /// Busiest 15-minute windows from the `site_quarters` view.
 pub(crate) const QUARTERS: &str = sql_file!("quarters");
 /// Busiest 15-minute windows from events (filtered requests).
-pub(crate) static QUARTERS_FROM_EVENTS: LazyLock<String> = LazyLock::new(|| expand(sql_file!("quarters_from_events")));
-/// content-discovery: the pages whose start falls in the range.
-pub(crate) const DISCOVERY_PAGES: &str = sql_file!("discovery_pages");
-/// content-discovery: those pages' first 24 hours and 7 days, a row per page and day.
-pub(crate) static DISCOVERY_WINDOWS: LazyLock<String> =
-    LazyLock::new(|| sql_file!("discovery_windows").replace("{page}", "path"));
-/// content-discovery: the first 24 hours and 7 days of the pages folded into `(other)`,
-/// a row per day for all of them.
-pub(crate) static DISCOVERY_OTHER_WINDOWS: LazyLock<String> =
-    LazyLock::new(|| sql_file!("discovery_windows").replace("{page}", &format!("'{}'", super::small_counts::OTHER)));
+pub(crate) fn quarters_from_events(filters: Filters<'_>) -> String {
+    expand(sql_file!("quarters_from_events"), filters)
+}
+/// content-discovery: the pages whose start falls in the range (and whose path the
+/// `path` and `page` filters keep).
+pub(crate) fn discovery_pages(filters: Filters<'_>) -> String {
+    sql_file!("discovery_pages").replace("{filters}", &filters.sql(&DISCOVERY_PAGE_FILTERS))
+}
+/// The filters that narrow content-discovery's list of pages (the others narrow what its
+/// pages' windows count).
+pub(crate) const DISCOVERY_PAGE_FILTERS: [Dimension; 2] = [Dimension::Path, Dimension::Page];
+/// The filters `page_views` can apply (it has their columns); content-discovery's windows
+/// read `events` for any other.
+pub(crate) const PAGE_VIEWS_FILTERS: [Dimension; 6] =
+    [Dimension::Path, Dimension::Page, Dimension::Source, Dimension::SourceClass, Dimension::Event, Dimension::Prop];
+/// content-discovery: its pages' first 24 hours and 7 days, a row per page and day, or
+/// for the pages folded into `(other)` (`other`) a row per day for all of them; from
+/// `page_views`, or `events` when a filter needs columns `page_views` lacks.
+pub(crate) fn discovery_windows(filters: Filters<'_>, other: bool) -> String {
+    let page = if other { format!("'{}'", super::small_counts::OTHER) } else { "path".to_string() };
+    let (table, pageviews) =
+        if filters.all_among(&PAGE_VIEWS_FILTERS) { ("page_views", "") } else { ("events", "AND name = 'pageview'") };
+    let sql = sql_file!("discovery_windows").replace("{page}", &page).replace("{table}", table);
+    expand(&sql.replace("{pageviews}", pageviews), filters)
+}
 /// Visitors and views of the last 5 minutes.
-pub(crate) static REALTIME: LazyLock<String> = LazyLock::new(|| expand(sql_file!("realtime")));
+pub(crate) fn realtime(filters: Filters<'_>) -> String {
+    expand(sql_file!("realtime"), filters)
+}
 /// not-stored: events answered but not stored, per reason.
 pub(crate) const NOT_STORED: &str = sql_file!("not_stored");
 /// The visitors of a breakdown's `(other)` row per local day ([`Breakdown::other_visitors_sql`]).
 const OTHER_VISITORS: &str = sql_file!("other_visitors");
 /// Distinct visitors matching a filtered request (small-count protection).
-pub(crate) static FILTER_VISITORS: LazyLock<String> = LazyLock::new(|| expand(sql_file!("filter_visitors")));
+pub(crate) fn filter_visitors(filters: Filters<'_>) -> String {
+    expand(sql_file!("filter_visitors"), filters)
+}
 
 /// The shared conditions: each placeholder with its file's text, without the comments.
 static CONDITIONS: LazyLock<[(&str, String); 2]> = LazyLock::new(|| {
@@ -52,21 +75,18 @@ static CONDITIONS: LazyLock<[(&str, String); 2]> = LazyLock::new(|| {
     [("{event_scope}", text(sql_file!("event_scope"))), ("{current_summary}", text(sql_file!("current_summary")))]
 });
 
-/// `sql` with the shared conditions it names inlined.
-fn expand(sql: &str) -> String {
-    CONDITIONS.iter().fold(sql.to_string(), |sql, (placeholder, condition)| sql.replace(placeholder, condition))
+/// `sql` over events with the shared conditions it names inlined, and in `{event_scope}`
+/// the conditions of `filters` (all of them: events have every column).
+fn expand(sql: &str, filters: Filters<'_>) -> String {
+    inline(sql, &filters.sql(&Dimension::ALL))
 }
 
-/// Which request filters a dataset's summaries can apply themselves. Requests with other
-/// filters read events for the whole range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SummaryFilter {
-    /// None: a filtered request reads events.
-    Nothing,
-    /// The `path` prefix (the summary is per path).
-    Path,
-    /// The `source` filter (the summary is per source).
-    Source,
+/// `sql` with the shared conditions it names inlined and `{filters}` replaced by
+/// `filter_conditions` (from [`Filters::sql`]).
+fn inline(sql: &str, filter_conditions: &str) -> String {
+    let sql =
+        CONDITIONS.iter().fold(sql.to_string(), |sql, (placeholder, condition)| sql.replace(placeholder, condition));
+    sql.replace("{filters}", filter_conditions)
 }
 
 /// Data kept per site-local day: computed from events (`by_day`), summed over a range
@@ -83,8 +103,9 @@ pub(crate) struct Dataset {
     pub summary: &'static str,
     /// `INSERT ... SELECT` of one day's `by_day` rows into the summary table.
     pub summarize: &'static str,
-    /// The filter `summary` applies itself.
-    pub summary_filter: SummaryFilter,
+    /// The filters whose columns the summary table has, so it applies them itself
+    /// (`{filters}` in `summary`); a request with any other filter reads events.
+    pub summary_dims: &'static [Dimension],
 }
 
 macro_rules! dataset {
@@ -95,42 +116,52 @@ macro_rules! dataset {
             from_events: $from_events,
             summary: include_str!(concat!("sql/", $name, "_summary.sql")),
             summarize: include_str!(concat!("sql/", $name, "_summarize.sql")),
-            summary_filter: $filter,
+            summary_dims: $filter,
         }
     };
 }
 
 /// Per path: top-content.
-pub(crate) const PAGES: Dataset = dataset!("pages", Some(sql_file!("pages_from_events")), SummaryFilter::Path);
+pub(crate) const PAGES: Dataset =
+    dataset!("pages", Some(sql_file!("pages_from_events")), &[Dimension::Path, Dimension::Page]);
 /// Per entry source: sources.
-pub(crate) const SOURCES: Dataset = dataset!("sources", Some(sql_file!("sources_from_events")), SummaryFilter::Source);
+pub(crate) const SOURCES: Dataset = dataset!(
+    "sources",
+    Some(sql_file!("sources_from_events")),
+    &[Dimension::Source, Dimension::SourceClass, Dimension::UtmSource, Dimension::UtmMedium, Dimension::UtmCampaign]
+);
 /// Per browser, OS and device class: devices.
-pub(crate) const DEVICES: Dataset = dataset!("devices", Some(sql_file!("devices_from_events")), SummaryFilter::Nothing);
+pub(crate) const DEVICES: Dataset = dataset!(
+    "devices",
+    Some(sql_file!("devices_from_events")),
+    &[Dimension::Browser, Dimension::Os, Dimension::Device]
+);
 /// Per country: countries.
 pub(crate) const COUNTRIES: Dataset =
-    dataset!("countries", Some(sql_file!("countries_from_events")), SummaryFilter::Nothing);
+    dataset!("countries", Some(sql_file!("countries_from_events")), &[Dimension::Country]);
 /// The site per day: timeseries by day.
-pub(crate) const DAYS: Dataset = dataset!("days", None, SummaryFilter::Nothing);
+pub(crate) const DAYS: Dataset = dataset!("days", None, &[]);
 /// The site per local hour: timeseries by hour, busiest-times.
-pub(crate) const HOURS: Dataset = dataset!("hours", None, SummaryFilter::Nothing);
+pub(crate) const HOURS: Dataset = dataset!("hours", None, &[]);
 
 /// Every dataset, in the order the summarizer writes them.
 pub(crate) const DATASETS: [&Dataset; 6] = [&PAGES, &SOURCES, &DEVICES, &COUNTRIES, &DAYS, &HOURS];
 
 impl Dataset {
-    /// The query that reads a range from events.
-    pub(crate) fn events_sql(&self) -> String {
-        expand(&self.from_events.unwrap_or("{by_day}").replace("{by_day}", self.by_day))
+    /// The query that reads a range from events with `filters`.
+    pub(crate) fn events_sql(&self, filters: Filters<'_>) -> String {
+        expand(&self.from_events.unwrap_or("{by_day}").replace("{by_day}", self.by_day), filters)
     }
 
-    /// The statement that stores one day.
+    /// The statement that stores one day (unfiltered).
     pub(crate) fn summarize_sql(&self) -> String {
-        expand(&self.summarize.replace("{by_day}", self.by_day))
+        expand(&self.summarize.replace("{by_day}", self.by_day), Filters::NONE)
     }
 
-    /// The query that reads a range from the summary table.
-    pub(crate) fn summary_sql(&self) -> String {
-        expand(self.summary)
+    /// The query that reads a range from the summary table with those of `filters` it
+    /// has columns for ([`Dataset::summary_dims`]; bound by `exec::summary_query`).
+    pub(crate) fn summary_sql(&self, filters: Filters<'_>) -> String {
+        inline(self.summary, &filters.sql(self.summary_dims))
     }
 }
 
@@ -167,23 +198,18 @@ pub(crate) const BREAKDOWNS: [&Breakdown; 4] = [&PAGE_ROWS, &SOURCE_ROWS, &DEVIC
 
 impl Breakdown {
     /// The visitors per local day of the rows whose keys are bound (`kept`: false) or of
-    /// the rows whose keys are not (`kept`: true). Bound by [`bind_other_visitors`].
-    pub(crate) fn other_visitors_sql(&self, kept: bool) -> String {
+    /// the rows whose keys are not (`kept`: true), with `filters`. Bound by
+    /// [`bind_other_visitors`].
+    pub(crate) fn other_visitors_sql(&self, kept: bool, filters: Filters<'_>) -> String {
         let among = if kept { "NOT IN" } else { "IN" };
-        expand(&OTHER_VISITORS.replace("{key}", self.key).replace("{counted}", self.counted).replace("{in}", among))
+        let sql = OTHER_VISITORS.replace("{key}", self.key).replace("{counted}", self.counted).replace("{in}", among);
+        expand(&sql, filters)
     }
 }
 
 /// Binds [`Breakdown::other_visitors_sql`]: `keys` (not empty) within `scope`.
 pub(crate) fn bind_other_visitors<K: serde::Serialize>(query: Query, scope: &EventScope<'_>, keys: &[K]) -> Query {
-    query
-        .bind(scope.tz)
-        .bind(scope.start)
-        .bind(scope.end)
-        .bind(SqlTuple(keys))
-        .bind(scope.site)
-        .bind(scope.path)
-        .bind_source(scope.source)
+    query.bind(scope.tz).bind(scope.start).bind(scope.end).bind(SqlTuple(keys)).bind_scope(scope)
 }
 
 /// `query` allowed to be as long as it is: ClickHouse parses at most `max_query_size`
@@ -203,15 +229,12 @@ pub(crate) struct EventScope<'a> {
     pub start: u32,
     /// UTC seconds, exclusive.
     pub end: u32,
-    /// Path prefix; empty matches every path.
-    pub path: &'a str,
-    /// Source class or referrer host; empty matches every source.
-    pub source: &'a str,
+    pub filters: Filters<'a>,
 }
 
 /// Binds the parameters of a `*_by_day` query (and of its wrappers).
 pub(crate) fn bind_events(query: Query, scope: &EventScope<'_>) -> Query {
-    query.bind(scope.tz).bind(scope.start).bind(scope.end).bind(scope.site).bind(scope.path).bind_source(scope.source)
+    query.bind(scope.tz).bind(scope.start).bind(scope.end).bind_scope(scope)
 }
 
 /// Binds the parameters of a `*_summary` query up to its filter: the site's summaries in
@@ -220,15 +243,16 @@ pub(crate) fn bind_summary(query: Query, site: &str, tz: &str, first: &str, end:
     query.bind(site).bind(tz).bind(first).bind(end).bind(site).bind(tz).bind(first).bind(end)
 }
 
-/// Binding the source filter, which each query compares three ways.
-pub(crate) trait BindSource {
-    /// Binds `source` for `(? = '' OR source_class = ? OR referrer_host = ?)`.
-    fn bind_source(self, source: &str) -> Self;
+/// Binding `{event_scope}` itself.
+pub(crate) trait BindScope {
+    /// Binds `{event_scope}`'s own parameters: the site, then the filters' (the range
+    /// comes from the query's `WITH`, bound before).
+    fn bind_scope(self, scope: &EventScope<'_>) -> Self;
 }
 
-impl BindSource for Query {
-    fn bind_source(self, source: &str) -> Self {
-        self.bind(source).bind(source).bind(source)
+impl BindScope for Query {
+    fn bind_scope(self, scope: &EventScope<'_>) -> Self {
+        scope.filters.bind(self.bind(scope.site), &Dimension::ALL, scope.site, scope.start, scope.end)
     }
 }
 
@@ -260,7 +284,7 @@ mod tests {
             SUMMARY_DAY,
             QUARTERS,
             sql_file!("quarters_from_events"),
-            DISCOVERY_PAGES,
+            sql_file!("discovery_pages"),
             sql_file!("discovery_windows"),
             sql_file!("realtime"),
             NOT_STORED,
@@ -268,6 +292,7 @@ mod tests {
             OTHER_VISITORS,
             sql_file!("event_scope"),
             sql_file!("current_summary"),
+            sql_file!("filters"),
         ];
         for dataset in DATASETS {
             files.extend([dataset.by_day, dataset.summary, dataset.summarize]);
@@ -276,28 +301,52 @@ mod tests {
         for file in files {
             for line in file.lines().filter(|line| line.trim_start().starts_with("--")) {
                 assert!(!line.contains('?'), "comment with `?`: {line}");
+                // These expand to several lines, which would end the comment.
+                assert!(
+                    !line.contains("{event_scope}") && !line.contains("{filters}"),
+                    "placeholder in a comment: {line}"
+                );
             }
         }
     }
 
     #[test]
     fn every_shared_condition_is_inlined() {
-        let mut queries = vec![
-            QUARTERS_FROM_EVENTS.clone(),
-            REALTIME.clone(),
-            FILTER_VISITORS.clone(),
-            DISCOVERY_WINDOWS.clone(),
-            DISCOVERY_OTHER_WINDOWS.clone(),
-        ];
-        for dataset in DATASETS {
-            queries.extend([dataset.events_sql(), dataset.summarize_sql(), dataset.summary_sql()]);
-        }
-        for breakdown in BREAKDOWNS {
-            queries.extend([breakdown.other_visitors_sql(false), breakdown.other_visitors_sql(true)]);
+        let every = super::super::describe::sample_filters();
+        let mut queries = Vec::new();
+        for filters in [Filters::NONE, Filters(&every)] {
+            queries.extend([
+                quarters_from_events(filters),
+                realtime(filters),
+                filter_visitors(filters),
+                discovery_pages(filters),
+                discovery_windows(filters, false),
+                discovery_windows(filters, true),
+            ]);
+            for dataset in DATASETS {
+                queries.extend([dataset.events_sql(filters), dataset.summarize_sql(), dataset.summary_sql(filters)]);
+            }
+            for breakdown in BREAKDOWNS {
+                queries.extend([
+                    breakdown.other_visitors_sql(false, filters),
+                    breakdown.other_visitors_sql(true, filters),
+                ]);
+            }
         }
         for query in queries {
             assert!(!query.contains('{'), "a placeholder is left: {query}");
             assert!(query.contains("site = ?"), "no scope: {query}");
+        }
+    }
+
+    #[test]
+    fn summaries_apply_the_filters_they_have_columns_for() {
+        let every = super::super::describe::sample_filters();
+        let filters = Filters(&every);
+        for dataset in DATASETS {
+            let sql = dataset.summary_sql(filters);
+            let applied = sql.matches("AND ").count() - dataset.summary_sql(Filters::NONE).matches("AND ").count();
+            assert_eq!(applied, dataset.summary_dims.len(), "{sql}");
         }
     }
 

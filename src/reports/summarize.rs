@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 use clickhouse::query::Query;
 
 use super::exec::{plan_rows, Ctx};
+use super::filters::Filters;
 use super::sql::{self, EventScope, DATASETS};
 use super::time::{date_from_day_number, day_start, local_date};
 use crate::store::{Store, StoreError};
@@ -58,7 +59,7 @@ pub async fn summarize(store: &Store, now: DateTime<Utc>) -> Result<usize, Store
 pub(crate) fn summarize_query(query: Query, site: &str, tz: Tz, day: NaiveDate, version: u64) -> Query {
     let next = day.checked_add_days(Days::new(1)).expect("dates are before 2100");
     let scope =
-        EventScope { site, tz: tz.name(), start: day_start(tz, day), end: day_start(tz, next), path: "", source: "" };
+        EventScope { site, tz: tz.name(), start: day_start(tz, day), end: day_start(tz, next), filters: Filters::NONE };
     sql::bind_events(query.bind(site).bind(tz.name()).bind(version), &scope)
 }
 

@@ -10,6 +10,7 @@ mod cluster;
 mod dashboard;
 mod dashboard_browser;
 mod describe;
+mod filters;
 mod helpers;
 mod ingest;
 mod not_stored;

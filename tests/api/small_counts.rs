@@ -306,7 +306,7 @@ fn expected_public_answer(p: &Planted, report: ReportName) -> Value {
     let n = PUBLIC_VISITORS;
     let mut answer = json!({
         "report": report.as_str(), "site": SITE, "from": p.day, "to": p.day, "tz": "Europe/London",
-        "filters": {"path": PUBLIC_PATH, "source": ""},
+        "filters": {"path": PUBLIC_PATH},
     });
     let small_counts = json!({"min_visitors": K, "folded_rows": 0, "other_visitors": null});
     let local = LONDON.timestamp_opt(i64::from(p.ts), 0).unwrap();

@@ -1,7 +1,7 @@
 -- Devices per site-local day, computed from events: pageviews and visitors by browser
 -- family, operating system and device class.
 -- Parameters, in order: time zone, range start and end (UTC seconds, end exclusive),
--- site, path prefix, source filter three times (empty matches everything).
+-- site, each given filter's (filters.sql), as event_scope.sql says.
 WITH ? AS zone, ? AS range_start, ? AS range_end
 SELECT
     toDate(ts, zone) AS day,

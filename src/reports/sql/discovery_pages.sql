@@ -4,8 +4,10 @@
 -- A page without a publish time counts as new only when first seen at least 7 days after
 -- the site's first view: before that, a first view says when footfall was installed, not
 -- when the page was published.
--- Parameters, in order: site, path prefix, range start and end (UTC seconds, end
--- exclusive), site again, row limit.
+-- The filters placeholder: the conditions of the given path and page filters (filters.sql), which
+-- narrow the list of pages; the other filters narrow what discovery_windows counts.
+-- Parameters, in order: site, each given path or page filter's value, range start and
+-- end (UTC seconds, end exclusive), site again, row limit.
 SELECT
     path,
     first_seen,
@@ -18,7 +20,8 @@ FROM
         toUInt32(minMerge(first_view)) AS first_seen,
         toUInt32(minMerge(published)) AS published_at
     FROM page_first_seen
-    WHERE site = ? AND startsWith(path, ?)
+    WHERE site = ?
+        {filters}
     GROUP BY path
 )
 WHERE start >= ? AND start < ?

@@ -7,7 +7,7 @@
 -- shorter. Every local day of the range with counted events has a row, folded or not,
 -- so the caller sees which days still have events (retention empties the oldest).
 -- Parameters, in order: time zone, range start and end (UTC seconds, end exclusive),
--- the keys (a tuple), site, path prefix, source filter three times.
+-- the keys (a tuple), site, each given filter's (filters.sql).
 WITH ? AS zone, ? AS range_start, ? AS range_end
 SELECT
     toUInt16(toDate(ts, zone)) AS day_number,

@@ -2,7 +2,7 @@
 -- current summary covers, and what the summarizer stores in day_pages.
 -- visitors are distinct visitor hashes per day; engaged_ms sums the engagement events.
 -- Parameters, in order: time zone, range start and end (UTC seconds, end exclusive),
--- site, path prefix, source filter three times (empty matches everything).
+-- site, each given filter's (filters.sql), as event_scope.sql says.
 WITH ? AS zone, ? AS range_start, ? AS range_end
 SELECT
     toDate(ts, zone) AS day,

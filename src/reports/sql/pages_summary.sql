@@ -1,6 +1,6 @@
 -- Pages over the days [first, end) that have a current summary, from day_pages.
 -- Parameters, in order: site, time zone, first day, end day (YYYY-MM-DD, end exclusive),
--- the same four again for summary_days, path prefix.
+-- the same four again for summary_days, each given path or page filter's (filters.sql).
 SELECT
     path,
     sum(views) AS views,
@@ -9,5 +9,5 @@ SELECT
     sum(engaged_ms) AS engaged_ms
 FROM day_pages
 WHERE {current_summary}
-    AND startsWith(path, ?)
+    {filters}
 GROUP BY path

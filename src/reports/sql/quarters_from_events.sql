@@ -1,7 +1,7 @@
 -- The ten busiest 15-minute windows of a range by pageviews, computed from events, for
--- requests with a path or source filter (the site_quarters view has neither).
--- Parameters, in order: range start and end (UTC seconds, end exclusive), site, path
--- prefix, source filter three times (empty matches everything).
+-- filtered requests (the site_quarters view has no filter's column).
+-- Parameters, in order: range start and end (UTC seconds, end exclusive), site, each
+-- given filter's (filters.sql).
 WITH ? AS range_start, ? AS range_end
 SELECT
     toUInt32(toStartOfFifteenMinutes(ts)) AS start,

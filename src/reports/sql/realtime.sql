@@ -1,7 +1,7 @@
 -- realtime: pageviews and distinct visitors in the last 5 minutes, from events (a window
 -- this short and this fresh is cheap to read and no rollup is finer than 15 minutes).
--- Parameters, in order: window start and end (UTC seconds, end exclusive), site, path
--- prefix, source filter three times (empty matches everything). The primary key narrows
+-- Parameters, in order: window start and end (UTC seconds, end exclusive), site, each
+-- given filter's (filters.sql). The primary key narrows
 -- the read to the window's UTC day (ts comes after path in it).
 WITH ? AS range_start, ? AS range_end
 SELECT

@@ -1,7 +1,7 @@
 -- Sources per site-local day, computed from events: the pageviews that began a session
 -- (entry = 1) by referrer host, source class and utm_source/medium/campaign.
 -- Parameters, in order: time zone, range start and end (UTC seconds, end exclusive),
--- site, path prefix, source filter three times (empty matches everything).
+-- site, each given filter's (filters.sql), as event_scope.sql says.
 WITH ? AS zone, ? AS range_start, ? AS range_end
 SELECT
     toDate(ts, zone) AS day,
