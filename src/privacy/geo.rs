@@ -154,15 +154,18 @@ pub fn country_for_timezone(tz: &str) -> &'static str {
     countries().get(tz).copied().unwrap_or("")
 }
 
+/// The screen classes [`screen_class`] gives, narrowest first.
+pub const SCREEN_CLASSES: [&str; 4] = ["mobile", "tablet", "laptop", "desktop"];
+
 /// The screen class for a viewport or screen width in CSS pixels: "" when unknown (0),
 /// "mobile" below 576, "tablet" below 992, "laptop" below 1440, else "desktop".
 pub fn screen_class(width: u32) -> &'static str {
     match width {
         0 => "",
-        1..576 => "mobile",
-        576..992 => "tablet",
-        992..1440 => "laptop",
-        _ => "desktop",
+        1..576 => SCREEN_CLASSES[0],
+        576..992 => SCREEN_CLASSES[1],
+        992..1440 => SCREEN_CLASSES[2],
+        _ => SCREEN_CLASSES[3],
     }
 }
 

@@ -28,8 +28,17 @@ pub enum SourceClass {
 }
 
 impl SourceClass {
+    /// Every class's stored and reported name, in the order of the enum.
+    pub const NAMES: [&'static str; 5] = [
+        Self::Direct.as_str(),
+        Self::Internal.as_str(),
+        Self::Search.as_str(),
+        Self::Social.as_str(),
+        Self::Other.as_str(),
+    ];
+
     /// The stored and reported name: "direct", "internal", "search", "social", "other".
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             SourceClass::Direct => "direct",
             SourceClass::Internal => "internal",

@@ -46,8 +46,12 @@ pub enum DeviceClass {
 }
 
 impl DeviceClass {
+    /// Every class's stored and reported name, in the order of the enum.
+    pub const NAMES: [&'static str; 4] =
+        [Self::Desktop.as_str(), Self::Mobile.as_str(), Self::Tablet.as_str(), Self::Other.as_str()];
+
     /// The stored and reported name: "desktop", "mobile", "tablet", "other".
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             DeviceClass::Desktop => "desktop",
             DeviceClass::Mobile => "mobile",

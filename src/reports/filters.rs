@@ -13,6 +13,9 @@ use std::sync::LazyLock;
 use clickhouse::query::Query;
 
 use super::error::ReportError;
+use crate::privacy::geo::SCREEN_CLASSES;
+use crate::privacy::source::SourceClass;
+use crate::privacy::useragent::DeviceClass;
 
 /// A filter parameter, in the order filters are applied, named and bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -38,11 +41,11 @@ pub(crate) enum Dimension {
 }
 
 /// The source classes footfall stores.
-pub(crate) const SOURCE_CLASSES: [&str; 5] = ["direct", "internal", "search", "social", "other"];
+const SOURCE_CLASSES: [&str; 5] = SourceClass::NAMES;
 /// The device classes footfall stores.
-pub(crate) const DEVICES: [&str; 4] = ["desktop", "mobile", "tablet", "other"];
+const DEVICES: [&str; 4] = DeviceClass::NAMES;
 /// The screen classes footfall stores.
-pub(crate) const SCREENS: [&str; 4] = ["mobile", "tablet", "laptop", "desktop"];
+const SCREENS: [&str; 4] = SCREEN_CLASSES;
 /// Longest path, page or entry filter, in bytes.
 pub(crate) const MAX_PATH_BYTES: usize = 512;
 /// Longest host (`source`, `hostname`), in bytes.
