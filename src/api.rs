@@ -34,6 +34,7 @@ use utoipa_actix_web::AppExt;
         (name = "intake", description = "Events from the beacon and from servers"),
         (name = "rights", description = "Visitors' rights: forget"),
         (name = "reports", description = "What the product team reads"),
+        (name = "content", description = "The content registry: pages and their publish times (admin token)"),
         (name = "dashboard", description = "The product team's pages in the browser, and what they load"),
         (name = "browser", description = "What a site's visitors' browsers load: the beacon, the opt-out page"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
@@ -59,7 +60,7 @@ impl Modify for BearerScheme {
     }
 }
 
-/// The body of every refusal (4xx, 503) of the intake, forget and report APIs.
+/// The body of every refusal (4xx, 503) of the intake, forget, report and content APIs.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"error": "`from` is after `to`; the range is from..=to", "field": "from"}))]
 pub struct ErrorBody {
@@ -91,6 +92,7 @@ fn configure(config: &mut ServiceConfig<'_>) {
         .configure(crate::ops::configure)
         .configure(crate::web::configure)
         .configure(crate::reports::configure)
+        .configure(crate::content::configure)
         .configure(crate::dashboard::configure)
         .service(openapi_json);
 }

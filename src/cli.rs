@@ -1,8 +1,9 @@
 //! The `footfall` command line: its commands ([`Cli`]) and what each does. `main.rs`
 //! parses the command line and calls [`run`]; `serve` builds the [`Application`], the
 //! other commands manage what is stored (sites, report tokens, share links) or check and
-//! export dashboard definitions. Commands that touch ClickHouse apply pending migrations
-//! once, first.
+//! export dashboard definitions, or import a site's pages into the content registry
+//! (`content import`). Commands that touch ClickHouse apply pending migrations once,
+//! first.
 
 use std::path::PathBuf;
 
@@ -11,7 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::{self, TokenKind, TokenRecord};
 use crate::config::Settings;
-use crate::sites::{Domain, Site};
+use crate::sites::{Domain, Site, SiteRegistry};
 use crate::store::Store;
 use crate::{init_logging, Application};
 
@@ -51,6 +52,25 @@ pub enum Command {
     Share {
         #[command(subcommand)]
         command: ShareCommand,
+    },
+    /// The content registry: a site's pages and their publish times.
+    Content {
+        #[command(subcommand)]
+        command: ContentCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ContentCommand {
+    /// Register the pages a sitemap, RSS 2.0 or Atom feed lists, with their publish times
+    /// and titles (all or none; the earliest publish time of a page wins). Entries without
+    /// a date are skipped and counted.
+    Import {
+        /// The site the pages belong to.
+        #[arg(long)]
+        site: String,
+        /// A file, or an http:// or https:// URL (gzip-compressed or not).
+        source: String,
     },
 }
 
@@ -164,6 +184,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sites { command } => sites(command, &store().await?.0).await,
         Command::Tokens { command } => tokens(command, &store().await?.0).await,
         Command::Share { command } => share(command, &store().await?.0).await,
+        Command::Content { command } => content(command, &store().await?.0).await,
         Command::Dashboards { command } => dashboards(command, &settings),
     }
 }
@@ -197,6 +218,19 @@ fn dashboards(command: DashboardsCommand, settings: &Settings) -> anyhow::Result
     if !catalog.problems.is_empty() {
         anyhow::bail!("{} dashboard file(s) could not be loaded (above)", catalog.problems.len());
     }
+    Ok(())
+}
+
+async fn content(command: ContentCommand, store: &Store) -> anyhow::Result<()> {
+    let ContentCommand::Import { site, source } = command;
+    let domain = Domain::parse(&site)?;
+    let sites = SiteRegistry::new(std::sync::Arc::new(store.clone()));
+    sites.reload().await.map_err(|error| anyhow::anyhow!(error)).context("reading sites")?;
+    let Some(site) = sites.get(domain.as_str()) else {
+        anyhow::bail!("no site {domain} is registered; add it first with `footfall sites add {domain}`");
+    };
+    let import = crate::content::import(store, &site, &source).await?;
+    println!("{import}");
     Ok(())
 }
 

@@ -5,9 +5,10 @@
 //! writer, spool) -> [`store`] (ClickHouse). [`config`] loads settings, [`ops`] serves
 //! health and metrics, [`metrics`] counts every event's fate, [`rights`] serves visitors'
 //! forget requests, [`web`] serves what browsers load (the beacon script, the opt-out
-//! page), [`client_ip`] says who the client of a request is (trusted proxies),
-//! [`throttle`] limits each client, [`random`] makes random ids, `jobs` runs the background
-//! work. [`api`] registers every route and builds the OpenAPI document from them.
+//! page), [`content`] keeps the content registry (pages and their publish times,
+//! imported from sitemaps and feeds), [`client_ip`] says who the client of a request is
+//! (trusted proxies), [`throttle`] limits each client, [`random`] makes random ids, `jobs`
+//! runs the background work. [`api`] registers every route and builds the OpenAPI document from them.
 //! [`Application`] wires them.
 
 #![forbid(unsafe_code)]
@@ -18,6 +19,7 @@ pub mod auth;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
+pub mod content;
 pub mod dashboard;
 pub mod http_limits;
 pub mod ingest;

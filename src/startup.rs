@@ -18,6 +18,7 @@ use crate::api;
 use crate::auth::Directory;
 use crate::client_ip::ClientAddressing;
 use crate::config::Settings;
+use crate::content::ContentState;
 use crate::dashboard::Dashboards;
 use crate::http_limits;
 use crate::ingest::not_stored::NotStoredTally;
@@ -147,6 +148,7 @@ impl Application {
             Arc::clone(&metrics),
         );
 
+        let content_state = ContentState::new(store.clone(), reports.clone(), addressing.clone());
         let dashboards = Dashboards::build(
             settings.dashboards_dir.clone(),
             reports.clone(),
@@ -195,6 +197,7 @@ impl Application {
                 .app_data(ops_state.clone())
                 .app_data(rights_state.clone())
                 .app_data(reports.state())
+                .app_data(content_state.clone())
                 .app_data(dashboards.state());
             api::routes(app)
         })

@@ -14,6 +14,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use super::content::{PAGES_PUBLISHED_IN, PUBLISH_TIMES};
 use super::day_keys::{DAYS_BEFORE, DROP_DAY, SELECT_DAY_KEYS};
 use super::events::STORED_EVENT_IDS;
 use super::migrate::{statements, APPLIED_MIGRATIONS, CREATE_DATABASE, LEDGER_EXISTS};
@@ -41,7 +42,7 @@ fn bound<T: clickhouse::sql::Bind + Copy>(sql: &str, args: &[T]) -> String {
 /// Queries on footfall's tables run with the database as default; qualify them here.
 fn in_database(sql: &str) -> String {
     let keys = keys_database(DATABASE);
-    ["schema_migrations", "sites", "events", "report_tokens"]
+    ["schema_migrations", "sites", "events", "report_tokens", "content"]
         .iter()
         .fold(sql.to_string(), |sql, table| sql.replace(&format!("FROM {table}"), &format!("FROM {DATABASE}.{table}")))
         .replace("FROM day_keys", &format!("FROM {keys}.day_keys"))
@@ -126,6 +127,20 @@ fn every_statement() -> Vec<String> {
     all.push(bound(&render_statement(DROP_DAY, DATABASE, &Topology::Single), &["2024-10-04"]));
     all.extend(visitor_table_statements(&Topology::Single));
     all.push(SERVER_VERSION.to_string());
+    all.push(format!(
+        "INSERT INTO {DATABASE}.content FORMAT JSONEachRow \
+         {{\"site\":\"example.com\",\"path\":\"/blog/hello\",\"published\":1763990000,\"title\":\"Hello\",\"registered\":1}}"
+    ));
+    all.push(in_database(&bound(PUBLISH_TIMES, &["example.com"])));
+    all.push(in_database(
+        &clickhouse::Client::default()
+            .query(PAGES_PUBLISHED_IN)
+            .bind("example.com")
+            .bind(1_763_900_000u32)
+            .bind(1_764_000_000u32)
+            .sql_display()
+            .to_string(),
+    ));
     all
 }
 

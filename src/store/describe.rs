@@ -17,6 +17,7 @@ use clickhouse::query::Query;
 use clickhouse::Row;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
+use super::content::{PublishTime, RegisteredPage, PAGES_PUBLISHED_IN, PUBLISH_TIMES};
 use super::day_keys::{DayKeyRow, DAYS_BEFORE, SELECT_DAY_KEYS};
 use super::events::STORED_EVENT_IDS;
 use super::migrate::{AppliedMigration, APPLIED_MIGRATIONS, LEDGER_EXISTS};
@@ -176,6 +177,12 @@ pub fn fetching(database: &str) -> Vec<Fetching> {
         ),
         Fetching::of::<String>("DAYS_BEFORE", keys, query(DAYS_BEFORE).bind(20_000u16)),
         Fetching::of::<String>("SERVER_VERSION", None, query(SERVER_VERSION)),
+        Fetching::of::<PublishTime>("PUBLISH_TIMES", footfall.clone(), query(PUBLISH_TIMES).bind("example.com")),
+        Fetching::of::<RegisteredPage>(
+            "PAGES_PUBLISHED_IN",
+            footfall.clone(),
+            query(PAGES_PUBLISHED_IN).bind("example.com").bind(1_764_000_000u32).bind(1_764_604_800u32),
+        ),
     ];
     for table in VISITOR_TABLES {
         let render = |template: &str| render_statement(&for_table(template, table), database, &Topology::Single);

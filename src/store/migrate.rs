@@ -71,6 +71,7 @@ pub fn migrations() -> &'static [Migration] {
         13 => "0013_token_kind",
         14 => "0014_not_stored",
         15 => "0015_events_scroll",
+        16 => "0016_content",
     ]
 }
 
@@ -100,12 +101,14 @@ const LOCAL_SUFFIX: &str = "_local";
 /// `events` by visitor hash: all events of one visitor of one site (the hash is keyed
 /// with the site) land on one shard, so per-shard distinct-visitor counts add up to the
 /// exact total and a visitor's sessions stay on one shard. The small shared tables keep
-/// all versions of one row on one shard, so `FINAL` and `argMax` see them together.
+/// all versions of one row on one shard, so `FINAL` and `argMax` see them together (and
+/// a page's registrations in `content` meet in one merge).
 const SHARDING_KEYS: &[(&str, &str)] = &[
     ("events", "visitor"),
     ("sites", "cityHash64(domain)"),
     ("day_keys", "toUInt16(day)"),
     ("schema_migrations", "version"),
+    ("content", "cityHash64(site, path)"),
 ];
 
 /// The sharding key of `table`'s `Distributed` table.

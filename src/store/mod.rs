@@ -1,7 +1,7 @@
 //! ClickHouse: the client, the row types and the queries that read and write them.
 //!
 //! Everything that speaks SQL to ClickHouse for the collector lives under this module
-//! (report SQL lives in `reports`). It knows nothing about HTTP: callers hand it typed
+//! (report SQL lives in `reports`), the content registry's included (`content`). It knows nothing about HTTP: callers hand it typed
 //! rows and get typed rows back.
 //!
 //! Server compatibility: every statement here runs on ClickHouse 18.16 and on current
@@ -17,6 +17,7 @@
 
 #[cfg(test)]
 pub(crate) mod compat;
+mod content;
 mod day_keys;
 #[doc(hidden)]
 pub mod describe;
@@ -36,6 +37,7 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::config::ClickHouseSettings;
 
+pub use content::RegisteredPage;
 pub use day_keys::DayKeyRow;
 pub use error::StoreError;
 pub use events::{partition_month, EventRow};

@@ -7,6 +7,7 @@ mod bad_input;
 mod beacon;
 mod browser;
 mod cluster;
+mod content;
 mod dashboard;
 mod dashboard_browser;
 mod describe;
