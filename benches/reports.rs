@@ -68,7 +68,8 @@ SELECT
     emptyArrayString() AS prop_keys,
     emptyArrayString() AS prop_values,
     number + 1 AS event_id,
-    toUInt64(0) AS pageview
+    toUInt64(0) AS pageview,
+    toUInt8(0) AS scroll
 FROM
 (
     SELECT

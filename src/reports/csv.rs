@@ -148,7 +148,8 @@ impl ser::SerializeStruct for &mut Row {
     }
 }
 
-/// One cell: text (defused and quoted), a number as Rust prints it, empty for `None`.
+/// One cell: text (defused and quoted), a number as Rust prints it, `true`/`false`, empty
+/// for `None`.
 struct Cell;
 
 impl ser::Serializer for Cell {
@@ -182,6 +183,10 @@ impl ser::Serializer for Cell {
         Ok(number.to_string())
     }
 
+    fn serialize_bool(self, value: bool) -> Result<String, NotFlat> {
+        Ok(value.to_string())
+    }
+
     fn serialize_none(self) -> Result<String, NotFlat> {
         Ok(String::new())
     }
@@ -191,8 +196,7 @@ impl ser::Serializer for Cell {
     }
 
     refuse! {
-        serialize_bool(bool) -> String; serialize_i8(i8) -> String; serialize_i16(i16) -> String;
-        serialize_i32(i32) -> String; serialize_u8(u8) -> String; serialize_u16(u16) -> String;
+        serialize_i8(i8) -> String; serialize_i16(i16) -> String; serialize_i32(i32) -> String; serialize_u8(u8) -> String; serialize_u16(u16) -> String;
         serialize_f32(f32) -> String; serialize_char(char) -> String; serialize_bytes(&[u8]) -> String;
         serialize_unit() -> String; serialize_unit_struct(&'static str) -> String;
         serialize_unit_variant(&'static str, u32, &'static str) -> String;

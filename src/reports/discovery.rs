@@ -11,10 +11,14 @@
 //! column `page_views` lacks (`sql::PAGE_VIEWS_FILTERS`). The `path` and `page` filters
 //! narrow the list of pages; every filter narrows what their windows count.
 //!
-//! Pages with fewer than `min_visitors` visitors in their first 7 days are folded into one
-//! `(other)` row without times, after the listed pages. Its numbers are those of the
-//! folded pages' own windows, read together so that a visitor of two of them on one day
-//! counts once.
+//! Pages come from `page_first_seen` and the content registry (`content`), so registered
+//! pages nobody viewed are listed too (`found`: false). Pages with fewer than
+//! `min_visitors` visitors in their first 7 days: a published page (registered, or with a
+//! publish time from the beacon; the site lists it itself) stays in the list with its
+//! counts suppressed (`null`, `suppressed`: true); any other is folded into one `(other)`
+//! row without times, after the listed pages, whose numbers are those of the folded
+//! pages' own windows, read together so that a visitor of two of them on one day counts
+//! once.
 
 use std::collections::HashMap;
 
@@ -32,6 +36,8 @@ use crate::store::StoreError;
 
 /// `published` of a page without a publish time (the largest DateTime).
 const NO_PUBLISH_TIME: u32 = u32::MAX;
+/// `first_seen` of a registered page nobody viewed (the largest DateTime).
+const NEVER_VIEWED: u32 = u32::MAX;
 const DAY_SECS: u32 = 86_400;
 const WEEK_SECS: u32 = 7 * DAY_SECS;
 /// Most time between the starts of pages read by one query, in seconds: each query reads
@@ -44,9 +50,20 @@ const MAX_PATH_BYTES_PER_QUERY: usize = 64 * 1024;
 #[derive(Debug, Row, Deserialize)]
 pub(crate) struct PageRow {
     path: String,
+    /// [`NEVER_VIEWED`] for a registered page nobody viewed.
     first_seen: u32,
     published_at: u32,
     start: u32,
+    /// 1: the page is in the content registry.
+    registered: u8,
+}
+
+impl PageRow {
+    /// The page has a publish time: it is in the content registry or its page says when it
+    /// was published.
+    fn is_published(&self) -> bool {
+        self.registered == 1 || self.published_at != NO_PUBLISH_TIME
+    }
 }
 
 #[derive(Debug, Default, Row, Deserialize)]
@@ -93,14 +110,20 @@ pub(crate) struct ContentDiscoveryRow {
     /// Hours from publishing to the first view, to 0.01; `null` without a publish time.
     #[schema(required = true)]
     pub hours_to_first_view: Option<f64>,
-    /// Pageviews in the first 24 hours from the page's start.
-    pub views_24h: u64,
-    /// Visitors in the first 24 hours (visitor-days).
-    pub visitors_24h: u64,
-    /// Pageviews in the first 7 days.
-    pub views_7d: u64,
-    /// Visitors in the first 7 days (visitor-days).
-    pub visitors_7d: u64,
+    /// Whether anyone viewed the page in its first 7 days.
+    pub found: bool,
+    /// Pageviews in the first 24 hours from the page's start; `null` when suppressed.
+    #[schema(required = true)]
+    pub views_24h: Option<u64>,
+    /// Visitors in the first 24 hours (visitor-days); `null` when suppressed.
+    #[schema(required = true)]
+    pub visitors_24h: Option<u64>,
+    /// Pageviews in the first 7 days; `null` when suppressed.
+    #[schema(required = true)]
+    pub views_7d: Option<u64>,
+    /// Visitors in the first 7 days (visitor-days); `null` when suppressed.
+    #[schema(required = true)]
+    pub visitors_7d: Option<u64>,
     /// Share of the 7-day views that came from a link on the site.
     #[schema(required = true)]
     pub internal_share: Option<f64>,
@@ -119,10 +142,15 @@ pub(crate) struct ContentDiscoveryRow {
     /// Share of the 7-day visitors who were returning visitors.
     #[schema(required = true)]
     pub returning_share: Option<f64>,
+    /// A published page (registered, or with a publish time from the beacon) seen by fewer
+    /// than `reports.min_visitors` visitors in its first 7 days: listed, but its counts,
+    /// shares and first view are `null`.
+    pub suppressed: bool,
 }
 
-/// The `limit` newest pages of the range; those with fewer than `min_visitors` visitors
-/// in their first 7 days as one row after them.
+/// The `limit` newest pages of the range. Those with fewer than `min_visitors` visitors in
+/// their first 7 days: published pages listed with their counts suppressed, the others as
+/// one row after them.
 pub(crate) async fn rows(
     ctx: &Ctx,
     scope: &Scope<'_>,
@@ -159,10 +187,12 @@ pub(crate) async fn rows(
             (page, window)
         })
         .collect();
+    // Published pages (registered, or with a publish time from the beacon) are public: the
+    // site lists them itself. Small counts are suppressed on their rows, never folded away.
     let small_counts::Folded { kept: pages, mut other, mut folding, keys } = small_counts::fold(
         pages,
         min_visitors,
-        |(_, w)| w.visitors_7d,
+        |(page, w)| if page.is_published() { u64::MAX } else { w.visitors_7d },
         |(page, _)| (page.path.clone(), page.start),
         |(_, total), (_, w)| add(total, w),
         |(page, _)| page.path = small_counts::OTHER.into(),
@@ -184,8 +214,12 @@ pub(crate) async fn rows(
     let pages = pages.into_iter().map(|(page, w)| (page, w, false)).chain(other.map(|(page, w)| (page, w, true)));
     let rows = pages
         .map(|(page, w, is_other)| {
+            let suppressed = !is_other && w.visitors_7d < min_visitors && min_visitors > 1;
+            let shown = |value: u64| (!suppressed).then_some(value);
+            let share = |part: u64, whole: u64| if suppressed { None } else { share(part, whole) };
             let published = (!is_other && page.published_at != NO_PUBLISH_TIME).then_some(i64::from(page.published_at));
-            let first_view = (!is_other).then_some(i64::from(page.first_seen));
+            let viewed = page.first_seen != NEVER_VIEWED && !is_other && !suppressed;
+            let first_view = viewed.then_some(i64::from(page.first_seen));
             ContentDiscoveryRow {
                 path: page.path,
                 published_at: published.map(|published| time::rfc3339(tz, published)),
@@ -193,16 +227,18 @@ pub(crate) async fn rows(
                 hours_to_first_view: published
                     .zip(first_view)
                     .map(|(published, first)| round((first - published) as f64 / 3600.0, 2)),
-                views_24h: w.views_24h,
-                visitors_24h: w.visitors_24h,
-                views_7d: w.views_7d,
-                visitors_7d: w.visitors_7d,
+                found: w.views_7d > 0,
+                views_24h: shown(w.views_24h),
+                visitors_24h: shown(w.visitors_24h),
+                views_7d: shown(w.views_7d),
+                visitors_7d: shown(w.visitors_7d),
                 internal_share: share(w.internal, w.views_7d),
                 search_share: share(w.search, w.views_7d),
                 social_share: share(w.social, w.views_7d),
                 other_share: share(w.other, w.views_7d),
                 direct_share: share(w.direct, w.views_7d),
                 returning_share: share(w.returning_visitors_7d, w.visitors_7d),
+                suppressed,
             }
         })
         .collect();
@@ -232,14 +268,11 @@ fn groups(pages: &[PageRow]) -> Vec<&[PageRow]> {
 /// Binds [`sql::discovery_pages`].
 pub(crate) fn pages_query(query: Query, scope: &Scope<'_>, limit: u64) -> Query {
     let range = scope.range;
-    let query = query.bind(scope.site);
-    scope
-        .filters
-        .bind(query, &sql::DISCOVERY_PAGE_FILTERS, scope.site, range.start, range.end)
-        .bind(scope.range.start)
-        .bind(scope.range.end)
-        .bind(scope.site)
-        .bind(limit)
+    let bind_filters =
+        |query: Query| scope.filters.bind(query, &sql::DISCOVERY_PAGE_FILTERS, scope.site, range.start, range.end);
+    // page_first_seen's, then the registry's.
+    let query = bind_filters(query.bind(scope.site));
+    bind_filters(query.bind(scope.site)).bind(scope.range.start).bind(scope.range.end).bind(scope.site).bind(limit)
 }
 
 /// The windows of `pages` (not empty), per page and local day.

@@ -310,3 +310,71 @@ async fn the_api_refuses_bad_input_and_wrong_tokens_and_registers_nothing() {
     assert_eq!(registry(&app.store).await, vec![]);
     app.stop().await;
 }
+
+/// content-discovery lists the registry's pages (issue 18): a registered page nobody
+/// viewed is there with `found: false`; a published page (registered, or with the beacon's
+/// publish time) seen by fewer than `reports.min_visitors` visitors is listed with its
+/// counts suppressed, not folded; a page without a publish time is folded into `(other)`.
+#[tokio::test]
+async fn content_discovery_lists_registered_pages_found_or_not() {
+    let app = crate::helpers::spawn_app_with(|settings| settings.reports.min_visitors = 5).await;
+    let day = chrono::Utc::now().date_naive() - chrono::Days::new(2);
+    let at = |hour: u32| {
+        chrono::TimeZone::from_utc_datetime(&chrono::Utc, &day.and_hms_opt(hour, 0, 0).unwrap()).timestamp() as u32
+    };
+    let registered = json!([
+        {"path": "/news/popular", "published": format!("{day}T08:00:00Z"), "title": "Popular"},
+        {"path": "/news/unfound", "published": format!("{day}T09:00:00Z")},
+        {"path": "/news/quiet", "published": format!("{day}T10:00:00Z")},
+    ]);
+    let (status, body) = post(&app, SITE, Some(ADMIN), &registered).await;
+    assert_eq!(status, 200, "{body}");
+    let view = |path: &str, ts: u32, visitor: u64| footfall::store::EventRow {
+        site: SITE.into(),
+        ts,
+        name: "pageview".into(),
+        hostname: SITE.into(),
+        path: path.into(),
+        source_class: "direct".into(),
+        visitor,
+        session: visitor,
+        entry: 1,
+        ..footfall::store::EventRow::default()
+    };
+    let mut events: Vec<_> = (1..=6).map(|visitor| view("/news/popular", at(12), visitor)).collect();
+    events.extend([view("/news/quiet", at(12), 7), view("/news/quiet", at(13), 8), view("/misc/new", at(11), 9)]);
+    // A page that says when it was published (the beacon's meta), seen by one visitor.
+    events.push(footfall::store::EventRow { published: Some(at(7)), ..view("/news/meta", at(12), 10) });
+    events.push(view("/", at(12) - 14 * 86_400, 99)); // the site's first view: footfall was installed before
+    app.store.insert_events(&events).await.unwrap();
+
+    let response = crate::reports::get_report(&app, "content-discovery", &format!("from={day}&to={day}&tz=UTC")).await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    let suppressed = |path: &str, published: &str, found: bool| {
+        json!({"path": path, "published_at": format!("{day}T{published}+00:00"), "first_view_at": null,
+               "hours_to_first_view": null, "found": found, "views_24h": null, "visitors_24h": null,
+               "views_7d": null, "visitors_7d": null, "internal_share": null, "search_share": null,
+               "social_share": null, "other_share": null, "direct_share": null, "returning_share": null,
+               "suppressed": true})
+    };
+    assert_eq!(
+        answer["rows"],
+        json!([
+            suppressed("/news/quiet", "10:00:00", true),
+            suppressed("/news/unfound", "09:00:00", false),
+            {"path": "/news/popular", "published_at": format!("{day}T08:00:00+00:00"),
+             "first_view_at": format!("{day}T12:00:00+00:00"), "hours_to_first_view": 4.0, "found": true,
+             "views_24h": 6, "visitors_24h": 6, "views_7d": 6, "visitors_7d": 6, "internal_share": 0.0,
+             "search_share": 0.0, "social_share": 0.0, "other_share": 0.0, "direct_share": 1.0,
+             "returning_share": 0.0, "suppressed": false},
+            suppressed("/news/meta", "07:00:00", true),
+            {"path": "(other)", "published_at": null, "first_view_at": null, "hours_to_first_view": null,
+             "found": true, "views_24h": 1, "visitors_24h": 1, "views_7d": 1, "visitors_7d": 1,
+             "internal_share": 0.0, "search_share": 0.0, "social_share": 0.0, "other_share": 0.0,
+             "direct_share": 1.0, "returning_share": 0.0, "suppressed": false},
+        ])
+    );
+    assert_eq!(answer["small_counts"], json!({"min_visitors": 5, "folded_rows": 1, "other_visitors": "exact"}));
+    app.stop().await;
+}

@@ -410,6 +410,8 @@ impl<'a> Fold<'a> {
                     "other_share": class("other"),
                     "direct_share": class("direct"),
                     "returning_share": share(self.visitors(week.iter().copied().filter(|e| e.returning == 1)), visitors_7d),
+                    "found": !week.is_empty(),
+                    "suppressed": false,
                 }),
             ));
         }
@@ -845,15 +847,43 @@ async fn rows_with_fewer_than_k_visitors_are_folded_into_other() {
         );
     }
 
-    // content-discovery: pages under k in their first 7 days become one row without times.
+    // content-discovery: pages under k in their first 7 days keep their row with their
+    // counts suppressed when they have a publish time, else become one row without times.
     let discovery = report_json(&app, "content-discovery", RANGE).await;
     let pages = expected["content-discovery"].as_array().unwrap();
-    let kept: Vec<&Value> = pages.iter().filter(|row| row["visitors_7d"].as_u64().unwrap() >= K).collect();
-    let small: Vec<&Value> = pages.iter().filter(|row| row["visitors_7d"].as_u64().unwrap() < K).collect();
+    let small = |row: &Value| row["visitors_7d"].as_u64().unwrap() < K;
+    let published = |row: &Value| !row["published_at"].is_null();
+    let suppressed = |row: &Value| {
+        let mut row = row.clone();
+        for column in [
+            "first_view_at",
+            "hours_to_first_view",
+            "views_24h",
+            "visitors_24h",
+            "views_7d",
+            "visitors_7d",
+            "internal_share",
+            "search_share",
+            "social_share",
+            "other_share",
+            "direct_share",
+            "returning_share",
+        ] {
+            row[column] = Value::Null;
+        }
+        row["suppressed"] = json!(true);
+        row
+    };
+    let listed: Vec<Value> = pages
+        .iter()
+        .filter(|row| !small(row) || published(row))
+        .map(|row| if small(row) { suppressed(row) } else { row.clone() })
+        .collect();
+    let small: Vec<&Value> = pages.iter().filter(|row| small(row) && !published(row)).collect();
     let rows = discovery["rows"].as_array().unwrap();
-    assert_eq!(rows[..kept.len()].iter().collect::<Vec<_>>(), kept);
-    assert_eq!(rows.len(), kept.len() + usize::from(!small.is_empty()));
-    if let Some(other) = rows.get(kept.len()) {
+    assert_eq!(rows[..listed.len()], listed[..]);
+    assert_eq!(rows.len(), listed.len() + usize::from(!small.is_empty()));
+    if let Some(other) = rows.get(listed.len()) {
         let sum = |column: &str| small.iter().map(|row| row[column].as_u64().unwrap()).sum::<u64>();
         assert_eq!(other["path"], "(other)");
         assert_eq!((&other["published_at"], &other["first_view_at"]), (&Value::Null, &Value::Null));

@@ -320,7 +320,7 @@ fn expected_public_answer(p: &Planted, report: ReportName) -> Value {
                 "path": PUBLIC_PATH, "published_at": null, "first_view_at": p.local(p.ts), "hours_to_first_view": null,
                 "views_24h": n, "visitors_24h": n, "views_7d": n, "visitors_7d": n,
                 "internal_share": 0.0, "search_share": 0.0, "social_share": 0.0, "other_share": 1.0,
-                "direct_share": 0.0, "returning_share": 0.0,
+                "direct_share": 0.0, "returning_share": 0.0, "found": true, "suppressed": false,
             }],
             "small_counts": small_counts,
         }),

@@ -685,7 +685,10 @@
         cells.push(el('td', {}, [other
           ? noCurve('(other) adds up ' + fold.folded + ' ' + (fold.folded === 1 ? fold.one : fold.many) +
             '; a curve is drawn per page, and (other) is not one')
-          : sparkline(ctx, row)]));
+          : row.suppressed
+            ? noCurve(row.found ? 'fewer than ' + answer.small_counts.min_visitors + ' visitors in the first 7 days: ' +
+              'its counts are not shown, to protect privacy (reports.min_visitors)' : 'nobody viewed it in its first 7 days')
+            : sparkline(ctx, row)]));
       }
       return el('tr', other ? { class: 'fold', 'data-folded-rows': String(fold.folded) } : {}, cells);
     });
