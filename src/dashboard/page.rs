@@ -247,6 +247,7 @@ pub(super) fn dashboard(
          <div class=\"title\"><h1>{title}</h1><p class=\"muted\">{description}</p></div>\
          <div class=\"controls\">{ranges}<p class=\"range-label\"><span id=\"range-text\"></span> \
          <span class=\"muted\">time zone <strong id=\"site-tz\">{tz_attr}</strong></span></p></div>\
+         <div id=\"filters\" hidden></div>\
          {problems}<div id=\"empty\" class=\"notice\" hidden></div><div id=\"error\" class=\"notice error\" role=\"alert\" hidden></div>\
          <div class=\"grid\">{panels}</div>\
          <script type=\"application/json\" id=\"definition\">{definition}</script></main>",

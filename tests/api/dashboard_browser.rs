@@ -512,6 +512,58 @@ async fn the_other_row_says_what_it_holds_and_why() {
     browser.quit().await;
 }
 
+// ---- filters --------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn clicking_a_row_filters_the_whole_dashboard_and_its_chip_removes_the_filter() {
+    let app = spawn_app_with(|settings| settings.reports.min_visitors = 5).await;
+    // Yesterday: /a by six people on Windows, /b by seven on an iPhone.
+    let yesterday = site_now().date_naive().pred_opt().unwrap();
+    let at = |minute| local(yesterday, 12, minute).unwrap();
+    let a: Vec<Value> = (0..6).map(|v| view_at("/a", &format!("a{v}"), at(v))).collect();
+    let b: Vec<Value> = (0..7).map(|v| view_at("/b", &format!("b{v}"), at(10 + v))).collect();
+    app.post_as_admin(CHROME_WINDOWS, &a).await;
+    app.post_as_admin(SAFARI_IPHONE, &b).await;
+    app.wait_for_events(13).await;
+
+    let browser = Browser::launch_with(Prefs { window_height: Some(2300), ..Prefs::default() }).await;
+    log_in(&browser, &app.address).await;
+    open_dashboard(&browser, &format!("{}/dashboard/{SITE}?range=7d", app.address)).await;
+    assert_eq!(value_of(&browser, "#panel-0 .big").await, 13.0, "visitors before filtering");
+    assert_eq!(browser.js("return document.getElementById('filters').hidden").await, json!(true));
+
+    // Click /a in top content: every panel shows /a's numbers, a chip says so.
+    browser.click("#panel-6 a.filter-by[href*='page=%2Fa']").await;
+    browser.wait_until("return location.search.includes('page=%2Fa') && document.readyState == 'complete'").await;
+    browser.wait_until("return document.getElementById('main').dataset.loaded == 'true'").await;
+    assert_eq!(browser.js("return document.querySelectorAll('.panel.failed').length").await, json!(0));
+    let seen = browser
+        .js("return {
+               chips: [...document.querySelectorAll('#filters .chip')].map(c => c.textContent),
+               pages: [...document.querySelectorAll('#panel-6 tbody th')].map(c => c.textContent),
+               browsers: [...document.querySelectorAll('#panel-9 .name')].map(c => c.textContent),
+               range: new URLSearchParams(location.search).get('range')
+             }")
+        .await;
+    assert_eq!(
+        seen,
+        json!({"chips": ["page = /a ×"], "pages": ["/a"], "browsers": ["desktop / Chrome / Windows"], "range": "7d"})
+    );
+    assert_eq!(value_of(&browser, "#panel-0 .big").await, 6.0, "visitors of /a");
+    browser.save_screenshot("dashboard-filtered-1280").await;
+
+    // Another range keeps the filter; the chip removes it.
+    browser.click("[data-range='30d']").await;
+    browser.wait_until("return location.search.includes('range=30d') && location.search.includes('page=%2Fa')").await;
+    browser.wait_until("return document.getElementById('main').dataset.loaded == 'true'").await;
+    browser.click("#filters .chip[data-filter='page']").await;
+    browser.wait_until("return !location.search.includes('page=') && document.readyState == 'complete'").await;
+    browser.wait_until("return document.getElementById('main').dataset.loaded == 'true'").await;
+    assert_eq!(value_of(&browser, "#panel-0 .big").await, 13.0, "visitors without the filter");
+    assert_eq!(browser.js("return document.getElementById('filters').hidden").await, json!(true));
+    browser.quit().await;
+}
+
 // ---- the empty state and the site picker -----------------------------------------------------
 
 #[tokio::test]

@@ -179,6 +179,81 @@
     return { key: '7d', from: addDays(end, -6), to: end };
   }
 
+  // ---- filters ------------------------------------------------------------------------
+  //
+  // The reports' filters (docs/reports.md#filters) live in the page's URL beside the range:
+  // every panel's request carries them (not-stored takes none), they show as chips that
+  // remove them, and clicking a page, source, country or device adds one.
+
+  var FILTERS = ['path', 'page', 'entry', 'hostname', 'source', 'source_class', 'utm_source', 'utm_medium',
+    'utm_campaign', 'utm_content', 'utm_term', 'country', 'browser', 'os', 'device', 'screen', 'event'];
+
+  function isFilter(name) {
+    return FILTERS.indexOf(name) >= 0 || /^prop\.[^=&]+$/.test(name);
+  }
+
+  // The URL's filters: [[name, value], ...] in the URL's order.
+  function currentFilters() {
+    var filters = [];
+    new URLSearchParams(location.search).forEach(function (value, name) {
+      if (isFilter(name) && value) filters.push([name, value]);
+    });
+    return filters;
+  }
+
+  // The page's query with `range` (an object of range parameters) and `filters`.
+  function queryWith(range, filters) {
+    var query = new URLSearchParams(range);
+    filters.forEach(function (filter) { query.set(filter[0], filter[1]); });
+    return '?' + query.toString();
+  }
+
+  // The range parameters of the URL as they are.
+  function rangeParams() {
+    var query = new URLSearchParams(location.search);
+    var params = {};
+    ['range', 'from', 'to'].forEach(function (name) { if (query.get(name)) params[name] = query.get(name); });
+    return params;
+  }
+
+  // The filters a row of `report` stands for (clicking it adds them), or none.
+  function rowFilters(report, row) {
+    switch (report) {
+      case 'top-content':
+      case 'content-discovery': return [['page', row.path]];
+      case 'sources': return [['source', row.referrer_host || row.source_class]];
+      case 'countries': return row.country ? [['country', row.country]] : [];
+      case 'devices': return [['browser', row.browser], ['os', row.os], ['device', row.device]]
+        .filter(function (filter) { return filter[1]; });
+      default: return [];
+    }
+  }
+
+  // A row's label as a link that filters the dashboard by the row.
+  function filterLink(panel, row, label) {
+    var filters = rowFilters(panel.report, row);
+    if (!filters.length) return label;
+    var kept = currentFilters().filter(function (filter) {
+      return !filters.some(function (added) { return added[0] === filter[0]; });
+    });
+    return el('a', { class: 'filter-by', href: queryWith(rangeParams(), kept.concat(filters)),
+      title: 'Show the dashboard for ' + filters.map(function (f) { return f[0] + ' = ' + f[1]; }).join(', ') }, [label]);
+  }
+
+  // The chips of the URL's filters, each removing its filter.
+  function showFilters() {
+    var box = document.getElementById('filters');
+    var filters = currentFilters();
+    if (!box || !filters.length) return;
+    append(box, [el('span', { class: 'muted' }, ['Filtered by ']), ' '].concat(filters.map(function (filter) {
+      var rest = currentFilters().filter(function (other) { return other[0] !== filter[0]; });
+      var negated = filter[1].charAt(0) === '!';
+      return el('a', { class: 'chip', 'data-filter': filter[0], href: queryWith(rangeParams(), rest),
+        title: 'Remove this filter' }, [filter[0] + (negated ? ' is not ' + filter[1].slice(1) : ' = ' + filter[1]), ' ×']);
+    })));
+    box.hidden = false;
+  }
+
   function previousRange(range) {
     var length = daysBetween(range.from, range.to) + 1;
     return { from: addDays(range.from, -length), to: addDays(range.from, -1) };
@@ -296,6 +371,7 @@
     }
     // A single day by day is one lone point: draw it by hour.
     if (panel.report === 'timeseries' && panel.visual === 'line' && range.from === range.to) params.interval = 'hour';
+    if (panel.report !== 'not-stored') currentFilters().forEach(function (filter) { params[filter[0]] = filter[1]; });
     return params;
   }
 
@@ -600,7 +676,7 @@
       var bar = svg('svg', { class: 'bar', viewBox: '0 0 100 6', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
         [svg('rect', { x: 0, y: 0, height: 6, width: Math.max(0.5, value / max * 100) })]);
       return el('li', other ? { class: 'fold', 'data-folded-rows': String(fold.folded) } : {}, [
-        el('span', { class: 'name' }, [labels[i]]),
+        el('span', { class: 'name' }, [other ? labels[i] : filterLink(panel, row, labels[i])]),
         el('span', { class: 'value' + (isSummed(fold, row, panel.value) ? ' summed' : ''), 'data-value': String(value),
           title: isSummed(fold, row, panel.value) ? SUMMED + ' (' + value + ')' : String(value) },
           [formatAs(panel.format, value)]),
@@ -679,7 +755,8 @@
           class: (format === 'text' ? '' : 'num') + (summed ? ' summed' : ''), title: summed ? SUMMED : null };
         if (i === 0) Object.assign(attributes, { scope: 'row' });
         if (other && i === 0) attributes.class += ' fold';
-        return el(i === 0 ? 'th' : 'td', attributes, [shown, other && i === 0 ? foldNote(ctx, fold) : null]);
+        var label = i === 0 && !other ? filterLink(panel, row, shown) : shown;
+        return el(i === 0 ? 'th' : 'td', attributes, [label, other && i === 0 ? foldNote(ctx, fold) : null]);
       });
       if (panel.curve) {
         cells.push(el('td', {}, [other
@@ -832,7 +909,7 @@
     document.querySelectorAll('[data-range]').forEach(function (button) {
       button.setAttribute('aria-pressed', String(button.dataset.range === ctx.range.key));
       button.addEventListener('click', function () {
-        location.search = '?range=' + button.dataset.range;
+        location.search = queryWith({ range: button.dataset.range }, currentFilters());
       });
     });
     var from = document.getElementById('range-from');
@@ -846,7 +923,7 @@
         to.reportValidity();
         return;
       }
-      location.search = '?from=' + from.value + '&to=' + to.value;
+      location.search = queryWith({ from: from.value, to: to.value }, currentFilters());
     });
     to.addEventListener('input', function () { to.setCustomValidity(''); });
     var now = siteNow(ctx.tz);
@@ -913,6 +990,7 @@
     var ctx = { site: main.dataset.site, tz: main.dataset.tz, slug: main.dataset.slug, redraws: {} };
     ctx.range = currentRange(ctx.tz);
     setUpControls(ctx);
+    showFilters();
     redrawOnResize(ctx);
     var loads = dashboard.panels.map(function (panel, index) {
       var section = document.getElementById('panel-' + index);
