@@ -148,7 +148,7 @@ impl Application {
             Arc::clone(&metrics),
         );
 
-        let content_state = ContentState::new(store.clone(), reports.clone(), addressing.clone());
+        let content_state = ContentState::new(store.clone(), reports.clone());
         let dashboards = Dashboards::build(
             settings.dashboards_dir.clone(),
             reports.clone(),

@@ -20,9 +20,8 @@ pub mod source;
 
 use std::collections::btree_map::{BTreeMap, Entry as MapEntry};
 use std::fmt;
-use std::time::Instant;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -33,8 +32,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use self::feed::{Feed, FeedError, Format};
 use self::source::SourceError;
 use crate::api::ErrorBody;
-use crate::auth::{self, Grant};
-use crate::client_ip::ClientAddressing;
+use crate::auth::Grant;
 use crate::reports::Reports;
 use crate::sites::{Domain, SiteEntry};
 use crate::store::{Store, StoreError};
@@ -175,13 +173,12 @@ pub fn pages_of(site: &SiteEntry, feed: &Feed) -> Result<Vec<Page>, FeedError> {
 pub struct ContentState {
     store: Store,
     reports: Reports,
-    addressing: ClientAddressing,
 }
 
 impl ContentState {
     /// The state of `POST /api/v1/sites/{site}/content`; `startup` adds it to the app.
-    pub fn new(store: Store, reports: Reports, addressing: ClientAddressing) -> web::Data<Self> {
-        web::Data::new(Self { store, reports, addressing })
+    pub fn new(store: Store, reports: Reports) -> web::Data<Self> {
+        web::Data::new(Self { store, reports })
     }
 }
 
@@ -223,7 +220,7 @@ struct ContentEntry {
         (status = OK, description = "Registered: what changed, per distinct path", body = Registration),
         (status = BAD_REQUEST, description = "The body is not a JSON array of pages, or an entry is invalid (`field` names it: `[index].name`)", body = ErrorBody),
         (status = UNAUTHORIZED, description = "No bearer token, or a wrong one", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"footfall\"`"))),
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"footfall reports\"`"))),
         (status = FORBIDDEN, description = "The token is a report token or share link, not the admin token", body = ErrorBody),
         (status = NOT_FOUND, description = "No such site", body = ErrorBody),
         (status = PAYLOAD_TOO_LARGE, description = "The body is larger than 16 MiB", body = ErrorBody),
@@ -239,7 +236,11 @@ async fn post_content(
     body: web::Payload,
     state: web::Data<ContentState>,
 ) -> Result<HttpResponse, ContentError> {
-    authorize(&state, &req).await?;
+    match state.reports.authorize(&req).await {
+        Ok(Grant::Admin) => {}
+        Ok(Grant::Site(_)) => return Err(ContentError::NotAdmin),
+        Err(refusal) => return Ok(refusal),
+    }
     let site =
         Domain::parse(&site).map_err(|_| ContentError::InvalidSite { site: site.chars().take(253).collect() })?;
     let site = state
@@ -252,24 +253,6 @@ async fn post_content(
     let pages = pages_of_body(&site, &body)?;
     let registration = register(&state.store, site.domain.as_str(), pages).await?;
     Ok(HttpResponse::Ok().json(registration))
-}
-
-/// Lets the admin token through: the wrong-token throttle first (as the reports API),
-/// then the token.
-async fn authorize(state: &ContentState, req: &HttpRequest) -> Result<(), ContentError> {
-    let token = auth::bearer_token(req).ok_or(ContentError::MissingToken)?;
-    let client = state.addressing.client(req);
-    let attempt = state
-        .reports
-        .wrong_tokens()
-        .attempt(&client, Instant::now())
-        .map_err(|throttled| ContentError::TooManyWrongTokens { retry_after_secs: throttled.retry_after_secs() })?;
-    let grant = state.reports.directory().grant_token(token).await.map_err(|_| ContentError::UnknownToken)?;
-    attempt.succeeded();
-    match grant {
-        Grant::Admin => Ok(()),
-        Grant::Site(_) => Err(ContentError::NotAdmin),
-    }
 }
 
 /// The body, refusing more than [`MAX_BODY_BYTES`] without buffering them.
@@ -336,14 +319,6 @@ fn pages_of_body(site: &SiteEntry, body: &[u8]) -> Result<Vec<Page>, ContentErro
 /// `{"error", "field"}`.
 #[derive(Debug, thiserror::Error)]
 pub enum ContentError {
-    #[error("send `Authorization: Bearer <token>` with the admin token")]
-    MissingToken,
-    #[error("the bearer token is not valid (unknown, revoked or mistyped)")]
-    UnknownToken,
-    #[error(
-        "too many wrong tokens from this client; wait {retry_after_secs} s (Retry-After), then send a valid token"
-    )]
-    TooManyWrongTokens { retry_after_secs: u64 },
     #[error("registering content needs the admin token; report tokens and share links only read reports")]
     NotAdmin,
     #[error("`{site}` is not a valid site domain")]
@@ -368,9 +343,7 @@ impl ContentError {
     /// The field, parameter or header at fault.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Self::MissingToken | Self::UnknownToken | Self::TooManyWrongTokens { .. } | Self::NotAdmin => {
-                Some("Authorization")
-            }
+            Self::NotAdmin => Some("Authorization"),
             Self::InvalidSite { .. } | Self::UnknownSite { .. } => Some("site"),
             Self::BodyTooLarge | Self::BodyRead | Self::BodyTimeout => Some("body"),
             Self::Malformed { field, .. } | Self::Invalid { field, .. } => Some(field),
@@ -382,8 +355,6 @@ impl ContentError {
 impl ResponseError for ContentError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::UnknownToken => StatusCode::UNAUTHORIZED,
-            Self::TooManyWrongTokens { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotAdmin => StatusCode::FORBIDDEN,
             Self::InvalidSite { .. } | Self::BodyRead | Self::Malformed { .. } | Self::Invalid { .. } => {
                 StatusCode::BAD_REQUEST
@@ -397,12 +368,6 @@ impl ResponseError for ContentError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::MissingToken | Self::UnknownToken) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"footfall\""));
-        }
-        if let Self::TooManyWrongTokens { retry_after_secs } = self {
-            response.insert_header((header::RETRY_AFTER, *retry_after_secs));
-        }
         if let Self::Store(error) = self {
             tracing::warn!(%error, "registering content failed");
         }

@@ -217,6 +217,15 @@ impl Reports {
         &self.state.wrong_tokens
     }
 
+    /// What `req`'s bearer token allows, decided as for the reports API (see [`authorize`]),
+    /// for another bearer-token route.
+    ///
+    /// # Errors
+    /// The finished refusal (401 or 429) to send as it is.
+    pub(crate) async fn authorize(&self, req: &HttpRequest) -> Result<Grant, HttpResponse> {
+        authorize(&self.state, req).await
+    }
+
     /// Answers report `name` of `site` (query string and `Accept` from `req`) for a caller
     /// whose access was decided elsewhere (the dashboard's session).
     ///
@@ -283,7 +292,9 @@ async fn get_report(
 /// What the request's bearer token allows, through the wrong-token throttle: a client
 /// that sent [`auth::WRONG_TOKENS_PER_WINDOW`] wrong tokens gets 429 with `Retry-After`
 /// and a JSON `{"error", "field"}` body for every token until its window has passed,
-/// before its token is looked at. A request without a token is not a wrong token.
+/// before its token is looked at. A request without a token is not a wrong token. The
+/// reports API and every other bearer-token route (the content registry) go through it,
+/// so they share one throttle, one set of refusals and the token metrics.
 ///
 /// # Errors
 /// The finished refusal: 401 without a token or with a wrong one, 429 when throttled.
