@@ -274,8 +274,8 @@ mod tests {
         assert_eq!(header::<busiest::GridCell>(), "weekday,hour,views,visitors,occurrences");
         assert_eq!(
             header::<discovery::ContentDiscoveryRow>(),
-            "path,published_at,first_view_at,hours_to_first_view,views_24h,visitors_24h,views_7d,visitors_7d,\
-             internal_share,search_share,social_share,other_share,direct_share,returning_share"
+            "path,published_at,first_view_at,hours_to_first_view,found,views_24h,visitors_24h,views_7d,visitors_7d,\
+             internal_share,search_share,social_share,other_share,direct_share,returning_share,suppressed"
         );
         assert_eq!(
             header::<SourcesRow>(),
