@@ -36,6 +36,7 @@ const ADMIN: &str = "bench-admin-token-0123456789";
 /// hour of day from a daytime-heavy curve); 150,000 people whose visitor hash changes
 /// daily; 3000 pages by a Zipf-like popularity; every 33rd page is a post published in
 /// the range, viewed only after its publish time; 80 % pageviews, 20 % engagement events
+/// (each of the page view of the event before it, with a scroll depth of 0 to 100)
 /// after the first one; entry sources direct 35 %, search 30 %, social 15 %, other 15 %
 /// (with utm values), internal 5 %. Parameters: range start and now (UTC seconds).
 const GENERATE: &str = "
@@ -68,8 +69,10 @@ SELECT
     emptyArrayString() AS prop_keys,
     emptyArrayString() AS prop_values,
     number + 1 AS event_id,
-    toUInt64(0) AS pageview,
-    toUInt8(0) AS scroll
+    -- An engagement event belongs to the page view of the event before it (a pageview,
+    -- or an engagement event, whose page view then has no pageview event: an orphan).
+    if(name = 'engagement', sipHash64(session_no, k - 1), sipHash64(session_no, k)) AS pageview,
+    if(name = 'engagement', toUInt8(sipHash64(number, 8) % 101), toUInt8(0)) AS scroll
 FROM
 (
     SELECT
@@ -141,6 +144,8 @@ struct Case {
 const CASES: &[Case] = &[
     Case { label: "top-content", report: "top-content", extra: "", days: 30 },
     Case { label: "busiest-times", report: "busiest-times", extra: "", days: 30 },
+    Case { label: "busiest-times ?measure=average", report: "busiest-times", extra: "&measure=average", days: 30 },
+    Case { label: "top-content ?sort=read_through", report: "top-content", extra: "&sort=read_through", days: 30 },
     Case { label: "content-discovery", report: "content-discovery", extra: "", days: 30 },
     Case { label: "sources", report: "sources", extra: "", days: 30 },
     Case { label: "devices", report: "devices", extra: "", days: 30 },

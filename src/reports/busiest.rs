@@ -3,6 +3,11 @@
 //! ten busiest 15-minute windows of the range. The peak is the cell with the most views;
 //! among equals, the most visitors, then the earliest in the week.
 //!
+//! `measure=average` divides each cell by its occurrences: how many times its weekday and
+//! local hour occur in the range ([`time::Range::hour_starts`]: a local hour skipped by a
+//! DST change occurs 0 times that day, a repeated one twice), and the peak compares those
+//! averages (exactly, as fractions).
+//!
 //! A cell adds up the local hours it covers: its visitors are the sum of each hour's
 //! distinct visitors (an hour belongs to one day, so these are visitor-days). The grid
 //! reads `hour_totals` summaries and events for the days they do not cover; the windows
@@ -15,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::exec::{self, Ctx, Scope};
-use super::render::Header;
+use super::params::Measure;
+use super::render::{round, Header};
 use super::sql::{self, BindScope, EventScope};
 use super::time;
 use crate::store::StoreError;
@@ -48,6 +54,8 @@ pub(crate) struct WindowRow {
 pub(crate) struct BusiestTimes {
     #[serde(flatten)]
     pub header: Header,
+    /// What the cells count, as asked (`measure`, default `total`).
+    pub measure: Measure,
     /// The cell with the most views (among equals, the most visitors, then the earliest in
     /// the week); `null` when the range has no pageviews.
     #[schema(required = true)]
@@ -69,10 +77,39 @@ pub(crate) struct GridCell {
     /// Local hour, 0 to 23.
     #[schema(maximum = 23)]
     pub hour: u64,
-    /// Pageviews.
-    pub views: u64,
-    /// Visitors: each hour's distinct visitors, added up.
-    pub visitors: u64,
+    /// Pageviews: under `measure=total` their number; under `average` that divided by
+    /// `occurrences`, to 2 places (`null` when `occurrences` is 0).
+    pub views: Amount,
+    /// Visitors: each hour's distinct visitors, added up; under `average` divided as
+    /// `views` is.
+    pub visitors: Amount,
+    /// How many times this weekday and local hour occur in the range.
+    pub occurrences: u64,
+}
+
+/// A cell's count: a whole number (`measure=total`), or an average to 2 places, `null`
+/// where the cell does not occur in the range (`measure=average`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum Amount {
+    Total(u64),
+    Average(Option<f64>),
+}
+
+impl Default for Amount {
+    fn default() -> Self {
+        Self::Total(0)
+    }
+}
+
+impl Amount {
+    /// `total` as `measure` shows it for a cell that occurs `occurrences` times.
+    fn of(total: u64, occurrences: u64, measure: Measure) -> Self {
+        match measure {
+            Measure::Total => Self::Total(total),
+            Measure::Average => Self::Average((occurrences > 0).then(|| round(total as f64 / occurrences as f64, 2))),
+        }
+    }
 }
 
 /// One 15-minute window.
@@ -89,31 +126,62 @@ pub(crate) struct BusyWindow {
 }
 
 /// The answer after `header`: the grid, its peak and the windows.
-pub(crate) async fn answer(ctx: &Ctx, scope: &Scope<'_>, header: Header) -> Result<BusiestTimes, StoreError> {
+pub(crate) async fn answer(
+    ctx: &Ctx,
+    scope: &Scope<'_>,
+    header: Header,
+    measure: Measure,
+) -> Result<BusiestTimes, StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::HOURS]).await?;
     let hours = exec::fetch::<HourRow>(ctx, &sql::HOURS, scope, split);
     let windows = windows(ctx, scope);
     let (hours, windows) = tokio::try_join!(hours, windows)?;
 
     let tz = scope.range.tz;
-    let mut cells = [[(0u64, 0u64); 24]; 7];
+    // Per weekday and hour: views, visitors, occurrences.
+    let mut cells = [[(0u64, 0u64, 0u64); 24]; 7];
+    let cell_of = |instant: u32| {
+        let local = time::local(tz, i64::from(instant));
+        (local.weekday().num_days_from_monday() as usize, local.hour() as usize)
+    };
     for row in hours {
-        let local = time::local(tz, i64::from(row.hour));
-        let cell = &mut cells[local.weekday().num_days_from_monday() as usize][local.hour() as usize];
+        let (weekday, hour) = cell_of(row.hour);
+        let cell = &mut cells[weekday][hour];
         cell.0 += row.views;
         cell.1 += row.visitors;
     }
+    for start in scope.range.hour_starts() {
+        let (weekday, hour) = cell_of(start);
+        cells[weekday][hour].2 += 1;
+    }
+    // `a` is busier than `b`: more views, then more visitors, per occurrence under
+    // `average` (compared as fractions, so rounding decides nothing).
+    let busier = |a: (u64, u64, u64), b: (u64, u64, u64)| match measure {
+        Measure::Total => (a.0, a.1) > (b.0, b.1),
+        Measure::Average => {
+            let per = |x: u64, y: (u64, u64, u64)| u128::from(x) * u128::from(y.2);
+            (per(a.0, b), per(a.1, b)) > (per(b.0, a), per(b.1, a))
+        }
+    };
     let mut grid = Vec::with_capacity(7 * 24);
-    let mut peak: Option<GridCell> = None;
+    let mut peak: Option<(GridCell, (u64, u64, u64))> = None;
     for (weekday, hours) in (1u64..).zip(cells) {
-        for (hour, (views, visitors)) in (0u64..).zip(hours) {
-            let cell = GridCell { weekday, hour, views, visitors };
+        for (hour, counts) in (0u64..).zip(hours) {
+            let (views, visitors, occurrences) = counts;
+            let cell = GridCell {
+                weekday,
+                hour,
+                views: Amount::of(views, occurrences, measure),
+                visitors: Amount::of(visitors, occurrences, measure),
+                occurrences,
+            };
             grid.push(cell);
-            if views > 0 && peak.is_none_or(|most| (views, visitors) > (most.views, most.visitors)) {
-                peak = Some(cell);
+            if views > 0 && peak.is_none_or(|(_, most)| busier(counts, most)) {
+                peak = Some((cell, counts));
             }
         }
     }
+    let peak = peak.map(|(cell, _)| cell);
 
     let windows = windows
         .into_iter()
@@ -126,7 +194,7 @@ pub(crate) async fn answer(ctx: &Ctx, scope: &Scope<'_>, header: Header) -> Resu
             }
         })
         .collect();
-    Ok(BusiestTimes { header, peak, grid, windows })
+    Ok(BusiestTimes { header, measure, peak, grid, windows })
 }
 
 /// The busiest windows: from the view, or from events when a filter is given.

@@ -249,18 +249,33 @@ mod tests {
     }
 
     #[test]
+    fn averages_print_as_numbers_and_missing_ones_as_empty_cells() {
+        use crate::reports::busiest::{Amount, GridCell};
+        let cell = |hour, views, visitors, occurrences| GridCell { weekday: 7, hour, views, visitors, occurrences };
+        let cells = [
+            cell(1, Amount::Average(Some(1.5)), Amount::Average(Some(0.33)), 2),
+            cell(2, Amount::Average(None), Amount::Average(None), 0),
+        ];
+        assert_eq!(table(&cells), "weekday,hour,views,visitors,occurrences\r\n7,1,1.5,0.33,2\r\n7,2,,,0\r\n");
+    }
+
+    #[test]
     fn every_report_table_has_its_header_line() {
         use crate::reports::breakdowns::{CountriesRow, DevicesRow, SourcesRow};
         use crate::reports::{busiest, discovery, realtime, timeseries, top_content};
         fn header<R: Serialize + Default>() -> String {
             table(&[R::default()]).split("\r\n").next().unwrap().to_string()
         }
-        assert_eq!(header::<top_content::TopContentRow>(), "path,views,visitors,entries,avg_engaged_seconds");
-        assert_eq!(header::<busiest::GridCell>(), "weekday,hour,views,visitors");
+        assert_eq!(
+            header::<top_content::TopContentRow>(),
+            "path,views,visitors,entries,avg_engaged_seconds,engaged_minutes,median_engaged_seconds,\
+             engaged_view_share,read_through_share"
+        );
+        assert_eq!(header::<busiest::GridCell>(), "weekday,hour,views,visitors,occurrences");
         assert_eq!(
             header::<discovery::ContentDiscoveryRow>(),
-            "path,published_at,first_view_at,hours_to_first_view,views_24h,visitors_24h,views_7d,visitors_7d,\
-             internal_share,search_share,social_share,other_share,direct_share,returning_share"
+            "path,published_at,first_view_at,hours_to_first_view,found,views_24h,visitors_24h,views_7d,visitors_7d,\
+             internal_share,search_share,social_share,other_share,direct_share,returning_share,suppressed"
         );
         assert_eq!(
             header::<SourcesRow>(),

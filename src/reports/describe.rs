@@ -63,6 +63,7 @@ fn dataset_rows(dataset: &Dataset, database: &str, summary: Query, events: Query
     }
     match name {
         "pages" => pair!(top_content::PageRow),
+        "engagement" => pair!(top_content::EngagementRow),
         "sources" => pair!(breakdowns::SourceRow),
         "devices" => pair!(breakdowns::DeviceRow),
         "countries" => pair!(breakdowns::CountryRow),

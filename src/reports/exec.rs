@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::filters::Filters;
 use super::sql::{self, Dataset, EventScope};
+use super::summarize;
 use super::time::{date_from_day_number, day_start, Range};
 use crate::store::StoreError;
 
@@ -93,7 +94,8 @@ impl PlanRow {
 }
 
 /// Binds [`sql::PLAN`]: `site`'s days in `tz` within `[start, end)` (UTC seconds) and
-/// their summaries among the days `first..=last`.
+/// their summaries of the current format ([`summarize::FORMAT`]) among the days
+/// `first..=last`.
 pub(crate) fn plan_query(
     query: Query,
     site: &str,
@@ -101,7 +103,16 @@ pub(crate) fn plan_query(
     (start, end): (u32, u32),
     (first, last): (NaiveDate, NaiveDate),
 ) -> Query {
-    query.bind(tz).bind(site).bind(start).bind(end).bind(site).bind(tz).bind(first.to_string()).bind(last.to_string())
+    query
+        .bind(tz)
+        .bind(site)
+        .bind(start)
+        .bind(end)
+        .bind(site)
+        .bind(tz)
+        .bind(first.to_string())
+        .bind(last.to_string())
+        .bind(summarize::FORMAT)
 }
 
 /// Per-day event counts and newest summaries of `site`'s days `[start, end)` in `tz`.

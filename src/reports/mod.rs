@@ -352,6 +352,12 @@ fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError>
     if params.interval.is_some() && report != ReportName::Timeseries {
         return refuse("interval", "`interval` applies to the timeseries report only");
     }
+    if params.sort.is_some() && report != ReportName::TopContent {
+        return refuse("sort", "`sort` applies to the top-content report only");
+    }
+    if params.measure.is_some() && report != ReportName::BusiestTimes {
+        return refuse("measure", "`measure` applies to the busiest-times report only");
+    }
     if params.limit.is_some() && !report.takes_limit() {
         return refuse("limit", "`limit` applies to top-content, content-discovery, sources, devices, countries");
     }
@@ -420,8 +426,9 @@ async fn answer(
     let limit = params.limit_or_default();
     Ok(match report {
         ReportName::TopContent => {
-            let (rows, folding) = top_content::rows(ctx, &scope, limit, min_visitors).await?;
-            Answer::TopContent(TopContent { header, small_counts: folding.into(), rows })
+            let sort = params.sort.unwrap_or_default();
+            let (rows, folding) = top_content::rows(ctx, &scope, limit, min_visitors, sort).await?;
+            Answer::TopContent(TopContent { header, sort, small_counts: folding.into(), rows })
         }
         ReportName::ContentDiscovery => {
             let (rows, folding) = discovery::rows(ctx, &scope, limit, min_visitors).await?;
@@ -444,7 +451,10 @@ async fn answer(
             let rows = timeseries::rows(ctx, &scope, interval).await?;
             Answer::Timeseries(Timeseries { header, interval, rows })
         }
-        ReportName::BusiestTimes => Answer::BusiestTimes(busiest::answer(ctx, &scope, header).await?),
+        ReportName::BusiestTimes => {
+            let measure = params.measure.unwrap_or_default();
+            Answer::BusiestTimes(busiest::answer(ctx, &scope, header, measure).await?)
+        }
         ReportName::NotStored => {
             let rows = not_stored::rows(ctx, site, (range.start, range.end)).await?;
             Answer::NotStored(not_stored::NotStored { header, rows })

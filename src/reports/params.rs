@@ -32,6 +32,32 @@ pub enum Interval {
     Day,
 }
 
+/// The order of top-content's rows (`sort`); each breaks ties by views, then path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Most pageviews first.
+    #[default]
+    Views,
+    /// Most visitors first.
+    Visitors,
+    /// Most engaged time first.
+    EngagedMinutes,
+    /// Highest read-through share first.
+    ReadThrough,
+}
+
+/// What busiest-times' cells count (`measure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Measure {
+    /// Everything in the range that fell in the cell's weekday and hour.
+    #[default]
+    Total,
+    /// The total divided by how many times the weekday and hour occur in the range.
+    Average,
+}
+
 /// A report request's parameters, each checked.
 #[derive(Debug, Default)]
 pub struct Params {
@@ -40,6 +66,8 @@ pub struct Params {
     pub tz: Option<Tz>,
     pub limit: Option<u64>,
     pub interval: Option<Interval>,
+    pub sort: Option<Sort>,
+    pub measure: Option<Measure>,
     /// The filters given, in [`Dimension`] order, then by property name.
     pub(crate) filters: Vec<Filter>,
 }
@@ -63,6 +91,8 @@ impl Params {
                 "tz" => params.tz = Some(time_zone(&value)?),
                 "limit" => params.limit = Some(limit(&value)?),
                 "interval" => params.interval = Some(interval(&value)?),
+                "sort" => params.sort = Some(sort(&value)?),
+                "measure" => params.measure = Some(measure(&value)?),
                 _ => match Dimension::of_parameter(&name) {
                     Some((dimension, key)) => params.filters.push(Filter::parse(&name, dimension, key, &value)?),
                     None => {
@@ -74,7 +104,7 @@ impl Params {
                         return Err(ReportError::InvalidParameter {
                             field: shown.clone(),
                             problem: format!(
-                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval or a filter: {}",
+                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval, sort, measure or a filter: {}",
                                 filters.join(", ")
                             ),
                         });
@@ -115,7 +145,7 @@ impl Params {
     /// a new one cannot be added without deciding whether it is a filter; filters are
     /// checked against `reports.min_visitors` (`small_counts::check_filters`).
     pub(crate) fn filters(&self) -> Filters<'_> {
-        let Self { from: _, to: _, tz: _, limit: _, interval: _, filters } = self;
+        let Self { from: _, to: _, tz: _, limit: _, interval: _, sort: _, measure: _, filters } = self;
         Filters(filters)
     }
 }
@@ -175,6 +205,24 @@ impl utoipa::IntoParams for Params {
                 .required(Required::False)
                 .description(Some("timeseries only: buckets (default `day`)"))
                 .schema(Some(Interval::schema()))
+                .build(),
+            ParameterBuilder::new()
+                .name("sort")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(
+                    "top-content only: the rows' order (default `views`); ties go by views, then path, and `(other)` stays last",
+                ))
+                .schema(Some(Sort::schema()))
+                .build(),
+            ParameterBuilder::new()
+                .name("measure")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(
+                    "busiest-times only: each cell's total (default `total`), or its `average` per occurrence of its weekday and hour in the range",
+                ))
+                .schema(Some(Measure::schema()))
                 .build(),
         ];
         // Each filter's longest value, with room for the `!` that negates it.
@@ -239,6 +287,24 @@ fn interval(value: &str) -> Result<Interval, ReportError> {
     }
 }
 
+fn sort(value: &str) -> Result<Sort, ReportError> {
+    match value {
+        "views" => Ok(Sort::Views),
+        "visitors" => Ok(Sort::Visitors),
+        "engaged_minutes" => Ok(Sort::EngagedMinutes),
+        "read_through" => Ok(Sort::ReadThrough),
+        _ => Err(invalid("sort", "must be `views`, `visitors`, `engaged_minutes` or `read_through`")),
+    }
+}
+
+fn measure(value: &str) -> Result<Measure, ReportError> {
+    match value {
+        "total" => Ok(Measure::Total),
+        "average" => Ok(Measure::Average),
+        _ => Err(invalid("measure", "must be `total` or `average`")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +342,8 @@ mod tests {
         assert_eq!(field_of(&format!("path=/{}", "a".repeat(512))), "path");
         assert_eq!(field_of("source=Google.com"), "source");
         assert_eq!(field_of("interval=week"), "interval");
+        assert_eq!(field_of("sort=engaged"), "sort");
+        assert_eq!(field_of("measure=mean"), "measure");
         assert_eq!(field_of("frm=2026-01-01"), "frm");
         assert_eq!(field_of("from=2026-01-01&from=2026-01-02"), "from");
         assert_eq!(field_of("country=!gb"), "country");
@@ -293,8 +361,8 @@ mod tests {
     #[test]
     fn sql_metacharacters_are_refused_in_every_parameter() {
         let nasty = "%27%3B%20DROP%20TABLE%20events%3B%20--";
-        let names = ["from", "to", "tz", "limit", "interval", "path", "page", "entry", "hostname", "source"];
-        for name in names.into_iter().chain(["source_class", "country", "device", "screen"]) {
+        let names = ["from", "to", "tz", "limit", "interval", "sort", "measure", "path", "page", "entry", "hostname"];
+        for name in names.into_iter().chain(["source", "source_class", "country", "device", "screen"]) {
             assert_eq!(field_of(&format!("{name}={nasty}")), name);
             assert_eq!(field_of(&format!("{name}=%2F{nasty}")), name);
         }

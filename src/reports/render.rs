@@ -148,6 +148,7 @@ pub(crate) fn share(part: u64, whole: u64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reports::params::Sort;
     use crate::reports::top_content::TopContentRow;
 
     #[test]
@@ -166,19 +167,26 @@ mod tests {
             visitors: 1,
             entries: 1,
             avg_engaged_seconds,
+            engaged_minutes: 0.2,
+            median_engaged_seconds: 7.5,
+            engaged_view_share: 0.5,
+            read_through_share: 0.3333,
         };
         let answer = Answer::TopContent(TopContent {
             header,
+            sort: Sort::Views,
             small_counts: SmallCounts { min_visitors: 0, folded_rows: 0, other_visitors: None },
             rows: vec![row("/a,b", 3, 12.0), row("=HYPERLINK(\"x\")", 1, 0.5)],
         });
         assert_eq!(
             serde_json::to_string(&answer).unwrap(),
-            r#"{"report":"top-content","site":"example.com","from":"2026-03-27","to":"2026-03-29","tz":"UTC","small_counts":{"min_visitors":0,"folded_rows":0,"other_visitors":null},"rows":[{"path":"/a,b","views":3,"visitors":1,"entries":1,"avg_engaged_seconds":12.0},{"path":"=HYPERLINK(\"x\")","views":1,"visitors":1,"entries":1,"avg_engaged_seconds":0.5}]}"#
+            r#"{"report":"top-content","site":"example.com","from":"2026-03-27","to":"2026-03-29","tz":"UTC","sort":"views","small_counts":{"min_visitors":0,"folded_rows":0,"other_visitors":null},"rows":[{"path":"/a,b","views":3,"visitors":1,"entries":1,"avg_engaged_seconds":12.0,"engaged_minutes":0.2,"median_engaged_seconds":7.5,"engaged_view_share":0.5,"read_through_share":0.3333},{"path":"=HYPERLINK(\"x\")","views":1,"visitors":1,"entries":1,"avg_engaged_seconds":0.5,"engaged_minutes":0.2,"median_engaged_seconds":7.5,"engaged_view_share":0.5,"read_through_share":0.3333}]}"#
         );
         assert_eq!(
             answer.csv(),
-            "path,views,visitors,entries,avg_engaged_seconds\r\n\"/a,b\",3,1,1,12\r\n\"'=HYPERLINK(\"\"x\"\")\",1,1,1,0.5\r\n"
+            "path,views,visitors,entries,avg_engaged_seconds,engaged_minutes,median_engaged_seconds,engaged_view_share,\
+             read_through_share\r\n\"/a,b\",3,1,1,12,0.2,7.5,0.5,0.3333\r\n\"'=HYPERLINK(\"\"x\"\")\",1,1,1,0.5,0.2,7.5,0.5,\
+             0.3333\r\n"
         );
     }
 

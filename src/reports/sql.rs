@@ -124,6 +124,9 @@ macro_rules! dataset {
 /// Per path: top-content.
 pub(crate) const PAGES: Dataset =
     dataset!("pages", Some(sql_file!("pages_from_events")), &[Dimension::Path, Dimension::Page]);
+/// Per path, page views by engaged time and read depth: top-content's engagement figures.
+pub(crate) const ENGAGEMENT: Dataset =
+    dataset!("engagement", Some(sql_file!("engagement_from_events")), &[Dimension::Path, Dimension::Page]);
 /// Per entry source: sources.
 pub(crate) const SOURCES: Dataset = dataset!(
     "sources",
@@ -145,7 +148,7 @@ pub(crate) const DAYS: Dataset = dataset!("days", None, &[]);
 pub(crate) const HOURS: Dataset = dataset!("hours", None, &[]);
 
 /// Every dataset, in the order the summarizer writes them.
-pub(crate) const DATASETS: [&Dataset; 6] = [&PAGES, &SOURCES, &DEVICES, &COUNTRIES, &DAYS, &HOURS];
+pub(crate) const DATASETS: [&Dataset; 7] = [&PAGES, &ENGAGEMENT, &SOURCES, &DEVICES, &COUNTRIES, &DAYS, &HOURS];
 
 impl Dataset {
     /// The query that reads a range from events with `filters`.
@@ -238,9 +241,11 @@ pub(crate) fn bind_events(query: Query, scope: &EventScope<'_>) -> Query {
 }
 
 /// Binds the parameters of a `*_summary` query up to its filter: the site's summaries in
-/// time zone `tz` for the days `[first, end)` (`YYYY-MM-DD`), twice (table and ledger).
+/// time zone `tz` for the days `[first, end)` (`YYYY-MM-DD`), twice (table and ledger),
+/// and the ledger's current format ([`super::summarize::FORMAT`]).
 pub(crate) fn bind_summary(query: Query, site: &str, tz: &str, first: &str, end: &str) -> Query {
-    query.bind(site).bind(tz).bind(first).bind(end).bind(site).bind(tz).bind(first).bind(end)
+    let query = query.bind(site).bind(tz).bind(first).bind(end);
+    query.bind(site).bind(tz).bind(first).bind(end).bind(super::summarize::FORMAT)
 }
 
 /// Binding `{event_scope}` itself.

@@ -1,7 +1,7 @@
 //! The summarizer: once a site-local day has ended, computes its exact numbers from
-//! `events` into the day summary tables (`day_pages`, `day_sources`, `day_devices`,
-//! `day_countries`, `day_totals`, `hour_totals`), then records the day in `summary_days`
-//! with the event count it saw. `jobs` runs a pass in `footfall serve` every
+//! `events` into the day summary tables (`day_pages`, `day_page_engagement`,
+//! `day_sources`, `day_devices`, `day_countries`, `day_totals`, `hour_totals`), then
+//! records the day in `summary_days` with the event count it saw and its [`FORMAT`]. `jobs` runs a pass in `footfall serve` every
 //! `reports.summarize_every_secs` (default 60; 0 turns it off on a node); a day is redone
 //! whenever its event count changed (late events, backfills, imports). The summaries are
 //! the reports' own derived tables: they never hold or change events. Several nodes summarizing the same day store identical numbers;
@@ -23,6 +23,13 @@ use crate::store::{Store, StoreError};
 /// How long after a day ends it is summarized, in seconds (events still in batches or
 /// retries arrive meanwhile; later ones make the day be summarized again).
 pub const GRACE_SECS: i64 = 300;
+
+/// The format of the summaries this build writes (`summary_days.format`): which summary
+/// tables a day's summary fills. Reports and the summarizer see only summaries of this
+/// format, so a day summarized by an older build is read from events until the next pass
+/// summarizes it again. Raise it when a dataset gains a table or a column. 1: with
+/// `day_page_engagement` (`schema/0017_page_engagement.sql`); 0: before.
+pub const FORMAT: u16 = 1;
 
 /// One pass: summarizes, for every registered site in its time zone, each day that ended
 /// at least [`GRACE_SECS`] before `now` and whose summary is missing or stale. Returns how
@@ -65,7 +72,7 @@ pub(crate) fn summarize_query(query: Query, site: &str, tz: Tz, day: NaiveDate, 
 
 /// Binds [`sql::SUMMARY_DAY`].
 pub(crate) fn summary_day_query(query: Query, site: &str, tz: Tz, day: NaiveDate, version: u64, events: u64) -> Query {
-    query.bind(site).bind(tz.name()).bind(day.to_string()).bind(version).bind(events)
+    query.bind(site).bind(tz.name()).bind(day.to_string()).bind(version).bind(events).bind(FORMAT)
 }
 
 /// Writes one day's summaries, then its `summary_days` row (so a reader never sees the

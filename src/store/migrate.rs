@@ -72,6 +72,7 @@ pub fn migrations() -> &'static [Migration] {
         14 => "0014_not_stored",
         15 => "0015_events_scroll",
         16 => "0016_content",
+        17 => "0017_page_engagement",
     ]
 }
 

@@ -116,7 +116,7 @@ fn expected(visitors: u64, visitors_24h: u64, how: &str) -> Vec<(&'static str, V
     vec![
         (
             "top-content",
-            json!({"path": "(other)", "views": 6, "visitors": visitors, "entries": 6, "avg_engaged_seconds": 0.0}),
+            json!({"path": "(other)", "views": 6, "visitors": visitors, "entries": 6, "avg_engaged_seconds": 0.0, "engaged_minutes": 0.0, "median_engaged_seconds": 0.0, "engaged_view_share": 0.0, "read_through_share": 0.0}),
             three.clone(),
         ),
         (

@@ -85,6 +85,18 @@ impl Ev {
         self.0.published = Some(at(ts));
         self
     }
+
+    /// Part of page view `id` (its `pageview` hash).
+    fn of(mut self, id: u64) -> Self {
+        self.0.pageview = id;
+        self
+    }
+
+    /// An engagement event that had seen `scroll` percent of the page.
+    fn scrolled(mut self, scroll: u8) -> Self {
+        self.0.scroll = scroll;
+        self
+    }
 }
 
 /// The dataset (times UTC; London is GMT until 2026-03-29 01:00 UTC, then BST).
@@ -97,27 +109,38 @@ fn dataset() -> Vec<EventRow> {
         // Local 2026-03-26 23:59:59: one second before the range; first view of /blog/early.
         Ev::view("2026-03-26T23:59:59Z", "/blog/early", 9).entry("direct", ""),
         // Local midnight, the range's first second.
-        Ev::view("2026-03-27T00:00:00Z", "/", 1).entry("direct", ""),
-        Ev::engaged("2026-03-27T00:00:30Z", "/", 1, 30_000),
+        Ev::view("2026-03-27T00:00:00Z", "/", 1).entry("direct", "").of(11),
+        // Read to 74%: not through.
+        Ev::engaged("2026-03-27T00:00:30Z", "/", 1, 30_000).of(11).scrolled(74),
         Ev::view("2026-03-27T00:01:00Z", "/blog/early", 1),
         // /about: no publish time, first viewed in the range.
         Ev::view("2026-03-27T12:07:00Z", "/about", 2)
             .entry("search", "www.google.com")
             .client("Safari", "iOS", "mobile", "US")
-            .returning(),
-        Ev::engaged("2026-03-27T12:08:00Z", "/about", 2, 45_000),
+            .returning()
+            .of(21),
+        // Read to 75%: through.
+        Ev::engaged("2026-03-27T12:08:00Z", "/about", 2, 45_000).of(21).scrolled(75),
         Ev::view("2026-03-27T12:10:00Z", "/", 2).client("Safari", "iOS", "mobile", "US").returning(),
         // /blog/old: published before the range.
         Ev::view("2026-03-27T15:00:00Z", "/blog/old", 2)
             .client("Safari", "iOS", "mobile", "US")
             .returning()
-            .published("2026-03-01T10:00:00Z"),
+            .published("2026-03-01T10:00:00Z")
+            .of(22),
+        // An idle reader: two visible stretches, 9.999 s in all (not an engaged view), and
+        // the page read to the end.
+        Ev::engaged("2026-03-27T15:01:00Z", "/blog/old", 2, 6_000).of(22).scrolled(30),
+        Ev::engaged("2026-03-27T15:20:00Z", "/blog/old", 2, 3_999).of(22).scrolled(100),
         // /blog/new: published in the range, at 09:00; first viewed at 09:30.
         Ev::view("2026-03-28T09:30:00Z", "/blog/new", 3)
             .entry("social", "t.co")
             .client("Firefox", "Linux", "desktop", "DE")
-            .published(new_post),
-        Ev::engaged("2026-03-28T09:31:00Z", "/blog/new", 3, 61_000),
+            .published(new_post)
+            .of(31),
+        // An active reader: 40 s, then 21 s more reaching 90%.
+        Ev::engaged("2026-03-28T09:31:00Z", "/blog/new", 3, 40_000).of(31).scrolled(50),
+        Ev::engaged("2026-03-28T09:40:00Z", "/blog/new", 3, 21_000).of(31).scrolled(90),
         Ev::view("2026-03-28T10:05:00Z", "/blog/new", 4)
             .entry("other", "news.ycombinator.com")
             .utm("hn", "link", "launch")
@@ -138,7 +161,13 @@ fn dataset() -> Vec<EventRow> {
             .published(new_post),
         Ev::view("2026-03-29T01:45:00Z", "/blog/new", 6).client("Safari", "macOS", "desktop", "GB").published(new_post),
         // 23:59:59 BST on the 29th (in the range) and 00:00:00 BST on the 30th (not).
-        Ev::view("2026-03-29T22:59:59Z", "/about", 7).entry("social", "t.co").client("Firefox", "Linux", "desktop", ""),
+        Ev::view("2026-03-29T22:59:59Z", "/about", 7)
+            .entry("social", "t.co")
+            .client("Firefox", "Linux", "desktop", "")
+            .of(71),
+        // Its engagement, 00:00:30 BST on the 30th: the next local day (a London report
+        // leaves it out), the same UTC day (a UTC report counts it).
+        Ev::engaged("2026-03-29T23:00:30Z", "/about", 7, 20_000).of(71).scrolled(80),
         Ev::view("2026-03-29T23:00:00Z", "/about", 8).entry("direct", ""),
         // After the range: inside /blog/new's first 7 days, then outside them.
         Ev::view("2026-04-02T08:00:00Z", "/blog/new", 10)
@@ -209,26 +238,50 @@ impl<'a> Fold<'a> {
         let paths: BTreeSet<&str> = self.views().map(|e| e.path.as_str()).collect();
         let mut rows: Vec<(usize, &str, Value)> = paths
             .into_iter()
-            .map(|path| {
-                let views: Vec<&EventRow> = self.views().filter(|e| e.path == path).collect();
-                let engaged: u64 = self
-                    .events
-                    .iter()
-                    .filter(|e| e.name == "engagement" && e.path == path && self.in_range(e))
-                    .map(|e| u64::from(e.engaged_ms))
-                    .sum();
-                let row = json!({
-                    "path": path,
-                    "views": views.len(),
-                    "visitors": self.visitors(views.iter().copied()),
-                    "entries": views.iter().filter(|e| e.entry == 1).count(),
-                    "avg_engaged_seconds": round(engaged as f64 / views.len() as f64 / 1000.0, 1),
-                });
-                (views.len(), path, row)
-            })
+            .map(|path| (self.views().filter(|e| e.path == path).count(), path, self.page_row(path, &[path])))
             .collect();
         rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
         Value::from(rows.into_iter().map(|(_, _, row)| row).collect::<Vec<_>>())
+    }
+
+    /// top-content's row of the views of `paths` together, labelled `label`.
+    fn page_row(&self, label: &str, paths: &[&str]) -> Value {
+        let views: Vec<&EventRow> = self.views().filter(|e| paths.contains(&&*e.path)).collect();
+        let engaged: u64 = self
+            .events
+            .iter()
+            .filter(|e| e.name == "engagement" && paths.contains(&&*e.path) && self.in_range(e))
+            .map(|e| u64::from(e.engaged_ms))
+            .sum();
+        // Each view's engaged time (ms) and read depth: its engagement events of that day.
+        let per_view: Vec<(u64, u8)> = views
+            .iter()
+            .map(|view| {
+                let own = self.events.iter().filter(|e| {
+                    e.name == "engagement"
+                        && view.pageview != 0
+                        && e.pageview == view.pageview
+                        && self.date(e.ts) == self.date(view.ts)
+                });
+                own.fold((0, 0), |(ms, depth), e| (ms + u64::from(e.engaged_ms), depth.max(e.scroll)))
+            })
+            .collect();
+        let mut seconds: Vec<u64> = per_view.iter().map(|(ms, _)| ms / 1000).collect();
+        seconds.sort_unstable();
+        let n = seconds.len();
+        let median =
+            if n % 2 == 1 { seconds[n / 2] as f64 } else { (seconds[n / 2 - 1] + seconds[n / 2]) as f64 / 2.0 };
+        json!({
+            "path": label,
+            "views": n,
+            "visitors": self.visitors(views.iter().copied()),
+            "entries": views.iter().filter(|e| e.entry == 1).count(),
+            "avg_engaged_seconds": round(engaged as f64 / n as f64 / 1000.0, 1),
+            "engaged_minutes": round(engaged as f64 / 60_000.0, 1),
+            "median_engaged_seconds": median,
+            "engaged_view_share": share(seconds.iter().filter(|&&s| s >= 10).count(), n),
+            "read_through_share": share(per_view.iter().filter(|(_, depth)| *depth >= 75).count(), n),
+        })
     }
 
     fn sources(&self) -> Value {
@@ -343,12 +396,14 @@ impl<'a> Fold<'a> {
             cell.0 += events.len();
             cell.1 += events.iter().map(|e| e.visitor).collect::<BTreeSet<_>>().len();
         }
+        let occurrences = self.occurrences();
         let mut grid = Vec::new();
         let mut peak = Value::Null;
         let mut best = (0, 0);
         for (weekday, row) in cells.iter().enumerate() {
             for (hour, &(views, visitors)) in row.iter().enumerate() {
-                let cell = json!({"weekday": weekday + 1, "hour": hour, "views": views, "visitors": visitors});
+                let times = occurrences[weekday][hour];
+                let cell = json!({"weekday": weekday + 1, "hour": hour, "views": views, "visitors": visitors, "occurrences": times});
                 if views > 0 && (views, visitors) > best {
                     best = (views, visitors);
                     peak = cell.clone();
@@ -507,13 +562,34 @@ async fn every_report_equals_the_fold_from_events_from_summaries_and_after_a_lat
     // By hand, a few numbers the fold must also find.
     let fold = Fold::new(&events, LONDON, "2026-03-27", "2026-03-29");
     let expected = fold.expected();
+    // /blog/new: one of five views engaged (40 s + 21 s, read to 90%), four without.
     assert_eq!(
         expected["top-content"][0],
-        json!({"path": "/blog/new", "views": 5, "visitors": 4, "entries": 4, "avg_engaged_seconds": 12.2})
+        json!({"path": "/blog/new", "views": 5, "visitors": 4, "entries": 4, "avg_engaged_seconds": 12.2,
+               "engaged_minutes": 1.0, "median_engaged_seconds": 0.0, "engaged_view_share": 0.2,
+               "read_through_share": 0.2})
     );
+    // /: 30 s read to 74% (not through) and three views without engagement.
     assert_eq!(
         expected["top-content"][1],
-        json!({"path": "/", "views": 4, "visitors": 4, "entries": 1, "avg_engaged_seconds": 7.5})
+        json!({"path": "/", "views": 4, "visitors": 4, "entries": 1, "avg_engaged_seconds": 7.5,
+               "engaged_minutes": 0.5, "median_engaged_seconds": 0.0, "engaged_view_share": 0.25,
+               "read_through_share": 0.0})
+    );
+    // /about: 45 s read to 75%, and a view whose engagement came the next local day; the
+    // median of 0 s and 45 s is their mean.
+    assert_eq!(
+        expected["top-content"][2],
+        json!({"path": "/about", "views": 2, "visitors": 2, "entries": 2, "avg_engaged_seconds": 22.5,
+               "engaged_minutes": 0.8, "median_engaged_seconds": 22.5, "engaged_view_share": 0.5,
+               "read_through_share": 0.5})
+    );
+    // /blog/old: an idle reader, 9.999 s in two stretches (9 whole seconds), read to 100%.
+    assert_eq!(
+        expected["top-content"][4],
+        json!({"path": "/blog/old", "views": 1, "visitors": 1, "entries": 0, "avg_engaged_seconds": 10.0,
+               "engaged_minutes": 0.2, "median_engaged_seconds": 9.0, "engaged_view_share": 0.0,
+               "read_through_share": 1.0})
     );
     assert_eq!(expected["timeseries"][2]["start"], "2026-03-29T00:00:00+00:00");
     assert_eq!(expected["timeseries-hours"].as_array().unwrap().len(), 24 + 24 + 23);
@@ -604,7 +680,8 @@ async fn answers_say_what_they_cover() {
     assert_eq!(body["grid"].as_array().unwrap().len(), 7 * 24);
     // Friday 00:00 and 12:00, Saturday 10:00 and Sunday 02:00 each have 2 views by one
     // visitor; the earliest in the week wins.
-    assert_eq!(body["peak"], json!({"weekday": 5, "hour": 0, "views": 2, "visitors": 1}));
+    assert_eq!(body["peak"], json!({"weekday": 5, "hour": 0, "views": 2, "visitors": 1, "occurrences": 1}));
+    assert_eq!(body["measure"], "total");
     assert_eq!(
         body["windows"][0],
         json!({"start": "2026-03-27T00:00:00+00:00", "end": "2026-03-27T00:15:00+00:00", "views": 2})
@@ -626,7 +703,9 @@ async fn csv_is_the_main_table() {
     assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
     assert_eq!(
         response.text().await.unwrap(),
-        "path,views,visitors,entries,avg_engaged_seconds\r\n/blog/new,5,4,4,12.2\r\n/,4,4,1,7.5\r\n/about,2,2,2,22.5\r\n"
+        "path,views,visitors,entries,avg_engaged_seconds,engaged_minutes,median_engaged_seconds,engaged_view_share,\
+         read_through_share\r\n/blog/new,5,4,4,12.2,1,0,0.2,0.2\r\n/,4,4,1,7.5,0.5,0,0.25,0\r\n\
+         /about,2,2,2,22.5,0.8,22.5,0.5,0.5\r\n"
     );
 
     let response = app
@@ -639,7 +718,7 @@ async fn csv_is_the_main_table() {
         .unwrap();
     let text = response.text().await.unwrap();
     assert_eq!(text.lines().count(), 1 + 7 * 24);
-    assert!(text.starts_with("weekday,hour,views,visitors\r\n1,0,0,0\r\n"), "{text}");
+    assert!(text.starts_with("weekday,hour,views,visitors,occurrences\r\n1,0,0,0,0\r\n"), "{text}");
 }
 
 #[tokio::test]
@@ -698,7 +777,16 @@ async fn the_autumn_change_gives_a_25_hour_day_with_a_repeated_hour() {
     assert_eq!(hours.len(), 25);
     assert_eq!(hours[1], json!({"start": "2026-10-25T01:00:00+01:00", "views": 1, "visitors": 1}));
     assert_eq!(hours[2], json!({"start": "2026-10-25T01:00:00+00:00", "views": 1, "visitors": 1}));
-    assert_eq!(expected["busiest-grid"][6 * 24 + 1], json!({"weekday": 7, "hour": 1, "views": 2, "visitors": 2}));
+    assert_eq!(
+        expected["busiest-grid"][6 * 24 + 1],
+        json!({"weekday": 7, "hour": 1, "views": 2, "visitors": 2, "occurrences": 2})
+    );
+    let average = report_json(&app, "busiest-times", "from=2026-10-25&to=2026-10-25&measure=average").await;
+    assert_eq!(
+        average["grid"][6 * 24 + 1],
+        json!({"weekday": 7, "hour": 1, "views": 1.0, "visitors": 1.0, "occurrences": 2}),
+        "the repeated hour occurs twice"
+    );
     assert_eq!(expected["timeseries"], json!([{"start": "2026-10-25T00:00:00+01:00", "views": 4, "visitors": 3}]));
 
     let query = "from=2026-10-25&to=2026-10-25";
@@ -838,6 +926,8 @@ async fn rows_with_fewer_than_k_visitors_are_folded_into_other() {
         (&json!("(other)"), &json!(sum("views")), &json!(visitors), &json!(sum("entries")))
     );
     deduplicated += usize::from((visitors as u64) < sum("visitors"));
+    let small_paths: Vec<&str> = small.iter().map(|row| row["path"].as_str().unwrap()).collect();
+    assert_eq!(other, &fold.page_row("(other)", &small_paths), "the (other) row's engagement is its views'");
     assert_eq!(top["small_counts"], json!({"min_visitors": K, "folded_rows": small.len(), "other_visitors": "exact"}));
     for row in rows {
         let path = row["path"].as_str().unwrap();
@@ -895,5 +985,175 @@ async fn rows_with_fewer_than_k_visitors_are_folded_into_other() {
         );
     }
     assert!(deduplicated > 0, "the dataset has a visitor in two folded rows of one day");
+    app.stop().await;
+}
+
+/// Each order of top-content's `sort`, by hand, from events and from summaries.
+#[tokio::test]
+async fn top_content_sorts_by_views_visitors_engaged_minutes_and_read_through() {
+    let (app, events) = seeded_app().await;
+    let fold = Fold::new(&events, LONDON, "2026-03-27", "2026-03-29");
+    let paths = |rows: &Value| -> Vec<String> {
+        rows.as_array().unwrap().iter().map(|row| row["path"].as_str().unwrap().to_string()).collect()
+    };
+    let orders = [
+        ("views", ["/blog/new", "/", "/about", "/blog/early", "/blog/old"]),
+        // /blog/new and / have 4 visitors each: more views first.
+        ("visitors", ["/blog/new", "/", "/about", "/blog/early", "/blog/old"]),
+        // 61 s, 45 s, 30 s, 9.999 s, 0 s.
+        ("engaged_minutes", ["/blog/new", "/about", "/", "/blog/old", "/blog/early"]),
+        // 1/1, 1/2, 1/5, then 0/4 before 0/1 (more views first).
+        ("read_through", ["/blog/old", "/about", "/blog/new", "/", "/blog/early"]),
+    ];
+    for when in ["read from events", "read from summaries"] {
+        if when == "read from summaries" {
+            assert_eq!(footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap(), 8);
+        }
+        for (sort, want) in orders {
+            let got = report_json(&app, "top-content", &format!("{RANGE}&sort={sort}")).await;
+            assert_eq!(paths(&got["rows"]), want, "sort={sort} ({when})");
+            assert_eq!(got["sort"], sort);
+            let mut rows = fold.top_content().as_array().unwrap().clone();
+            rows.sort_by_key(|row| want.iter().position(|path| row["path"] == *path));
+            assert_eq!(got["rows"], Value::from(rows), "sort={sort} ({when})");
+        }
+        assert_eq!(report_json(&app, "top-content", RANGE).await["sort"], "views");
+    }
+    let refused = get_report(&app, "sources", &format!("{RANGE}&sort=views")).await;
+    assert_eq!(refused.status().as_u16(), 400);
+    app.stop().await;
+}
+
+/// Summaries written before `day_page_engagement` (format 0) are not read: their days come
+/// from events until the summarizer writes them again.
+#[tokio::test]
+async fn summaries_of_an_older_format_are_ignored_and_redone() {
+    let (app, events) = seeded_app().await;
+    // What an older build recorded: every day summarized, with today's event counts, but
+    // no summary rows of the current tables.
+    app.store
+        .client()
+        .query(
+            "INSERT INTO summary_days (site, tz, day, version, events) \
+             SELECT site, 'Europe/London', toDate(quarter, 'Europe/London') AS day, 1, sum(events) \
+             FROM site_quarters GROUP BY site, day",
+        )
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(summarized_days(&app).await, 8);
+    let expected = Fold::new(&events, LONDON, "2026-03-27", "2026-03-29").expected();
+    assert_reports_equal(&actual(&app, RANGE).await, &expected, "with format-0 summaries");
+    assert_eq!(footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap(), 8, "all redone");
+    assert_reports_equal(&actual(&app, RANGE).await, &expected, "summarized again");
+    app.stop().await;
+}
+
+impl Fold<'_> {
+    /// How many times each weekday (0 = Monday) and local hour occur in the range: per
+    /// local date and hour, the instants that local time names (0 in a DST gap, 2 when
+    /// repeated).
+    fn occurrences(&self) -> [[u64; 24]; 7] {
+        let mut counts = [[0u64; 24]; 7];
+        let mut date = self.from;
+        while date <= self.to {
+            for hour in 0..24 {
+                let named = match self.tz.from_local_datetime(&date.and_hms_opt(hour, 0, 0).unwrap()) {
+                    chrono::LocalResult::None => 0,
+                    chrono::LocalResult::Single(_) => 1,
+                    chrono::LocalResult::Ambiguous(_, _) => 2,
+                };
+                counts[date.weekday().num_days_from_monday() as usize][hour as usize] += named;
+            }
+            date = date.succ_opt().unwrap();
+        }
+        counts
+    }
+
+    /// busiest-times' grid and peak under `measure=average`.
+    fn busiest_average(&self) -> (Value, Value) {
+        let (totals, _, _) = self.busiest();
+        let occurrences = self.occurrences();
+        let mut peak = Value::Null;
+        let mut best = (0.0, 0.0);
+        let grid: Vec<Value> = totals
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|cell| {
+                let (weekday, hour) = (cell["weekday"].as_u64().unwrap(), cell["hour"].as_u64().unwrap());
+                let times = occurrences[weekday as usize - 1][hour as usize];
+                let per = |column: &str| cell[column].as_u64().unwrap() as f64 / times as f64;
+                let average = |column: &str| if times == 0 { Value::Null } else { json!(round(per(column), 2)) };
+                let out = json!({"weekday": weekday, "hour": hour, "views": average("views"),
+                                 "visitors": average("visitors"), "occurrences": times});
+                if cell["views"].as_u64().unwrap() > 0 && (per("views"), per("visitors")) > best {
+                    best = (per("views"), per("visitors"));
+                    peak = out.clone();
+                }
+                out
+            })
+            .collect();
+        (grid.into(), peak)
+    }
+}
+
+/// `measure=average` over ten days (not whole weeks) across London's spring change.
+#[tokio::test]
+async fn busiest_times_averages_per_occurrence_across_a_dst_change() {
+    let (app, mut events) = seeded_app().await;
+    // Friday 00:00 (GMT) gets 2 more views on the 20th: 4 in all, the most of any cell,
+    // but over the 2 Fridays of the range. Wednesday 14:00 gets 3, on its one Wednesday:
+    // the busiest on average.
+    let extra: Vec<EventRow> = [
+        Ev::view("2026-03-20T00:10:00Z", "/", 30).entry("direct", ""),
+        Ev::view("2026-03-20T00:20:00Z", "/", 31).entry("direct", ""),
+        Ev::view("2026-03-25T14:00:00Z", "/", 40).entry("direct", ""),
+        Ev::view("2026-03-25T14:10:00Z", "/", 41).entry("direct", ""),
+        Ev::view("2026-03-25T14:20:00Z", "/", 42).entry("direct", ""),
+    ]
+    .into_iter()
+    .map(|ev| ev.0)
+    .collect();
+    app.store.insert_events(&extra).await.unwrap();
+    events.extend(extra);
+    let range = "from=2026-03-20&to=2026-03-29";
+    let fold = Fold::new(&events, LONDON, "2026-03-20", "2026-03-29");
+    let occurrences = fold.occurrences();
+    // By hand: Friday to Sunday twice, Monday to Thursday once; Sunday 01:00 is skipped on
+    // the 29th, so it occurs once.
+    assert_eq!((occurrences[4][0], occurrences[0][0], occurrences[6][1], occurrences[6][2]), (2, 1, 1, 2));
+    let (grid, peak) = fold.busiest_average();
+    assert_eq!(peak, json!({"weekday": 3, "hour": 14, "views": 3.0, "visitors": 3.0, "occurrences": 1}));
+    assert_eq!(grid[4 * 24], json!({"weekday": 5, "hour": 0, "views": 2.0, "visitors": 1.5, "occurrences": 2}));
+    let (grid_total, peak_total, _) = fold.busiest();
+    assert_eq!(peak_total, json!({"weekday": 5, "hour": 0, "views": 4, "visitors": 3, "occurrences": 2}));
+    for when in ["read from events", "read from summaries"] {
+        if when == "read from summaries" {
+            footfall::reports::summarize::summarize(&app.store, Utc::now()).await.unwrap();
+        }
+        let got = report_json(&app, "busiest-times", &format!("{range}&measure=average")).await;
+        assert_eq!(got["measure"], "average");
+        assert_eq!(got["grid"], grid, "{when}");
+        assert_eq!(got["peak"], peak, "{when}");
+        let total = report_json(&app, "busiest-times", range).await;
+        assert_eq!(total["measure"], "total");
+        assert_eq!((&total["grid"], &total["peak"]), (&grid_total, &peak_total), "{when}");
+    }
+    let csv = app
+        .http
+        .get(format!("{}/api/v1/sites/{SITE}/reports/busiest-times?{range}&measure=average", app.address))
+        .bearer_auth(ADMIN)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("weekday,hour,views,visitors,occurrences\r\n1,0,0,0,1\r\n"), "{csv}");
+    for line in ["3,14,3,3,1", "5,0,2,1.5,2", "7,1,0,0,1"] {
+        assert!(csv.contains(&format!("\r\n{line}\r\n")), "{line} in {csv}");
+    }
     app.stop().await;
 }

@@ -312,8 +312,9 @@ fn expected_public_answer(p: &Planted, report: ReportName) -> Value {
     let local = LONDON.timestamp_opt(i64::from(p.ts), 0).unwrap();
     let more = match report {
         ReportName::TopContent => json!({
-            "rows": [{"path": PUBLIC_PATH, "views": n, "visitors": n, "entries": n, "avg_engaged_seconds": 0.0}],
+            "rows": [{"path": PUBLIC_PATH, "views": n, "visitors": n, "entries": n, "avg_engaged_seconds": 0.0, "engaged_minutes": 0.0, "median_engaged_seconds": 0.0, "engaged_view_share": 0.0, "read_through_share": 0.0}],
             "small_counts": small_counts,
+            "sort": "views",
         }),
         ReportName::ContentDiscovery => json!({
             "rows": [{
@@ -348,13 +349,16 @@ fn expected_public_answer(p: &Planted, report: ReportName) -> Value {
                 .flat_map(|w| (0..24u64).map(move |h| (w, h)))
                 .map(|(w, h)| {
                     let count = if (w, h) == (weekday, hour) { n } else { 0 };
-                    json!({"weekday": w, "hour": h, "views": count, "visitors": count})
+                    // One December day: each of its hours occurs once.
+                    let occurrences = u64::from(w == weekday);
+                    json!({"weekday": w, "hour": h, "views": count, "visitors": count, "occurrences": occurrences})
                 })
                 .collect();
             let window = p.ts - p.ts % 900;
             json!({
+                "measure": "total",
                 "grid": grid,
-                "peak": {"weekday": weekday, "hour": hour, "views": n, "visitors": n},
+                "peak": {"weekday": weekday, "hour": hour, "views": n, "visitors": n, "occurrences": 1},
                 "windows": [{"start": p.local(window), "end": p.local(window + 900), "views": n}],
             })
         }
@@ -441,7 +445,7 @@ async fn the_admin_token_is_exempt_from_the_filter_check() {
             // Breakdown rows are still folded for the admin.
             ReportName::TopContent => assert_eq!(
                 answer["rows"],
-                json!([{"path": "(other)", "views": 1, "visitors": 1, "entries": 1, "avg_engaged_seconds": 0.0}])
+                json!([{"path": "(other)", "views": 1, "visitors": 1, "entries": 1, "avg_engaged_seconds": 0.0, "engaged_minutes": 0.0, "median_engaged_seconds": 0.0, "engaged_view_share": 0.0, "read_through_share": 0.0}])
             ),
             _ => {}
         }

@@ -1,6 +1,6 @@
 -- Countries over the days [first, end) that have a current summary, from day_countries.
 -- Parameters, in order: site, time zone, first day, end day (YYYY-MM-DD, end exclusive),
--- the same four again for summary_days, each given country filter's (filters.sql).
+-- the same four again for summary_days and the summary format, each given country filter's (filters.sql).
 SELECT
     country,
     sum(views) AS views,

@@ -1,6 +1,6 @@
 -- Devices over the days [first, end) that have a current summary, from day_devices.
 -- Parameters, in order: site, time zone, first day, end day (YYYY-MM-DD, end exclusive),
--- the same four again for summary_days, each given browser, os or device filter's (filters.sql).
+-- the same four again for summary_days and the summary format, each given browser, os or device filter's (filters.sql).
 SELECT
     browser,
     os,
