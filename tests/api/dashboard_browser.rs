@@ -149,7 +149,7 @@ async fn the_overview_renders_the_reports_numbers_and_the_heatmap() {
 
     // The heatmap: 168 cells, the peak on Wednesday 14:00 with the API's views.
     let busiest = api(&app, "busiest-times", &query).await;
-    assert_eq!(busiest["peak"], json!({"weekday": 3, "hour": 14, "views": 5, "visitors": 5}));
+    assert_eq!(busiest["peak"], json!({"weekday": 3, "hour": 14, "views": 5, "visitors": 5, "occurrences": 1}));
     assert_eq!(browser.js("return document.querySelectorAll('.heatmap rect.cell').length").await, json!(168));
     let peak = browser
         .js("var p = document.querySelectorAll('.heatmap rect.cell.peak'); \
