@@ -49,6 +49,7 @@ fn events() -> String {
         referrer_host: "www.google.com".into(),
         visitor: 7,
         session: 70,
+        pageview: 700,
         entry: 1,
         returning: 1,
         published: Some(1_774_700_000),
@@ -61,7 +62,7 @@ fn events() -> String {
     let rows = [
         base.clone(),
         EventRow { ts: base.ts + 3600, entry: 0, source_class: "internal".into(), ..base.clone() },
-        EventRow { name: "engagement".into(), engaged_ms: 12_000, ts: base.ts + 60, ..base.clone() },
+        EventRow { name: "engagement".into(), engaged_ms: 12_000, scroll: 80, ts: base.ts + 60, ..base.clone() },
         EventRow { path: "/b".into(), published: None, visitor: 8, ts: base.ts + 90_000, ..base.clone() },
     ];
     let lines: Vec<String> = rows.iter().map(|row| serde_json::to_string(row).unwrap()).collect();
@@ -100,10 +101,16 @@ fn every_statement() -> Vec<String> {
         all.push(text(bind(query(&windows))));
         all.push(text(discovery::pages_query(query(&sql::discovery_pages(filters)), &scope, 100)));
         let paths = ["/blog/a".to_string(), "/b'\\".to_string()];
+        let starts = [1_774_700_000, 7];
         for other in [false, true] {
             let windows = query(&sql::discovery_windows(filters, other));
-            all.push(text(discovery::windows_query(windows, &scope, &paths, &[1_774_700_000, 7])));
+            all.push(text(discovery::windows_query(windows, &scope, &paths, &starts)));
         }
+        let reading = query(&sql::discovery_reading(filters));
+        all.push(text(discovery::reading_query(reading, &scope, &paths, &starts)));
+        let referrers = query(&sql::discovery_referrers(filters));
+        all.push(text(discovery::referrers_query(referrers, &scope, &paths, &starts, 5)));
+        all.push(text(discovery::reach_query(query(&sql::discovery_reach(filters)), &scope, &paths, &starts)));
         all.push(text(realtime::query(query(&sql::realtime(filters)), SITE, 1_774_750_000, filters)));
         all.push(text(not_stored::query(query(sql::NOT_STORED), SITE, (range.start, range.end))));
         let bounds = (range.start, range.end);

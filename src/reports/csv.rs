@@ -2,6 +2,11 @@
 //! JSON: RFC 4180 with `\r\n` line ends, a header line of the row type's serde field
 //! names (the JSON keys, in field order), then one line per row.
 //!
+//! A list of small structs (content-discovery's `top_referrers`, `internal_from`) is one
+//! cell: its entries separated by spaces, each entry its fields' values joined by `=`
+//! (`news.example.org=12 t.co=5`; paths and hosts hold no spaces: intake percent-encodes
+//! them), empty for an empty list.
+//!
 //! Written by a small serde serializer of flat structs rather than the `csv` crate, because
 //! the answers keep the text they always had: a number prints as Rust prints it (`12`,
 //! where `csv` writes `12.0`), `None` as an empty cell, and text a spreadsheet would run
@@ -12,8 +17,8 @@ use serde::ser::{self, Impossible, Serialize};
 /// `rows` as CSV, the header line first (also when there are no rows).
 ///
 /// # Panics
-/// When `R` is not a struct of plain values (text, numbers, options of them): every
-/// report row type is, and a test serializes each.
+/// When `R` is not a struct of plain values (text, numbers, options of them, lists of
+/// structs of text and numbers): every report row type is, and a test serializes each.
 pub(crate) fn table<R: Serialize + Default>(rows: &[R]) -> String {
     let mut out = String::new();
     let header = Row::of(&R::default());
@@ -156,7 +161,7 @@ impl ser::Serializer for Cell {
     type Ok = String;
     type Error = NotFlat;
     type SerializeStruct = Impossible<String, NotFlat>;
-    type SerializeSeq = Impossible<String, NotFlat>;
+    type SerializeSeq = List;
     type SerializeTuple = Impossible<String, NotFlat>;
     type SerializeTupleStruct = Impossible<String, NotFlat>;
     type SerializeTupleVariant = Impossible<String, NotFlat>;
@@ -195,10 +200,155 @@ impl ser::Serializer for Cell {
         value.serialize(self)
     }
 
+    fn serialize_seq(self, _: Option<usize>) -> Result<List, NotFlat> {
+        Ok(List::default())
+    }
+
     refuse! {
         serialize_i8(i8) -> String; serialize_i16(i16) -> String; serialize_i32(i32) -> String; serialize_u8(u8) -> String; serialize_u16(u16) -> String;
         serialize_f32(f32) -> String; serialize_char(char) -> String; serialize_bytes(&[u8]) -> String;
         serialize_unit() -> String; serialize_unit_struct(&'static str) -> String;
+        serialize_unit_variant(&'static str, u32, &'static str) -> String;
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<String, NotFlat> {
+        Err(NotFlat("a newtype".into()))
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, NotFlat> {
+        Err(NotFlat("an enum".into()))
+    }
+}
+
+/// A list cell: its entries so far (each from [`Entry`]), then the cell, defused.
+#[derive(Default)]
+struct List(Vec<String>);
+
+impl ser::SerializeSeq for List {
+    type Ok = String;
+    type Error = NotFlat;
+
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), NotFlat> {
+        let mut entry = Entry::default();
+        value.serialize(&mut entry)?;
+        self.0.push(entry.0.join("="));
+        Ok(())
+    }
+
+    fn end(self) -> Result<String, NotFlat> {
+        Ok(defuse(&self.0.join(" ")))
+    }
+}
+
+/// One entry of a list cell: a struct of text and numbers, its values in field order.
+#[derive(Default)]
+struct Entry(Vec<String>);
+
+impl ser::Serializer for &mut Entry {
+    type Ok = ();
+    type Error = NotFlat;
+    type SerializeStruct = Self;
+    type SerializeSeq = Impossible<(), NotFlat>;
+    type SerializeTuple = Impossible<(), NotFlat>;
+    type SerializeTupleStruct = Impossible<(), NotFlat>;
+    type SerializeTupleVariant = Impossible<(), NotFlat>;
+    type SerializeMap = Impossible<(), NotFlat>;
+    type SerializeStructVariant = Impossible<(), NotFlat>;
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, NotFlat> {
+        Ok(self)
+    }
+
+    refuse! {
+        serialize_bool(bool) -> (); serialize_i8(i8) -> (); serialize_i16(i16) -> (); serialize_i32(i32) -> ();
+        serialize_i64(i64) -> (); serialize_u8(u8) -> (); serialize_u16(u16) -> (); serialize_u32(u32) -> ();
+        serialize_u64(u64) -> (); serialize_f32(f32) -> (); serialize_f64(f64) -> (); serialize_char(char) -> ();
+        serialize_str(&str) -> (); serialize_bytes(&[u8]) -> (); serialize_none() -> (); serialize_unit() -> ();
+        serialize_unit_struct(&'static str) -> ();
+        serialize_unit_variant(&'static str, u32, &'static str) -> ();
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), NotFlat> {
+        Err(NotFlat("an option".into()))
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<(), NotFlat> {
+        Err(NotFlat("a newtype".into()))
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), NotFlat> {
+        Err(NotFlat("an enum".into()))
+    }
+}
+
+impl ser::SerializeStruct for &mut Entry {
+    type Ok = ();
+    type Error = NotFlat;
+
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, _: &'static str, value: &T) -> Result<(), NotFlat> {
+        // A list of lists is not a cell.
+        self.0.push(value.serialize(Plain)?);
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), NotFlat> {
+        Ok(())
+    }
+}
+
+/// A value inside a list entry: text as it is (the whole cell is defused), a number as
+/// Rust prints it.
+struct Plain;
+
+impl ser::Serializer for Plain {
+    type Ok = String;
+    type Error = NotFlat;
+    type SerializeStruct = Impossible<String, NotFlat>;
+    type SerializeSeq = Impossible<String, NotFlat>;
+    type SerializeTuple = Impossible<String, NotFlat>;
+    type SerializeTupleStruct = Impossible<String, NotFlat>;
+    type SerializeTupleVariant = Impossible<String, NotFlat>;
+    type SerializeMap = Impossible<String, NotFlat>;
+    type SerializeStructVariant = Impossible<String, NotFlat>;
+
+    fn serialize_str(self, text: &str) -> Result<String, NotFlat> {
+        Ok(text.to_string())
+    }
+
+    fn serialize_u64(self, number: u64) -> Result<String, NotFlat> {
+        Ok(number.to_string())
+    }
+
+    refuse! {
+        serialize_bool(bool) -> String; serialize_i8(i8) -> String; serialize_i16(i16) -> String;
+        serialize_i32(i32) -> String; serialize_i64(i64) -> String; serialize_u8(u8) -> String;
+        serialize_u16(u16) -> String; serialize_u32(u32) -> String; serialize_f32(f32) -> String;
+        serialize_f64(f64) -> String; serialize_char(char) -> String; serialize_bytes(&[u8]) -> String;
+        serialize_none() -> String; serialize_unit() -> String; serialize_unit_struct(&'static str) -> String;
         serialize_unit_variant(&'static str, u32, &'static str) -> String;
         serialize_struct(&'static str, usize) -> Self::SerializeStruct;
         serialize_seq(Option<usize>) -> Self::SerializeSeq;
@@ -207,6 +357,10 @@ impl ser::Serializer for Cell {
         serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
         serialize_map(Option<usize>) -> Self::SerializeMap;
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<String, NotFlat> {
+        Err(NotFlat("an option".into()))
     }
 
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<String, NotFlat> {
@@ -262,7 +416,7 @@ mod tests {
     #[test]
     fn every_report_table_has_its_header_line() {
         use crate::reports::breakdowns::{CountriesRow, DevicesRow, SourcesRow};
-        use crate::reports::{busiest, discovery, realtime, timeseries, top_content};
+        use crate::reports::{busiest, discovery, publish_timing, realtime, timeseries, top_content};
         fn header<R: Serialize + Default>() -> String {
             table(&[R::default()]).split("\r\n").next().unwrap().to_string()
         }
@@ -272,10 +426,13 @@ mod tests {
              engaged_view_share,read_through_share"
         );
         assert_eq!(header::<busiest::GridCell>(), "weekday,hour,views,visitors,occurrences");
+        assert_eq!(header::<publish_timing::PublishCell>(), "weekday,hour,pages,median_visitors_24h");
         assert_eq!(
             header::<discovery::ContentDiscoveryRow>(),
             "path,published_at,first_view_at,hours_to_first_view,found,views_24h,visitors_24h,views_7d,visitors_7d,\
-             internal_share,search_share,social_share,other_share,direct_share,returning_share,suppressed"
+             internal_share,search_share,social_share,other_share,direct_share,returning_share,\
+             hours_to_10_visitors,hours_to_100_visitors,vs_typical_24h,median_engaged_seconds_7d,\
+             read_through_share_7d,top_referrers,internal_from,suppressed"
         );
         assert_eq!(
             header::<SourcesRow>(),
@@ -295,6 +452,27 @@ mod tests {
         }
         let mut row = Row::default();
         let refused = Nested { pages: vec![1] }.serialize(&mut row).err().map(|e| e.to_string());
-        assert_eq!(refused.as_deref(), Some("a CSV row is a struct of plain values, not seq"));
+        assert_eq!(refused.as_deref(), Some("a CSV row is a struct of plain values, not u64"));
+    }
+
+    #[test]
+    fn a_list_of_structs_is_one_cell_of_entries() {
+        #[derive(Default, Serialize)]
+        struct Source {
+            host: String,
+            visitors: u64,
+        }
+        #[derive(Default, Serialize)]
+        struct Page {
+            path: String,
+            sources: Vec<Source>,
+        }
+        let source = |host: &str, visitors| Source { host: host.into(), visitors };
+        let rows = [
+            Page { path: "/a".into(), sources: vec![source("news.example.org", 12), source("t.co", 5)] },
+            Page { path: "/b".into(), sources: vec![source("=x,y", 7)] },
+            Page { path: "/c".into(), sources: vec![] },
+        ];
+        assert_eq!(table(&rows), "path,sources\r\n/a,news.example.org=12 t.co=5\r\n/b,\"'=x,y=7\"\r\n/c,\r\n");
     }
 }

@@ -98,11 +98,19 @@ fn fetching(database: &str, filters: Filters<'_>) -> Vec<Fetching> {
     let pages = discovery::pages_query(query(&sql::discovery_pages(filters)), &scope, 100);
     all.push(Fetching::of::<discovery::PageRow>("discovery_pages.sql", db(), pages));
     let paths = ["/blog/a".to_string(), "/b'\\".to_string()];
+    let starts = [1_774_700_000, 7];
     for other in [false, true] {
         let windows = query(&sql::discovery_windows(filters, other));
-        let windows = discovery::windows_query(windows, &scope, &paths, &[1_774_700_000, 7]);
+        let windows = discovery::windows_query(windows, &scope, &paths, &starts);
         all.push(Fetching::of::<discovery::WindowRow>("discovery_windows.sql", db(), windows));
     }
+    let reading = discovery::reading_query(query(&sql::discovery_reading(filters)), &scope, &paths, &starts);
+    all.push(Fetching::of::<discovery::ReadingRow>("discovery_reading.sql", db(), reading));
+    let referrers = query(&sql::discovery_referrers(filters));
+    let referrers = discovery::referrers_query(referrers, &scope, &paths, &starts, 5);
+    all.push(Fetching::of::<discovery::ReferrerRow>("discovery_referrers.sql", db(), referrers));
+    let reach = discovery::reach_query(query(&sql::discovery_reach(filters)), &scope, &paths, &starts);
+    all.push(Fetching::of::<discovery::ReachRow>("discovery_reach.sql", db(), reach));
     for breakdown in sql::BREAKDOWNS {
         for kept in [false, true] {
             let sql = breakdown.other_visitors_sql(kept, filters);

@@ -19,6 +19,14 @@
 //! row without times, after the listed pages, whose numbers are those of the folded
 //! pages' own windows, read together so that a visitor of two of them on one day counts
 //! once.
+//!
+//! Per listed page also: how fast it reached 10 and 100 visitors, how its first 24 hours
+//! compare with the site's typical page (the median of the pages that started in the 90
+//! days before it, read like the windows), how its 7-day pageviews were read (median
+//! engaged time, read-through) and where their readers came from (referrer hosts,
+//! internal referrer paths). Those read `events` (`discovery_reading.sql`,
+//! `discovery_referrers.sql`): `page_views` has neither the pageview hash that ties an
+//! engagement event to its view, nor scroll, entry or the referrer path.
 
 use std::collections::HashMap;
 
@@ -43,6 +51,14 @@ const WEEK_SECS: u32 = 7 * DAY_SECS;
 /// Most time between the starts of pages read by one query, in seconds: each query reads
 /// at most its pages' 7 days plus this (every query costs some 20 ms besides its rows).
 const MAX_START_SPREAD_SECS: u32 = 14 * DAY_SECS;
+/// The yardstick's pages started at most this long before the page it is for.
+const TYPICAL_SECS: u32 = 90 * DAY_SECS;
+/// Fewest such pages the yardstick takes the median of (else `vs_typical_24h` is `null`).
+const TYPICAL_MIN_PAGES: usize = 5;
+/// Most pages [`started`] reads (the newest): for the yardsticks, those that started in
+/// the 90 days before the earliest listed page and up to the latest; for publish-timing,
+/// those of its range.
+pub(crate) const MAX_STARTED_PAGES: u64 = 100_000;
 /// Most bytes of paths sent in one windows query (each path is sent twice); ClickHouse
 /// refuses queries over 256 KiB by default.
 const MAX_PATH_BYTES_PER_QUERY: usize = 64 * 1024;
@@ -82,6 +98,58 @@ pub(crate) struct WindowRow {
     social: u64,
     other: u64,
     direct: u64,
+}
+
+/// How a page's first 7 days were read (`discovery_reading.sql`).
+#[derive(Debug, Default, Row, Deserialize)]
+pub(crate) struct ReadingRow {
+    path: String,
+    /// UTC seconds; 0: not reached in its first 7 days.
+    tenth_visitor_at: u32,
+    hundredth_visitor_at: u32,
+    /// Each 7-day pageview's engaged time, sorted.
+    engaged_ms: Vec<u64>,
+    /// The 7-day pageviews whose reader reached 75% of the page.
+    read_through: u64,
+}
+
+/// One source of a page's 7-day readers (`discovery_referrers.sql`).
+#[derive(Debug, Row, Deserialize)]
+pub(crate) struct ReferrerRow {
+    path: String,
+    /// `external` (a referrer host of an entry) or `internal` (a referrer path on the site).
+    kind: String,
+    source: String,
+    visitors: u64,
+}
+
+/// A page's first-24-hour visitors on one local day (`discovery_reach.sql`).
+#[derive(Debug, Row, Deserialize)]
+pub(crate) struct ReachRow {
+    path: String,
+    #[serde(rename = "day")]
+    _day: u16,
+    visitors_24h: u64,
+}
+
+/// Another site that sent a page readers: an entry of `top_referrers`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Referrer {
+    /// The referrer's host.
+    pub host: String,
+    /// Visitors (visitor-days) whose 7-day entries came from it; at least
+    /// `reports.min_visitors` (hosts with fewer are left out).
+    pub visitors: u64,
+}
+
+/// A page of the site that sent a page readers: an entry of `internal_from`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct InternalReferrer {
+    /// The referring page's path.
+    pub path: String,
+    /// Visitors (visitor-days) of the page's 7-day views that came from it; at least
+    /// `reports.min_visitors` (paths with fewer are left out).
+    pub visitors: u64,
 }
 
 /// The answer of `content-discovery`.
@@ -142,6 +210,35 @@ pub(crate) struct ContentDiscoveryRow {
     /// Share of the 7-day visitors who were returning visitors.
     #[schema(required = true)]
     pub returning_share: Option<f64>,
+    /// Hours from the page's start to its 10th visitor (visitor-days), to 0.01; `null`
+    /// when not reached in its first 7 days, when suppressed, and in the `(other)` row.
+    #[schema(required = true)]
+    pub hours_to_10_visitors: Option<f64>,
+    /// ... to its 100th visitor.
+    #[schema(required = true)]
+    pub hours_to_100_visitors: Option<f64>,
+    /// `visitors_24h` over the median `visitors_24h` of the site's pages that started in
+    /// the 90 days before this one, to 0.01; `null` with fewer than 5 such pages, when
+    /// their median is 0, when suppressed, and in the `(other)` row.
+    #[schema(required = true)]
+    pub vs_typical_24h: Option<f64>,
+    /// Median engaged time of the 7-day pageviews, in seconds to 0.1 (a pageview's: the
+    /// sum of its engagement events' `engaged_ms`, 0 without any); `null` without views,
+    /// when suppressed, and in the `(other)` row.
+    #[schema(required = true)]
+    pub median_engaged_seconds_7d: Option<f64>,
+    /// Share of the 7-day pageviews whose reader reached 75% of the page (the largest
+    /// `scroll` of their engagement events).
+    #[schema(required = true)]
+    pub read_through_share_7d: Option<f64>,
+    /// Up to 5 other sites whose links began the 7-day sessions, by visitors then host;
+    /// only hosts with at least `reports.min_visitors` visitors. In CSV, one cell:
+    /// `host=visitors` entries separated by spaces.
+    pub top_referrers: Vec<Referrer>,
+    /// Up to 5 of the site's own pages whose links brought the 7-day views, by visitors
+    /// then path; only paths with at least `reports.min_visitors` visitors. In CSV, one
+    /// cell: `path=visitors` entries separated by spaces.
+    pub internal_from: Vec<InternalReferrer>,
     /// A published page (registered, or with a publish time from the beacon) seen by fewer
     /// than `reports.min_visitors` visitors in its first 7 days: listed, but its counts,
     /// shares and first view are `null`.
@@ -161,8 +258,32 @@ pub(crate) async fn rows(
     let pages: Vec<PageRow> =
         pages_query(ctx.query(&sql::discovery_pages(scope.filters)), scope, limit).fetch_all().await?;
 
-    let reads = groups(&pages).into_iter().map(|group| window_rows(ctx, scope, group));
-    let windows: Vec<WindowRow> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
+    let groups = groups(&pages);
+    let (windows, readings, referrers, typical) = futures_util::future::try_join4(
+        fetch_groups::<WindowRow>(
+            ctx,
+            &groups,
+            &sql::discovery_windows(scope.filters, false),
+            |query, paths, starts| windows_query(query, scope, paths, starts),
+        ),
+        fetch_groups::<ReadingRow>(ctx, &groups, &sql::discovery_reading(scope.filters), |query, paths, starts| {
+            reading_query(query, scope, paths, starts)
+        }),
+        fetch_groups::<ReferrerRow>(ctx, &groups, &sql::discovery_referrers(scope.filters), |query, paths, starts| {
+            referrers_query(query, scope, paths, starts, min_visitors)
+        }),
+        typical_reach(ctx, scope, &pages),
+    )
+    .await?;
+    let mut readings: HashMap<String, ReadingRow> = readings.into_iter().map(|row| (row.path.clone(), row)).collect();
+    let mut sources: HashMap<String, (Vec<Referrer>, Vec<InternalReferrer>)> = HashMap::new();
+    for row in referrers {
+        let (external, internal) = sources.entry(row.path).or_default();
+        match row.kind.as_str() {
+            "internal" => internal.push(InternalReferrer { path: row.source, visitors: row.visitors }),
+            _ => external.push(Referrer { host: row.source, visitors: row.visitors }),
+        }
+    }
     let add = |total: &mut WindowRow, row: &WindowRow| {
         total.views_24h += row.views_24h;
         total.visitors_24h += row.visitors_24h;
@@ -220,6 +341,12 @@ pub(crate) async fn rows(
             let published = (!is_other && page.published_at != NO_PUBLISH_TIME).then_some(i64::from(page.published_at));
             let viewed = page.first_seen != NEVER_VIEWED && !is_other && !suppressed;
             let first_view = viewed.then_some(i64::from(page.first_seen));
+            let listed = !is_other && !suppressed;
+            let reading = readings.remove(&page.path).filter(|_| listed).unwrap_or_default();
+            let (top_referrers, internal_from) = sources.remove(&page.path).filter(|_| listed).unwrap_or_default();
+            let hours_to = |at: u32| (at != 0).then(|| round(f64::from(at - page.start) / 3600.0, 2));
+            let views = reading.engaged_ms.len() as u64;
+            let vs_typical_24h = if listed { typical.vs(page.start, w.visitors_24h) } else { None };
             ContentDiscoveryRow {
                 path: page.path,
                 published_at: published.map(|published| time::rfc3339(tz, published)),
@@ -238,6 +365,13 @@ pub(crate) async fn rows(
                 other_share: share(w.other, w.views_7d),
                 direct_share: share(w.direct, w.views_7d),
                 returning_share: share(w.returning_visitors_7d, w.visitors_7d),
+                hours_to_10_visitors: hours_to(reading.tenth_visitor_at),
+                hours_to_100_visitors: hours_to(reading.hundredth_visitor_at),
+                vs_typical_24h,
+                median_engaged_seconds_7d: median(&reading.engaged_ms).map(|ms| round(ms / 1000.0, 1)),
+                read_through_share_7d: share(reading.read_through, views),
+                top_referrers,
+                internal_from,
                 suppressed,
             }
         })
@@ -275,21 +409,38 @@ pub(crate) fn pages_query(query: Query, scope: &Scope<'_>, limit: u64) -> Query 
     bind_filters(query.bind(scope.site)).bind(scope.range.start).bind(scope.range.end).bind(scope.site).bind(limit)
 }
 
-/// The windows of `pages` (not empty), per page and local day.
-async fn window_rows(ctx: &Ctx, scope: &Scope<'_>, pages: &[PageRow]) -> Result<Vec<WindowRow>, StoreError> {
-    let paths: Vec<String> = pages.iter().map(|page| page.path.clone()).collect();
-    let starts: Vec<u32> = pages.iter().map(|page| page.start).collect();
-    windows_query(ctx.query(&sql::discovery_windows(scope.filters, false)), scope, &paths, &starts)
-        .fetch_all()
-        .await
-        .map_err(StoreError::from)
+/// The rows of `sql` for each group of pages (bound by `bind` with the group's paths and
+/// starts), one query per group, run together.
+async fn fetch_groups<T: clickhouse::RowOwned + clickhouse::RowRead>(
+    ctx: &Ctx,
+    groups: &[&[PageRow]],
+    sql: &str,
+    bind: impl Fn(Query, &[String], &[u32]) -> Query,
+) -> Result<Vec<T>, StoreError> {
+    let reads = groups.iter().map(|group| {
+        let (paths, starts) = paths_and_starts(group);
+        bind(ctx.query(sql), &paths, &starts).fetch_all::<T>()
+    });
+    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
 }
 
-/// Binds [`sql::discovery_windows`] for pages `paths` starting at `starts` (not empty).
-pub(crate) fn windows_query(query: Query, scope: &Scope<'_>, paths: &[String], starts: &[u32]) -> Query {
+/// The paths and starts of `pages`, in order.
+fn paths_and_starts(pages: &[PageRow]) -> (Vec<String>, Vec<u32>) {
+    pages.iter().map(|page| (page.path.clone(), page.start)).unzip()
+}
+
+/// From the earliest of `starts` (not empty) to `window` seconds after the latest.
+fn bounds(starts: &[u32], window: u32) -> (u32, u32) {
     let earliest = starts.iter().copied().min().expect("pages is not empty");
     let latest = starts.iter().copied().max().expect("pages is not empty");
-    let (start, end) = (earliest, latest.saturating_add(WEEK_SECS));
+    (earliest, latest.saturating_add(window))
+}
+
+/// Binds the windows of pages `paths` starting at `starts` (not empty), `window` seconds
+/// long: the parameters [`sql::discovery_windows`], [`sql::discovery_reading`],
+/// [`sql::discovery_referrers`] and [`sql::discovery_reach`] begin with.
+fn bind_windows(query: Query, scope: &Scope<'_>, paths: &[String], starts: &[u32], window: u32) -> Query {
+    let (start, end) = bounds(starts, window);
     query
         .bind(scope.range.tz.name())
         .bind(start)
@@ -298,4 +449,104 @@ pub(crate) fn windows_query(query: Query, scope: &Scope<'_>, paths: &[String], s
         .bind(starts)
         .bind(SqlTuple(paths))
         .bind_scope(&scope.events(start, end))
+}
+
+/// Binds [`sql::discovery_windows`] for pages `paths` starting at `starts` (not empty).
+pub(crate) fn windows_query(query: Query, scope: &Scope<'_>, paths: &[String], starts: &[u32]) -> Query {
+    bind_windows(query, scope, paths, starts, WEEK_SECS)
+}
+
+/// Binds [`sql::discovery_reading`] for pages `paths` starting at `starts` (not empty):
+/// their engagement events up to a day after their windows.
+pub(crate) fn reading_query(query: Query, scope: &Scope<'_>, paths: &[String], starts: &[u32]) -> Query {
+    let (start, end) = bounds(starts, WEEK_SECS + DAY_SECS);
+    bind_windows(query, scope, paths, starts, WEEK_SECS)
+        .bind(scope.site)
+        .bind(SqlTuple(paths))
+        .bind(start)
+        .bind(end)
+        .bind(start)
+        .bind(end - 1)
+}
+
+/// Binds [`sql::discovery_referrers`] for pages `paths` starting at `starts` (not empty),
+/// naming only sources with at least `min_visitors` visitors.
+pub(crate) fn referrers_query(
+    query: Query,
+    scope: &Scope<'_>,
+    paths: &[String],
+    starts: &[u32],
+    min_visitors: u64,
+) -> Query {
+    bind_windows(query, scope, paths, starts, WEEK_SECS).bind(min_visitors)
+}
+
+/// Binds [`sql::discovery_reach`] for pages `paths` starting at `starts` (not empty).
+pub(crate) fn reach_query(query: Query, scope: &Scope<'_>, paths: &[String], starts: &[u32]) -> Query {
+    bind_windows(query, scope, paths, starts, DAY_SECS)
+}
+
+/// The starts and first-24-hour visitors of the pages that started before `pages`' own
+/// (up to [`TYPICAL_SECS`] before the earliest), for the yardstick `vs_typical_24h`.
+async fn typical_reach(ctx: &Ctx, scope: &Scope<'_>, pages: &[PageRow]) -> Result<Typical, StoreError> {
+    let (Some(earliest), Some(latest)) =
+        (pages.iter().map(|page| page.start).min(), pages.iter().map(|page| page.start).max())
+    else {
+        return Ok(Typical::default());
+    };
+    let range = time::Range { start: earliest.saturating_sub(TYPICAL_SECS), end: latest, ..scope.range };
+    let before = Scope { site: scope.site, range, filters: scope.filters, site_time_zone: scope.site_time_zone };
+    Ok(Typical { pages: started(ctx, &before).await? })
+}
+
+/// Every page whose start falls in `scope`'s range (as this report finds its pages, the
+/// path and page filters included; at most the [`MAX_STARTED_PAGES`] newest), as its start
+/// and its visitors in the 24 hours from it (counted as the windows count, with the
+/// filters), by start: the yardstick's pages, and publish-timing's.
+pub(crate) async fn started(ctx: &Ctx, scope: &Scope<'_>) -> Result<Vec<(u32, u64)>, StoreError> {
+    let pages: Vec<PageRow> =
+        pages_query(ctx.query(&sql::discovery_pages(scope.filters)), scope, MAX_STARTED_PAGES).fetch_all().await?;
+    let rows =
+        fetch_groups::<ReachRow>(ctx, &groups(&pages), &sql::discovery_reach(scope.filters), |query, paths, starts| {
+            reach_query(query, scope, paths, starts)
+        })
+        .await?;
+    let mut reach: HashMap<String, u64> = HashMap::new();
+    for row in rows {
+        *reach.entry(row.path).or_default() += row.visitors_24h;
+    }
+    let mut started: Vec<(u32, u64)> =
+        pages.iter().map(|page| (page.start, reach.get(&page.path).copied().unwrap_or(0))).collect();
+    started.sort_unstable();
+    Ok(started)
+}
+
+/// The pages a yardstick is taken from: their starts and first-24-hour visitors, by start.
+#[derive(Debug, Default)]
+struct Typical {
+    pages: Vec<(u32, u64)>,
+}
+
+impl Typical {
+    /// `visitors_24h` of a page that started at `start` over the median of the pages that
+    /// started in the [`TYPICAL_SECS`] before it, to 0.01; `None` with fewer than
+    /// [`TYPICAL_MIN_PAGES`] of them or a median of 0.
+    fn vs(&self, start: u32, visitors_24h: u64) -> Option<f64> {
+        let first = self.pages.partition_point(|&(at, _)| at < start.saturating_sub(TYPICAL_SECS));
+        let last = self.pages.partition_point(|&(at, _)| at < start);
+        let mut earlier: Vec<u64> = self.pages[first..last].iter().map(|&(_, visitors)| visitors).collect();
+        if earlier.len() < TYPICAL_MIN_PAGES {
+            return None;
+        }
+        earlier.sort_unstable();
+        let typical = median(&earlier).filter(|&median| median > 0.0)?;
+        Some(round(visitors_24h as f64 / typical, 2))
+    }
+}
+
+/// The median of `sorted` (ascending): its middle value, or the mean of its two middle
+/// values; `None` when it is empty.
+pub(crate) fn median(sorted: &[u64]) -> Option<f64> {
+    let n = sorted.len();
+    (n > 0).then(|| (sorted[(n - 1) / 2] as f64 + sorted[n / 2] as f64) / 2.0)
 }

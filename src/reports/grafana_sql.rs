@@ -68,6 +68,15 @@ pub fn report(report: ReportName, db: &str, limit: &str, hourly: bool, min_visit
              {visitor_days} AS visitors FROM {db}.events WHERE site = '${{site}}' AND name = 'pageview' GROUP BY path{having}) \
              WHERE $__timeFilter(first_view_at) ORDER BY first_view_at DESC, path LIMIT {limit}"
         ),
+        // Pages per weekday and hour of their start (their earliest publish time, else
+        // their first view) and their viewers, a cell shown from min_visitors of them; the
+        // content registry and the 24-hour medians are footfall's own.
+        ReportName::PublishTiming => format!(
+            "SELECT toDayOfWeek(toTimeZone(start, '${{tz}}')) AS weekday, toHour(toTimeZone(start, '${{tz}}')) AS hour, \
+             count() AS pages, sum(page_visitors) AS visitors FROM (SELECT path, ifNull(min(published), min(ts)) AS start, \
+             {visitor_days} AS page_visitors FROM {db}.events WHERE site = '${{site}}' AND name = 'pageview' GROUP BY path) \
+             WHERE $__timeFilter(start) GROUP BY weekday, hour{having} ORDER BY weekday, hour"
+        ),
         ReportName::Sources => format!(
             "SELECT referrer_host, source_class, count() AS sessions, {visitor_days} AS visitors \
              {views} AND entry = 1 GROUP BY referrer_host, source_class{having} \

@@ -29,6 +29,7 @@ mod filters;
 pub mod grafana_sql;
 mod not_stored;
 pub mod params;
+mod publish_timing;
 mod realtime;
 mod render;
 mod small_counts;
@@ -75,6 +76,7 @@ pub enum ReportName {
     TopContent,
     BusiestTimes,
     ContentDiscovery,
+    PublishTiming,
     Sources,
     Devices,
     Countries,
@@ -85,10 +87,11 @@ pub enum ReportName {
 
 impl ReportName {
     /// Every report, in the order docs/reports.md lists them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::TopContent,
         Self::BusiestTimes,
         Self::ContentDiscovery,
+        Self::PublishTiming,
         Self::Sources,
         Self::Devices,
         Self::Countries,
@@ -103,6 +106,7 @@ impl ReportName {
             Self::TopContent => "top-content",
             Self::BusiestTimes => "busiest-times",
             Self::ContentDiscovery => "content-discovery",
+            Self::PublishTiming => "publish-timing",
             Self::Sources => "sources",
             Self::Devices => "devices",
             Self::Countries => "countries",
@@ -454,6 +458,9 @@ async fn answer(
         ReportName::BusiestTimes => {
             let measure = params.measure.unwrap_or_default();
             Answer::BusiestTimes(busiest::answer(ctx, &scope, header, measure).await?)
+        }
+        ReportName::PublishTiming => {
+            Answer::PublishTiming(publish_timing::answer(ctx, &scope, header, min_visitors).await?)
         }
         ReportName::NotStored => {
             let rows = not_stored::rows(ctx, site, (range.start, range.end)).await?;

@@ -16,6 +16,7 @@ use super::busiest::BusiestTimes;
 use super::csv;
 use super::discovery::ContentDiscovery;
 use super::not_stored::NotStored;
+use super::publish_timing::PublishTiming;
 use super::realtime::Realtime;
 use super::small_counts::{Folding, OtherVisitors};
 use super::timeseries::Timeseries;
@@ -96,6 +97,7 @@ pub(crate) enum Answer {
     TopContent(TopContent),
     BusiestTimes(BusiestTimes),
     ContentDiscovery(ContentDiscovery),
+    PublishTiming(PublishTiming),
     Sources(Sources),
     Devices(Devices),
     Countries(Countries),
@@ -117,13 +119,14 @@ impl Answer {
         }
     }
 
-    /// The report's main table as CSV: `rows`, busiest-times' `grid`, or realtime's one
-    /// row of counts.
+    /// The report's main table as CSV: `rows`, busiest-times' and publish-timing's
+    /// `grid`, or realtime's one row of counts.
     pub(crate) fn csv(&self) -> String {
         match self {
             Self::TopContent(answer) => csv::table(&answer.rows),
             Self::BusiestTimes(answer) => csv::table(&answer.grid),
             Self::ContentDiscovery(answer) => csv::table(&answer.rows),
+            Self::PublishTiming(answer) => csv::table(&answer.grid),
             Self::Sources(answer) => csv::table(&answer.rows),
             Self::Devices(answer) => csv::table(&answer.rows),
             Self::Countries(answer) => csv::table(&answer.rows),

@@ -51,10 +51,35 @@ pub(crate) const PAGE_VIEWS_FILTERS: [Dimension; 6] =
 /// `page_views`, or `events` when a filter needs columns `page_views` lacks.
 pub(crate) fn discovery_windows(filters: Filters<'_>, other: bool) -> String {
     let page = if other { format!("'{}'", super::small_counts::OTHER) } else { "path".to_string() };
-    let (table, pageviews) =
-        if filters.all_among(&PAGE_VIEWS_FILTERS) { ("page_views", "") } else { ("events", "AND name = 'pageview'") };
+    let (table, pageviews) = pageviews_table(filters);
     let sql = sql_file!("discovery_windows").replace("{page}", &page).replace("{table}", table);
     expand(&sql.replace("{pageviews}", pageviews), filters)
+}
+/// content-discovery: how its pages' first 7 days were read (10th and 100th visitor,
+/// engaged time per pageview, read-through), from `events` (`page_views` has neither the
+/// pageview hash nor scroll).
+pub(crate) fn discovery_reading(filters: Filters<'_>) -> String {
+    expand(sql_file!("discovery_reading"), filters)
+}
+/// content-discovery: the referrer hosts and internal referrer paths of its pages' first
+/// 7 days with at least `min_visitors` visitors, from `events`.
+pub(crate) fn discovery_referrers(filters: Filters<'_>) -> String {
+    expand(sql_file!("discovery_referrers"), filters)
+}
+/// content-discovery's yardstick: the first-24-hour visitors of the pages that started
+/// before its pages, from `page_views`, or `events` as [`discovery_windows`] decides.
+pub(crate) fn discovery_reach(filters: Filters<'_>) -> String {
+    let (table, pageviews) = pageviews_table(filters);
+    expand(&sql_file!("discovery_reach").replace("{table}", table).replace("{pageviews}", pageviews), filters)
+}
+/// The table content-discovery's windows read with `filters`, and the condition that
+/// keeps its pageviews (none for `page_views`).
+fn pageviews_table(filters: Filters<'_>) -> (&'static str, &'static str) {
+    if filters.all_among(&PAGE_VIEWS_FILTERS) {
+        ("page_views", "")
+    } else {
+        ("events", "AND name = 'pageview'")
+    }
 }
 /// Visitors and views of the last 5 minutes.
 pub(crate) fn realtime(filters: Filters<'_>) -> String {
@@ -291,6 +316,9 @@ mod tests {
             sql_file!("quarters_from_events"),
             sql_file!("discovery_pages"),
             sql_file!("discovery_windows"),
+            sql_file!("discovery_reading"),
+            sql_file!("discovery_referrers"),
+            sql_file!("discovery_reach"),
             sql_file!("realtime"),
             NOT_STORED,
             sql_file!("filter_visitors"),
@@ -327,6 +355,9 @@ mod tests {
                 discovery_pages(filters),
                 discovery_windows(filters, false),
                 discovery_windows(filters, true),
+                discovery_reading(filters),
+                discovery_referrers(filters),
+                discovery_reach(filters),
             ]);
             for dataset in DATASETS {
                 queries.extend([dataset.events_sql(filters), dataset.summarize_sql(), dataset.summary_sql(filters)]);

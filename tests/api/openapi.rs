@@ -125,6 +125,7 @@ fn check_document(document: &Value) {
             "top-content",
             "busiest-times",
             "content-discovery",
+            "publish-timing",
             "sources",
             "devices",
             "countries",

@@ -136,7 +136,10 @@ fn expected(visitors: u64, visitors_24h: u64, how: &str) -> Vec<(&'static str, V
             json!({"path": "(other)", "published_at": null, "first_view_at": null, "hours_to_first_view": null,
                    "views_24h": 4, "visitors_24h": visitors_24h, "views_7d": 6, "visitors_7d": visitors,
                    "internal_share": 0.0, "search_share": 0.0, "social_share": 0.0, "other_share": 1.0,
-                   "direct_share": 0.0, "returning_share": 0.0, "found": true, "suppressed": false}),
+                   "direct_share": 0.0, "returning_share": 0.0, "hours_to_10_visitors": null,
+                   "hours_to_100_visitors": null, "vs_typical_24h": null, "median_engaged_seconds_7d": null,
+                   "read_through_share_7d": null, "top_referrers": [], "internal_from": [], "found": true,
+                   "suppressed": false}),
             json!({"min_visitors": K, "folded_rows": 3, "other_visitors": "exact"}),
         ),
     ]

@@ -183,11 +183,17 @@ fn dataset() -> Vec<EventRow> {
 
 // ---- the fold: every definition of docs/reports.md, written out plainly ----------------
 
+/// A page content-discovery counts as new: start, path, publish time, first view, views.
+type NewPage<'a> = (u32, &'a str, Option<u32>, u32, Vec<&'a EventRow>);
+
 struct Fold<'a> {
     events: &'a [EventRow],
     tz: Tz,
     from: NaiveDate,
     to: NaiveDate,
+    /// `reports.min_visitors`: content-discovery names no referrer host or path with
+    /// fewer visitors.
+    min_visitors: usize,
 }
 
 fn round(value: f64, decimals: i32) -> f64 {
@@ -206,7 +212,7 @@ fn share(part: usize, whole: usize) -> Value {
 impl<'a> Fold<'a> {
     fn new(events: &'a [EventRow], tz: Tz, from: &str, to: &str) -> Self {
         let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        Self { events, tz, from: date(from), to: date(to) }
+        Self { events, tz, from: date(from), to: date(to), min_visitors: 0 }
     }
 
     fn local(&self, ts: u32) -> DateTime<Tz> {
@@ -431,22 +437,92 @@ impl<'a> Fold<'a> {
         // Without a publish time, a page is new only when first seen a week or more after
         // the site's first view (before that, its first view dates the install).
         let installed = all_views.iter().map(|e| e.ts).min().unwrap_or(0);
+        // Every page that counts as new content, in the range or not: (start, path,
+        // published, first view, its views).
+        let pages: Vec<NewPage<'_>> = paths
+            .into_iter()
+            .filter_map(|path| {
+                let views: Vec<&EventRow> = all_views.iter().copied().filter(|e| e.path == path).collect();
+                let first_view = views.iter().map(|e| e.ts).min().unwrap();
+                let published = views.iter().filter_map(|e| e.published).min();
+                let new = published.is_some() || first_view >= installed + 7 * 86_400;
+                new.then(|| (published.unwrap_or(first_view), path, published, first_view, views))
+            })
+            .collect();
+        let within = |views: &[&'a EventRow], start: u32, secs: u32| -> Vec<&'a EventRow> {
+            views.iter().copied().filter(|e| e.ts >= start && e.ts < start + secs).collect()
+        };
+        let median = |mut values: Vec<u64>| -> Option<f64> {
+            values.sort_unstable();
+            let n = values.len();
+            (n > 0).then(|| (values[(n - 1) / 2] + values[n / 2]) as f64 / 2.0)
+        };
         let mut rows: Vec<(u32, &str, Value)> = Vec::new();
-        for path in paths {
-            let views: Vec<&EventRow> = all_views.iter().copied().filter(|e| e.path == path).collect();
-            let first_view = views.iter().map(|e| e.ts).min().unwrap();
-            let published = views.iter().filter_map(|e| e.published).min();
-            let start = published.unwrap_or(first_view);
+        for (start, path, published, first_view, views) in &pages {
+            let (start, path, published, first_view) = (*start, *path, *published, *first_view);
             if !(self.from..=self.to).contains(&self.date(start)) {
                 continue;
             }
-            if published.is_none() && first_view < installed + 7 * 86_400 {
-                continue;
-            }
-            let within = |secs: u32| views.iter().copied().filter(move |e| e.ts >= start && e.ts < start + secs);
-            let week: Vec<&EventRow> = within(7 * 86_400).collect();
+            let week = within(views, start, 7 * 86_400);
+            let day = within(views, start, 86_400);
             let visitors_7d = self.visitors(week.iter().copied());
+            let visitors_24h = self.visitors(day.iter().copied());
             let class = |c: &str| share(week.iter().filter(|e| e.source_class == c).count(), week.len());
+            // The n-th visitor-day, in the order of their first views.
+            let mut firsts: BTreeMap<(NaiveDate, u64), u32> = BTreeMap::new();
+            for e in &week {
+                let first = firsts.entry((self.date(e.ts), e.visitor)).or_insert(e.ts);
+                *first = (*first).min(e.ts);
+            }
+            let mut firsts: Vec<u32> = firsts.into_values().collect();
+            firsts.sort_unstable();
+            let hours_to = |n: usize| firsts.get(n - 1).map(|ts| round(f64::from(ts - start) / 3600.0, 2));
+            // The yardstick: the median 24-hour visitors of the pages that started in the
+            // 90 days before this one.
+            let earlier: Vec<u64> = pages
+                .iter()
+                .filter(|other| other.0 < start && other.0 >= start.saturating_sub(90 * 86_400))
+                .map(|other| self.visitors(within(&other.4, other.0, 86_400).into_iter()) as u64)
+                .collect();
+            let vs_typical = if earlier.len() < 5 {
+                None
+            } else {
+                median(earlier).filter(|m| *m > 0.0).map(|m| round(visitors_24h as f64 / m, 2))
+            };
+            // Each view's engagement: its engagement events (same pageview hash, not 0).
+            let engagement = |view: &EventRow| -> (u64, u8) {
+                let events = self
+                    .events
+                    .iter()
+                    .filter(|e| e.name == "engagement" && view.pageview != 0 && e.pageview == view.pageview);
+                events.fold((0, 0), |(ms, depth), e| (ms + u64::from(e.engaged_ms), depth.max(e.scroll)))
+            };
+            let engaged: Vec<(u64, u8)> = week.iter().map(|view| engagement(view)).collect();
+            let read_through = engaged.iter().filter(|(_, depth)| *depth >= 75).count();
+            let median_engaged = median(engaged.iter().map(|(ms, _)| *ms).collect()).map(|ms| round(ms / 1000.0, 1));
+            // Sources: visitor-days per referrer, at least min_visitors, by visitors then name.
+            let sources = |key: &dyn Fn(&EventRow) -> Option<String>, name: &str| -> Value {
+                let mut by_key: BTreeMap<String, BTreeSet<(NaiveDate, u64)>> = BTreeMap::new();
+                for e in &week {
+                    if let Some(k) = key(e) {
+                        by_key.entry(k).or_default().insert((self.date(e.ts), e.visitor));
+                    }
+                }
+                let mut list: Vec<(String, usize)> = by_key
+                    .into_iter()
+                    .map(|(k, visitors)| (k, visitors.len()))
+                    .filter(|(_, visitors)| *visitors >= self.min_visitors)
+                    .collect();
+                list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                list.into_iter().take(5).map(|(k, visitors)| json!({name: k, "visitors": visitors})).collect()
+            };
+            let external = |e: &EventRow| {
+                (e.entry == 1 && e.source_class != "internal" && !e.referrer_host.is_empty())
+                    .then(|| e.referrer_host.to_string())
+            };
+            let internal = |e: &EventRow| {
+                (e.source_class == "internal" && !e.referrer_path.is_empty()).then(|| e.referrer_path.to_string())
+            };
             rows.push((
                 start,
                 path,
@@ -455,8 +531,8 @@ impl<'a> Fold<'a> {
                     "published_at": published.map(|p| self.rfc3339(i64::from(p))),
                     "first_view_at": self.rfc3339(i64::from(first_view)),
                     "hours_to_first_view": published.map(|p| round((f64::from(first_view) - f64::from(p)) / 3600.0, 2)),
-                    "views_24h": within(86_400).count(),
-                    "visitors_24h": self.visitors(within(86_400)),
+                    "views_24h": day.len(),
+                    "visitors_24h": visitors_24h,
                     "views_7d": week.len(),
                     "visitors_7d": visitors_7d,
                     "internal_share": class("internal"),
@@ -465,6 +541,13 @@ impl<'a> Fold<'a> {
                     "other_share": class("other"),
                     "direct_share": class("direct"),
                     "returning_share": share(self.visitors(week.iter().copied().filter(|e| e.returning == 1)), visitors_7d),
+                    "hours_to_10_visitors": hours_to(10),
+                    "hours_to_100_visitors": hours_to(100),
+                    "vs_typical_24h": vs_typical,
+                    "median_engaged_seconds_7d": median_engaged,
+                    "read_through_share_7d": share(read_through, week.len()),
+                    "top_referrers": sources(&external, "host"),
+                    "internal_from": sources(&internal, "path"),
                     "found": !week.is_empty(),
                     "suppressed": false,
                 }),
@@ -596,6 +679,20 @@ async fn every_report_equals_the_fold_from_events_from_summaries_and_after_a_lat
     assert_eq!(expected["content-discovery"][0]["path"], "/blog/new");
     assert_eq!(expected["content-discovery"][0]["views_7d"], 6);
     assert_eq!(expected["content-discovery"][0]["returning_share"], 0.6);
+    // /blog/new's 6 views: one engaged 61 s, read to 90%; the others never engaged.
+    assert_eq!(expected["content-discovery"][0]["median_engaged_seconds_7d"], 0.0);
+    assert_eq!(expected["content-discovery"][0]["read_through_share_7d"], 0.1667);
+    assert_eq!(
+        expected["content-discovery"][0]["top_referrers"],
+        json!([{"host": "www.google.com", "visitors": 2}, {"host": "news.ycombinator.com", "visitors": 1},
+               {"host": "t.co", "visitors": 1}]),
+        "visitor 10's entry from www.google.com (2026-04-02) is inside the 7 days, visitor 11's is not"
+    );
+    assert_eq!(expected["content-discovery"][0]["internal_from"], json!([{"path": "/", "visitors": 1}]));
+    assert_eq!(
+        expected["content-discovery"][1]["read_through_share_7d"], 0.6667,
+        "/about: scroll 75 and 80 count, of 3 views"
+    );
     assert_eq!(expected["content-discovery"][1]["path"], "/about");
     assert_eq!(expected["content-discovery"][2]["path"], "/", "first viewed in the range, without a publish time");
     assert_eq!(expected["content-discovery"].as_array().unwrap().len(), 3);
@@ -891,9 +988,8 @@ async fn rows_with_fewer_than_k_visitors_are_folded_into_other() {
     .await;
     let events = dataset();
     app.store.insert_events(&events).await.expect("the dataset is stored");
-    let expected = Fold::new(&events, LONDON, "2026-03-27", "2026-03-29").expected();
-
-    let fold = Fold::new(&events, LONDON, "2026-03-27", "2026-03-29");
+    let fold = Fold { min_visitors: K as usize, ..Fold::new(&events, LONDON, "2026-03-27", "2026-03-29") };
+    let expected = fold.expected();
     let mut deduplicated = 0;
     for (report, sums) in [("sources", &["sessions"][..]), ("devices", &["views"][..]), ("countries", &["views"][..])] {
         let visitors_of = |rows: &[&Value]| fold.visitors_of_rows(report, rows);
@@ -958,9 +1054,15 @@ async fn rows_with_fewer_than_k_visitors_are_folded_into_other() {
             "other_share",
             "direct_share",
             "returning_share",
+            "hours_to_10_visitors",
+            "hours_to_100_visitors",
+            "vs_typical_24h",
+            "median_engaged_seconds_7d",
+            "read_through_share_7d",
         ] {
             row[column] = Value::Null;
         }
+        (row["top_referrers"], row["internal_from"]) = (json!([]), json!([]));
         row["suppressed"] = json!(true);
         row
     };

@@ -321,7 +321,10 @@ fn expected_public_answer(p: &Planted, report: ReportName) -> Value {
                 "path": PUBLIC_PATH, "published_at": null, "first_view_at": p.local(p.ts), "hours_to_first_view": null,
                 "views_24h": n, "visitors_24h": n, "views_7d": n, "visitors_7d": n,
                 "internal_share": 0.0, "search_share": 0.0, "social_share": 0.0, "other_share": 1.0,
-                "direct_share": 0.0, "returning_share": 0.0, "found": true, "suppressed": false,
+                "direct_share": 0.0, "returning_share": 0.0, "hours_to_10_visitors": null,
+                "hours_to_100_visitors": null, "vs_typical_24h": null, "median_engaged_seconds_7d": 0.0,
+                "read_through_share_7d": 0.0, "top_referrers": [{"host": PUBLIC_HOST, "visitors": n}],
+                "internal_from": [], "found": true, "suppressed": false,
             }],
             "small_counts": small_counts,
         }),
@@ -361,6 +364,18 @@ fn expected_public_answer(p: &Planted, report: ReportName) -> Value {
                 "peak": {"weekday": weekday, "hour": hour, "views": n, "visitors": n, "occurrences": 1},
                 "windows": [{"start": p.local(window), "end": p.local(window + 900), "views": n}],
             })
+        }
+        ReportName::PublishTiming => {
+            let (weekday, hour) = (u64::from(local.weekday().number_from_monday()), u64::from(local.hour()));
+            let grid: Vec<Value> = (1..=7u64)
+                .flat_map(|w| (0..24u64).map(move |h| (w, h)))
+                .map(|(w, h)| {
+                    let (pages, median) =
+                        if (w, h) == (weekday, hour) { (1, json!(n as f64)) } else { (0, Value::Null) };
+                    json!({"weekday": w, "hour": h, "pages": pages, "median_visitors_24h": median})
+                })
+                .collect();
+            json!({"min_visitors": K, "pages": 1, "best": [], "grid": grid})
         }
         // Its window is the last 5 minutes (`since`/`until` are compared apart).
         ReportName::Realtime => {
