@@ -251,7 +251,7 @@ mod tests {
     #[test]
     fn every_report_table_has_its_header_line() {
         use crate::reports::breakdowns::{CountriesRow, DevicesRow, SourcesRow};
-        use crate::reports::{busiest, discovery, realtime, timeseries, top_content};
+        use crate::reports::{busiest, discovery, events, goals, realtime, timeseries, top_content};
         fn header<R: Serialize + Default>() -> String {
             table(&[R::default()]).split("\r\n").next().unwrap().to_string()
         }
@@ -259,8 +259,8 @@ mod tests {
         assert_eq!(header::<busiest::GridCell>(), "weekday,hour,views,visitors");
         assert_eq!(
             header::<discovery::ContentDiscoveryRow>(),
-            "path,published_at,first_view_at,hours_to_first_view,views_24h,visitors_24h,views_7d,visitors_7d,\
-             internal_share,search_share,social_share,other_share,direct_share,returning_share"
+            "path,published_at,first_view_at,hours_to_first_view,found,views_24h,visitors_24h,views_7d,visitors_7d,\
+             internal_share,search_share,social_share,other_share,direct_share,returning_share,suppressed"
         );
         assert_eq!(
             header::<SourcesRow>(),
@@ -270,6 +270,9 @@ mod tests {
         assert_eq!(header::<CountriesRow>(), "country,views,visitors");
         assert_eq!(header::<timeseries::TimeseriesRow>(), "start,views,visitors");
         assert_eq!(header::<realtime::RealtimeRow>(), "since,until,views,visitors");
+        assert_eq!(header::<events::EventsRow>(), "name,events,visitors,conversion_rate");
+        assert_eq!(header::<events::EventPropsRow>(), "value,events,visitors,conversion_rate");
+        assert_eq!(header::<goals::GoalsRow>(), "name,conversions,visitors,conversion_rate");
     }
 
     #[test]

@@ -24,8 +24,10 @@ mod csv;
 pub mod describe;
 mod discovery;
 pub mod error;
+mod events;
 mod exec;
 mod filters;
+mod goals;
 pub mod grafana_sql;
 mod not_stored;
 pub mod params;
@@ -59,12 +61,16 @@ use crate::store::Store;
 use breakdowns::{Countries, Devices, Sources};
 use discovery::ContentDiscovery;
 pub use error::ReportError;
+use events::{EventProps, Events, PropBreakdown};
 use exec::{Ctx, Scope};
+pub(crate) use filters::PATH_CHARS;
+use goals::Goals;
 use params::{Interval, Params};
 use realtime::{Realtime, RealtimeRow};
 pub(crate) use render::Answer;
 use render::{AppliedFilters, Header};
 pub use small_counts::EXACT_OTHER_VISITORS_MAX_EVENTS;
+pub(crate) use small_counts::OTHER;
 use time::Range;
 use timeseries::Timeseries;
 use top_content::TopContent;
@@ -81,11 +87,13 @@ pub enum ReportName {
     Timeseries,
     Realtime,
     NotStored,
+    Events,
+    Goals,
 }
 
 impl ReportName {
     /// Every report, in the order docs/reports.md lists them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::TopContent,
         Self::BusiestTimes,
         Self::ContentDiscovery,
@@ -95,6 +103,8 @@ impl ReportName {
         Self::Timeseries,
         Self::Realtime,
         Self::NotStored,
+        Self::Events,
+        Self::Goals,
     ];
 
     /// The name in the URL.
@@ -109,6 +119,8 @@ impl ReportName {
             Self::Timeseries => "timeseries",
             Self::Realtime => "realtime",
             Self::NotStored => "not-stored",
+            Self::Events => "events",
+            Self::Goals => "goals",
         }
     }
 
@@ -130,7 +142,10 @@ impl ReportName {
 
     /// Whether the report lists rows and takes `limit`.
     fn takes_limit(self) -> bool {
-        matches!(self, Self::TopContent | Self::ContentDiscovery | Self::Sources | Self::Devices | Self::Countries)
+        matches!(
+            self,
+            Self::TopContent | Self::ContentDiscovery | Self::Sources | Self::Devices | Self::Countries | Self::Events
+        )
     }
 }
 
@@ -326,10 +341,17 @@ async fn respond(
     let site = site.as_str();
     let report =
         ReportName::parse(name).ok_or_else(|| ReportError::UnknownReport { name: name.chars().take(64).collect() })?;
-    let params = Params::parse(req.query_string())?;
+    let mut params = Params::parse(req.query_string())?;
     check_applies(report, &params)?;
+    let goals = if report == ReportName::Goals || params.names_goals() {
+        state.store.goals(Some(site)).await?
+    } else {
+        Vec::new()
+    };
+    params.resolve_goals(&goals)?;
     let ctx = Ctx::new(state.store.client(), state.store.database(), report.as_str());
-    let answer = answer(&ctx, report, site, site_tz, &params, state.min_visitors, grant).await?;
+    let target = Target { site, site_tz, goals: &goals };
+    let answer = answer(&ctx, report, &target, &params, state.min_visitors, grant).await?;
     Ok(answer.respond(req))
 }
 
@@ -342,7 +364,13 @@ fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError>
         return refuse("interval", "`interval` applies to the timeseries report only");
     }
     if params.limit.is_some() && !report.takes_limit() {
-        return refuse("limit", "`limit` applies to top-content, content-discovery, sources, devices, countries");
+        return refuse(
+            "limit",
+            "`limit` applies to top-content, content-discovery, sources, devices, countries, events",
+        );
+    }
+    if params.breakdown.is_some() && report != ReportName::Events {
+        return refuse("breakdown", "`breakdown` applies to the events report only");
     }
     if let Some(filter) = params.filters.first().filter(|_| !report.takes_filters()) {
         let name = filter.parameter();
@@ -360,18 +388,26 @@ fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError>
     Ok(())
 }
 
+/// The site a report is about: its domain, time zone and goals (read only when the
+/// request needs them: the goals report, a `goal` filter).
+struct Target<'a> {
+    site: &'a str,
+    site_tz: Tz,
+    goals: &'a [crate::goals::Goal],
+}
+
 /// The answer of `report`. Filtered requests are first checked against `min_visitors`
 /// (except with the admin token), over the range the report covers: refused, no report
 /// query runs.
 async fn answer(
     ctx: &Ctx,
     report: ReportName,
-    site: &str,
-    site_tz: Tz,
+    target: &Target<'_>,
     params: &Params,
     min_visitors: u64,
     grant: &Grant,
 ) -> Result<Answer, ReportError> {
+    let Target { site, site_tz, goals } = *target;
     let tz = params.tz.unwrap_or(site_tz);
     let filters = params.filters();
     let filter_floor = if *grant == Grant::Admin { 0 } else { min_visitors };
@@ -437,6 +473,28 @@ async fn answer(
         ReportName::NotStored => {
             let rows = not_stored::rows(ctx, site, (range.start, range.end)).await?;
             Answer::NotStored(not_stored::NotStored { header, rows })
+        }
+        ReportName::Events => match &params.breakdown {
+            Some(breakdown) => {
+                let by = PropBreakdown { event: &breakdown.event, key: &breakdown.key };
+                let (rows, folding, total_visitors) = events::prop_rows(ctx, &scope, by, limit, min_visitors).await?;
+                Answer::EventProps(EventProps {
+                    header,
+                    event: breakdown.event.clone(),
+                    property: breakdown.key.clone(),
+                    small_counts: folding.into(),
+                    total_visitors,
+                    rows,
+                })
+            }
+            None => {
+                let (rows, folding, total_visitors) = events::rows(ctx, &scope, limit, min_visitors).await?;
+                Answer::Events(Events { header, small_counts: folding.into(), total_visitors, rows })
+            }
+        },
+        ReportName::Goals => {
+            let (rows, folding, total_visitors) = goals::rows(ctx, &scope, goals, min_visitors).await?;
+            Answer::Goals(Goals { header, small_counts: folding.into(), total_visitors, rows })
         }
         ReportName::Realtime => unreachable!("answered above"),
     })

@@ -10,7 +10,10 @@ use utoipa::openapi::Required;
 use utoipa::PartialSchema;
 
 use super::error::ReportError;
-use super::filters::{Dimension, Filter, Filters, MAX_HOST_BYTES, MAX_PATH_BYTES, MAX_TEXT_BYTES, PATH_CHARS};
+use super::filters::{
+    Dimension, Filter, Filters, MAX_HOST_BYTES, MAX_PATH_BYTES, MAX_PROP_KEY_BYTES, MAX_TEXT_BYTES, PATH_CHARS,
+};
+use crate::goals::{Goal, MAX_GOAL_NAME_BYTES};
 
 /// Longest range a report covers, in days (`to - from + 1`).
 pub const MAX_RANGE_DAYS: i64 = 366;
@@ -32,6 +35,14 @@ pub enum Interval {
     Day,
 }
 
+/// `breakdown=prop.KEY` of the events report and the `event=NAME` it breaks down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breakdown {
+    pub event: String,
+    /// The property name (KEY).
+    pub key: String,
+}
+
 /// A report request's parameters, each checked.
 #[derive(Debug, Default)]
 pub struct Params {
@@ -40,6 +51,9 @@ pub struct Params {
     pub tz: Option<Tz>,
     pub limit: Option<u64>,
     pub interval: Option<Interval>,
+    /// events only: `breakdown=prop.KEY` with the `event` it breaks down (then not a
+    /// filter).
+    pub breakdown: Option<Breakdown>,
     /// The filters given, in [`Dimension`] order, then by property name.
     pub(crate) filters: Vec<Filter>,
 }
@@ -51,6 +65,7 @@ impl Params {
     /// An unknown or repeated parameter, or a value that is not acceptable, naming it.
     pub fn parse(query: &str) -> Result<Self, ReportError> {
         let mut params = Self::default();
+        let mut breakdown_key = None;
         let mut seen: Vec<String> = Vec::new();
         for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
             let name = name.into_owned();
@@ -63,6 +78,7 @@ impl Params {
                 "tz" => params.tz = Some(time_zone(&value)?),
                 "limit" => params.limit = Some(limit(&value)?),
                 "interval" => params.interval = Some(interval(&value)?),
+                "breakdown" => breakdown_key = Some(breakdown(&value)?),
                 _ => match Dimension::of_parameter(&name) {
                     Some((dimension, key)) => params.filters.push(Filter::parse(&name, dimension, key, &value)?),
                     None => {
@@ -74,7 +90,7 @@ impl Params {
                         return Err(ReportError::InvalidParameter {
                             field: shown.clone(),
                             problem: format!(
-                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval or a filter: {}",
+                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval, breakdown or a filter: {}",
                                 filters.join(", ")
                             ),
                         });
@@ -82,6 +98,19 @@ impl Params {
                 },
             }
             seen.push(name);
+        }
+        if let Some(key) = breakdown_key {
+            let Some(at) = params.filters.iter().position(|filter| filter.dimension == Dimension::Event) else {
+                return Err(invalid(
+                    "event",
+                    "is required with `breakdown`: the event whose property values are the rows",
+                ));
+            };
+            let event = params.filters.remove(at);
+            if event.negated {
+                return Err(invalid("event", "names the event `breakdown` breaks down; it cannot be negated there"));
+            }
+            params.breakdown = Some(Breakdown { event: event.value, key });
         }
         params.filters.sort_by(|a, b| (a.dimension, &a.key).cmp(&(b.dimension, &b.key)));
         Ok(params)
@@ -115,8 +144,33 @@ impl Params {
     /// a new one cannot be added without deciding whether it is a filter; filters are
     /// checked against `reports.min_visitors` (`small_counts::check_filters`).
     pub(crate) fn filters(&self) -> Filters<'_> {
-        let Self { from: _, to: _, tz: _, limit: _, interval: _, filters } = self;
+        let Self { from: _, to: _, tz: _, limit: _, interval: _, breakdown: _, filters } = self;
         Filters(filters)
+    }
+
+    /// Whether a `goal` filter is given (its definition must be read first).
+    pub(crate) fn names_goals(&self) -> bool {
+        self.filters.iter().any(|filter| filter.dimension == Dimension::Goal)
+    }
+
+    /// Gives each `goal` filter its goal's definition from `goals` (the site's).
+    ///
+    /// # Errors
+    /// A goal the site does not have, naming `goal`.
+    pub(crate) fn resolve_goals(&mut self, goals: &[Goal]) -> Result<(), ReportError> {
+        for filter in self.filters.iter_mut().filter(|filter| filter.dimension == Dimension::Goal) {
+            let goal = goals.iter().find(|goal| goal.name.as_str() == filter.value).ok_or_else(|| {
+                invalid(
+                    "goal",
+                    &format!(
+                        "names no goal of this site: `{}`; `footfall goals list --site SITE` lists them",
+                        filter.value
+                    ),
+                )
+            })?;
+            filter.goal = Some(goal.target.matcher());
+        }
+        Ok(())
     }
 }
 
@@ -176,6 +230,12 @@ impl utoipa::IntoParams for Params {
                 .description(Some("timeseries only: buckets (default `day`)"))
                 .schema(Some(Interval::schema()))
                 .build(),
+            query(
+                "breakdown",
+                "events only, with `event`: `prop.KEY` breaks that event down by the values of its property KEY",
+                text(MAX_PROP_KEY_BYTES + 5).pattern(Some("^prop\\..+$".to_string())),
+                Some("prop.plan"),
+            ),
         ];
         // Each filter's longest value, with room for the `!` that negates it.
         for dimension in Dimension::ALL {
@@ -189,6 +249,7 @@ impl utoipa::IntoParams for Params {
                 Dimension::Country => (text(3).pattern(Some("^!?[A-Z]{2}$".to_string())), Some("!US")),
                 Dimension::Event => (text(MAX_TEXT_BYTES + 1), Some("signup")),
                 Dimension::Prop => (text(MAX_TEXT_BYTES + 1), Some("pro")),
+                Dimension::Goal => (text(MAX_GOAL_NAME_BYTES + 1), Some("Signed up")),
                 _ => (text(MAX_TEXT_BYTES + 1), None),
             };
             let name = if dimension == Dimension::Prop { "prop.KEY" } else { dimension.name() };
@@ -228,6 +289,18 @@ fn limit(value: &str) -> Result<u64, ReportError> {
     match value.parse::<u64>() {
         Ok(limit) if (1..=MAX_LIMIT).contains(&limit) && value.bytes().all(|b| b.is_ascii_digit()) => Ok(limit),
         _ => Err(invalid("limit", &format!("must be a whole number from 1 to {MAX_LIMIT}"))),
+    }
+}
+
+fn breakdown(value: &str) -> Result<String, ReportError> {
+    match value.strip_prefix("prop.") {
+        Some(key) if !key.is_empty() && key.len() <= MAX_PROP_KEY_BYTES && !key.chars().any(char::is_control) => {
+            Ok(key.to_string())
+        }
+        _ => Err(invalid(
+            "breakdown",
+            &format!("must be `prop.KEY`, KEY a property name of 1 to {MAX_PROP_KEY_BYTES} bytes, e.g. prop.plan"),
+        )),
     }
 }
 
@@ -281,6 +354,13 @@ mod tests {
         assert_eq!(field_of("country=!gb"), "country");
         assert_eq!(field_of("prop.plan=a&prop.plan=b"), "prop.plan");
         assert_eq!(field_of("prop=a"), "prop");
+        assert_eq!(field_of("breakdown=plan"), "breakdown");
+        assert_eq!(field_of("breakdown=prop."), "breakdown");
+        assert_eq!(field_of("breakdown=prop.plan"), "event");
+        assert_eq!(field_of("breakdown=prop.plan&event=!signup"), "event");
+        let params = Params::parse("event=signup&breakdown=prop.plan&country=GB").unwrap();
+        assert_eq!(params.breakdown, Some(Breakdown { event: "signup".into(), key: "plan".into() }));
+        assert_eq!(params.filters().given(), ["country"], "the event broken down is not a filter");
     }
 
     #[test]

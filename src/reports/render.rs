@@ -15,6 +15,8 @@ use super::breakdowns::{Countries, Devices, Sources};
 use super::busiest::BusiestTimes;
 use super::csv;
 use super::discovery::ContentDiscovery;
+use super::events::{EventProps, Events};
+use super::goals::Goals;
 use super::not_stored::NotStored;
 use super::realtime::Realtime;
 use super::small_counts::{Folding, OtherVisitors};
@@ -102,6 +104,9 @@ pub(crate) enum Answer {
     Timeseries(Timeseries),
     Realtime(Realtime),
     NotStored(NotStored),
+    Events(Events),
+    EventProps(EventProps),
+    Goals(Goals),
 }
 
 impl Answer {
@@ -130,6 +135,9 @@ impl Answer {
             Self::Timeseries(answer) => csv::table(&answer.rows),
             Self::Realtime(answer) => csv::table(std::slice::from_ref(&answer.now)),
             Self::NotStored(answer) => csv::table(&answer.rows),
+            Self::Events(answer) => csv::table(&answer.rows),
+            Self::EventProps(answer) => csv::table(&answer.rows),
+            Self::Goals(answer) => csv::table(&answer.rows),
         }
     }
 }

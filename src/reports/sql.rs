@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 
 use clickhouse::query::Query;
 
-use super::filters::{Dimension, Filters};
+use super::filters::{Dimension, Filters, GOAL_CONDITION};
 
 macro_rules! sql_file {
     ($name:literal) => {
@@ -59,6 +59,32 @@ pub(crate) fn discovery_windows(filters: Filters<'_>, other: bool) -> String {
 /// Visitors and views of the last 5 minutes.
 pub(crate) fn realtime(filters: Filters<'_>) -> String {
     expand(sql_file!("realtime"), filters)
+}
+/// events: custom events per name.
+pub(crate) fn events(filters: Filters<'_>) -> String {
+    expand(sql_file!("events"), filters)
+}
+/// events: the visitors of the names folded into `(other)`.
+pub(crate) fn events_other(filters: Filters<'_>) -> String {
+    expand(sql_file!("events_other"), filters)
+}
+/// events with `breakdown=prop.KEY`: one event per value of its property.
+pub(crate) fn event_props(filters: Filters<'_>) -> String {
+    expand(sql_file!("event_props"), filters)
+}
+/// events with `breakdown`: the visitors of the values folded into `(other)`.
+pub(crate) fn event_props_other(filters: Filters<'_>) -> String {
+    expand(sql_file!("event_props_other"), filters)
+}
+/// events and goals: the visitors of the range, what conversion rates divide by.
+pub(crate) fn range_visitors(filters: Filters<'_>) -> String {
+    expand(sql_file!("range_visitors"), filters)
+}
+/// goals: the conversions of `goals` goals together (1: one goal's; more: the `(other)`
+/// row's, an event reaching any of them).
+pub(crate) fn goal_conversions(filters: Filters<'_>, goals: usize) -> String {
+    let reached = vec![GOAL_CONDITION.as_str(); goals].join(" OR ");
+    expand(&sql_file!("goal_conversions").replace("{goals}", &reached), filters)
 }
 /// not-stored: events answered but not stored, per reason.
 pub(crate) const NOT_STORED: &str = sql_file!("not_stored");
@@ -293,6 +319,13 @@ mod tests {
             sql_file!("event_scope"),
             sql_file!("current_summary"),
             sql_file!("filters"),
+            sql_file!("events"),
+            sql_file!("events_other"),
+            sql_file!("event_props"),
+            sql_file!("event_props_other"),
+            sql_file!("range_visitors"),
+            sql_file!("goal_conversions"),
+            sql_file!("goal"),
         ];
         for dataset in DATASETS {
             files.extend([dataset.by_day, dataset.summary, dataset.summarize]);
@@ -322,6 +355,13 @@ mod tests {
                 discovery_pages(filters),
                 discovery_windows(filters, false),
                 discovery_windows(filters, true),
+                events(filters),
+                events_other(filters),
+                event_props(filters),
+                event_props_other(filters),
+                range_visitors(filters),
+                goal_conversions(filters, 1),
+                goal_conversions(filters, 3),
             ]);
             for dataset in DATASETS {
                 queries.extend([dataset.events_sql(filters), dataset.summarize_sql(), dataset.summary_sql(filters)]);

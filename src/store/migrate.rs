@@ -72,6 +72,7 @@ pub fn migrations() -> &'static [Migration] {
         14 => "0014_not_stored",
         15 => "0015_events_scroll",
         16 => "0016_content",
+        18 => "0018_goals",
     ]
 }
 
@@ -109,6 +110,7 @@ const SHARDING_KEYS: &[(&str, &str)] = &[
     ("day_keys", "toUInt16(day)"),
     ("schema_migrations", "version"),
     ("content", "cityHash64(site, path)"),
+    ("goals", "cityHash64(site, name)"),
 ];
 
 /// The sharding key of `table`'s `Distributed` table.
