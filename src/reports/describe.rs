@@ -167,12 +167,12 @@ pub(crate) fn conversions(database: &str, scope: &Scope<'_>) -> Vec<Fetching> {
             events::query(query(&sql::range_visitors(filters)), scope, None),
         ),
         Fetching::of::<goals::Conversions>(
-            "goal_conversions.sql (one goal)",
+            "goal_conversions.sql",
             db(),
             goals::query(query(&sql::goal_conversions(filters, 1)), scope, &[&goals[0]]),
         ),
         Fetching::of::<goals::Conversions>(
-            "goal_conversions.sql (two goals)",
+            "goal_conversions.sql",
             db(),
             goals::query(query(&sql::goal_conversions(filters, 2)), scope, &[&goals[0], &goals[1]]),
         ),

@@ -130,7 +130,9 @@ fn check_document(document: &Value) {
             "countries",
             "timeseries",
             "realtime",
-            "not-stored"
+            "not-stored",
+            "events",
+            "goals"
         ])
     );
     assert_eq!(report["security"], serde_json::json!([{"bearer": []}]));
