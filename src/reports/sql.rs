@@ -44,8 +44,15 @@ pub(crate) fn discovery_pages(filters: Filters<'_>) -> String {
 pub(crate) const DISCOVERY_PAGE_FILTERS: [Dimension; 2] = [Dimension::Path, Dimension::Page];
 /// The filters `page_views` can apply (it has their columns); content-discovery's windows
 /// read `events` for any other.
-pub(crate) const PAGE_VIEWS_FILTERS: [Dimension; 6] =
-    [Dimension::Path, Dimension::Page, Dimension::Source, Dimension::SourceClass, Dimension::Event, Dimension::Prop];
+pub(crate) const PAGE_VIEWS_FILTERS: [Dimension; 7] = [
+    Dimension::Path,
+    Dimension::Page,
+    Dimension::Source,
+    Dimension::SourceClass,
+    Dimension::Event,
+    Dimension::Prop,
+    Dimension::Goal,
+];
 /// content-discovery: its pages' first 24 hours and 7 days, a row per page and day, or
 /// for the pages folded into `(other)` (`other`) a row per day for all of them; from
 /// `page_views`, or `events` when a filter needs columns `page_views` lacks.
