@@ -1,9 +1,9 @@
 //! The `footfall` command line: its commands ([`Cli`]) and what each does. `main.rs`
 //! parses the command line and calls [`run`]; `serve` builds the [`Application`], the
-//! other commands manage what is stored (sites, report tokens, share links, goals) or
-//! check and export dashboard definitions, or import a site's pages into the content
-//! registry (`content import`). Commands that touch ClickHouse apply pending migrations
-//! once, first.
+//! other commands manage what is stored (sites, report tokens, share links, goals,
+//! funnels) or check and export dashboard definitions, or import a site's pages into the
+//! content registry (`content import`). Commands that touch ClickHouse apply pending
+//! migrations once, first.
 
 use std::path::PathBuf;
 
@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::{self, TokenKind, TokenRecord};
 use crate::config::Settings;
-use crate::goals::{Goal, GoalName, Target};
+use crate::goals::{Funnel, Goal, GoalName, Target};
 use crate::sites::{Domain, Site, SiteRegistry};
 use crate::store::Store;
 use crate::{init_logging, Application};
@@ -63,6 +63,41 @@ pub enum Command {
     Goals {
         #[command(subcommand)]
         command: GoalsCommand,
+    },
+    /// Funnels: goals a visitor reaches in order within one day (the funnel report).
+    Funnels {
+        #[command(subcommand)]
+        command: FunnelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum FunnelsCommand {
+    /// Define a funnel (or redefine the site's funnel of that name): 2 to 8 of the site's
+    /// goals, in the order visitors should reach them.
+    Add {
+        /// The site the funnel belongs to.
+        #[arg(long)]
+        site: String,
+        /// The funnel's name, as `funnel=` names it.
+        name: String,
+        /// The goals, in order (each a goal's name, see `footfall goals list`).
+        #[arg(required = true, num_args = 1..)]
+        steps: Vec<String>,
+    },
+    /// List the funnels (of one site, or of every site).
+    List {
+        /// Only the funnels of this site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Remove a site's funnel.
+    Remove {
+        /// The site the funnel belongs to.
+        #[arg(long)]
+        site: String,
+        /// The funnel's name.
+        name: String,
     },
 }
 
@@ -225,6 +260,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Share { command } => share(command, &store().await?.0).await,
         Command::Content { command } => content(command, &store().await?.0).await,
         Command::Goals { command } => goals(command, &store().await?.0).await,
+        Command::Funnels { command } => funnels(command, &store().await?.0).await,
         Command::Dashboards { command } => dashboards(command, &settings),
     }
 }
@@ -300,6 +336,44 @@ async fn goals(command: GoalsCommand, store: &Store) -> anyhow::Result<()> {
                 anyhow::bail!("site {site} has no goal {name:?}; `footfall goals list --site {site}` lists them");
             }
             println!("goal {name} of {site} removed");
+        }
+    }
+    Ok(())
+}
+
+async fn funnels(command: FunnelsCommand, store: &Store) -> anyhow::Result<()> {
+    match command {
+        FunnelsCommand::Add { site, name, steps } => {
+            let site = registered(store, &site).await?;
+            let goals = store.goals(Some(site.as_str())).await.context("reading goals")?;
+            let steps = steps
+                .iter()
+                .map(|step| match goals.iter().find(|goal| goal.name.as_str() == step) {
+                    Some(goal) => Ok(goal.name.clone()),
+                    None => {
+                        Err(anyhow::anyhow!("site {site} has no goal {step:?}; add it with `footfall goals add` first"))
+                    }
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let funnel = Funnel::new(site.as_str(), GoalName::parse(&name)?, steps)?;
+            store.put_funnel(&funnel).await.context("writing the funnel")?;
+            let steps: Vec<&str> = funnel.steps.iter().map(GoalName::as_str).collect();
+            println!("funnel {} of {site} added ({})", funnel.name, steps.join(" > "));
+        }
+        FunnelsCommand::List { site } => {
+            let site = site.map(|site| Domain::parse(&site)).transpose()?;
+            println!("{:<40} {:<32} STEPS", "SITE", "FUNNEL");
+            for funnel in store.funnels(site.as_ref().map(Domain::as_str)).await.context("reading funnels")? {
+                let steps: Vec<&str> = funnel.steps.iter().map(GoalName::as_str).collect();
+                println!("{:<40} {:<32} {}", funnel.site, funnel.name, steps.join(" > "));
+            }
+        }
+        FunnelsCommand::Remove { site, name } => {
+            let site = Domain::parse(&site)?;
+            if !store.remove_funnel(site.as_str(), &name).await.context("removing the funnel")? {
+                anyhow::bail!("site {site} has no funnel {name:?}; `footfall funnels list --site {site}` lists them");
+            }
+            println!("funnel {name} of {site} removed");
         }
     }
     Ok(())

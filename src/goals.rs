@@ -5,7 +5,8 @@
 //! names and targets and turns a target into what report SQL matches events by
 //! ([`Matcher`]); `store::goals` keeps the definitions (`schema/0018_goals.sql`), `cli`
 //! adds, lists and removes them, and `reports` answers the `goals` report and the
-//! `goal=NAME` filter from the definitions it reads per request.
+//! `goal=NAME` filter from the definitions it reads per request. A [`Funnel`] is an
+//! ordered list of a site's goals (`footfall funnels add`), read by the `funnel` report.
 
 use std::fmt;
 
@@ -137,6 +138,34 @@ pub struct Goal {
     pub site: String,
     pub name: GoalName,
     pub target: Target,
+}
+
+/// Fewest and most steps of a funnel.
+pub const FUNNEL_STEPS: std::ops::RangeInclusive<usize> = 2..=8;
+
+/// A site's funnel: goals a visitor reaches in this order, within one day (the visitor
+/// hash lives one UTC day, so a funnel cannot follow anyone across days).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Funnel {
+    pub site: String,
+    /// Named by the rules of goal names.
+    pub name: GoalName,
+    pub steps: Vec<GoalName>,
+}
+
+impl Funnel {
+    /// # Errors
+    /// Fewer or more steps than [`FUNNEL_STEPS`].
+    pub fn new(site: &str, name: GoalName, steps: Vec<GoalName>) -> Result<Self, GoalError> {
+        if !FUNNEL_STEPS.contains(&steps.len()) {
+            return Err(GoalError(format!(
+                "a funnel has {} to {} steps, each a goal's name",
+                FUNNEL_STEPS.start(),
+                FUNNEL_STEPS.end()
+            )));
+        }
+        Ok(Self { site: site.to_string(), name, steps })
+    }
 }
 
 /// A goal definition that breaks a rule; the message says which.

@@ -16,7 +16,7 @@ use super::filters::{Dimension, Filter, Filters};
 use super::sql::{self, Dataset};
 use super::time::Range;
 use super::{
-    breakdowns, busiest, discovery, events, goals, not_stored, realtime, small_counts, timeseries, top_content,
+    breakdowns, busiest, discovery, events, funnel, goals, not_stored, realtime, small_counts, timeseries, top_content,
 };
 use crate::goals::Matcher;
 pub use crate::store::describe::Fetching;
@@ -175,6 +175,11 @@ pub(crate) fn conversions(database: &str, scope: &Scope<'_>) -> Vec<Fetching> {
             "goal_conversions.sql",
             db(),
             goals::query(query(&sql::goal_conversions(filters, 2)), scope, &[&goals[0], &goals[1]]),
+        ),
+        Fetching::of::<funnel::Level>(
+            "funnel.sql",
+            db(),
+            funnel::query(query(&sql::funnel(filters, 2)), scope, &[&goals[0], &goals[1]]),
         ),
     ]
 }

@@ -107,6 +107,7 @@ pub fn report(report: ReportName, db: &str, limit: &str, hourly: bool, min_visit
              WHERE event_name = goal_event AND match(path, goal_regex) \
              GROUP BY goal{having} ORDER BY goal"
         ),
+        ReportName::Funnel => unreachable!("dashboard definitions refuse funnel panels (`funnel=` is not a panel parameter yet)"),
         ReportName::Realtime => format!(
             "SELECT count() AS views, uniqExact(visitor) AS visitors FROM {db}.events \
              WHERE site = '${{site}}' AND name = 'pageview' AND ts >= now() - 300{having}"

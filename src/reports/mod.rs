@@ -27,6 +27,7 @@ pub mod error;
 mod events;
 mod exec;
 mod filters;
+mod funnel;
 mod goals;
 pub mod grafana_sql;
 mod not_stored;
@@ -89,11 +90,12 @@ pub enum ReportName {
     NotStored,
     Events,
     Goals,
+    Funnel,
 }
 
 impl ReportName {
     /// Every report, in the order docs/reports.md lists them.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::TopContent,
         Self::BusiestTimes,
         Self::ContentDiscovery,
@@ -105,6 +107,7 @@ impl ReportName {
         Self::NotStored,
         Self::Events,
         Self::Goals,
+        Self::Funnel,
     ];
 
     /// The name in the URL.
@@ -121,6 +124,7 @@ impl ReportName {
             Self::NotStored => "not-stored",
             Self::Events => "events",
             Self::Goals => "goals",
+            Self::Funnel => "funnel",
         }
     }
 
@@ -343,14 +347,18 @@ async fn respond(
         ReportName::parse(name).ok_or_else(|| ReportError::UnknownReport { name: name.chars().take(64).collect() })?;
     let mut params = Params::parse(req.query_string())?;
     check_applies(report, &params)?;
-    let goals = if report == ReportName::Goals || params.names_goals() {
+    let goals = if matches!(report, ReportName::Goals | ReportName::Funnel) || params.names_goals() {
         state.store.goals(Some(site)).await?
     } else {
         Vec::new()
     };
     params.resolve_goals(&goals)?;
+    let funnel = match &params.funnel {
+        Some(name) => Some(funnel_steps(&state.store, site, name, &goals).await?),
+        None => None,
+    };
     let ctx = Ctx::new(state.store.client(), state.store.database(), report.as_str());
-    let target = Target { site, site_tz, goals: &goals };
+    let target = Target { site, site_tz, goals: &goals, funnel: funnel.as_ref() };
     let answer = answer(&ctx, report, &target, &params, state.min_visitors, grant).await?;
     Ok(answer.respond(req))
 }
@@ -372,6 +380,9 @@ fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError>
     if params.breakdown.is_some() && report != ReportName::Events {
         return refuse("breakdown", "`breakdown` applies to the events report only");
     }
+    if params.funnel.is_some() != (report == ReportName::Funnel) {
+        return refuse("funnel", "the funnel report, and only it, takes `funnel` (a funnel's name)");
+    }
     if let Some(filter) = params.filters.first().filter(|_| !report.takes_filters()) {
         let name = filter.parameter();
         return refuse(
@@ -388,12 +399,44 @@ fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError>
     Ok(())
 }
 
-/// The site a report is about: its domain, time zone and goals (read only when the
-/// request needs them: the goals report, a `goal` filter).
+/// The site a report is about: its domain, time zone, goals and funnel (read only when
+/// the request needs them: the goals and funnel reports, a `goal` filter).
 struct Target<'a> {
     site: &'a str,
     site_tz: Tz,
     goals: &'a [crate::goals::Goal],
+    funnel: Option<&'a funnel::Steps>,
+}
+
+/// The steps of `site`'s funnel `name`, each with its goal's matcher from `goals`.
+///
+/// # Errors
+/// No such funnel, or a step whose goal was removed since (400 naming `funnel`);
+/// ClickHouse failing.
+async fn funnel_steps(
+    store: &Store,
+    site: &str,
+    name: &str,
+    goals: &[crate::goals::Goal],
+) -> Result<funnel::Steps, ReportError> {
+    let invalid = |problem: String| ReportError::InvalidParameter { field: "funnel".into(), problem };
+    let funnels = store.funnels(Some(site)).await?;
+    let defined = funnels.iter().find(|funnel| funnel.name.as_str() == name).ok_or_else(|| {
+        invalid(format!(
+            "`funnel` names no funnel of this site: `{name}`; `footfall funnels list --site SITE` lists them"
+        ))
+    })?;
+    let steps = defined
+        .steps
+        .iter()
+        .map(|step| match goals.iter().find(|goal| goal.name == *step) {
+            Some(goal) => Ok((step.to_string(), goal.target.matcher())),
+            None => Err(invalid(format!(
+                "funnel `{name}` has a step `{step}` whose goal the site no longer has; redefine the funnel"
+            ))),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(funnel::Steps { name: name.to_string(), steps })
 }
 
 /// The answer of `report`. Filtered requests are first checked against `min_visitors`
@@ -407,7 +450,7 @@ async fn answer(
     min_visitors: u64,
     grant: &Grant,
 ) -> Result<Answer, ReportError> {
-    let Target { site, site_tz, goals } = *target;
+    let Target { site, site_tz, goals, funnel } = *target;
     let tz = params.tz.unwrap_or(site_tz);
     let filters = params.filters();
     let filter_floor = if *grant == Grant::Admin { 0 } else { min_visitors };
@@ -495,6 +538,11 @@ async fn answer(
         ReportName::Goals => {
             let (rows, folding, total_visitors) = goals::rows(ctx, &scope, goals, min_visitors).await?;
             Answer::Goals(Goals { header, small_counts: folding.into(), total_visitors, rows })
+        }
+        ReportName::Funnel => {
+            let funnel = funnel.expect("check_applies requires `funnel` for the funnel report");
+            let steps = funnel::steps(ctx, &scope, funnel, min_visitors).await?;
+            Answer::Funnel(funnel::Funnel { header, funnel: funnel.name.clone(), min_visitors, steps })
         }
         ReportName::Realtime => unreachable!("answered above"),
     })

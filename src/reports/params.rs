@@ -54,6 +54,8 @@ pub struct Params {
     /// events only: `breakdown=prop.KEY` with the `event` it breaks down (then not a
     /// filter).
     pub breakdown: Option<Breakdown>,
+    /// funnel only: the funnel's name (`funnel=NAME`).
+    pub funnel: Option<String>,
     /// The filters given, in [`Dimension`] order, then by property name.
     pub(crate) filters: Vec<Filter>,
 }
@@ -79,6 +81,10 @@ impl Params {
                 "limit" => params.limit = Some(limit(&value)?),
                 "interval" => params.interval = Some(interval(&value)?),
                 "breakdown" => breakdown_key = Some(breakdown(&value)?),
+                "funnel" => match crate::goals::GoalName::parse(&value) {
+                    Ok(_) => params.funnel = Some(value.into_owned()),
+                    Err(error) => return Err(invalid("funnel", &format!("must be a funnel's name: {error}"))),
+                },
                 _ => match Dimension::of_parameter(&name) {
                     Some((dimension, key)) => params.filters.push(Filter::parse(&name, dimension, key, &value)?),
                     None => {
@@ -90,7 +96,7 @@ impl Params {
                         return Err(ReportError::InvalidParameter {
                             field: shown.clone(),
                             problem: format!(
-                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval, breakdown or a filter: {}",
+                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval, breakdown, funnel or a filter: {}",
                                 filters.join(", ")
                             ),
                         });
@@ -144,7 +150,7 @@ impl Params {
     /// a new one cannot be added without deciding whether it is a filter; filters are
     /// checked against `reports.min_visitors` (`small_counts::check_filters`).
     pub(crate) fn filters(&self) -> Filters<'_> {
-        let Self { from: _, to: _, tz: _, limit: _, interval: _, breakdown: _, filters } = self;
+        let Self { from: _, to: _, tz: _, limit: _, interval: _, breakdown: _, funnel: _, filters } = self;
         Filters(filters)
     }
 
@@ -235,6 +241,12 @@ impl utoipa::IntoParams for Params {
                 "events only, with `event`: `prop.KEY` breaks that event down by the values of its property KEY",
                 text(MAX_PROP_KEY_BYTES + 5).pattern(Some("^prop\\..+$".to_string())),
                 Some("prop.plan"),
+            ),
+            query(
+                "funnel",
+                "funnel only, required: the name of the site's funnel (`footfall funnels add`)",
+                text(MAX_GOAL_NAME_BYTES),
+                Some("Sign-up"),
             ),
         ];
         // Each filter's longest value, with room for the `!` that negates it.

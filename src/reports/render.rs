@@ -16,6 +16,7 @@ use super::busiest::BusiestTimes;
 use super::csv;
 use super::discovery::ContentDiscovery;
 use super::events::{EventProps, Events};
+use super::funnel::Funnel;
 use super::goals::Goals;
 use super::not_stored::NotStored;
 use super::realtime::Realtime;
@@ -107,6 +108,7 @@ pub(crate) enum Answer {
     Events(Events),
     EventProps(EventProps),
     Goals(Goals),
+    Funnel(Funnel),
 }
 
 impl Answer {
@@ -138,6 +140,7 @@ impl Answer {
             Self::Events(answer) => csv::table(&answer.rows),
             Self::EventProps(answer) => csv::table(&answer.rows),
             Self::Goals(answer) => csv::table(&answer.rows),
+            Self::Funnel(answer) => csv::table(&answer.steps),
         }
     }
 }

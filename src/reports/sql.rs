@@ -93,6 +93,11 @@ pub(crate) fn goal_conversions(filters: Filters<'_>, goals: usize) -> String {
     let reached = vec![GOAL_CONDITION.as_str(); goals].join(" OR ");
     expand(&sql_file!("goal_conversions").replace("{goals}", &reached), filters)
 }
+/// funnel: the visitor-days per number of `steps` steps reached in order.
+pub(crate) fn funnel(filters: Filters<'_>, steps: usize) -> String {
+    let conditions = vec![GOAL_CONDITION.as_str(); steps].join(", ");
+    expand(&sql_file!("funnel").replace("{steps}", &conditions), filters)
+}
 /// not-stored: events answered but not stored, per reason.
 pub(crate) const NOT_STORED: &str = sql_file!("not_stored");
 /// The visitors of a breakdown's `(other)` row per local day ([`Breakdown::other_visitors_sql`]).
@@ -333,6 +338,7 @@ mod tests {
             sql_file!("range_visitors"),
             sql_file!("goal_conversions"),
             sql_file!("goal"),
+            sql_file!("funnel"),
         ];
         for dataset in DATASETS {
             files.extend([dataset.by_day, dataset.summary, dataset.summarize]);
@@ -369,6 +375,7 @@ mod tests {
                 range_visitors(filters),
                 goal_conversions(filters, 1),
                 goal_conversions(filters, 3),
+                funnel(filters, 3),
             ]);
             for dataset in DATASETS {
                 queries.extend([dataset.events_sql(filters), dataset.summarize_sql(), dataset.summary_sql(filters)]);

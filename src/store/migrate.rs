@@ -111,6 +111,7 @@ const SHARDING_KEYS: &[(&str, &str)] = &[
     ("schema_migrations", "version"),
     ("content", "cityHash64(site, path)"),
     ("goals", "cityHash64(site, name)"),
+    ("funnels", "cityHash64(site, name)"),
 ];
 
 /// The sharding key of `table`'s `Distributed` table.

@@ -1,7 +1,8 @@
 //! Conversions (issue 19): the `events` report and its property breakdown, goals defined
 //! with the real `footfall goals` commands, the `goals` report, the `goal=` filter on
-//! another report, an unknown goal, and small-count folding of both reports, against
-//! numbers worked out by hand on one fixture.
+//! another report, an unknown goal, small-count folding of both reports, and a funnel
+//! (`footfall funnels`, the `funnel` report) with a step reached out of order and one on
+//! another day, against numbers worked out by hand on one fixture.
 //!
 //! The fixture, one day (2026-03-10; London is on UTC then), times UTC:
 //!
@@ -349,4 +350,80 @@ async fn two_small_goals_fold_into_one_row_counting_each_visitor_once() {
     let goals = ok(&app5, "goals", DAY).await;
     assert_eq!(goals["rows"], json!([{"name": "(other)", "conversions": 6, "visitors": 4, "conversion_rate": 1.0}]));
     assert_eq!(goals["small_counts"], json!({"min_visitors": 5, "folded_rows": 2, "other_visitors": "exact"}));
+}
+
+/// Adds the goal Priced (`/pricing`), then the funnel Sign-up: Priced > Signed up.
+async fn add_funnel(app: &TestApp) {
+    add_goals(app).await;
+    stdout(&footfall(&app.settings, &["goals", "add", "--site", SITE, "Priced", "--page", "/pricing"]).await);
+    let added = footfall(&app.settings, &["funnels", "add", "--site", SITE, "Sign-up", "Priced", "Signed up"]).await;
+    assert_eq!(stdout(&added), "funnel Sign-up of example.com added (Priced > Signed up)\n");
+}
+
+/// Visitor 6 signs up, then views /pricing (out of order); visitor 7 views /pricing on
+/// 2026-03-10 and signs up after midnight (another day, so another visitor-day).
+fn funnel_extras() -> Vec<EventRow> {
+    vec![
+        event("2026-03-10 14:00", 6, "signup", "/", &[("plan", "pro")]),
+        event("2026-03-10 14:05", 6, "pageview", "/pricing", &[]),
+        event("2026-03-10 23:00", 7, "pageview", "/pricing", &[]),
+        event("2026-03-11 00:30", 7, "signup", "/pricing", &[("plan", "pro")]),
+    ]
+}
+
+#[tokio::test]
+async fn a_funnel_counts_the_steps_reached_in_order_on_one_day() {
+    // Arrange
+    let app = fixture_app(0).await;
+    app.store.insert_events(&funnel_extras()).await.unwrap();
+    add_funnel(&app).await;
+    let listed = footfall(&app.settings, &["funnels", "list"]).await;
+    assert_eq!(
+        stdout(&listed),
+        format!("{:<40} {:<32} STEPS\n{:<40} {:<32} Priced > Signed up\n", "SITE", "FUNNEL", SITE, "Sign-up")
+    );
+    let unknown = footfall(&app.settings, &["funnels", "add", "--site", SITE, "F", "Priced", "Nope"]).await;
+    assert!(stderr(&unknown).contains("site example.com has no goal \"Nope\""), "{unknown:?}");
+
+    // Act
+    let answer = ok(&app, "funnel", "from=2026-03-10&to=2026-03-11&funnel=Sign-up").await;
+
+    // Assert: Priced by visitors 1, 6 and 7 (on the 10th); Signed up after it, the same
+    // day, by visitor 1 only (6 signed up first; 7 the next day; 2, 3 and 5 never priced).
+    assert_eq!(answer["funnel"], "Sign-up");
+    assert_eq!(
+        answer["steps"],
+        json!([
+            {"name": "Priced", "visitors": 3, "dropped_off": null, "drop_off_rate": null, "conversion_rate": 1.0, "suppressed": false},
+            {"name": "Signed up", "visitors": 1, "dropped_off": 2, "drop_off_rate": 0.6667, "conversion_rate": 0.3333, "suppressed": false},
+        ])
+    );
+    // The funnel is required, known, and only for this report.
+    let (status, refused) = report(&app, "funnel", "from=2026-03-10&to=2026-03-11").await;
+    assert_eq!((status, &refused["field"]), (400, &json!("funnel")), "{refused}");
+    let (status, refused) = report(&app, "funnel", "from=2026-03-10&to=2026-03-11&funnel=Nope").await;
+    assert_eq!((status, &refused["field"]), (400, &json!("funnel")), "{refused}");
+    let (status, refused) = report(&app, "goals", &format!("{DAY}&funnel=Sign-up")).await;
+    assert_eq!((status, &refused["field"]), (400, &json!("funnel")), "{refused}");
+    let removed = footfall(&app.settings, &["funnels", "remove", "--site", SITE, "Sign-up"]).await;
+    assert_eq!(stdout(&removed), "funnel Sign-up of example.com removed\n");
+}
+
+#[tokio::test]
+async fn a_funnel_step_with_too_few_visitors_shows_no_numbers() {
+    let app = fixture_app(2).await;
+    app.store.insert_events(&funnel_extras()).await.unwrap();
+    add_funnel(&app).await;
+
+    let answer = ok(&app, "funnel", "from=2026-03-10&to=2026-03-11&funnel=Sign-up").await;
+
+    // Signed up: 1 visitor, below 2: no number, and no drop-off that would give it away.
+    assert_eq!(
+        answer["steps"],
+        json!([
+            {"name": "Priced", "visitors": 3, "dropped_off": null, "drop_off_rate": null, "conversion_rate": 1.0, "suppressed": false},
+            {"name": "Signed up", "visitors": null, "dropped_off": null, "drop_off_rate": null, "conversion_rate": null, "suppressed": true},
+        ])
+    );
+    assert_eq!(answer["min_visitors"], 2);
 }

@@ -132,7 +132,8 @@ fn check_document(document: &Value) {
             "realtime",
             "not-stored",
             "events",
-            "goals"
+            "goals",
+            "funnel"
         ])
     );
     assert_eq!(report["security"], serde_json::json!([{"bearer": []}]));
