@@ -8,8 +8,10 @@
 //   (data-downloads="pdf,zip", case-insensitive), else
 // - `outbound` with data-outbound when the link goes to another host than the site and
 //   its subdomains (mailto:, tel: and javascript: links have no host and never count),
-// sent through the beacon's API as footfall(NAME, {props: {url}}), where url is the
-// link's origin and path (no query, no fragment), at most 256 characters.
+// sent through the beacon's API as footfall(NAME, {props}), props holding url, the
+// link's origin and path (no query, no fragment, at most 256 characters), and the
+// download's `extension` (lowercase) or the outbound link's `host`, so the events report
+// breaks either down (event=download&breakdown=prop.extension, ...=prop.host).
 ((d) => {
   try {
     const script = d.currentScript;
@@ -22,9 +24,13 @@
       try {
         const link = event.button < 2 && event.target.closest('a[href]');
         const host = link.hostname; // empty for mailto:, tel:, javascript:
-        const props = { props: { url: (link.origin + link.pathname).slice(0, 256) } };
-        if (host && downloads && downloads.test(link.pathname)) footfall('download', props);
-        else if (host && outbound && !('.' + host).endsWith('.' + site)) footfall('outbound', props);
+        const path = link.pathname;
+        const url = (link.origin + path).slice(0, 256);
+        if (host && downloads && downloads.test(path)) {
+          footfall('download', { props: { url, extension: path.split('.').pop().toLowerCase() } });
+        } else if (host && outbound && !('.' + host).endsWith('.' + site)) {
+          footfall('outbound', { props: { url, host } });
+        }
       } catch {}
     };
     for (const type of ['click', 'auxclick']) d.addEventListener(type, count, true);

@@ -1,9 +1,9 @@
 //! The `footfall` command line: its commands ([`Cli`]) and what each does. `main.rs`
 //! parses the command line and calls [`run`]; `serve` builds the [`Application`], the
-//! other commands manage what is stored (sites, report tokens, share links) or check and
-//! export dashboard definitions, or import a site's pages into the content registry
-//! (`content import`). Commands that touch ClickHouse apply pending migrations once,
-//! first.
+//! other commands manage what is stored (sites, report tokens, share links, goals,
+//! funnels) or check and export dashboard definitions, or import a site's pages into the
+//! content registry (`content import`). Commands that touch ClickHouse apply pending
+//! migrations once, first.
 
 use std::path::PathBuf;
 
@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::{self, TokenKind, TokenRecord};
 use crate::config::Settings;
+use crate::goals::{Funnel, Goal, GoalName, Target};
 use crate::sites::{Domain, Site, SiteRegistry};
 use crate::store::Store;
 use crate::{init_logging, Application};
@@ -57,6 +58,79 @@ pub enum Command {
     Content {
         #[command(subcommand)]
         command: ContentCommand,
+    },
+    /// Goals: what a site counts as a conversion (the goals report, the `goal=` filter).
+    Goals {
+        #[command(subcommand)]
+        command: GoalsCommand,
+    },
+    /// Funnels: goals a visitor reaches in order within one day (the funnel report).
+    Funnels {
+        #[command(subcommand)]
+        command: FunnelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum FunnelsCommand {
+    /// Define a funnel (or redefine the site's funnel of that name): 2 to 8 of the site's
+    /// goals, in the order visitors should reach them.
+    Add {
+        /// The site the funnel belongs to.
+        #[arg(long)]
+        site: String,
+        /// The funnel's name, as `funnel=` names it.
+        name: String,
+        /// The goals, in order (each a goal's name, see `footfall goals list`).
+        #[arg(required = true, num_args = 1..)]
+        steps: Vec<String>,
+    },
+    /// List the funnels (of one site, or of every site).
+    List {
+        /// Only the funnels of this site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Remove a site's funnel.
+    Remove {
+        /// The site the funnel belongs to.
+        #[arg(long)]
+        site: String,
+        /// The funnel's name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum GoalsCommand {
+    /// Define a goal (or redefine the site's goal of that name): reached by a custom event
+    /// of a name, or by a pageview whose path matches a pattern.
+    Add {
+        /// The site the goal belongs to.
+        #[arg(long)]
+        site: String,
+        /// The goal's name, as reports show it and `goal=` names it.
+        name: String,
+        /// A custom event's name (what `footfall('NAME')` sends).
+        #[arg(long, conflicts_with = "page", required_unless_present = "page", value_name = "NAME")]
+        event: Option<String>,
+        /// A path pattern: `*` matches any characters, e.g. /blog/* or /thanks.
+        #[arg(long, value_name = "PATTERN")]
+        page: Option<String>,
+    },
+    /// List the goals (of one site, or of every site).
+    List {
+        /// Only the goals of this site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Remove a site's goal.
+    Remove {
+        /// The site the goal belongs to.
+        #[arg(long)]
+        site: String,
+        /// The goal's name.
+        name: String,
     },
 }
 
@@ -185,6 +259,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tokens { command } => tokens(command, &store().await?.0).await,
         Command::Share { command } => share(command, &store().await?.0).await,
         Command::Content { command } => content(command, &store().await?.0).await,
+        Command::Goals { command } => goals(command, &store().await?.0).await,
+        Command::Funnels { command } => funnels(command, &store().await?.0).await,
         Command::Dashboards { command } => dashboards(command, &settings),
     }
 }
@@ -234,6 +310,85 @@ async fn content(command: ContentCommand, store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn goals(command: GoalsCommand, store: &Store) -> anyhow::Result<()> {
+    match command {
+        GoalsCommand::Add { site, name, event, page } => {
+            let site = registered(store, &site).await?;
+            let target = match (event, page) {
+                (Some(event), _) => Target::event(&event)?,
+                (None, Some(page)) => Target::page(&page)?,
+                (None, None) => unreachable!("clap requires --event or --page"),
+            };
+            let goal = Goal { site: site.to_string(), name: GoalName::parse(&name)?, target };
+            store.put_goal(&goal).await.context("writing the goal")?;
+            println!("goal {} of {site} added ({})", goal.name, goal.target);
+        }
+        GoalsCommand::List { site } => {
+            let site = site.map(|site| Domain::parse(&site)).transpose()?;
+            println!("{:<40} {:<32} MATCHES", "SITE", "GOAL");
+            for goal in store.goals(site.as_ref().map(Domain::as_str)).await.context("reading goals")? {
+                println!("{:<40} {:<32} {}", goal.site, goal.name, goal.target);
+            }
+        }
+        GoalsCommand::Remove { site, name } => {
+            let site = Domain::parse(&site)?;
+            if !store.remove_goal(site.as_str(), &name).await.context("removing the goal")? {
+                anyhow::bail!("site {site} has no goal {name:?}; `footfall goals list --site {site}` lists them");
+            }
+            println!("goal {name} of {site} removed");
+        }
+    }
+    Ok(())
+}
+
+async fn funnels(command: FunnelsCommand, store: &Store) -> anyhow::Result<()> {
+    match command {
+        FunnelsCommand::Add { site, name, steps } => {
+            let site = registered(store, &site).await?;
+            let goals = store.goals(Some(site.as_str())).await.context("reading goals")?;
+            let steps = steps
+                .iter()
+                .map(|step| match goals.iter().find(|goal| goal.name.as_str() == step) {
+                    Some(goal) => Ok(goal.name.clone()),
+                    None => {
+                        Err(anyhow::anyhow!("site {site} has no goal {step:?}; add it with `footfall goals add` first"))
+                    }
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let funnel = Funnel::new(site.as_str(), GoalName::parse(&name)?, steps)?;
+            store.put_funnel(&funnel).await.context("writing the funnel")?;
+            let steps: Vec<&str> = funnel.steps.iter().map(GoalName::as_str).collect();
+            println!("funnel {} of {site} added ({})", funnel.name, steps.join(" > "));
+        }
+        FunnelsCommand::List { site } => {
+            let site = site.map(|site| Domain::parse(&site)).transpose()?;
+            println!("{:<40} {:<32} STEPS", "SITE", "FUNNEL");
+            for funnel in store.funnels(site.as_ref().map(Domain::as_str)).await.context("reading funnels")? {
+                let steps: Vec<&str> = funnel.steps.iter().map(GoalName::as_str).collect();
+                println!("{:<40} {:<32} {}", funnel.site, funnel.name, steps.join(" > "));
+            }
+        }
+        FunnelsCommand::Remove { site, name } => {
+            let site = Domain::parse(&site)?;
+            if !store.remove_funnel(site.as_str(), &name).await.context("removing the funnel")? {
+                anyhow::bail!("site {site} has no funnel {name:?}; `footfall funnels list --site {site}` lists them");
+            }
+            println!("funnel {name} of {site} removed");
+        }
+    }
+    Ok(())
+}
+
+/// `site`, checked and registered.
+async fn registered(store: &Store, site: &str) -> anyhow::Result<Domain> {
+    let site = Domain::parse(site)?;
+    let sites = store.list_sites().await.context("reading sites")?;
+    if !sites.iter().any(|registered| registered.domain == site) {
+        anyhow::bail!("no site {site} is registered; add it first with `footfall sites add {site}`");
+    }
+    Ok(site)
+}
+
 async fn share(command: ShareCommand, store: &Store) -> anyhow::Result<()> {
     match command {
         ShareCommand::Create { site, base_url, label } => {
@@ -248,11 +403,7 @@ async fn share(command: ShareCommand, store: &Store) -> anyhow::Result<()> {
 
 /// Stores a new token of `kind` for `site` and returns it (it is shown once).
 async fn create_token(store: &Store, site: &str, kind: TokenKind, label: String) -> anyhow::Result<String> {
-    let site = Domain::parse(site)?;
-    let sites = store.list_sites().await.context("reading sites")?;
-    if !sites.iter().any(|registered| registered.domain == site) {
-        anyhow::bail!("no site {site} is registered; add it first with `footfall sites add {site}`");
-    }
+    let site = registered(store, site).await?;
     let new = auth::new_token();
     let created_at = chrono::Utc::now().timestamp() as u32;
     let record = TokenRecord { id: new.id.clone(), site: site.to_string(), hash: new.hash, label, created_at, kind };

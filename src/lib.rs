@@ -6,7 +6,8 @@
 //! health and metrics, [`metrics`] counts every event's fate, [`rights`] serves visitors'
 //! forget requests, [`web`] serves what browsers load (the beacon script, the opt-out
 //! page), [`content`] keeps the content registry (pages and their publish times,
-//! imported from sitemaps and feeds), [`client_ip`] says who the client of a request is
+//! imported from sitemaps and feeds), [`goals`] defines what a site counts as a
+//! conversion, [`client_ip`] says who the client of a request is
 //! (trusted proxies), [`throttle`] limits each client, [`random`] makes random ids, `jobs`
 //! runs the background work. [`api`] registers every route and builds the OpenAPI document from them.
 //! [`Application`] wires them.
@@ -21,6 +22,7 @@ pub mod client_ip;
 pub mod config;
 pub mod content;
 pub mod dashboard;
+pub mod goals;
 pub mod http_limits;
 pub mod ingest;
 pub mod jobs;

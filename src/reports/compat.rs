@@ -64,6 +64,13 @@ fn events() -> String {
         EventRow { ts: base.ts + 3600, entry: 0, source_class: "internal".into(), ..base.clone() },
         EventRow { name: "engagement".into(), engaged_ms: 12_000, scroll: 80, ts: base.ts + 60, ..base.clone() },
         EventRow { path: "/b".into(), published: None, visitor: 8, ts: base.ts + 90_000, ..base.clone() },
+        EventRow {
+            name: "signup".into(),
+            prop_keys: vec!["plan".into()],
+            prop_values: vec!["pro".into()],
+            ts: base.ts + 120,
+            ..base.clone()
+        },
     ];
     let lines: Vec<String> = rows.iter().map(|row| serde_json::to_string(row).unwrap()).collect();
     format!("INSERT INTO events FORMAT JSONEachRow {}", lines.join(" "))
@@ -113,6 +120,7 @@ fn every_statement() -> Vec<String> {
         all.push(text(discovery::reach_query(query(&sql::discovery_reach(filters)), &scope, &paths, &starts)));
         all.push(text(realtime::query(query(&sql::realtime(filters)), SITE, 1_774_750_000, filters)));
         all.push(text(not_stored::query(query(sql::NOT_STORED), SITE, (range.start, range.end))));
+        all.extend(super::describe::conversions(DATABASE, &scope).into_iter().map(|fetching| fetching.sql));
         let bounds = (range.start, range.end);
         all.push(text(small_counts::filter_visitors_query(
             query(&sql::filter_visitors(filters)),

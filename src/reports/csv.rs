@@ -416,7 +416,9 @@ mod tests {
     #[test]
     fn every_report_table_has_its_header_line() {
         use crate::reports::breakdowns::{CountriesRow, DevicesRow, SourcesRow};
-        use crate::reports::{busiest, discovery, publish_timing, realtime, timeseries, top_content};
+        use crate::reports::{
+            busiest, discovery, events, funnel, goals, publish_timing, realtime, timeseries, top_content,
+        };
         fn header<R: Serialize + Default>() -> String {
             table(&[R::default()]).split("\r\n").next().unwrap().to_string()
         }
@@ -442,6 +444,13 @@ mod tests {
         assert_eq!(header::<CountriesRow>(), "country,views,visitors");
         assert_eq!(header::<timeseries::TimeseriesRow>(), "start,views,visitors");
         assert_eq!(header::<realtime::RealtimeRow>(), "since,until,views,visitors");
+        assert_eq!(header::<events::EventsRow>(), "name,events,visitors,conversion_rate");
+        assert_eq!(header::<events::EventPropsRow>(), "value,events,visitors,conversion_rate");
+        assert_eq!(header::<goals::GoalsRow>(), "name,conversions,visitors,conversion_rate");
+        assert_eq!(
+            header::<funnel::FunnelStep>(),
+            "name,visitors,dropped_off,drop_off_rate,conversion_rate,suppressed"
+        );
     }
 
     #[test]

@@ -10,11 +10,15 @@
 use chrono::NaiveDate;
 use clickhouse::query::Query;
 
+use super::events::PropBreakdown;
 use super::exec::{plan_query, summary_query, PlanRow, Scope};
 use super::filters::{Dimension, Filter, Filters};
 use super::sql::{self, Dataset};
 use super::time::Range;
-use super::{breakdowns, busiest, discovery, not_stored, realtime, small_counts, timeseries, top_content};
+use super::{
+    breakdowns, busiest, discovery, events, funnel, goals, not_stored, realtime, small_counts, timeseries, top_content,
+};
+use crate::goals::Matcher;
 pub use crate::store::describe::Fetching;
 
 /// Every statement that fetches rows, on footfall database `database`: store's, and the
@@ -43,6 +47,8 @@ pub(crate) fn sample_filters() -> Vec<Filter> {
             key: if dimension == Dimension::Prop { "pl'an\\".into() } else { String::new() },
             value: format!("/v{i}'); DROP TABLE events; --\\"),
             negated: i % 2 == 1,
+            goal: (dimension == Dimension::Goal)
+                .then(|| Matcher { event: format!("e{i}'\\"), path_regex: format!("^/g{i}'\\\\.html$") }),
         })
         .collect()
 }
@@ -130,7 +136,61 @@ fn fetching(database: &str, filters: Filters<'_>) -> Vec<Fetching> {
         filters,
     );
     all.push(Fetching::of::<u64>("filter_visitors.sql", db(), visitors));
+    all.extend(conversions(database, &scope));
     all
+}
+
+/// The statements of the events and goals reports with `scope`: the events and their
+/// property breakdown, each `(other)` count, the range's visitors, one goal's and
+/// several goals' conversions.
+pub(crate) fn conversions(database: &str, scope: &Scope<'_>) -> Vec<Fetching> {
+    let query = |sql: &str| clickhouse::Client::default().query(sql);
+    let db = || Some(database.to_string());
+    let filters = scope.filters;
+    let by = PropBreakdown { event: "sign'up\\", key: "pl'an\\" };
+    let keys = ["a'\\".to_string(), "b".to_string()];
+    let goals = [
+        Matcher { event: "sign'up".into(), path_regex: String::new() },
+        Matcher { event: "pageview".into(), path_regex: "^/blog/.*\\.html$".into() },
+    ];
+    vec![
+        Fetching::of::<events::NameCount>("events.sql", db(), events::query(query(&sql::events(filters)), scope, None)),
+        Fetching::of::<u64>(
+            "events_other.sql",
+            db(),
+            events::other_query(query(&sql::events_other(filters)), scope, None, &keys),
+        ),
+        Fetching::of::<events::ValueCount>(
+            "event_props.sql",
+            db(),
+            events::query(query(&sql::event_props(filters)), scope, Some(by)),
+        ),
+        Fetching::of::<u64>(
+            "event_props_other.sql",
+            db(),
+            events::other_query(query(&sql::event_props_other(filters)), scope, Some(by), &keys),
+        ),
+        Fetching::of::<u64>(
+            "range_visitors.sql",
+            db(),
+            events::query(query(&sql::range_visitors(filters)), scope, None),
+        ),
+        Fetching::of::<goals::Conversions>(
+            "goal_conversions.sql",
+            db(),
+            goals::query(query(&sql::goal_conversions(filters, 1)), scope, &[&goals[0]]),
+        ),
+        Fetching::of::<goals::Conversions>(
+            "goal_conversions.sql",
+            db(),
+            goals::query(query(&sql::goal_conversions(filters, 2)), scope, &[&goals[0], &goals[1]]),
+        ),
+        Fetching::of::<funnel::Level>(
+            "funnel.sql",
+            db(),
+            funnel::query(query(&sql::funnel(filters, 2)), scope, &[&goals[0], &goals[1]]),
+        ),
+    ]
 }
 
 /// [`small_counts::other_visitors_query`] with two keys of `breakdown`'s arity.

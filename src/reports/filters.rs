@@ -1,6 +1,6 @@
 //! Report filters: the query parameters that narrow what a report counts (`path`, `page`,
 //! `entry`, `hostname`, `source`, `source_class`, `utm_*`, `country`, `browser`, `os`,
-//! `device`, `screen`, `event`, `prop.KEY`), each negated by a `!` before its value. This
+//! `device`, `screen`, `event`, `prop.KEY`, `goal`), each negated by a `!` before its value. This
 //! module owns their names, the values each accepts, and the condition each adds to the
 //! shared events condition `{event_scope}` (`sql/filters.sql`), inlined and bound here in
 //! one order ([`Filters::sql`], [`Filters::bind`]). `params` parses them, `sql` inlines
@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use clickhouse::query::Query;
 
 use super::error::ReportError;
+use crate::goals::Matcher;
 use crate::privacy::geo::SCREEN_CLASSES;
 use crate::privacy::source::SourceClass;
 use crate::privacy::useragent::DeviceClass;
@@ -38,6 +39,7 @@ pub(crate) enum Dimension {
     Screen,
     Event,
     Prop,
+    Goal,
 }
 
 /// The source classes footfall stores.
@@ -59,7 +61,7 @@ pub(crate) const PATH_CHARS: &str = "/-._~%!$&()*+,=:@";
 
 impl Dimension {
     /// Every filter, in order.
-    pub(crate) const ALL: [Self; 18] = [
+    pub(crate) const ALL: [Self; 19] = [
         Self::Path,
         Self::Page,
         Self::Entry,
@@ -78,6 +80,7 @@ impl Dimension {
         Self::Screen,
         Self::Event,
         Self::Prop,
+        Self::Goal,
     ];
 
     /// The query parameter (`prop` stands for `prop.KEY`).
@@ -101,6 +104,7 @@ impl Dimension {
             Self::Screen => "screen",
             Self::Event => "event",
             Self::Prop => "prop",
+            Self::Goal => "goal",
         }
     }
 
@@ -135,6 +139,7 @@ impl Dimension {
             Self::Prop => format!(
                 "`prop.KEY` (KEY a property name, at most {MAX_PROP_KEY_BYTES} bytes): only pageviews of visitors (visitor-days) who sent an event with property KEY equal to this in the range (`!` first: who did not)"
             ),
+            Self::Goal => "Only pageviews of visitors (visitor-days) who reached the site's goal of this name in the range (`!` first: who did not); an unknown goal is a 400".into(),
         }
     }
 
@@ -201,6 +206,10 @@ impl Dimension {
                     problem("must be an ISO 3166 alpha-2 country code in capitals, e.g. GB".into())
                 }
             }
+            Self::Goal => match crate::goals::GoalName::parse(value) {
+                Ok(_) => Ok(()),
+                Err(error) => problem(format!("must be a goal's name: {error}")),
+            },
             Self::UtmSource
             | Self::UtmMedium
             | Self::UtmCampaign
@@ -232,6 +241,14 @@ fn invalid(field: &str, problem: &str) -> ReportError {
     ReportError::InvalidParameter { field: field.to_string(), problem: format!("`{field}` {problem}") }
 }
 
+/// The condition of the events that reach one goal (`sql/goal.sql`, without its
+/// comments), bound with a [`Matcher`]'s event name and path expression: in `goal`'s
+/// filter line (`{goal}` there) and in the goals report's queries.
+pub(crate) static GOAL_CONDITION: LazyLock<String> = LazyLock::new(|| {
+    let lines = include_str!("sql/goal.sql").lines().filter(|line| !line.starts_with("--"));
+    lines.collect::<Vec<_>>().join(" ")
+});
+
 /// Each filter's condition, in [`Dimension::ALL`]'s order, from `sql/filters.sql`.
 static CONDITIONS: LazyLock<Vec<String>> = LazyLock::new(|| {
     let lines: Vec<(&str, &str)> = include_str!("sql/filters.sql")
@@ -243,7 +260,9 @@ static CONDITIONS: LazyLock<Vec<String>> = LazyLock::new(|| {
         .iter()
         .map(|dimension| {
             let found = lines.iter().find(|(name, _)| *name == dimension.name());
-            found.unwrap_or_else(|| panic!("sql/filters.sql has no line `{}: ...`", dimension.name())).1.to_string()
+            let condition =
+                found.unwrap_or_else(|| panic!("sql/filters.sql has no line `{}: ...`", dimension.name())).1;
+            condition.replace("{goal}", &GOAL_CONDITION)
         })
         .collect()
 });
@@ -258,6 +277,10 @@ pub(crate) struct Filter {
     pub value: String,
     /// `!` came before the value: keep what does not match.
     pub negated: bool,
+    /// `goal`: how the named goal matches events, from its definition
+    /// ([`Params::resolve_goals`](super::params::Params::resolve_goals), before any query);
+    /// `None` for the other filters.
+    pub goal: Option<Matcher>,
 }
 
 impl Filter {
@@ -284,7 +307,7 @@ impl Filter {
             return Err(invalid(name, "is empty; give a value (`!value` keeps the others) or leave it out"));
         }
         dimension.check(name, value)?;
-        Ok(Self { dimension, key: key.to_string(), value: value.to_string(), negated })
+        Ok(Self { dimension, key: key.to_string(), value: value.to_string(), negated, goal: None })
     }
 
     /// The query parameter: `prop.KEY` for a property, else the filter's name.
@@ -346,7 +369,7 @@ impl<'a> Filters<'a> {
     }
 
     /// Binds [`Filters::sql`] of `dimensions`: the values, and for the filters that read
-    /// events again (`entry`, `event`, `prop.KEY`) `site` and the range `[start, end)` (UTC
+    /// events again (`entry`, `event`, `prop.KEY`, `goal`) `site` and the range `[start, end)` (UTC
     /// seconds) they read.
     pub(crate) fn bind(&self, mut query: Query, dimensions: &[Dimension], site: &str, start: u32, end: u32) -> Query {
         for filter in self.among(dimensions) {
@@ -356,6 +379,10 @@ impl<'a> Filters<'a> {
                 Dimension::Entry => query.bind(start - start % 86_400).bind(end).bind(site).bind(&filter.value),
                 Dimension::Event => query.bind(start).bind(end).bind(site).bind(&filter.value),
                 Dimension::Prop => query.bind(start).bind(end).bind(site).bind(&filter.key).bind(&filter.value),
+                Dimension::Goal => {
+                    let goal = filter.goal.as_ref().expect("goal filters are resolved before any query");
+                    query.bind(start).bind(end).bind(site).bind(&goal.event).bind(&goal.path_regex)
+                }
                 _ => query.bind(&filter.value),
             };
         }
@@ -380,6 +407,8 @@ mod tests {
                 key: if dimension == Dimension::Prop { "pl'an".into() } else { String::new() },
                 value: format!("v{i}'"),
                 negated: i % 2 == 1,
+                goal: (dimension == Dimension::Goal)
+                    .then(|| Matcher { event: format!("e{i}'"), path_regex: format!("^/x{i}'$") }),
             })
             .collect()
     }
@@ -399,19 +428,34 @@ mod tests {
             );
             let text = bound.sql_display().to_string();
             assert!(!text.contains('?'), "a parameter is left unbound: {text}");
-            assert!(text.contains(&format!("'{}'", filters.0[0].value.replace('\'', "\\'"))), "{text}");
+            // A goal binds its definition, never its name.
+            let filter = &filters.0[0];
+            let value = filter.goal.as_ref().map_or(&filter.value, |goal| &goal.event);
+            assert!(text.contains(&format!("'{}'", value.replace('\'', "\\'"))), "{text}");
         }
     }
 
     #[test]
     fn a_negated_filter_keeps_the_rest() {
-        let filters = [Filter { dimension: Dimension::Country, key: String::new(), value: "US".into(), negated: true }];
+        let filters = [Filter {
+            dimension: Dimension::Country,
+            key: String::new(),
+            value: "US".into(),
+            negated: true,
+            goal: None,
+        }];
         assert_eq!(Filters(&filters).sql(&Dimension::ALL), "AND NOT (country = ?)");
     }
 
     #[test]
     fn entry_reads_from_the_utc_midnight_before_the_range() {
-        let filters = [Filter { dimension: Dimension::Entry, key: String::new(), value: "/x".into(), negated: false }];
+        let filters = [Filter {
+            dimension: Dimension::Entry,
+            key: String::new(),
+            value: "/x".into(),
+            negated: false,
+            goal: None,
+        }];
         let filters = Filters(&filters);
         let query = clickhouse::Client::default().query(&filters.sql(&Dimension::ALL));
         let text = filters.bind(query, &Dimension::ALL, "example.com", 90_000, 100_000).sql_display().to_string();
@@ -427,7 +471,8 @@ mod tests {
         assert_eq!(Dimension::of_parameter("prop.plan"), Some((Dimension::Prop, Some("plan"))));
         assert_eq!(Dimension::of_parameter("prop"), None);
         let names: Vec<String> = every_filter().iter().map(Filter::parameter).collect();
-        assert_eq!(names.last().map(String::as_str), Some("prop.pl'an"));
+        assert_eq!(names[names.len() - 2], "prop.pl'an");
+        assert_eq!(names.last().map(String::as_str), Some("goal"));
     }
 
     #[test]
@@ -447,5 +492,7 @@ mod tests {
         assert!(parse("utm_term", &"x".repeat(MAX_TEXT_BYTES + 1)).is_err());
         assert!(parse("prop.", "pro").is_err());
         assert!(parse("prop.plan", "pro").is_ok());
+        assert!(parse("goal", "!Signed up").is_ok());
+        assert!(parse("goal", &"g".repeat(65)).is_err());
     }
 }

@@ -94,6 +94,29 @@ pub fn report(report: ReportName, db: &str, limit: &str, hourly: bool, min_visit
             "SELECT reason, toUInt64(sum(events)) AS events FROM {db}.not_stored \
              WHERE site = '${{site}}' AND $__timeFilter(hour) GROUP BY reason ORDER BY events DESC, reason"
         ),
+        ReportName::Events => format!(
+            "SELECT name, count() AS events, {visitor_days} AS visitors FROM {db}.events \
+             WHERE site = '${{site}}' AND name NOT IN ('pageview', 'engagement') AND $__timeFilter(ts) \
+             GROUP BY name{having} ORDER BY events DESC, visitors DESC, name LIMIT {limit}"
+        ),
+        // Each goal's definition as crate::goals::Matcher has it: the event name (pageview
+        // for a page goal) and the page pattern as an anchored expression (`*`: `.*`),
+        // matched per row: current ClickHouse does, 18.16 refuses a pattern that is not a
+        // constant (code 44), so no built-in dashboard has a goals panel yet.
+        ReportName::Goals => format!(
+            "SELECT goal AS name, count() AS conversions, {visitor_days} AS visitors \
+             FROM (SELECT ts, visitor, name AS event_name, path FROM {db}.events \
+             WHERE site = '${{site}}' AND $__timeFilter(ts)) AS e \
+             CROSS JOIN (SELECT name AS goal, if(latest_kind = 'event', latest_target, 'pageview') AS goal_event, \
+             if(latest_kind = 'event', '', concat('^', replaceAll(replaceRegexpAll(latest_target, \
+             '[.+?()|\\\\[\\\\]{{}}^$\\\\\\\\]', '\\\\\\\\\\\\0'), '*', '.*'), '$')) AS goal_regex \
+             FROM (SELECT name, argMax(kind, changed) AS latest_kind, argMax(target, changed) AS latest_target, \
+             argMax(removed, changed) AS latest_removed FROM {db}.goals WHERE site = '${{site}}' GROUP BY name) \
+             WHERE latest_removed = 0) AS g \
+             WHERE event_name = goal_event AND match(path, goal_regex) \
+             GROUP BY goal{having} ORDER BY goal"
+        ),
+        ReportName::Funnel => unreachable!("dashboard definitions refuse funnel panels (`funnel=` is not a panel parameter yet)"),
         ReportName::Realtime => format!(
             "SELECT count() AS views, uniqExact(visitor) AS visitors FROM {db}.events \
              WHERE site = '${{site}}' AND name = 'pageview' AND ts >= now() - 300{having}"

@@ -24,8 +24,11 @@ mod csv;
 pub mod describe;
 mod discovery;
 pub mod error;
+mod events;
 mod exec;
 mod filters;
+mod funnel;
+mod goals;
 pub mod grafana_sql;
 mod not_stored;
 pub mod params;
@@ -60,12 +63,16 @@ use crate::store::Store;
 use breakdowns::{Countries, Devices, Sources};
 use discovery::ContentDiscovery;
 pub use error::ReportError;
+use events::{EventProps, Events, PropBreakdown};
 use exec::{Ctx, Scope};
+pub(crate) use filters::PATH_CHARS;
+use goals::Goals;
 use params::{Interval, Params};
 use realtime::{Realtime, RealtimeRow};
 pub(crate) use render::Answer;
 use render::{AppliedFilters, Header};
 pub use small_counts::EXACT_OTHER_VISITORS_MAX_EVENTS;
+pub(crate) use small_counts::OTHER;
 use time::Range;
 use timeseries::Timeseries;
 use top_content::TopContent;
@@ -83,11 +90,14 @@ pub enum ReportName {
     Timeseries,
     Realtime,
     NotStored,
+    Events,
+    Goals,
+    Funnel,
 }
 
 impl ReportName {
     /// Every report, in the order docs/reports.md lists them.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 13] = [
         Self::TopContent,
         Self::BusiestTimes,
         Self::ContentDiscovery,
@@ -98,6 +108,9 @@ impl ReportName {
         Self::Timeseries,
         Self::Realtime,
         Self::NotStored,
+        Self::Events,
+        Self::Goals,
+        Self::Funnel,
     ];
 
     /// The name in the URL.
@@ -113,6 +126,9 @@ impl ReportName {
             Self::Timeseries => "timeseries",
             Self::Realtime => "realtime",
             Self::NotStored => "not-stored",
+            Self::Events => "events",
+            Self::Goals => "goals",
+            Self::Funnel => "funnel",
         }
     }
 
@@ -134,7 +150,10 @@ impl ReportName {
 
     /// Whether the report lists rows and takes `limit`.
     fn takes_limit(self) -> bool {
-        matches!(self, Self::TopContent | Self::ContentDiscovery | Self::Sources | Self::Devices | Self::Countries)
+        matches!(
+            self,
+            Self::TopContent | Self::ContentDiscovery | Self::Sources | Self::Devices | Self::Countries | Self::Events
+        )
     }
 }
 
@@ -341,10 +360,21 @@ async fn respond(
     let site = site.as_str();
     let report =
         ReportName::parse(name).ok_or_else(|| ReportError::UnknownReport { name: name.chars().take(64).collect() })?;
-    let params = Params::parse(req.query_string())?;
+    let mut params = Params::parse(req.query_string())?;
     check_applies(report, &params)?;
+    let goals = if matches!(report, ReportName::Goals | ReportName::Funnel) || params.names_goals() {
+        state.store.goals(Some(site)).await?
+    } else {
+        Vec::new()
+    };
+    params.resolve_goals(&goals)?;
+    let funnel = match &params.funnel {
+        Some(name) => Some(funnel_steps(&state.store, site, name, &goals).await?),
+        None => None,
+    };
     let ctx = Ctx::new(state.store.client(), state.store.database(), report.as_str());
-    let answer = answer(&ctx, report, site, site_tz, &params, state.min_visitors, grant).await?;
+    let target = Target { site, site_tz, goals: &goals, funnel: funnel.as_ref() };
+    let answer = answer(&ctx, report, &target, &params, state.min_visitors, grant).await?;
     Ok(answer.respond(req))
 }
 
@@ -363,7 +393,16 @@ fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError>
         return refuse("measure", "`measure` applies to the busiest-times report only");
     }
     if params.limit.is_some() && !report.takes_limit() {
-        return refuse("limit", "`limit` applies to top-content, content-discovery, sources, devices, countries");
+        return refuse(
+            "limit",
+            "`limit` applies to top-content, content-discovery, sources, devices, countries, events",
+        );
+    }
+    if params.breakdown.is_some() && report != ReportName::Events {
+        return refuse("breakdown", "`breakdown` applies to the events report only");
+    }
+    if params.funnel.is_some() != (report == ReportName::Funnel) {
+        return refuse("funnel", "the funnel report, and only it, takes `funnel` (a funnel's name)");
     }
     if let Some(filter) = params.filters.first().filter(|_| !report.takes_filters()) {
         let name = filter.parameter();
@@ -381,18 +420,58 @@ fn check_applies(report: ReportName, params: &Params) -> Result<(), ReportError>
     Ok(())
 }
 
+/// The site a report is about: its domain, time zone, goals and funnel (read only when
+/// the request needs them: the goals and funnel reports, a `goal` filter).
+struct Target<'a> {
+    site: &'a str,
+    site_tz: Tz,
+    goals: &'a [crate::goals::Goal],
+    funnel: Option<&'a funnel::Steps>,
+}
+
+/// The steps of `site`'s funnel `name`, each with its goal's matcher from `goals`.
+///
+/// # Errors
+/// No such funnel, or a step whose goal was removed since (400 naming `funnel`);
+/// ClickHouse failing.
+async fn funnel_steps(
+    store: &Store,
+    site: &str,
+    name: &str,
+    goals: &[crate::goals::Goal],
+) -> Result<funnel::Steps, ReportError> {
+    let invalid = |problem: String| ReportError::InvalidParameter { field: "funnel".into(), problem };
+    let funnels = store.funnels(Some(site)).await?;
+    let defined = funnels.iter().find(|funnel| funnel.name.as_str() == name).ok_or_else(|| {
+        invalid(format!(
+            "`funnel` names no funnel of this site: `{name}`; `footfall funnels list --site SITE` lists them"
+        ))
+    })?;
+    let steps = defined
+        .steps
+        .iter()
+        .map(|step| match goals.iter().find(|goal| goal.name == *step) {
+            Some(goal) => Ok((step.to_string(), goal.target.matcher())),
+            None => Err(invalid(format!(
+                "funnel `{name}` has a step `{step}` whose goal the site no longer has; redefine the funnel"
+            ))),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(funnel::Steps { name: name.to_string(), steps })
+}
+
 /// The answer of `report`. Filtered requests are first checked against `min_visitors`
 /// (except with the admin token), over the range the report covers: refused, no report
 /// query runs.
 async fn answer(
     ctx: &Ctx,
     report: ReportName,
-    site: &str,
-    site_tz: Tz,
+    target: &Target<'_>,
     params: &Params,
     min_visitors: u64,
     grant: &Grant,
 ) -> Result<Answer, ReportError> {
+    let Target { site, site_tz, goals, funnel } = *target;
     let tz = params.tz.unwrap_or(site_tz);
     let filters = params.filters();
     let filter_floor = if *grant == Grant::Admin { 0 } else { min_visitors };
@@ -465,6 +544,33 @@ async fn answer(
         ReportName::NotStored => {
             let rows = not_stored::rows(ctx, site, (range.start, range.end)).await?;
             Answer::NotStored(not_stored::NotStored { header, rows })
+        }
+        ReportName::Events => match &params.breakdown {
+            Some(breakdown) => {
+                let by = PropBreakdown { event: &breakdown.event, key: &breakdown.key };
+                let (rows, folding, total_visitors) = events::prop_rows(ctx, &scope, by, limit, min_visitors).await?;
+                Answer::EventProps(EventProps {
+                    header,
+                    event: breakdown.event.clone(),
+                    property: breakdown.key.clone(),
+                    small_counts: folding.into(),
+                    total_visitors,
+                    rows,
+                })
+            }
+            None => {
+                let (rows, folding, total_visitors) = events::rows(ctx, &scope, limit, min_visitors).await?;
+                Answer::Events(Events { header, small_counts: folding.into(), total_visitors, rows })
+            }
+        },
+        ReportName::Goals => {
+            let (rows, folding, total_visitors) = goals::rows(ctx, &scope, goals, min_visitors).await?;
+            Answer::Goals(Goals { header, small_counts: folding.into(), total_visitors, rows })
+        }
+        ReportName::Funnel => {
+            let funnel = funnel.expect("check_applies requires `funnel` for the funnel report");
+            let steps = funnel::steps(ctx, &scope, funnel, min_visitors).await?;
+            Answer::Funnel(funnel::Funnel { header, funnel: funnel.name.clone(), min_visitors, steps })
         }
         ReportName::Realtime => unreachable!("answered above"),
     })

@@ -10,7 +10,10 @@ use utoipa::openapi::Required;
 use utoipa::PartialSchema;
 
 use super::error::ReportError;
-use super::filters::{Dimension, Filter, Filters, MAX_HOST_BYTES, MAX_PATH_BYTES, MAX_TEXT_BYTES, PATH_CHARS};
+use super::filters::{
+    Dimension, Filter, Filters, MAX_HOST_BYTES, MAX_PATH_BYTES, MAX_PROP_KEY_BYTES, MAX_TEXT_BYTES, PATH_CHARS,
+};
+use crate::goals::{Goal, MAX_GOAL_NAME_BYTES};
 
 /// Longest range a report covers, in days (`to - from + 1`).
 pub const MAX_RANGE_DAYS: i64 = 366;
@@ -58,6 +61,14 @@ pub enum Measure {
     Average,
 }
 
+/// `breakdown=prop.KEY` of the events report and the `event=NAME` it breaks down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breakdown {
+    pub event: String,
+    /// The property name (KEY).
+    pub key: String,
+}
+
 /// A report request's parameters, each checked.
 #[derive(Debug, Default)]
 pub struct Params {
@@ -68,6 +79,11 @@ pub struct Params {
     pub interval: Option<Interval>,
     pub sort: Option<Sort>,
     pub measure: Option<Measure>,
+    /// events only: `breakdown=prop.KEY` with the `event` it breaks down (then not a
+    /// filter).
+    pub breakdown: Option<Breakdown>,
+    /// funnel only: the funnel's name (`funnel=NAME`).
+    pub funnel: Option<String>,
     /// The filters given, in [`Dimension`] order, then by property name.
     pub(crate) filters: Vec<Filter>,
 }
@@ -79,6 +95,7 @@ impl Params {
     /// An unknown or repeated parameter, or a value that is not acceptable, naming it.
     pub fn parse(query: &str) -> Result<Self, ReportError> {
         let mut params = Self::default();
+        let mut breakdown_key = None;
         let mut seen: Vec<String> = Vec::new();
         for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
             let name = name.into_owned();
@@ -93,6 +110,11 @@ impl Params {
                 "interval" => params.interval = Some(interval(&value)?),
                 "sort" => params.sort = Some(sort(&value)?),
                 "measure" => params.measure = Some(measure(&value)?),
+                "breakdown" => breakdown_key = Some(breakdown(&value)?),
+                "funnel" => match crate::goals::GoalName::parse(&value) {
+                    Ok(_) => params.funnel = Some(value.into_owned()),
+                    Err(error) => return Err(invalid("funnel", &format!("must be a funnel's name: {error}"))),
+                },
                 _ => match Dimension::of_parameter(&name) {
                     Some((dimension, key)) => params.filters.push(Filter::parse(&name, dimension, key, &value)?),
                     None => {
@@ -104,7 +126,7 @@ impl Params {
                         return Err(ReportError::InvalidParameter {
                             field: shown.clone(),
                             problem: format!(
-                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval, sort, measure or a filter: {}",
+                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval, sort, measure, breakdown, funnel or a filter: {}",
                                 filters.join(", ")
                             ),
                         });
@@ -112,6 +134,19 @@ impl Params {
                 },
             }
             seen.push(name);
+        }
+        if let Some(key) = breakdown_key {
+            let Some(at) = params.filters.iter().position(|filter| filter.dimension == Dimension::Event) else {
+                return Err(invalid(
+                    "event",
+                    "is required with `breakdown`: the event whose property values are the rows",
+                ));
+            };
+            let event = params.filters.remove(at);
+            if event.negated {
+                return Err(invalid("event", "names the event `breakdown` breaks down; it cannot be negated there"));
+            }
+            params.breakdown = Some(Breakdown { event: event.value, key });
         }
         params.filters.sort_by(|a, b| (a.dimension, &a.key).cmp(&(b.dimension, &b.key)));
         Ok(params)
@@ -145,8 +180,44 @@ impl Params {
     /// a new one cannot be added without deciding whether it is a filter; filters are
     /// checked against `reports.min_visitors` (`small_counts::check_filters`).
     pub(crate) fn filters(&self) -> Filters<'_> {
-        let Self { from: _, to: _, tz: _, limit: _, interval: _, sort: _, measure: _, filters } = self;
+        let Self {
+            from: _,
+            to: _,
+            tz: _,
+            limit: _,
+            interval: _,
+            sort: _,
+            measure: _,
+            breakdown: _,
+            funnel: _,
+            filters,
+        } = self;
         Filters(filters)
+    }
+
+    /// Whether a `goal` filter is given (its definition must be read first).
+    pub(crate) fn names_goals(&self) -> bool {
+        self.filters.iter().any(|filter| filter.dimension == Dimension::Goal)
+    }
+
+    /// Gives each `goal` filter its goal's definition from `goals` (the site's).
+    ///
+    /// # Errors
+    /// A goal the site does not have, naming `goal`.
+    pub(crate) fn resolve_goals(&mut self, goals: &[Goal]) -> Result<(), ReportError> {
+        for filter in self.filters.iter_mut().filter(|filter| filter.dimension == Dimension::Goal) {
+            let goal = goals.iter().find(|goal| goal.name.as_str() == filter.value).ok_or_else(|| {
+                invalid(
+                    "goal",
+                    &format!(
+                        "names no goal of this site: `{}`; `footfall goals list --site SITE` lists them",
+                        filter.value
+                    ),
+                )
+            })?;
+            filter.goal = Some(goal.target.matcher());
+        }
+        Ok(())
     }
 }
 
@@ -224,6 +295,18 @@ impl utoipa::IntoParams for Params {
                 ))
                 .schema(Some(Measure::schema()))
                 .build(),
+            query(
+                "breakdown",
+                "events only, with `event`: `prop.KEY` breaks that event down by the values of its property KEY",
+                text(MAX_PROP_KEY_BYTES + 5).pattern(Some("^prop\\..+$".to_string())),
+                Some("prop.plan"),
+            ),
+            query(
+                "funnel",
+                "funnel only, required: the name of the site's funnel (`footfall funnels add`)",
+                text(MAX_GOAL_NAME_BYTES),
+                Some("Sign-up"),
+            ),
         ];
         // Each filter's longest value, with room for the `!` that negates it.
         for dimension in Dimension::ALL {
@@ -237,6 +320,7 @@ impl utoipa::IntoParams for Params {
                 Dimension::Country => (text(3).pattern(Some("^!?[A-Z]{2}$".to_string())), Some("!US")),
                 Dimension::Event => (text(MAX_TEXT_BYTES + 1), Some("signup")),
                 Dimension::Prop => (text(MAX_TEXT_BYTES + 1), Some("pro")),
+                Dimension::Goal => (text(MAX_GOAL_NAME_BYTES + 1), Some("Signed up")),
                 _ => (text(MAX_TEXT_BYTES + 1), None),
             };
             let name = if dimension == Dimension::Prop { "prop.KEY" } else { dimension.name() };
@@ -276,6 +360,18 @@ fn limit(value: &str) -> Result<u64, ReportError> {
     match value.parse::<u64>() {
         Ok(limit) if (1..=MAX_LIMIT).contains(&limit) && value.bytes().all(|b| b.is_ascii_digit()) => Ok(limit),
         _ => Err(invalid("limit", &format!("must be a whole number from 1 to {MAX_LIMIT}"))),
+    }
+}
+
+fn breakdown(value: &str) -> Result<String, ReportError> {
+    match value.strip_prefix("prop.") {
+        Some(key) if !key.is_empty() && key.len() <= MAX_PROP_KEY_BYTES && !key.chars().any(char::is_control) => {
+            Ok(key.to_string())
+        }
+        _ => Err(invalid(
+            "breakdown",
+            &format!("must be `prop.KEY`, KEY a property name of 1 to {MAX_PROP_KEY_BYTES} bytes, e.g. prop.plan"),
+        )),
     }
 }
 
@@ -349,6 +445,13 @@ mod tests {
         assert_eq!(field_of("country=!gb"), "country");
         assert_eq!(field_of("prop.plan=a&prop.plan=b"), "prop.plan");
         assert_eq!(field_of("prop=a"), "prop");
+        assert_eq!(field_of("breakdown=plan"), "breakdown");
+        assert_eq!(field_of("breakdown=prop."), "breakdown");
+        assert_eq!(field_of("breakdown=prop.plan"), "event");
+        assert_eq!(field_of("breakdown=prop.plan&event=!signup"), "event");
+        let params = Params::parse("event=signup&breakdown=prop.plan&country=GB").unwrap();
+        assert_eq!(params.breakdown, Some(Breakdown { event: "signup".into(), key: "plan".into() }));
+        assert_eq!(params.filters().given(), ["country"], "the event broken down is not a filter");
     }
 
     #[test]

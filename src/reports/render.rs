@@ -15,6 +15,9 @@ use super::breakdowns::{Countries, Devices, Sources};
 use super::busiest::BusiestTimes;
 use super::csv;
 use super::discovery::ContentDiscovery;
+use super::events::{EventProps, Events};
+use super::funnel::Funnel;
+use super::goals::Goals;
 use super::not_stored::NotStored;
 use super::publish_timing::PublishTiming;
 use super::realtime::Realtime;
@@ -104,6 +107,10 @@ pub(crate) enum Answer {
     Timeseries(Timeseries),
     Realtime(Realtime),
     NotStored(NotStored),
+    Events(Events),
+    EventProps(EventProps),
+    Goals(Goals),
+    Funnel(Funnel),
 }
 
 impl Answer {
@@ -133,6 +140,10 @@ impl Answer {
             Self::Timeseries(answer) => csv::table(&answer.rows),
             Self::Realtime(answer) => csv::table(std::slice::from_ref(&answer.now)),
             Self::NotStored(answer) => csv::table(&answer.rows),
+            Self::Events(answer) => csv::table(&answer.rows),
+            Self::EventProps(answer) => csv::table(&answer.rows),
+            Self::Goals(answer) => csv::table(&answer.rows),
+            Self::Funnel(answer) => csv::table(&answer.steps),
         }
     }
 }

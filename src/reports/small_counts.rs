@@ -365,7 +365,9 @@ mod tests {
         assert!(!text.contains('?'), "{text}");
         assert!(text.contains("10 AS range_start, 20 AS range_end"), "{text}");
         for filter in &every {
-            let value = filter.value.replace('\\', "\\\\").replace('\'', "\\'");
+            // A goal binds its definition, never its name.
+            let value = filter.goal.as_ref().map_or(&filter.value, |goal| &goal.event);
+            let value = value.replace('\\', "\\\\").replace('\'', "\\'");
             assert!(text.contains(&format!("'{value}'")), "{} is not bound: {text}", filter.parameter());
         }
     }
@@ -376,7 +378,8 @@ mod tests {
         let client = clickhouse::Client::default().with_url("http://127.0.0.1:9");
         let ctx = Ctx::new(&client, "footfall", "test");
         let none = Filters::NONE;
-        let given = [Filter { dimension: Dimension::Path, key: String::new(), value: "/s".into(), negated: false }];
+        let given =
+            [Filter { dimension: Dimension::Path, key: String::new(), value: "/s".into(), negated: false, goal: None }];
         let path = Filters(&given);
         assert!(check_filters(&ctx, "example.com", (0, 1), none, 5).await.is_ok());
         for k in [0, 1] {

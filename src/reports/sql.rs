@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 
 use clickhouse::query::Query;
 
-use super::filters::{Dimension, Filters};
+use super::filters::{Dimension, Filters, GOAL_CONDITION};
 
 macro_rules! sql_file {
     ($name:literal) => {
@@ -44,8 +44,15 @@ pub(crate) fn discovery_pages(filters: Filters<'_>) -> String {
 pub(crate) const DISCOVERY_PAGE_FILTERS: [Dimension; 2] = [Dimension::Path, Dimension::Page];
 /// The filters `page_views` can apply (it has their columns); content-discovery's windows
 /// read `events` for any other.
-pub(crate) const PAGE_VIEWS_FILTERS: [Dimension; 6] =
-    [Dimension::Path, Dimension::Page, Dimension::Source, Dimension::SourceClass, Dimension::Event, Dimension::Prop];
+pub(crate) const PAGE_VIEWS_FILTERS: [Dimension; 7] = [
+    Dimension::Path,
+    Dimension::Page,
+    Dimension::Source,
+    Dimension::SourceClass,
+    Dimension::Event,
+    Dimension::Prop,
+    Dimension::Goal,
+];
 /// content-discovery: its pages' first 24 hours and 7 days, a row per page and day, or
 /// for the pages folded into `(other)` (`other`) a row per day for all of them; from
 /// `page_views`, or `events` when a filter needs columns `page_views` lacks.
@@ -84,6 +91,37 @@ fn pageviews_table(filters: Filters<'_>) -> (&'static str, &'static str) {
 /// Visitors and views of the last 5 minutes.
 pub(crate) fn realtime(filters: Filters<'_>) -> String {
     expand(sql_file!("realtime"), filters)
+}
+/// events: custom events per name.
+pub(crate) fn events(filters: Filters<'_>) -> String {
+    expand(sql_file!("events"), filters)
+}
+/// events: the visitors of the names folded into `(other)`.
+pub(crate) fn events_other(filters: Filters<'_>) -> String {
+    expand(sql_file!("events_other"), filters)
+}
+/// events with `breakdown=prop.KEY`: one event per value of its property.
+pub(crate) fn event_props(filters: Filters<'_>) -> String {
+    expand(sql_file!("event_props"), filters)
+}
+/// events with `breakdown`: the visitors of the values folded into `(other)`.
+pub(crate) fn event_props_other(filters: Filters<'_>) -> String {
+    expand(sql_file!("event_props_other"), filters)
+}
+/// events and goals: the visitors of the range, what conversion rates divide by.
+pub(crate) fn range_visitors(filters: Filters<'_>) -> String {
+    expand(sql_file!("range_visitors"), filters)
+}
+/// goals: the conversions of `goals` goals together (1: one goal's; more: the `(other)`
+/// row's, an event reaching any of them).
+pub(crate) fn goal_conversions(filters: Filters<'_>, goals: usize) -> String {
+    let reached = vec![GOAL_CONDITION.as_str(); goals].join(" OR ");
+    expand(&sql_file!("goal_conversions").replace("{goals}", &reached), filters)
+}
+/// funnel: the visitor-days per number of `steps` steps reached in order.
+pub(crate) fn funnel(filters: Filters<'_>, steps: usize) -> String {
+    let conditions = vec![GOAL_CONDITION.as_str(); steps].join(", ");
+    expand(&sql_file!("funnel").replace("{steps}", &conditions), filters)
 }
 /// not-stored: events answered but not stored, per reason.
 pub(crate) const NOT_STORED: &str = sql_file!("not_stored");
@@ -326,6 +364,14 @@ mod tests {
             sql_file!("event_scope"),
             sql_file!("current_summary"),
             sql_file!("filters"),
+            sql_file!("events"),
+            sql_file!("events_other"),
+            sql_file!("event_props"),
+            sql_file!("event_props_other"),
+            sql_file!("range_visitors"),
+            sql_file!("goal_conversions"),
+            sql_file!("goal"),
+            sql_file!("funnel"),
         ];
         for dataset in DATASETS {
             files.extend([dataset.by_day, dataset.summary, dataset.summarize]);
@@ -358,6 +404,14 @@ mod tests {
                 discovery_reading(filters),
                 discovery_referrers(filters),
                 discovery_reach(filters),
+                events(filters),
+                events_other(filters),
+                event_props(filters),
+                event_props_other(filters),
+                range_visitors(filters),
+                goal_conversions(filters, 1),
+                goal_conversions(filters, 3),
+                funnel(filters, 3),
             ]);
             for dataset in DATASETS {
                 queries.extend([dataset.events_sql(filters), dataset.summarize_sql(), dataset.summary_sql(filters)]);

@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 use super::content::{PAGES_PUBLISHED_IN, PUBLISH_TIMES};
 use super::day_keys::{DAYS_BEFORE, DROP_DAY, SELECT_DAY_KEYS};
 use super::events::STORED_EVENT_IDS;
+use super::goals::{LIST_FUNNELS, LIST_GOALS};
 use super::migrate::{statements, APPLIED_MIGRATIONS, CREATE_DATABASE, LEDGER_EXISTS};
 use super::retention::{
     for_table, COUNT_OLDER, DELETE_OLDER, DELETE_VISITORS, DROP_MONTH, OLD_MONTHS, SERVER_VERSION, SET_TTL,
@@ -42,7 +43,7 @@ fn bound<T: clickhouse::sql::Bind + Copy>(sql: &str, args: &[T]) -> String {
 /// Queries on footfall's tables run with the database as default; qualify them here.
 fn in_database(sql: &str) -> String {
     let keys = keys_database(DATABASE);
-    ["schema_migrations", "sites", "events", "report_tokens", "content"]
+    ["schema_migrations", "sites", "events", "report_tokens", "content", "goals", "funnels"]
         .iter()
         .fold(sql.to_string(), |sql, table| sql.replace(&format!("FROM {table}"), &format!("FROM {DATABASE}.{table}")))
         .replace("FROM day_keys", &format!("FROM {keys}.day_keys"))
@@ -107,6 +108,16 @@ fn every_statement() -> Vec<String> {
     all.push(bound(LEDGER_EXISTS, &[DATABASE]));
     all.push(in_database(APPLIED_MIGRATIONS));
     all.push(in_database(LIST_SITES));
+    all.push(format!(
+        "INSERT INTO {DATABASE}.goals FORMAT JSONEachRow \
+         {{\"site\":\"example.com\",\"name\":\"Signup\",\"kind\":\"event\",\"target\":\"signup\",\"changed\":1,\"removed\":0}}"
+    ));
+    all.push(bound(&in_database(LIST_GOALS), &["example.com", "example.com"]));
+    all.push(format!(
+        "INSERT INTO {DATABASE}.funnels FORMAT JSONEachRow \
+         {{\"site\":\"example.com\",\"name\":\"F\",\"steps\":[\"A\",\"B\"],\"changed\":1,\"removed\":0}}"
+    ));
+    all.push(bound(&in_database(LIST_FUNNELS), &["example.com", "example.com"]));
     all.push(in_database(&bound(
         STORED_EVENT_IDS,
         &[1u64, 1 << 20, 1_764_000_000, 1_764_000_100, 1_764_000_000, 1_764_000_100],

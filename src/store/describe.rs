@@ -20,6 +20,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess
 use super::content::{PublishTime, RegisteredPage, PAGES_PUBLISHED_IN, PUBLISH_TIMES};
 use super::day_keys::{DayKeyRow, DAYS_BEFORE, SELECT_DAY_KEYS};
 use super::events::STORED_EVENT_IDS;
+use super::goals::{ListedFunnel, ListedGoal, LIST_FUNNELS, LIST_GOALS};
 use super::migrate::{AppliedMigration, APPLIED_MIGRATIONS, LEDGER_EXISTS};
 use super::retention::{for_table, COUNT_OLDER, OLD_MONTHS, SERVER_VERSION, VISITOR_TABLES};
 use super::sites::{ListedSite, LIST_SITES};
@@ -158,6 +159,16 @@ pub fn fetching(database: &str) -> Vec<Fetching> {
         Fetching::of::<u64>("LEDGER_EXISTS", None, query(LEDGER_EXISTS).bind(database)),
         Fetching::of::<AppliedMigration>("APPLIED_MIGRATIONS", footfall.clone(), query(APPLIED_MIGRATIONS)),
         Fetching::of::<ListedSite>("LIST_SITES", footfall.clone(), query(LIST_SITES)),
+        Fetching::of::<ListedGoal>(
+            "LIST_GOALS",
+            footfall.clone(),
+            query(LIST_GOALS).bind("example.com").bind("example.com"),
+        ),
+        Fetching::of::<ListedFunnel>(
+            "LIST_FUNNELS",
+            footfall.clone(),
+            query(LIST_FUNNELS).bind("example.com").bind("example.com"),
+        ),
         Fetching::of::<u64>(
             "STORED_EVENT_IDS",
             footfall.clone(),

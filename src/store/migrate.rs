@@ -73,6 +73,7 @@ pub fn migrations() -> &'static [Migration] {
         15 => "0015_events_scroll",
         16 => "0016_content",
         17 => "0017_page_engagement",
+        18 => "0018_goals",
     ]
 }
 
@@ -110,6 +111,8 @@ const SHARDING_KEYS: &[(&str, &str)] = &[
     ("day_keys", "toUInt16(day)"),
     ("schema_migrations", "version"),
     ("content", "cityHash64(site, path)"),
+    ("goals", "cityHash64(site, name)"),
+    ("funnels", "cityHash64(site, name)"),
 ];
 
 /// The sharding key of `table`'s `Distributed` table.

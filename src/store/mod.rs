@@ -1,7 +1,8 @@
 //! ClickHouse: the client, the row types and the queries that read and write them.
 //!
 //! Everything that speaks SQL to ClickHouse for the collector lives under this module
-//! (report SQL lives in `reports`), the content registry's included (`content`). It knows nothing about HTTP: callers hand it typed
+//! (report SQL lives in `reports`), the content registry's included (`content`) and the
+//! goals' (`goals`). It knows nothing about HTTP: callers hand it typed
 //! rows and get typed rows back.
 //!
 //! Server compatibility: every statement here runs on ClickHouse 18.16 and on current
@@ -23,6 +24,7 @@ mod day_keys;
 pub mod describe;
 mod error;
 mod events;
+mod goals;
 mod migrate;
 mod not_stored;
 mod retention;

@@ -662,10 +662,10 @@ async fn custom_events_outbound_links_and_downloads_arrive_with_their_pageview()
     let data = setup.on_site("/files/data.zip");
     let mut expected = vec![
         ("cta", vec![("position", "top")]),
-        ("download", vec![("url", report.as_str())]),
-        ("download", vec![("url", data.as_str())]),
+        ("download", vec![("extension", "pdf"), ("url", report.as_str())]),
+        ("download", vec![("extension", "zip"), ("url", data.as_str())]),
         ("engagement", vec![]),
-        ("outbound", vec![("url", landing.as_str())]),
+        ("outbound", vec![("host", "127.0.0.1"), ("url", landing.as_str())]),
         ("pageview", vec![]),
         ("signup", vec![("plan", "pro"), ("seats", "3"), ("trial", "true")]),
     ];

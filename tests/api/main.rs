@@ -8,6 +8,7 @@ mod beacon;
 mod browser;
 mod cluster;
 mod content;
+mod conversions;
 mod dashboard;
 mod dashboard_browser;
 mod describe;

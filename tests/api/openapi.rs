@@ -131,7 +131,10 @@ fn check_document(document: &Value) {
             "countries",
             "timeseries",
             "realtime",
-            "not-stored"
+            "not-stored",
+            "events",
+            "goals",
+            "funnel"
         ])
     );
     assert_eq!(report["security"], serde_json::json!([{"bearer": []}]));

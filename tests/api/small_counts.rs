@@ -382,7 +382,12 @@ fn expected_public_answer(p: &Planted, report: ReportName) -> Value {
             answer = json!({"report": "realtime", "site": SITE, "tz": "Europe/London"});
             json!({"views": n, "visitors": n})
         }
+        // The fixture has no custom event and no goal: only the visitors of the range.
+        ReportName::Events | ReportName::Goals => {
+            json!({"rows": [], "total_visitors": n, "small_counts": small_counts})
+        }
         ReportName::NotStored => unreachable!("not-stored takes no filters"),
+        ReportName::Funnel => unreachable!("funnel is checked in tests/api/conversions.rs"),
     };
     answer.as_object_mut().unwrap().extend(more.as_object().unwrap().clone());
     answer
@@ -399,7 +404,8 @@ async fn every_report_refuses_a_small_filter_and_answers_a_large_one_exactly() {
         (format!("path={PUBLIC_PATH}&source={SECRET_HOST}"), "path,source"),
     ];
     // not-stored takes no filters: a 400 (tests/api/not_stored.rs), before any count.
-    for report in ReportName::ALL.into_iter().filter(|report| report.takes_filters()) {
+    // funnel needs a funnel defined; tests/api/conversions.rs checks its small counts.
+    for report in ReportName::ALL.into_iter().filter(|report| report.takes_filters() && *report != ReportName::Funnel) {
         let name = report.as_str();
         for (filters, field) in &small {
             let what = format!("{name}?{filters}");
@@ -441,7 +447,8 @@ async fn the_admin_token_is_exempt_from_the_filter_check() {
     let p = planted().await;
     let filters = format!("path={SECRET_PATH}");
     let admin_session = p.login(ADMIN).await;
-    for report in ReportName::ALL.into_iter().filter(|report| report.takes_filters()) {
+    // funnel needs a funnel defined; tests/api/conversions.rs checks its small counts.
+    for report in ReportName::ALL.into_iter().filter(|report| report.takes_filters() && *report != ReportName::Funnel) {
         let name = report.as_str();
         let (status, body) = p.get(&p.token, name, &filters).await;
         assert_eq!((status, json_of(&body)), (403, refusal("path")), "{name} with the site token");
