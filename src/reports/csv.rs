@@ -88,6 +88,34 @@ macro_rules! refuse {
     )*};
 }
 
+/// The refusals of the wrappers every serializer here shares: newtypes and enum variants
+/// with a value are never cells; with `some`, an option is refused too (where a value, not
+/// a cell, is being written).
+macro_rules! refuse_wrappers {
+    ($ok:ty) => {
+        fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<$ok, NotFlat> {
+            Err(NotFlat("a newtype".into()))
+        }
+
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<$ok, NotFlat> {
+            Err(NotFlat("an enum".into()))
+        }
+    };
+    ($ok:ty, some) => {
+        refuse_wrappers!($ok);
+
+        fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<$ok, NotFlat> {
+            Err(NotFlat("an option".into()))
+        }
+    };
+}
+
 /// The row: a struct, whose fields go through [`Cell`].
 impl ser::Serializer for &mut Row {
     type Ok = ();
@@ -119,23 +147,7 @@ impl ser::Serializer for &mut Row {
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
 
-    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), NotFlat> {
-        Err(NotFlat("an option".into()))
-    }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<(), NotFlat> {
-        Err(NotFlat("a newtype".into()))
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NotFlat> {
-        Err(NotFlat("an enum".into()))
-    }
+    refuse_wrappers!((), some);
 }
 
 impl ser::SerializeStruct for &mut Row {
@@ -217,19 +229,7 @@ impl ser::Serializer for Cell {
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
 
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<String, NotFlat> {
-        Err(NotFlat("a newtype".into()))
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, NotFlat> {
-        Err(NotFlat("an enum".into()))
-    }
+    refuse_wrappers!(String);
 }
 
 /// A list cell: its entries so far (each from [`Entry`]), then the cell, defused.
@@ -286,23 +286,7 @@ impl ser::Serializer for &mut Entry {
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
 
-    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), NotFlat> {
-        Err(NotFlat("an option".into()))
-    }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<(), NotFlat> {
-        Err(NotFlat("a newtype".into()))
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NotFlat> {
-        Err(NotFlat("an enum".into()))
-    }
+    refuse_wrappers!((), some);
 }
 
 impl ser::SerializeStruct for &mut Entry {
@@ -359,23 +343,7 @@ impl ser::Serializer for Plain {
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
 
-    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<String, NotFlat> {
-        Err(NotFlat("an option".into()))
-    }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<String, NotFlat> {
-        Err(NotFlat("a newtype".into()))
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, NotFlat> {
-        Err(NotFlat("an enum".into()))
-    }
+    refuse_wrappers!(String, some);
 }
 
 #[cfg(test)]

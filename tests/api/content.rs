@@ -11,7 +11,7 @@ use footfall::store::{EventRow, RegisteredPage, Store};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{child_env, footfall_binary, register_site, spawn_app, test_settings, TestApp, SITE};
+use crate::helpers::{register_site, run_footfall, spawn_app, stderr_of, stdout_of, test_settings, TestApp, SITE};
 
 /// 2026-10-01T00:00:00Z, and so on: the publish times of the fixtures.
 const OCT_01: u32 = 1_790_812_800;
@@ -42,25 +42,12 @@ async fn registry(store: &Store) -> Vec<RegisteredPage> {
 
 /// Runs `footfall content import --site SITE SOURCE` against the settings' database.
 async fn import(settings: &Settings, site: &str, source: &str) -> Output {
-    tokio::process::Command::new(footfall_binary())
-        .args(["content", "import", "--site", site, source])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(child_env(settings))
-        .output()
-        .await
-        .expect("footfall runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout.clone()).unwrap()
+    run_footfall(settings, &["content", "import", "--site", site, source]).await
 }
 
 /// The last line of stderr of a failed command (`Error: ...`).
 fn failure(output: &Output) -> String {
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
-    String::from_utf8(output.stderr.clone()).unwrap().trim().lines().last().unwrap().to_string()
+    stderr_of(output).trim().lines().last().unwrap().to_string()
 }
 
 /// A local HTTP server answering `/feed.xml` with `body` and anything else with 404.
@@ -99,7 +86,7 @@ async fn a_sitemap_file_registers_its_dated_pages_once_each() {
     let output = import(&settings, SITE, &fixture("sitemap.xml")).await;
 
     assert_eq!(
-        stdout(&output),
+        stdout_of(&output),
         "imported 2 page(s) from a sitemap: 2 new, 0 moved to an earlier publish time, 0 kept their earlier \
          publish time, 0 unchanged; skipped 1 entries without a date, 0 without a link\n"
     );
@@ -116,12 +103,12 @@ async fn an_rss_feed_from_a_local_url_and_an_atom_file_register_titles() {
     let atom = import(&settings, SITE, &fixture("atom.xml")).await;
 
     assert_eq!(
-        stdout(&rss),
+        stdout_of(&rss),
         "imported 2 page(s) from an RSS feed: 2 new, 0 moved to an earlier publish time, 0 kept their earlier \
          publish time, 0 unchanged\n"
     );
     assert_eq!(
-        stdout(&atom),
+        stdout_of(&atom),
         "imported 1 page(s) from an Atom feed: 1 new, 0 moved to an earlier publish time, 0 kept their earlier \
          publish time, 0 unchanged; skipped 1 entries without a date, 0 without a link\n"
     );
@@ -181,13 +168,13 @@ async fn malformed_or_invalid_documents_name_the_line_and_register_nothing() {
 #[tokio::test]
 async fn importing_again_changes_nothing() {
     let (settings, store) = database().await;
-    stdout(&import(&settings, SITE, &fixture("sitemap.xml")).await);
+    stdout_of(&import(&settings, SITE, &fixture("sitemap.xml")).await);
     let before = registry(&store).await;
 
     let again = import(&settings, SITE, &fixture("sitemap.xml")).await;
 
     assert_eq!(
-        stdout(&again),
+        stdout_of(&again),
         "imported 2 page(s) from a sitemap: 0 new, 0 moved to an earlier publish time, 0 kept their earlier \
          publish time, 2 unchanged; skipped 1 entries without a date, 0 without a link\n"
     );
@@ -537,17 +524,7 @@ async fn content_discovery_says_how_fast_how_well_and_from_where_pages_were_read
         "top_referrers": [], "internal_from": [], "suppressed": false});
     assert_eq!(answer["rows"], json!([unfound, dst_row, hit_row]));
 
-    let csv = app
-        .http
-        .get(format!("{}/api/v1/sites/{SITE}/reports/content-discovery?{query}", app.address))
-        .bearer_auth(ADMIN)
-        .header("Accept", "text/csv")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = crate::reports::report_csv(&app, "content-discovery", query).await;
     let dst_line = csv.lines().nth(2).unwrap();
     assert!(dst_line.ends_with(",10,,3.43,6.5,0.1429,news.example.org=3 t.co=2,/=4 /news=2,false"), "{dst_line}");
 
@@ -624,17 +601,7 @@ async fn publish_timing_puts_pages_on_the_week_by_their_local_start_and_names_th
     assert_eq!(at(7, 1), &cell(7, 1, 0, Value::Null), "1:00-2:00 did not exist on the 29th");
     assert_eq!(grid.iter().map(|cell| cell["pages"].as_u64().unwrap()).sum::<u64>(), 17);
 
-    let csv = app
-        .http
-        .get(format!("{}/api/v1/sites/{SITE}/reports/publish-timing?{query}", app.address))
-        .bearer_auth(ADMIN)
-        .header("Accept", "text/csv")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = crate::reports::report_csv(&app, "publish-timing", query).await;
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 1 + 168);
     assert_eq!((lines[0], lines[1], lines[1 + 9]), ("weekday,hour,pages,median_visitors_24h", "1,0,0,", "1,9,4,5"));

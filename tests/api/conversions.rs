@@ -17,14 +17,11 @@
 //! So in the range: 4 visitors; custom events signup 4 (visitors 1, 2, 3), download 2
 //! (visitor 2), outbound 1 (visitor 1); pageview and engagement are not custom events.
 
-use std::process::Output;
-
 use chrono::NaiveDateTime;
-use footfall::config::Settings;
 use footfall::store::EventRow;
 use serde_json::{json, Value};
 
-use crate::helpers::{child_env, footfall_binary, spawn_app_with, TestApp, SITE};
+use crate::helpers::{run_footfall, spawn_app_with, stderr_of, stdout_of, TestApp, SITE};
 use crate::reports::get_report;
 
 const DAY: &str = "from=2026-03-10&to=2026-03-10";
@@ -98,34 +95,13 @@ async fn ok(app: &TestApp, name: &str, query: &str) -> Value {
     answer
 }
 
-/// Runs `footfall ARGS` against the app's database.
-async fn footfall(settings: &Settings, args: &[&str]) -> Output {
-    tokio::process::Command::new(footfall_binary())
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(child_env(settings))
-        .output()
-        .await
-        .expect("footfall runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
-
 /// The fixture's goals, added with the CLI: an event goal and a page pattern goal.
 async fn add_goals(app: &TestApp) {
-    let added = footfall(&app.settings, &["goals", "add", "--site", SITE, "Signed up", "--event", "signup"]).await;
-    assert_eq!(stdout(&added), "goal Signed up of example.com added (event signup)\n");
-    let added = footfall(&app.settings, &["goals", "add", "--site", SITE, "Read HTML", "--page", "/blog/*.html"]).await;
-    assert_eq!(stdout(&added), "goal Read HTML of example.com added (page /blog/*.html)\n");
+    let added = run_footfall(&app.settings, &["goals", "add", "--site", SITE, "Signed up", "--event", "signup"]).await;
+    assert_eq!(stdout_of(&added), "goal Signed up of example.com added (event signup)\n");
+    let added =
+        run_footfall(&app.settings, &["goals", "add", "--site", SITE, "Read HTML", "--page", "/blog/*.html"]).await;
+    assert_eq!(stdout_of(&added), "goal Read HTML of example.com added (page /blog/*.html)\n");
 }
 
 #[tokio::test]
@@ -155,17 +131,7 @@ async fn events_lists_the_custom_events_with_visitors_and_conversion_rates() {
         ])
     );
     // CSV: the rows.
-    let csv = app
-        .http
-        .get(format!("{}/api/v1/sites/{SITE}/reports/events?{DAY}", app.address))
-        .bearer_auth(crate::reports::ADMIN)
-        .header("Accept", "text/csv")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = crate::reports::report_csv(&app, "events", DAY).await;
     assert_eq!(
         csv,
         "name,events,visitors,conversion_rate\r\nsignup,4,3,0.75\r\ndownload,2,1,0.25\r\noutbound,1,1,0.25\r\n"
@@ -209,9 +175,9 @@ async fn goals_count_event_goals_and_page_pattern_goals() {
     // Arrange: the goals, added and listed by the CLI.
     let app = fixture_app(0).await;
     add_goals(&app).await;
-    let listed = footfall(&app.settings, &["goals", "list", "--site", SITE]).await;
+    let listed = run_footfall(&app.settings, &["goals", "list", "--site", SITE]).await;
     assert_eq!(
-        stdout(&listed),
+        stdout_of(&listed),
         format!(
             "{:<40} {:<32} MATCHES\n{:<40} {:<32} page /blog/*.html\n{:<40} {:<32} event signup\n",
             "SITE", "GOAL", SITE, "Read HTML", SITE, "Signed up"
@@ -233,10 +199,10 @@ async fn goals_count_event_goals_and_page_pattern_goals() {
     );
 
     // Removing a goal takes it out of the report; removing it again fails, saying so.
-    let removed = footfall(&app.settings, &["goals", "remove", "--site", SITE, "Read HTML"]).await;
-    assert_eq!(stdout(&removed), "goal Read HTML of example.com removed\n");
-    let again = footfall(&app.settings, &["goals", "remove", "--site", SITE, "Read HTML"]).await;
-    assert!(stderr(&again).contains("site example.com has no goal \"Read HTML\""), "{again:?}");
+    let removed = run_footfall(&app.settings, &["goals", "remove", "--site", SITE, "Read HTML"]).await;
+    assert_eq!(stdout_of(&removed), "goal Read HTML of example.com removed\n");
+    let again = run_footfall(&app.settings, &["goals", "remove", "--site", SITE, "Read HTML"]).await;
+    assert!(stderr_of(&again).contains("site example.com has no goal \"Read HTML\""), "{again:?}");
     let answer = ok(&app, "goals", DAY).await;
     assert_eq!(answer["rows"].as_array().unwrap().len(), 1, "{answer}");
     assert_eq!(answer["rows"][0]["name"], "Signed up");
@@ -245,11 +211,11 @@ async fn goals_count_event_goals_and_page_pattern_goals() {
 #[tokio::test]
 async fn goals_refuses_bad_definitions_and_unregistered_sites() {
     let app = fixture_app(0).await;
-    let bad = footfall(&app.settings, &["goals", "add", "--site", SITE, "G", "--page", "blog/*"]).await;
-    assert!(stderr(&bad).contains("a page pattern starts with `/`"), "{bad:?}");
-    let unknown = footfall(&app.settings, &["goals", "add", "--site", "other.org", "G", "--event", "x"]).await;
-    assert!(stderr(&unknown).contains("no site other.org is registered"), "{unknown:?}");
-    let both = footfall(&app.settings, &["goals", "add", "--site", SITE, "G", "--event", "x", "--page", "/"]).await;
+    let bad = run_footfall(&app.settings, &["goals", "add", "--site", SITE, "G", "--page", "blog/*"]).await;
+    assert!(stderr_of(&bad).contains("a page pattern starts with `/`"), "{bad:?}");
+    let unknown = run_footfall(&app.settings, &["goals", "add", "--site", "other.org", "G", "--event", "x"]).await;
+    assert!(stderr_of(&unknown).contains("no site other.org is registered"), "{unknown:?}");
+    let both = run_footfall(&app.settings, &["goals", "add", "--site", SITE, "G", "--event", "x", "--page", "/"]).await;
     assert_eq!(both.status.code(), Some(2), "clap refuses --event with --page");
 }
 
@@ -285,8 +251,8 @@ async fn small_rows_of_events_and_goals_fold_into_other() {
     // Arrange: folding at 2 visitors, the fixture's goals and a third with one visitor.
     let app = fixture_app(2).await;
     add_goals(&app).await;
-    let added = footfall(&app.settings, &["goals", "add", "--site", SITE, "Pricing", "--page", "/pricing"]).await;
-    stdout(&added);
+    let added = run_footfall(&app.settings, &["goals", "add", "--site", SITE, "Pricing", "--page", "/pricing"]).await;
+    stdout_of(&added);
 
     // Act
     let events = ok(&app, "events", DAY).await;
@@ -327,7 +293,7 @@ async fn two_small_goals_fold_into_one_row_counting_each_visitor_once() {
     // Anything (`/*`) by every pageview, visitor 1's /pricing included.
     let app = fixture_app(4).await;
     for (name, page) in [("Pricing", "/pricing"), ("Anything", "/*")] {
-        stdout(&footfall(&app.settings, &["goals", "add", "--site", SITE, name, "--page", page]).await);
+        stdout_of(&run_footfall(&app.settings, &["goals", "add", "--site", SITE, name, "--page", page]).await);
     }
 
     // Act
@@ -345,7 +311,7 @@ async fn two_small_goals_fold_into_one_row_counting_each_visitor_once() {
     );
     let app5 = fixture_app(5).await;
     for (name, page) in [("Pricing", "/pricing"), ("Anything", "/*")] {
-        stdout(&footfall(&app5.settings, &["goals", "add", "--site", SITE, name, "--page", page]).await);
+        stdout_of(&run_footfall(&app5.settings, &["goals", "add", "--site", SITE, name, "--page", page]).await);
     }
     let goals = ok(&app5, "goals", DAY).await;
     assert_eq!(goals["rows"], json!([{"name": "(other)", "conversions": 6, "visitors": 4, "conversion_rate": 1.0}]));
@@ -355,9 +321,10 @@ async fn two_small_goals_fold_into_one_row_counting_each_visitor_once() {
 /// Adds the goal Priced (`/pricing`), then the funnel Sign-up: Priced > Signed up.
 async fn add_funnel(app: &TestApp) {
     add_goals(app).await;
-    stdout(&footfall(&app.settings, &["goals", "add", "--site", SITE, "Priced", "--page", "/pricing"]).await);
-    let added = footfall(&app.settings, &["funnels", "add", "--site", SITE, "Sign-up", "Priced", "Signed up"]).await;
-    assert_eq!(stdout(&added), "funnel Sign-up of example.com added (Priced > Signed up)\n");
+    stdout_of(&run_footfall(&app.settings, &["goals", "add", "--site", SITE, "Priced", "--page", "/pricing"]).await);
+    let added =
+        run_footfall(&app.settings, &["funnels", "add", "--site", SITE, "Sign-up", "Priced", "Signed up"]).await;
+    assert_eq!(stdout_of(&added), "funnel Sign-up of example.com added (Priced > Signed up)\n");
 }
 
 /// Visitor 6 signs up, then views /pricing (out of order); visitor 7 views /pricing on
@@ -377,13 +344,13 @@ async fn a_funnel_counts_the_steps_reached_in_order_on_one_day() {
     let app = fixture_app(0).await;
     app.store.insert_events(&funnel_extras()).await.unwrap();
     add_funnel(&app).await;
-    let listed = footfall(&app.settings, &["funnels", "list"]).await;
+    let listed = run_footfall(&app.settings, &["funnels", "list"]).await;
     assert_eq!(
-        stdout(&listed),
+        stdout_of(&listed),
         format!("{:<40} {:<32} STEPS\n{:<40} {:<32} Priced > Signed up\n", "SITE", "FUNNEL", SITE, "Sign-up")
     );
-    let unknown = footfall(&app.settings, &["funnels", "add", "--site", SITE, "F", "Priced", "Nope"]).await;
-    assert!(stderr(&unknown).contains("site example.com has no goal \"Nope\""), "{unknown:?}");
+    let unknown = run_footfall(&app.settings, &["funnels", "add", "--site", SITE, "F", "Priced", "Nope"]).await;
+    assert!(stderr_of(&unknown).contains("site example.com has no goal \"Nope\""), "{unknown:?}");
 
     // Act
     let answer = ok(&app, "funnel", "from=2026-03-10&to=2026-03-11&funnel=Sign-up").await;
@@ -405,8 +372,8 @@ async fn a_funnel_counts_the_steps_reached_in_order_on_one_day() {
     assert_eq!((status, &refused["field"]), (400, &json!("funnel")), "{refused}");
     let (status, refused) = report(&app, "goals", &format!("{DAY}&funnel=Sign-up")).await;
     assert_eq!((status, &refused["field"]), (400, &json!("funnel")), "{refused}");
-    let removed = footfall(&app.settings, &["funnels", "remove", "--site", SITE, "Sign-up"]).await;
-    assert_eq!(stdout(&removed), "funnel Sign-up of example.com removed\n");
+    let removed = run_footfall(&app.settings, &["funnels", "remove", "--site", SITE, "Sign-up"]).await;
+    assert_eq!(stdout_of(&removed), "funnel Sign-up of example.com removed\n");
 }
 
 #[tokio::test]

@@ -460,6 +460,31 @@ pub struct ChildApp {
     log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
+/// Runs the `footfall` binary with `args` against `settings`' ClickHouse database (the
+/// CLI as a user runs it).
+pub async fn run_footfall(settings: &Settings, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(footfall_binary())
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(child_env(settings))
+        .output()
+        .await
+        .expect("footfall runs")
+}
+
+/// The standard output of a command that succeeded.
+pub fn stdout_of(output: &std::process::Output) -> String {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// The standard error of a command that failed with exit code 1.
+pub fn stderr_of(output: &std::process::Output) -> String {
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
 /// Environment that points a child at `settings` (every key by its `FOOTFALL_*` name).
 pub fn child_env(settings: &Settings) -> Vec<(String, String)> {
     let mut env = vec![

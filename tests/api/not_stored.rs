@@ -46,17 +46,7 @@ async fn events_not_stored_are_counted_per_site_and_reason() {
     let answer: Value = get_report(&app, "not-stored", &range).await.json().await.unwrap();
     assert_eq!(answer["report"], "not-stored");
     assert!(answer["rows"][1]["explanation"].as_str().unwrap().contains("127.0.0.1"), "{answer}");
-    let csv = app
-        .http
-        .get(format!("{}/api/v1/sites/{SITE}/reports/not-stored?{range}", app.address))
-        .bearer_auth(crate::reports::ADMIN)
-        .header("Accept", "text/csv")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = crate::reports::report_csv(&app, "not-stored", &range).await;
     assert!(csv.starts_with("reason,events,explanation\r\nbot,2,"), "{csv}");
     let filtered = get_report(&app, "not-stored", &format!("{range}&path=/a")).await;
     assert_eq!(filtered.status(), 400);

@@ -587,6 +587,20 @@ pub async fn get_report(app: &TestApp, name: &str, query: &str) -> reqwest::Resp
         .expect("report request is sent")
 }
 
+/// A report of the test site as CSV, with the admin token.
+pub async fn report_csv(app: &TestApp, name: &str, query: &str) -> String {
+    let response = app
+        .http
+        .get(format!("{}/api/v1/sites/{SITE}/reports/{name}?{query}", app.address))
+        .bearer_auth(ADMIN)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .expect("report request is sent");
+    assert_eq!(response.status(), 200, "{name}?{query}");
+    response.text().await.expect("the report answers text")
+}
+
 async fn report_json(app: &TestApp, name: &str, query: &str) -> Value {
     let response = get_report(app, name, query).await;
     let status = response.status().as_u16();
@@ -1242,17 +1256,7 @@ async fn busiest_times_averages_per_occurrence_across_a_dst_change() {
         assert_eq!(total["measure"], "total");
         assert_eq!((&total["grid"], &total["peak"]), (&grid_total, &peak_total), "{when}");
     }
-    let csv = app
-        .http
-        .get(format!("{}/api/v1/sites/{SITE}/reports/busiest-times?{range}&measure=average", app.address))
-        .bearer_auth(ADMIN)
-        .header("Accept", "text/csv")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = report_csv(&app, "busiest-times", &format!("{range}&measure=average")).await;
     assert!(csv.starts_with("weekday,hour,views,visitors,occurrences\r\n1,0,0,0,1\r\n"), "{csv}");
     for line in ["3,14,3,3,1", "5,0,2,1.5,2", "7,1,0,0,1"] {
         assert!(csv.contains(&format!("\r\n{line}\r\n")), "{line} in {csv}");
