@@ -183,7 +183,7 @@ fn bad_requests() -> Vec<(&'static str, String, String, u16, &'static str)> {
         ("long source", "sources".into(), format!("{RANGE}&source={}.com", "a".repeat(260)), 400, "source"),
         ("bad interval", "timeseries".into(), format!("{RANGE}&interval=minute"), 400, "interval"),
         ("interval elsewhere", "top-content".into(), format!("{RANGE}&interval=hour"), 400, "interval"),
-        ("unknown parameter", "top-content".into(), format!("{RANGE}&sort=views"), 400, "sort"),
+        ("unknown parameter", "top-content".into(), format!("{RANGE}&order=views"), 400, "order"),
         ("repeated parameter", "top-content".into(), format!("{RANGE}&from=2026-03-28"), 400, "from"),
         ("realtime with a range", "realtime".into(), RANGE.into(), 400, "from"),
     ];
