@@ -47,11 +47,10 @@
     let viewId; // ...its random id, sent with every event of the view
     let published; // ...its <meta property="article:published_time">
     // Engaged time counts while the page is visible and the visitor did something (scrolled,
-    // typed, pointed, touched; showing the page counts too) in the last IDLE ms.
-    const IDLE = 3e4;
+    // typed, pointed, touched; showing the page counts too) in the last 30 seconds.
     let counted = 0; // engaged ms of the view not sent yet
     let from = 0; // when counting last stopped (0: the page is hidden)
-    let activeUntil = 0; // the last activity + IDLE
+    let activeUntil = 0; // the last input + 30 s
     let depth = 0; // the deepest point of the view seen, % of the page
     // Consent: undefined without data-consent (send, say nothing about consent); with it
     // false (send nothing, write no cookie) until footfall.consent(true) makes it true
@@ -128,7 +127,11 @@
     };
     const active = () => {
       tally();
-      activeUntil = now() + IDLE;
+      activeUntil = now() + 3e4; // 30 s of attention after each input
+    };
+    // Reads the layout, so only on scroll (and when a view starts), never per pointer move.
+    const scrolled = () => {
+      active();
       depth = Math.max(depth, Math.min(100, (((scrollY + innerHeight) * 100) / d.documentElement.scrollHeight) | 0));
     };
 
@@ -152,7 +155,7 @@
       viewUrl = url;
       viewId = randomId();
       depth = 0;
-      active();
+      scrolled();
       // undefined without such a meta, or when it holds no time
       published = guard(() => new Date(d.querySelector('[property$=published_time]').content).toISOString())();
       send('pageview');
@@ -200,9 +203,10 @@
 
     on(d, 'visibilitychange', () => (visible() ? active() : flush()));
     on(w, 'pagehide', () => flush(1));
-    // (touch arrives as pointer events)
-    for (const type of ['scroll', 'keydown', 'pointerdown', 'pointermove'])
-      on(w, type, active, true); // capture: scrolls of inner elements count too
+    // Presses of a key or a pointer (touch arrives as pointer events; no per-move listener):
+    // captured, so the page's own handlers cannot hide them.
+    for (const type of ['keydown', 'pointerdown']) on(w, type, active, true);
+    on(w, 'scroll', scrolled); // the document's scrolls (they bubble to the window)
 
     if (attr('manual') == null) {
       pageview();

@@ -351,10 +351,10 @@ async fn engaged_time_stops_30_seconds_after_the_last_input_and_the_read_depth_i
     browser.js("__t += 50000").await;
     browser.hide_and_show().await;
     // Shown again at t = 60 s (showing counts as input), hidden at t = 65 s: 5 s more. A
-    // pointer press on the way takes the read depth to the end of the page.
-    browser
-        .js("__t += 2000; scrollTo(0, 4000); document.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}))")
-        .await;
+    // scroll to the end takes the read depth to 100; a pointer press is input too.
+    browser.js("__t += 2000; scrollTo(0, 4000)").await;
+    browser.wait_until("return window.__scrolls >= 2").await;
+    browser.js("document.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}))").await;
     browser.js("__t += 3000").await;
     browser.hide_and_show().await;
     browser.wait_until("return __sent.length == 3").await;
