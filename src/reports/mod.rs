@@ -2,14 +2,18 @@
 //! report SQL (`src/reports/sql/*.sql`), parameters, result types, and the statements of
 //! the summarizer (which `jobs` runs) that keeps day summaries for fast answers.
 //!
-//! Reports read `events`, the rollups of `schema/0007_report_rollups.sql` and the
-//! `not_stored` counts (`schema/0014_not_stored.sql`); they never write events. A request goes: wrong-token throttle ([`crate::auth::AuthFailureLimiter`],
-//! per client; 429) -> bearer token ([`crate::auth::Directory`]) -> site (its time zone
+//! Reports read `events`, the rollups of `schema/0007_report_rollups.sql` and
+//! `0017_page_engagement.sql`, the `not_stored` counts (`0014_not_stored.sql`), the content
+//! registry (`0016_content.sql`) and the goal and funnel definitions (`0018_goals.sql`);
+//! they never write events. A request goes: wrong-token throttle
+//! ([`crate::auth::AuthFailureLimiter`], per client; 429) -> bearer token
+//! ([`crate::auth::Directory`]) -> site (its time zone
 //! from [`crate::sites::SiteRegistry`]) -> report name -> parameters (`params`) -> queries
 //! (`exec`, one module per report) -> the report's typed answer (defined in its module,
 //! listed in `render::Answer`) as JSON, or its main table as CSV (`csv`).
-//! docs/reports.md defines every number. The throttle is shared with the
-//! dashboard's login form and share links ([`Reports::wrong_tokens`]).
+//! docs/reports.md defines every number. The throttle is shared with the dashboard's
+//! login form and share links ([`Reports::wrong_tokens`]), and the whole token check with
+//! the content registry's route (`Reports::authorize`).
 //!
 //! Small counts (`small_counts`): breakdown rows with fewer than `reports.min_visitors`
 //! visitors are folded into `(other)`, and a filtered request whose filters match fewer
@@ -63,6 +67,12 @@ use crate::store::Store;
 use breakdowns::{Countries, Devices, Sources};
 use discovery::ContentDiscovery;
 pub use error::ReportError;
+
+/// The report filters' query parameters, in order (`prop` stands for `prop.KEY`): what
+/// the dashboard carries from its URL into every panel's request.
+pub(crate) fn filter_parameters() -> impl Iterator<Item = &'static str> {
+    filters::Dimension::ALL.into_iter().map(filters::Dimension::name)
+}
 use events::{EventProps, Events, PropBreakdown};
 use exec::{Ctx, Scope};
 pub(crate) use filters::PATH_CHARS;

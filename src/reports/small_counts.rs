@@ -66,7 +66,7 @@ pub(crate) enum OtherVisitors {
     Summed,
 }
 
-/// Most events of summarized days that [`other_visitors`] reads again to count the
+/// Most events of summarized days that `other_visitors` reads again to count the
 /// `(other)` row exactly (about 50 ms on the benchmark's machine); beyond, it adds up the
 /// folded rows' summaries for those days.
 pub const EXACT_OTHER_VISITORS_MAX_EVENTS: u64 = 1_000_000;
