@@ -243,7 +243,8 @@ pub(super) fn dashboard(
         <form id=\"custom-range\" class=\"custom\"><label>From <input type=\"date\" id=\"range-from\" required></label>\
         <label>To <input type=\"date\" id=\"range-to\" required></label><button type=\"submit\">Apply</button></form></div>";
     let body = format!(
-        "{header}<main id=\"main\" data-site=\"{site_attr}\" data-tz=\"{tz_attr}\" data-slug=\"{slug}\">\
+        "{header}<main id=\"main\" data-site=\"{site_attr}\" data-tz=\"{tz_attr}\" data-slug=\"{slug}\" \
+         data-filters=\"{filters}\">\
          <div class=\"title\"><h1>{title}</h1><p class=\"muted\">{description}</p></div>\
          <div class=\"controls\">{ranges}<p class=\"range-label\"><span id=\"range-text\"></span> \
          <span class=\"muted\">time zone <strong id=\"site-tz\">{tz_attr}</strong></span></p></div>\
@@ -255,6 +256,7 @@ pub(super) fn dashboard(
         site_attr = escape(site),
         tz_attr = escape(tz),
         slug = escape(&dashboard.slug),
+        filters = crate::reports::filter_parameters().collect::<Vec<_>>().join(" "),
         title = escape(&dashboard.title),
         description = escape(&dashboard.description),
         problems = problems(catalog),

@@ -185,11 +185,11 @@
   // every panel's request carries them (not-stored takes none), they show as chips that
   // remove them, and clicking a page, source, country or device adds one.
 
-  var FILTERS = ['path', 'page', 'entry', 'hostname', 'source', 'source_class', 'utm_source', 'utm_medium',
-    'utm_campaign', 'utm_content', 'utm_term', 'country', 'browser', 'os', 'device', 'screen', 'event'];
-
+  // The filters' parameter names, from the collector (`prop` stands for `prop.KEY`).
   function isFilter(name) {
-    return FILTERS.indexOf(name) >= 0 || /^prop\.[^=&]+$/.test(name);
+    var main = document.getElementById('main');
+    var names = main && main.dataset.filters ? main.dataset.filters.split(' ') : [];
+    return names.indexOf(name) >= 0 || (names.indexOf('prop') >= 0 && /^prop\.[^=&]+$/.test(name));
   }
 
   // The URL's filters: [[name, value], ...] in the URL's order.
