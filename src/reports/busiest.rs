@@ -13,12 +13,12 @@
 //! reads `hour_totals` summaries and events for the days they do not cover; the windows
 //! read the `site_quarters` view, or events when a filter is given.
 
-use chrono::{Datelike, Timelike};
 use clickhouse::query::Query;
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::compare::{self, previous, Against};
 use super::exec::{self, Ctx, Scope};
 use super::params::Measure;
 use super::render::{round, Header};
@@ -57,19 +57,21 @@ pub(crate) struct BusiestTimes {
     /// What the cells count, as asked (`measure`, default `total`).
     pub measure: Measure,
     /// The cell with the most views (among equals, the most visitors, then the earliest in
-    /// the week); `null` when the range has no pageviews.
+    /// the week); `null` when the range has no pageviews. With `compare`, its `previous` is
+    /// the same cell's over the comparison range (not the comparison's own peak).
     #[schema(required = true)]
     pub peak: Option<GridCell>,
     /// All 168 cells, Monday 0:00 first, zeros included (also the CSV).
     #[schema(min_items = 168, max_items = 168)]
     pub grid: Vec<GridCell>,
-    /// The busiest 15-minute windows of the range, at most 10, busiest first.
+    /// The busiest 15-minute windows of the range, at most 10, busiest first (moments of
+    /// the range: not compared).
     #[schema(max_items = 10)]
     pub windows: Vec<BusyWindow>,
 }
 
 /// One weekday and local hour of the grid (also its CSV line).
-#[derive(Debug, Default, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Default, Clone, Serialize, ToSchema)]
 pub(crate) struct GridCell {
     /// 1 = Monday to 7 = Sunday.
     #[schema(minimum = 1, maximum = 7)]
@@ -85,6 +87,23 @@ pub(crate) struct GridCell {
     pub visitors: Amount,
     /// How many times this weekday and local hour occur in the range.
     pub occurrences: u64,
+    /// With `compare`: the same weekday and hour over the comparison range, counted as
+    /// `measure` says (`average`: divided by its own occurrences there); absent without
+    /// `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<GridPrevious>,
+}
+
+previous! {
+    /// A grid cell over the comparison range.
+    GridPrevious for GridCell {
+        /// Pageviews, as `views` of the cell.
+        views: Amount,
+        /// Visitors, as `visitors` of the cell.
+        visitors: Amount,
+        /// How many times the weekday and local hour occur in the comparison range.
+        occurrences: u64,
+    }
 }
 
 /// A cell's count: a whole number (`measure=total`), or an average to 2 places, `null`
@@ -125,35 +144,44 @@ pub(crate) struct BusyWindow {
     pub views: u64,
 }
 
-/// The answer after `header`: the grid, its peak and the windows.
-pub(crate) async fn answer(
-    ctx: &Ctx,
-    scope: &Scope<'_>,
-    header: Header,
-    measure: Measure,
-) -> Result<BusiestTimes, StoreError> {
-    let split = exec::split_for(ctx, scope, &[&sql::HOURS]).await?;
-    let hours = exec::fetch::<HourRow>(ctx, &sql::HOURS, scope, split);
-    let windows = windows(ctx, scope);
-    let (hours, windows) = tokio::try_join!(hours, windows)?;
+/// Per weekday (0 = Monday) and local hour: views, visitors, occurrences.
+type Cells = [[(u64, u64, u64); 24]; 7];
 
+/// The grid's counts over `scope`'s range.
+async fn cells(ctx: &Ctx, scope: &Scope<'_>) -> Result<Cells, StoreError> {
+    let split = exec::split_for(ctx, scope, &[&sql::HOURS]).await?;
+    let hours = exec::fetch::<HourRow>(ctx, &sql::HOURS, scope, split).await?;
     let tz = scope.range.tz;
-    // Per weekday and hour: views, visitors, occurrences.
     let mut cells = [[(0u64, 0u64, 0u64); 24]; 7];
-    let cell_of = |instant: u32| {
-        let local = time::local(tz, i64::from(instant));
-        (local.weekday().num_days_from_monday() as usize, local.hour() as usize)
-    };
     for row in hours {
-        let (weekday, hour) = cell_of(row.hour);
+        let (weekday, hour) = compare::cell_of(tz, row.hour);
         let cell = &mut cells[weekday][hour];
         cell.0 += row.views;
         cell.1 += row.visitors;
     }
     for start in scope.range.hour_starts() {
-        let (weekday, hour) = cell_of(start);
+        let (weekday, hour) = compare::cell_of(tz, start);
         cells[weekday][hour].2 += 1;
     }
+    Ok(cells)
+}
+
+/// The answer after `header`: the grid, its peak and the windows; with `against`, each
+/// cell with the same cell of the comparison range.
+pub(crate) async fn answer(
+    ctx: &Ctx,
+    scope: &Scope<'_>,
+    header: Header,
+    measure: Measure,
+    against: Option<&Against<'_>>,
+) -> Result<BusiestTimes, StoreError> {
+    let (cells, windows, then) = tokio::try_join!(
+        cells(ctx, scope),
+        windows(ctx, scope),
+        Against::read(against, |scope| async move { cells(ctx, &scope).await }),
+    )?;
+
+    let tz = scope.range.tz;
     // `a` is busier than `b`: more views, then more visitors, per occurrence under
     // `average` (compared as fractions, so rounding decides nothing).
     let busier = |a: (u64, u64, u64), b: (u64, u64, u64)| match measure {
@@ -164,24 +192,33 @@ pub(crate) async fn answer(
         }
     };
     let mut grid = Vec::with_capacity(7 * 24);
-    let mut peak: Option<(GridCell, (u64, u64, u64))> = None;
+    let mut peak: Option<(usize, (u64, u64, u64))> = None;
     for (weekday, hours) in (1u64..).zip(cells) {
         for (hour, counts) in (0u64..).zip(hours) {
             let (views, visitors, occurrences) = counts;
-            let cell = GridCell {
+            let previous = Against::unguarded(against, then.as_ref(), |then: &Cells| {
+                let (views, visitors, occurrences) = then[weekday as usize - 1][hour as usize];
+                GridPrevious {
+                    views: Some(Amount::of(views, occurrences, measure)),
+                    visitors: Some(Amount::of(visitors, occurrences, measure)),
+                    occurrences: Some(occurrences),
+                    suppressed: false,
+                }
+            });
+            if views > 0 && peak.is_none_or(|(_, most)| busier(counts, most)) {
+                peak = Some((grid.len(), counts));
+            }
+            grid.push(GridCell {
                 weekday,
                 hour,
                 views: Amount::of(views, occurrences, measure),
                 visitors: Amount::of(visitors, occurrences, measure),
                 occurrences,
-            };
-            grid.push(cell);
-            if views > 0 && peak.is_none_or(|(_, most)| busier(counts, most)) {
-                peak = Some((cell, counts));
-            }
+                previous,
+            });
         }
     }
-    let peak = peak.map(|(cell, _)| cell);
+    let peak = peak.map(|(at, _)| grid[at].clone());
 
     let windows = windows
         .into_iter()

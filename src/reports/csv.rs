@@ -7,6 +7,10 @@
 //! (`news.example.org=12 t.co=5`; paths and hosts hold no spaces: intake percent-encodes
 //! them), empty for an empty list.
 //!
+//! With `compare`, a row's `previous` object becomes columns after the row's own: each of
+//! its fields as `previous_<field>` (`previous_views`, ..., `previous_suppressed`), all
+//! empty where `previous` is `null` (a timeseries hour only one side has).
+//!
 //! Written by a small serde serializer of flat structs rather than the `csv` crate, because
 //! the answers keep the text they always had: a number prints as Rust prints it (`12`,
 //! where `csv` writes `12.0`), `None` as an empty cell, and text a spreadsheet would run
@@ -14,17 +18,30 @@
 
 use serde::ser::{self, Impossible, Serialize};
 
-/// `rows` as CSV, the header line first (also when there are no rows).
+use super::compare::Compared;
+
+/// The field of a row that holds its comparison values.
+const PREVIOUS: &str = "previous";
+
+/// `rows` as CSV, the header line first (also when there are no rows); with `compared`,
+/// each row's `previous` as `previous_*` columns.
 ///
 /// # Panics
 /// When `R` is not a struct of plain values (text, numbers, options of them, lists of
-/// structs of text and numbers): every report row type is, and a test serializes each.
-pub(crate) fn table<R: Serialize + Default>(rows: &[R]) -> String {
+/// structs of text and numbers, and `previous`, a struct of plain values or `null`):
+/// every report row type is, and a test serializes each.
+pub(crate) fn table<R: Serialize + Default + Compared>(rows: &[R], compared: bool) -> String {
     let mut out = String::new();
-    let header = Row::of(&R::default());
-    push_line(&mut out, header.names.iter().map(|name| defuse(name)));
+    let mut names: Vec<String> = Row::of(&R::default()).names.iter().map(|name| defuse(name)).collect();
+    let previous = if compared { Row::of(&R::Previous::default()).names } else { Vec::new() };
+    names.extend(previous.iter().map(|name| defuse(&format!("{PREVIOUS}_{name}"))));
+    push_line(&mut out, names.into_iter());
     for row in rows {
-        push_line(&mut out, Row::of(row).cells.into_iter());
+        let Row { mut cells, compared: had_previous, .. } = Row::of(row);
+        if compared && !had_previous {
+            cells.extend(std::iter::repeat_n(String::new(), previous.len()));
+        }
+        push_line(&mut out, cells.into_iter());
     }
     out
 }
@@ -46,11 +63,13 @@ fn defuse(text: &str) -> String {
     }
 }
 
-/// One serialized row: its field names and its cells, in field order.
+/// One serialized row: its field names and its cells, in field order; `previous`'s cells
+/// after the others (its name not listed), `compared` when it held an object.
 #[derive(Default)]
 struct Row {
     names: Vec<&'static str>,
     cells: Vec<String>,
+    compared: bool,
 }
 
 impl Row {
@@ -155,6 +174,13 @@ impl ser::SerializeStruct for &mut Row {
     type Error = NotFlat;
 
     fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Result<(), NotFlat> {
+        if name == PREVIOUS {
+            if let Some(cells) = value.serialize(Nested)? {
+                self.cells.extend(cells);
+                self.compared = true;
+            }
+            return Ok(());
+        }
         self.names.push(name);
         self.cells.push(value.serialize(Cell)?);
         Ok(())
@@ -162,6 +188,68 @@ impl ser::SerializeStruct for &mut Row {
 
     fn end(self) -> Result<(), NotFlat> {
         Ok(())
+    }
+}
+
+/// A row's `previous`: `null` (no cells), or a struct of plain values whose cells follow
+/// the row's.
+struct Nested;
+
+impl ser::Serializer for Nested {
+    type Ok = Option<Vec<String>>;
+    type Error = NotFlat;
+    type SerializeStruct = Row;
+    type SerializeSeq = Impossible<Self::Ok, NotFlat>;
+    type SerializeTuple = Impossible<Self::Ok, NotFlat>;
+    type SerializeTupleStruct = Impossible<Self::Ok, NotFlat>;
+    type SerializeTupleVariant = Impossible<Self::Ok, NotFlat>;
+    type SerializeMap = Impossible<Self::Ok, NotFlat>;
+    type SerializeStructVariant = Impossible<Self::Ok, NotFlat>;
+
+    fn serialize_none(self) -> Result<Self::Ok, NotFlat> {
+        Ok(None)
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Self::Ok, NotFlat> {
+        value.serialize(self)
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Row, NotFlat> {
+        Ok(Row::default())
+    }
+
+    refuse! {
+        serialize_bool(bool) -> Self::Ok; serialize_i8(i8) -> Self::Ok; serialize_i16(i16) -> Self::Ok;
+        serialize_i32(i32) -> Self::Ok; serialize_i64(i64) -> Self::Ok; serialize_u8(u8) -> Self::Ok;
+        serialize_u16(u16) -> Self::Ok; serialize_u32(u32) -> Self::Ok; serialize_u64(u64) -> Self::Ok;
+        serialize_f32(f32) -> Self::Ok; serialize_f64(f64) -> Self::Ok; serialize_char(char) -> Self::Ok;
+        serialize_str(&str) -> Self::Ok; serialize_bytes(&[u8]) -> Self::Ok; serialize_unit() -> Self::Ok;
+        serialize_unit_struct(&'static str) -> Self::Ok;
+        serialize_unit_variant(&'static str, u32, &'static str) -> Self::Ok;
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+    }
+
+    refuse_wrappers!(Self::Ok);
+}
+
+/// `previous`'s fields: plain values only (a `previous` holds no `previous`).
+impl ser::SerializeStruct for Row {
+    type Ok = Option<Vec<String>>;
+    type Error = NotFlat;
+
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Result<(), NotFlat> {
+        self.names.push(name);
+        self.cells.push(value.serialize(Cell)?);
+        Ok(())
+    }
+
+    fn end(self) -> Result<Self::Ok, NotFlat> {
+        Ok(Some(self.cells))
     }
 }
 
@@ -359,6 +447,13 @@ mod tests {
         share: Option<f64>,
     }
 
+    impl Compared for Page {
+        type Previous = NoPrevious;
+    }
+
+    #[derive(Default, Serialize)]
+    struct NoPrevious {}
+
     #[test]
     fn header_from_the_field_names_numbers_as_rust_prints_them_and_text_quoted_and_defused() {
         let rows = [
@@ -366,19 +461,49 @@ mod tests {
             Page { path: "=HYPERLINK(\"x\")".into(), views: 1, share: None },
             Page { path: "/c".into(), views: 12, share: Some(12.0) },
         ];
-        assert_eq!(table(&rows), "path,views,share\r\n\"/a,b\",3,0.5\r\n\"'=HYPERLINK(\"\"x\"\")\",1,\r\n/c,12,12\r\n");
-        assert_eq!(table::<Page>(&[]), "path,views,share\r\n");
+        assert_eq!(
+            table(&rows, false),
+            "path,views,share\r\n\"/a,b\",3,0.5\r\n\"'=HYPERLINK(\"\"x\"\")\",1,\r\n/c,12,12\r\n"
+        );
+        assert_eq!(table::<Page>(&[], false), "path,views,share\r\n");
     }
 
     #[test]
     fn averages_print_as_numbers_and_missing_ones_as_empty_cells() {
         use crate::reports::busiest::{Amount, GridCell};
-        let cell = |hour, views, visitors, occurrences| GridCell { weekday: 7, hour, views, visitors, occurrences };
+        let cell = |hour, views, visitors, occurrences| GridCell {
+            weekday: 7,
+            hour,
+            views,
+            visitors,
+            occurrences,
+            previous: None,
+        };
         let cells = [
             cell(1, Amount::Average(Some(1.5)), Amount::Average(Some(0.33)), 2),
             cell(2, Amount::Average(None), Amount::Average(None), 0),
         ];
-        assert_eq!(table(&cells), "weekday,hour,views,visitors,occurrences\r\n7,1,1.5,0.33,2\r\n7,2,,,0\r\n");
+        assert_eq!(table(&cells, false), "weekday,hour,views,visitors,occurrences\r\n7,1,1.5,0.33,2\r\n7,2,,,0\r\n");
+    }
+
+    #[test]
+    fn with_compare_previous_becomes_columns_empty_where_it_is_null() {
+        use crate::reports::timeseries::{TimeseriesPrevious, TimeseriesRow};
+        let row = |start: &str, previous| TimeseriesRow { start: start.into(), views: 3, visitors: 2, previous };
+        let then = TimeseriesPrevious {
+            start: Some("2026-03-22T00:00:00+00:00".into()),
+            views: Some(1),
+            visitors: Some(1),
+            suppressed: false,
+        };
+        let rows = [row("2026-03-29T00:00:00+00:00", Some(Some(then))), row("2026-03-29T02:00:00+01:00", Some(None))];
+        assert_eq!(
+            table(&rows, true),
+            "start,views,visitors,previous_start,previous_views,previous_visitors,previous_suppressed\r\n\
+             2026-03-29T00:00:00+00:00,3,2,2026-03-22T00:00:00+00:00,1,1,false\r\n\
+             2026-03-29T02:00:00+01:00,3,2,,,,\r\n"
+        );
+        assert_eq!(table(&rows[..0], false), "start,views,visitors\r\n", "no `compare`: no columns");
     }
 
     #[test]
@@ -387,8 +512,12 @@ mod tests {
         use crate::reports::{
             busiest, discovery, events, funnel, goals, publish_timing, realtime, timeseries, top_content,
         };
-        fn header<R: Serialize + Default>() -> String {
-            table(&[R::default()]).split("\r\n").next().unwrap().to_string()
+        fn header<R: Serialize + Default + Compared>() -> String {
+            table(&[R::default()], false).split("\r\n").next().unwrap().to_string()
+        }
+        fn compared<R: Serialize + Default + Compared>() -> String {
+            let header = table::<R>(&[], true);
+            header.trim_end().split(',').filter(|name| name.starts_with("previous_")).collect::<Vec<_>>().join(",")
         }
         assert_eq!(
             header::<top_content::TopContentRow>(),
@@ -419,6 +548,43 @@ mod tests {
             header::<funnel::FunnelStep>(),
             "name,visitors,dropped_off,drop_off_rate,conversion_rate,suppressed"
         );
+        // With `compare`: each number again as `previous_<column>`, and whether it is shown.
+        assert_eq!(
+            compared::<top_content::TopContentRow>(),
+            "previous_views,previous_visitors,previous_entries,previous_avg_engaged_seconds,\
+             previous_engaged_minutes,previous_median_engaged_seconds,previous_engaged_view_share,\
+             previous_read_through_share,previous_suppressed"
+        );
+        assert_eq!(
+            compared::<busiest::GridCell>(),
+            "previous_views,previous_visitors,previous_occurrences,previous_suppressed"
+        );
+        assert_eq!(
+            compared::<publish_timing::PublishCell>(),
+            "previous_pages,previous_median_visitors_24h,previous_suppressed"
+        );
+        assert_eq!(compared::<discovery::ContentDiscoveryRow>(), "", "its totals compare, not its rows");
+        assert_eq!(compared::<SourcesRow>(), "previous_sessions,previous_visitors,previous_suppressed");
+        for views in [compared::<DevicesRow>(), compared::<CountriesRow>(), compared::<realtime::RealtimeRow>()] {
+            assert_eq!(views, "previous_views,previous_visitors,previous_suppressed");
+        }
+        assert_eq!(
+            compared::<timeseries::TimeseriesRow>(),
+            "previous_start,previous_views,previous_visitors,previous_suppressed"
+        );
+        for events in [compared::<events::EventsRow>(), compared::<events::EventPropsRow>()] {
+            assert_eq!(events, "previous_events,previous_visitors,previous_conversion_rate,previous_suppressed");
+        }
+        assert_eq!(
+            compared::<goals::GoalsRow>(),
+            "previous_conversions,previous_visitors,previous_conversion_rate,previous_suppressed"
+        );
+        assert_eq!(
+            compared::<funnel::FunnelStep>(),
+            "previous_visitors,previous_dropped_off,previous_drop_off_rate,previous_conversion_rate,\
+             previous_suppressed"
+        );
+        assert_eq!(compared::<crate::reports::not_stored::NotStoredRow>(), "previous_events,previous_suppressed");
     }
 
     #[test]
@@ -444,12 +610,15 @@ mod tests {
             path: String,
             sources: Vec<Source>,
         }
+        impl Compared for Page {
+            type Previous = NoPrevious;
+        }
         let source = |host: &str, visitors| Source { host: host.into(), visitors };
         let rows = [
             Page { path: "/a".into(), sources: vec![source("news.example.org", 12), source("t.co", 5)] },
             Page { path: "/b".into(), sources: vec![source("=x,y", 7)] },
             Page { path: "/c".into(), sources: vec![] },
         ];
-        assert_eq!(table(&rows), "path,sources\r\n/a,news.example.org=12 t.co=5\r\n/b,\"'=x,y=7\"\r\n/c,\r\n");
+        assert_eq!(table(&rows, false), "path,sources\r\n/a,news.example.org=12 t.co=5\r\n/b,\"'=x,y=7\"\r\n/c,\r\n");
     }
 }

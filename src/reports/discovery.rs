@@ -35,6 +35,7 @@ use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::compare::{previous, Against};
 use super::exec::{self, Ctx, Scope};
 use super::render::{round, share, Header, SmallCounts};
 use super::small_counts::{self, Folding};
@@ -158,9 +159,58 @@ pub(crate) struct ContentDiscovery {
     #[serde(flatten)]
     pub header: Header,
     pub small_counts: SmallCounts,
+    /// The rows added up.
+    pub totals: ContentTotals,
     /// Newest start first; the `(other)` row last.
     pub rows: Vec<ContentDiscoveryRow>,
 }
+
+/// content-discovery's rows added up: what the answer shows, in total. Its rows are pages
+/// that started in the range, so no row has a counterpart in another range; the totals
+/// do.
+#[derive(Debug, Default, Clone, Serialize, ToSchema)]
+pub(crate) struct ContentTotals {
+    /// Pages of the answer: those listed by name and those folded into `(other)` (at
+    /// most `limit` together).
+    pub pages: u64,
+    /// Of them, the pages viewed in their first 7 days.
+    pub found: u64,
+    /// The rows' `views_24h` added up (suppressed rows' not shown, so not added).
+    pub views_24h: u64,
+    /// The rows' `visitors_24h` added up: per page, so a visitor of two pages counts
+    /// twice, except within `(other)`.
+    pub visitors_24h: u64,
+    /// The rows' `views_7d` added up.
+    pub views_7d: u64,
+    /// The rows' `visitors_7d` added up, as `visitors_24h`.
+    pub visitors_7d: u64,
+    /// With `compare`: the totals of the answer over the comparison range (the pages that
+    /// started there, with the same `limit`); absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<ContentTotalsPrevious>,
+}
+
+previous! {
+    /// content-discovery's totals over the comparison range.
+    ContentTotalsPrevious for ContentTotals {
+        pages: u64,
+        found: u64,
+        views_24h: u64,
+        visitors_24h: u64,
+        views_7d: u64,
+        visitors_7d: u64,
+    }
+}
+
+/// content-discovery's rows are pages that started in the range: none has a
+/// counterpart in the comparison range (its `totals` have).
+impl super::compare::Compared for ContentDiscoveryRow {
+    type Previous = NoPrevious;
+}
+
+/// The `previous` of rows that have none: no CSV columns.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct NoPrevious {}
 
 /// One page of `content-discovery` (also its CSV line). Shares are of the page's first 7
 /// days, to 4 places, `null` when there is nothing to share out.
@@ -245,57 +295,50 @@ pub(crate) struct ContentDiscoveryRow {
     pub suppressed: bool,
 }
 
-/// The `limit` newest pages of the range. Those with fewer than `min_visitors` visitors in
-/// their first 7 days: published pages listed with their counts suppressed, the others as
-/// one row after them.
-pub(crate) async fn rows(
+/// The answer's pages with their windows' counts, small ones folded: what the rows and
+/// the totals both need.
+struct Counted {
+    /// The pages listed by name, newest first (published pages with small counts
+    /// included, their counts to be suppressed).
+    kept: Vec<(PageRow, WindowRow)>,
+    /// The `(other)` row, its counts read again for the folded pages together.
+    other: Option<(PageRow, WindowRow)>,
+    folding: Folding,
+    totals: ContentTotals,
+}
+
+/// Whether a listed page's counts are suppressed: fewer than `min_visitors` visitors in its
+/// first 7 days (only published pages are listed so; the others are folded).
+fn is_suppressed(window: &WindowRow, min_visitors: u64) -> bool {
+    min_visitors > 1 && window.visitors_7d < min_visitors
+}
+
+/// Adds `row`'s counts to `total`'s.
+fn add(total: &mut WindowRow, row: &WindowRow) {
+    total.views_24h += row.views_24h;
+    total.visitors_24h += row.visitors_24h;
+    total.views_7d += row.views_7d;
+    total.visitors_7d += row.visitors_7d;
+    total.returning_visitors_7d += row.returning_visitors_7d;
+    total.internal += row.internal;
+    total.search += row.search;
+    total.social += row.social;
+    total.other += row.other;
+    total.direct += row.direct;
+}
+
+/// `pages` with their `windows` (rows per page and day), folded: published pages stay
+/// (the site lists them itself; small counts are suppressed on their rows), any other
+/// with fewer than `min_visitors` visitors in its first 7 days goes into `(other)`, whose
+/// counts are read again for its pages together (a visitor of two of them on one day
+/// counts once); and the totals of what the answer shows.
+async fn count(
     ctx: &Ctx,
     scope: &Scope<'_>,
-    limit: u64,
+    pages: Vec<PageRow>,
+    windows: Vec<WindowRow>,
     min_visitors: u64,
-) -> Result<(Vec<ContentDiscoveryRow>, Folding), StoreError> {
-    let range = scope.range;
-    let pages: Vec<PageRow> =
-        pages_query(ctx.query(&sql::discovery_pages(scope.filters)), scope, limit).fetch_all().await?;
-
-    let groups = groups(&pages);
-    let (windows, readings, referrers, typical) = futures_util::future::try_join4(
-        fetch_groups::<WindowRow>(
-            ctx,
-            &groups,
-            &sql::discovery_windows(scope.filters, false),
-            |query, paths, starts| windows_query(query, scope, paths, starts),
-        ),
-        fetch_groups::<ReadingRow>(ctx, &groups, &sql::discovery_reading(scope.filters), |query, paths, starts| {
-            reading_query(query, scope, paths, starts)
-        }),
-        fetch_groups::<ReferrerRow>(ctx, &groups, &sql::discovery_referrers(scope.filters), |query, paths, starts| {
-            referrers_query(query, scope, paths, starts, min_visitors)
-        }),
-        typical_reach(ctx, scope, &pages),
-    )
-    .await?;
-    let mut readings: HashMap<String, ReadingRow> = readings.into_iter().map(|row| (row.path.clone(), row)).collect();
-    let mut sources: HashMap<String, (Vec<Referrer>, Vec<InternalReferrer>)> = HashMap::new();
-    for row in referrers {
-        let (external, internal) = sources.entry(row.path).or_default();
-        match row.kind.as_str() {
-            "internal" => internal.push(InternalReferrer { path: row.source, visitors: row.visitors }),
-            _ => external.push(Referrer { host: row.source, visitors: row.visitors }),
-        }
-    }
-    let add = |total: &mut WindowRow, row: &WindowRow| {
-        total.views_24h += row.views_24h;
-        total.visitors_24h += row.visitors_24h;
-        total.views_7d += row.views_7d;
-        total.visitors_7d += row.visitors_7d;
-        total.returning_visitors_7d += row.returning_visitors_7d;
-        total.internal += row.internal;
-        total.search += row.search;
-        total.social += row.social;
-        total.other += row.other;
-        total.direct += row.direct;
-    };
+) -> Result<Counted, StoreError> {
     let mut windows: HashMap<String, WindowRow> =
         exec::merge(windows, |row| row.path.clone(), |total, row| add(total, &row))
             .into_iter()
@@ -308,9 +351,9 @@ pub(crate) async fn rows(
             (page, window)
         })
         .collect();
-    // Published pages (registered, or with a publish time from the beacon) are public: the
-    // site lists them itself. Small counts are suppressed on their rows, never folded away.
-    let small_counts::Folded { kept: pages, mut other, mut folding, keys } = small_counts::fold(
+    let found = pages.iter().filter(|(_, w)| w.views_7d > 0).count() as u64;
+    let count = pages.len() as u64;
+    let small_counts::Folded { kept, mut other, mut folding, keys } = small_counts::fold(
         pages,
         min_visitors,
         |(page, w)| if page.is_published() { u64::MAX } else { w.visitors_7d },
@@ -329,13 +372,96 @@ pub(crate) async fn rows(
         });
         folding.other_visitors = Some(small_counts::OtherVisitors::Exact);
     }
+    // What the rows show, added up: suppressed pages count as pages (and found) only.
+    let mut shown = WindowRow::default();
+    for (_, w) in kept.iter().filter(|(_, w)| !is_suppressed(w, min_visitors)).chain(&other) {
+        add(&mut shown, w);
+    }
+    let totals = ContentTotals {
+        pages: count,
+        found,
+        views_24h: shown.views_24h,
+        visitors_24h: shown.visitors_24h,
+        views_7d: shown.views_7d,
+        visitors_7d: shown.visitors_7d,
+        previous: None,
+    };
+    Ok(Counted { kept, other, folding, totals })
+}
+
+/// The totals of the answer `scope` would give with `limit` (its pages and windows
+/// only: what [`count`] needs).
+async fn totals(ctx: &Ctx, scope: &Scope<'_>, limit: u64, min_visitors: u64) -> Result<ContentTotals, StoreError> {
+    let pages: Vec<PageRow> =
+        pages_query(ctx.query(&sql::discovery_pages(scope.filters)), scope, limit).fetch_all().await?;
+    let windows = fetch_groups::<WindowRow>(
+        ctx,
+        &groups(&pages),
+        &sql::discovery_windows(scope.filters, false),
+        |query, paths, starts| windows_query(query, scope, paths, starts),
+    )
+    .await?;
+    Ok(count(ctx, scope, pages, windows, min_visitors).await?.totals)
+}
+
+/// The `limit` newest pages of the range. Those with fewer than `min_visitors` visitors in
+/// their first 7 days: published pages listed with their counts suppressed, the others as
+/// one row after them. With `against`, the totals gain those of the comparison range.
+pub(crate) async fn rows(
+    ctx: &Ctx,
+    scope: &Scope<'_>,
+    limit: u64,
+    min_visitors: u64,
+    against: Option<&Against<'_>>,
+) -> Result<(Vec<ContentDiscoveryRow>, Folding, ContentTotals), StoreError> {
+    let range = scope.range;
+    let now = async {
+        let pages: Vec<PageRow> =
+            pages_query(ctx.query(&sql::discovery_pages(scope.filters)), scope, limit).fetch_all().await?;
+        let groups = groups(&pages);
+        let (windows, readings, referrers, typical) = futures_util::future::try_join4(
+            fetch_groups::<WindowRow>(
+                ctx,
+                &groups,
+                &sql::discovery_windows(scope.filters, false),
+                |query, paths, starts| windows_query(query, scope, paths, starts),
+            ),
+            fetch_groups::<ReadingRow>(ctx, &groups, &sql::discovery_reading(scope.filters), |query, paths, starts| {
+                reading_query(query, scope, paths, starts)
+            }),
+            fetch_groups::<ReferrerRow>(
+                ctx,
+                &groups,
+                &sql::discovery_referrers(scope.filters),
+                |query, paths, starts| referrers_query(query, scope, paths, starts, min_visitors),
+            ),
+            typical_reach(ctx, scope, &pages),
+        )
+        .await?;
+        let counted = count(ctx, scope, pages, windows, min_visitors).await?;
+        Ok::<_, StoreError>((counted, readings, referrers, typical))
+    };
+    let then = Against::read(against, |scope| async move { totals(ctx, &scope, limit, min_visitors).await });
+    let ((counted, readings, referrers, typical), then) = tokio::try_join!(now, then)?;
+    let Counted { kept: pages, other, folding, mut totals } = counted;
+    totals.previous = Against::unguarded(against, then.as_ref(), |then| ContentTotalsPrevious::from(then));
+
+    let mut readings: HashMap<String, ReadingRow> = readings.into_iter().map(|row| (row.path.clone(), row)).collect();
+    let mut sources: HashMap<String, (Vec<Referrer>, Vec<InternalReferrer>)> = HashMap::new();
+    for row in referrers {
+        let (external, internal) = sources.entry(row.path).or_default();
+        match row.kind.as_str() {
+            "internal" => internal.push(InternalReferrer { path: row.source, visitors: row.visitors }),
+            _ => external.push(Referrer { host: row.source, visitors: row.visitors }),
+        }
+    }
 
     let tz = range.tz;
     // The other row shows no times: they would be one of its pages' times.
     let pages = pages.into_iter().map(|(page, w)| (page, w, false)).chain(other.map(|(page, w)| (page, w, true)));
     let rows = pages
         .map(|(page, w, is_other)| {
-            let suppressed = !is_other && w.visitors_7d < min_visitors && min_visitors > 1;
+            let suppressed = !is_other && is_suppressed(&w, min_visitors);
             let shown = |value: u64| (!suppressed).then_some(value);
             let share = |part: u64, whole: u64| if suppressed { None } else { share(part, whole) };
             let published = (!is_other && page.published_at != NO_PUBLISH_TIME).then_some(i64::from(page.published_at));
@@ -376,7 +502,7 @@ pub(crate) async fn rows(
             }
         })
         .collect();
-    Ok((rows, folding))
+    Ok((rows, folding, totals))
 }
 
 /// The pages (newest first) in groups read by one query each: pages whose starts lie at

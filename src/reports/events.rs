@@ -7,11 +7,14 @@
 //! `min_visitors` visitors are folded into `(other)`, whose visitors are counted again
 //! exactly (`events_other.sql`, `event_props_other.sql`).
 
+use std::collections::HashMap;
+
 use clickhouse::query::Query;
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::compare::{previous, Against};
 use super::exec::{Ctx, Scope};
 use super::render::{share, Header, SmallCounts};
 use super::small_counts::{self, Folding, OtherVisitors, OTHER};
@@ -43,8 +46,30 @@ pub(crate) struct Events {
     /// Visitors (visitor-days) of the range that the filters keep: what
     /// `conversion_rate` divides by.
     pub total_visitors: u64,
+    /// With `compare`: `total_visitors` over the comparison range; absent without
+    /// `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<TotalPrevious>,
     /// By events, then visitors, then name; the `(other)` row last.
     pub rows: Vec<EventsRow>,
+}
+
+previous! {
+    /// The answer's total over the comparison range.
+    TotalPrevious {
+        /// Visitors (visitor-days) of the comparison range that the filters keep.
+        total_visitors: u64,
+    }
+}
+
+previous! {
+    /// A row's numbers over the comparison range (0 for a name or value it does not have;
+    /// its rate of the comparison's `total_visitors`).
+    EventsPrevious for EventsRow, EventPropsRow {
+        events: u64,
+        visitors: u64,
+        conversion_rate: f64,
+    }
 }
 
 /// One custom event of `events` (also its CSV line).
@@ -60,6 +85,10 @@ pub(crate) struct EventsRow {
     /// `visitors` / `total_visitors`, 4 places; `null` without visitors.
     #[schema(required = true)]
     pub conversion_rate: Option<f64>,
+    /// With `compare`: the event's numbers over the comparison range (`(other)`: of the
+    /// same folded names); absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<EventsPrevious>,
 }
 
 /// The answer of `events` with `breakdown=prop.KEY`.
@@ -76,6 +105,10 @@ pub(crate) struct EventProps {
     pub small_counts: SmallCounts,
     /// Visitors (visitor-days) of the range that the filters keep.
     pub total_visitors: u64,
+    /// With `compare`: `total_visitors` over the comparison range; absent without
+    /// `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<TotalPrevious>,
     /// By events, then visitors, then value; the `(other)` row last. Events without the
     /// property are not counted.
     pub rows: Vec<EventPropsRow>,
@@ -94,6 +127,10 @@ pub(crate) struct EventPropsRow {
     /// `visitors` / `total_visitors`, 4 places; `null` without visitors.
     #[schema(required = true)]
     pub conversion_rate: Option<f64>,
+    /// With `compare`: the value's numbers over the comparison range (`(other)`: of the
+    /// same folded values); absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<EventsPrevious>,
 }
 
 /// The event and property of a breakdown (`event=NAME&breakdown=prop.KEY`).
@@ -104,6 +141,7 @@ pub(crate) struct PropBreakdown<'a> {
 }
 
 /// A row before it is answered: its key (name or value) and counts.
+#[derive(Debug, Clone)]
 struct Count {
     key: String,
     events: u64,
@@ -137,70 +175,67 @@ pub(crate) async fn range_visitors(ctx: &Ctx, scope: &Scope<'_>) -> clickhouse::
     query(ctx.query(&sql::range_visitors(scope.filters)), scope, None).fetch_one().await
 }
 
-/// The custom events by name, at most `limit` rows besides `(other)`, and the range's
-/// visitors.
-pub(crate) async fn rows(
-    ctx: &Ctx,
-    scope: &Scope<'_>,
-    limit: u64,
-    min_visitors: u64,
-) -> Result<(Vec<EventsRow>, Folding, u64), StoreError> {
-    let sql = sql::events(scope.filters);
-    let (names, total) =
-        tokio::try_join!(query(ctx.query(&sql), scope, None).fetch_all::<NameCount>(), range_visitors(ctx, scope))?;
-    let counts = names.into_iter().map(|row| Count { key: row.name, events: row.events, visitors: row.visitors });
-    let (counts, folding) = fold(ctx, scope, None, counts.collect(), limit, min_visitors).await?;
-    let rows = counts
-        .into_iter()
-        .map(|count| EventsRow {
-            conversion_rate: share(count.visitors, total),
-            name: count.key,
-            events: count.events,
-            visitors: count.visitors,
-        })
-        .collect();
-    Ok((rows, folding, total))
+/// A range's rows (each key's counts) and its visitors.
+struct Counts {
+    counts: Vec<Count>,
+    total: u64,
 }
 
-/// One event's rows per value of its property, as [`rows`].
-pub(crate) async fn prop_rows(
-    ctx: &Ctx,
-    scope: &Scope<'_>,
-    breakdown: PropBreakdown<'_>,
-    limit: u64,
-    min_visitors: u64,
-) -> Result<(Vec<EventPropsRow>, Folding, u64), StoreError> {
-    let sql = sql::event_props(scope.filters);
-    let (values, total) = tokio::try_join!(
-        query(ctx.query(&sql), scope, Some(breakdown)).fetch_all::<ValueCount>(),
-        range_visitors(ctx, scope)
-    )?;
-    let counts = values.into_iter().map(|row| Count { key: row.value, events: row.events, visitors: row.visitors });
-    let (counts, folding) = fold(ctx, scope, Some(breakdown), counts.collect(), limit, min_visitors).await?;
-    let rows = counts
-        .into_iter()
-        .map(|count| EventPropsRow {
-            conversion_rate: share(count.visitors, total),
-            value: count.key,
-            events: count.events,
-            visitors: count.visitors,
-        })
-        .collect();
-    Ok((rows, folding, total))
+/// The rows of `scope` (by name, or with `breakdown` by value) and its visitors.
+async fn counts(ctx: &Ctx, scope: &Scope<'_>, breakdown: Option<PropBreakdown<'_>>) -> Result<Counts, StoreError> {
+    let (counts, total) = match breakdown {
+        None => {
+            let sql = sql::events(scope.filters);
+            let (names, total) = tokio::try_join!(
+                query(ctx.query(&sql), scope, None).fetch_all::<NameCount>(),
+                range_visitors(ctx, scope)
+            )?;
+            (
+                names
+                    .into_iter()
+                    .map(|row| Count { key: row.name, events: row.events, visitors: row.visitors })
+                    .collect(),
+                total,
+            )
+        }
+        Some(_) => {
+            let sql = sql::event_props(scope.filters);
+            let (values, total) = tokio::try_join!(
+                query(ctx.query(&sql), scope, breakdown).fetch_all::<ValueCount>(),
+                range_visitors(ctx, scope)
+            )?;
+            (
+                values
+                    .into_iter()
+                    .map(|row| Count { key: row.value, events: row.events, visitors: row.visitors })
+                    .collect(),
+                total,
+            )
+        }
+    };
+    Ok(Counts { counts, total })
 }
 
-/// Folds the rows with fewer than `min_visitors` visitors into `(other)` (its visitors
-/// counted again when two or more rows were folded), keeps `limit` of the others.
-async fn fold(
+/// What [`answer`] answers: the rows (each with its `previous`), what folding did, the
+/// range's visitors and their `previous`.
+type Answered = (Vec<(Count, Option<EventsPrevious>)>, Folding, u64, Option<TotalPrevious>);
+
+/// The rows of `scope` (with `breakdown`, by value), small ones folded, at most `limit`
+/// besides `(other)`; with `against`, each with the same key's numbers over the
+/// comparison range.
+async fn answer(
     ctx: &Ctx,
     scope: &Scope<'_>,
     breakdown: Option<PropBreakdown<'_>>,
-    counts: Vec<Count>,
-    limit: u64,
-    min_visitors: u64,
-) -> Result<(Vec<Count>, Folding), StoreError> {
+    (limit, min_visitors): (u64, u64),
+    against: Option<&Against<'_>>,
+) -> Result<Answered, StoreError> {
+    let (now, then) = tokio::try_join!(
+        counts(ctx, scope, breakdown),
+        Against::read(against, |scope| async move { counts(ctx, &scope, breakdown).await }),
+    )?;
     let small_counts::Folded { mut kept, mut other, mut folding, keys } = small_counts::fold(
-        counts,
+        now.counts,
         min_visitors,
         |count| count.visitors,
         |count| count.key.clone(),
@@ -210,15 +245,118 @@ async fn fold(
         },
         |other| other.key = OTHER.into(),
     );
-    if let Some(other) = other.as_mut().filter(|_| keys.folded.len() > 1) {
-        let sql = match breakdown {
-            Some(_) => sql::event_props_other(scope.filters),
-            None => sql::events_other(scope.filters),
-        };
-        other.visitors = other_query(ctx.query(&sql), scope, breakdown, &keys.folded).fetch_one().await?;
+    kept.truncate(limit as usize);
+    let other_sql = match breakdown {
+        Some(_) => sql::event_props_other(scope.filters),
+        None => sql::events_other(scope.filters),
+    };
+    // Each key's numbers over the comparison range, and the folded keys' together.
+    let then_by_key: Option<HashMap<&str, &Count>> =
+        then.as_ref().map(|then| then.counts.iter().map(|count| (count.key.as_str(), count)).collect());
+    let then_folded: Vec<&Count> = match (&then_by_key, &other) {
+        (Some(by_key), Some(_)) => keys.folded.iter().filter_map(|key| by_key.get(key.as_str()).copied()).collect(),
+        _ => Vec::new(),
+    };
+    let other_visitors = async {
+        match &other {
+            Some(_) if keys.folded.len() > 1 => {
+                other_query(ctx.query(&other_sql), scope, breakdown, &keys.folded).fetch_one::<u64>().await.map(Some)
+            }
+            _ => Ok(None),
+        }
+    };
+    let then_other_visitors = async {
+        match (against, then_folded.as_slice()) {
+            (Some(against), [_, _, ..]) => {
+                let folded: Vec<String> = then_folded.iter().map(|count| count.key.clone()).collect();
+                other_query(ctx.query(&other_sql), &against.scope, breakdown, &folded).fetch_one::<u64>().await
+            }
+            (_, folded) => Ok(folded.iter().map(|count| count.visitors).sum()),
+        }
+    };
+    let (counted, then_other_visitors) = tokio::try_join!(other_visitors, then_other_visitors)?;
+    if let (Some(other), Some(visitors)) = (other.as_mut(), counted) {
+        other.visitors = visitors;
         folding.other_visitors = Some(OtherVisitors::Exact);
     }
-    kept.truncate(limit as usize);
-    kept.extend(other);
-    Ok((kept, folding))
+
+    let previous_of = |then: &Counts, count: Option<&Count>| {
+        let (events, visitors) = count.map_or((0, 0), |count| (count.events, count.visitors));
+        let previous = EventsPrevious {
+            events: Some(events),
+            visitors: Some(visitors),
+            conversion_rate: share(visitors, then.total),
+            suppressed: false,
+        };
+        (previous, visitors)
+    };
+    let mut rows: Vec<(Count, Option<EventsPrevious>)> = kept
+        .into_iter()
+        .map(|count| {
+            let previous = Against::previous(against, then.as_ref(), |then| {
+                let by_key = then_by_key.as_ref().expect("read with then");
+                previous_of(then, by_key.get(count.key.as_str()).copied())
+            });
+            (count, previous)
+        })
+        .collect();
+    if let Some(other) = other {
+        let previous = Against::previous(against, then.as_ref(), |then| {
+            let events = then_folded.iter().map(|count| count.events).sum();
+            previous_of(then, Some(&Count { key: OTHER.into(), events, visitors: then_other_visitors }))
+        });
+        rows.push((other, previous));
+    }
+    let total = Against::unguarded(against, then.as_ref(), |then| TotalPrevious {
+        total_visitors: Some(then.total),
+        suppressed: false,
+    });
+    Ok((rows, folding, now.total, total))
+}
+
+/// The custom events by name, at most `limit` rows besides `(other)`, and the range's
+/// visitors; with `against`, the comparison's.
+pub(crate) async fn rows(
+    ctx: &Ctx,
+    scope: &Scope<'_>,
+    limit: u64,
+    min_visitors: u64,
+    against: Option<&Against<'_>>,
+) -> Result<(Vec<EventsRow>, Folding, u64, Option<TotalPrevious>), StoreError> {
+    let (counts, folding, total, previous) = answer(ctx, scope, None, (limit, min_visitors), against).await?;
+    let rows = counts
+        .into_iter()
+        .map(|(count, previous)| EventsRow {
+            conversion_rate: share(count.visitors, total),
+            name: count.key,
+            events: count.events,
+            visitors: count.visitors,
+            previous,
+        })
+        .collect();
+    Ok((rows, folding, total, previous))
+}
+
+/// One event's rows per value of its property, as [`rows`].
+pub(crate) async fn prop_rows(
+    ctx: &Ctx,
+    scope: &Scope<'_>,
+    breakdown: PropBreakdown<'_>,
+    limit: u64,
+    min_visitors: u64,
+    against: Option<&Against<'_>>,
+) -> Result<(Vec<EventPropsRow>, Folding, u64, Option<TotalPrevious>), StoreError> {
+    let (counts, folding, total, previous) =
+        answer(ctx, scope, Some(breakdown), (limit, min_visitors), against).await?;
+    let rows = counts
+        .into_iter()
+        .map(|(count, previous)| EventPropsRow {
+            conversion_rate: share(count.visitors, total),
+            value: count.key,
+            events: count.events,
+            visitors: count.visitors,
+            previous,
+        })
+        .collect();
+    Ok((rows, folding, total, previous))
 }

@@ -12,6 +12,7 @@ use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::compare::{previous, Against};
 use super::exec::{Ctx, Scope};
 use super::render::{share, Header};
 use super::sql::{self, BindScope};
@@ -68,6 +69,20 @@ pub(crate) struct FunnelStep {
     pub conversion_rate: Option<f64>,
     /// Fewer than `min_visitors` visitors reached it: its numbers are not shown.
     pub suppressed: bool,
+    /// With `compare`: the step over the comparison range, by the same rules (its
+    /// `suppressed` as the step's); absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<FunnelPrevious>,
+}
+
+previous! {
+    /// A funnel step over the comparison range.
+    FunnelPrevious for FunnelStep {
+        visitors: u64,
+        dropped_off: u64,
+        drop_off_rate: f64,
+        conversion_rate: f64,
+    }
 }
 
 /// Binds [`sql::funnel`] for `steps`.
@@ -78,21 +93,45 @@ pub(crate) fn query(query: Query, scope: &Scope<'_>, steps: &[&Matcher]) -> Quer
     query.bind_scope(&scope.events(range.start, range.end))
 }
 
-/// The steps of `funnel` with their visitors and drop-offs.
+/// The visitors who reached each step of `funnel` over `scope`.
+async fn reached(ctx: &Ctx, scope: &Scope<'_>, funnel: &Steps) -> Result<Vec<u64>, StoreError> {
+    let matchers: Vec<&Matcher> = funnel.steps.iter().map(|(_, matcher)| matcher).collect();
+    let sql = sql::funnel(scope.filters, matchers.len());
+    let levels: Vec<Level> = query(ctx.query(&sql), scope, &matchers).fetch_all().await?;
+    Ok((1..=funnel.steps.len())
+        .map(|step| levels.iter().filter(|level| usize::from(level.level) >= step).map(|level| level.visitors).sum())
+        .collect())
+}
+
+/// The steps of `funnel` with their visitors and drop-offs; with `against`, each with
+/// the same step over the comparison range.
 pub(crate) async fn steps(
     ctx: &Ctx,
     scope: &Scope<'_>,
     funnel: &Steps,
     min_visitors: u64,
+    against: Option<&Against<'_>>,
 ) -> Result<Vec<FunnelStep>, StoreError> {
-    let matchers: Vec<&Matcher> = funnel.steps.iter().map(|(_, matcher)| matcher).collect();
-    let sql = sql::funnel(scope.filters, matchers.len());
-    let levels: Vec<Level> = query(ctx.query(&sql), scope, &matchers).fetch_all().await?;
-    let reached: Vec<u64> = (1..=funnel.steps.len())
-        .map(|step| levels.iter().filter(|level| usize::from(level.level) >= step).map(|level| level.visitors).sum())
-        .collect();
+    let (now, then) = tokio::try_join!(
+        reached(ctx, scope, funnel),
+        Against::read(against, |scope| async move { reached(ctx, &scope, funnel).await }),
+    )?;
+    let then = then.map(|reached| answer(funnel, &reached, min_visitors));
+    let mut steps = answer(funnel, &now, min_visitors);
+    for (at, step) in steps.iter_mut().enumerate() {
+        // The steps' own rule suppresses a step; no other guard is needed.
+        step.previous = Against::unguarded(against, then.as_ref(), |then: &Vec<FunnelStep>| FunnelPrevious {
+            suppressed: then[at].suppressed,
+            ..FunnelPrevious::from(&then[at])
+        });
+    }
+    Ok(steps)
+}
+
+/// The steps of `funnel` whose steps `reached` visitors reached.
+fn answer(funnel: &Steps, reached: &[u64], min_visitors: u64) -> Vec<FunnelStep> {
     let shown = |visitors: u64| (min_visitors <= 1 || visitors >= min_visitors).then_some(visitors);
-    Ok(funnel
+    funnel
         .steps
         .iter()
         .enumerate()
@@ -107,7 +146,8 @@ pub(crate) async fn steps(
                 drop_off_rate: previous.zip(dropped_off).and_then(|(previous, dropped)| share(dropped, previous)),
                 conversion_rate: shown(reached[0]).zip(visitors).and_then(|(first, visitors)| share(visitors, first)),
                 suppressed: visitors.is_none(),
+                previous: None,
             }
         })
-        .collect())
+        .collect()
 }

@@ -12,7 +12,8 @@ use futures_util::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::events::{self, range_visitors};
+use super::compare::{previous, Against};
+use super::events::{self, range_visitors, TotalPrevious};
 use super::exec::{Ctx, Scope};
 use super::render::{share, Header, SmallCounts};
 use super::small_counts::{self, Folding, OtherVisitors, OTHER};
@@ -36,6 +37,10 @@ pub(crate) struct Goals {
     /// Visitors (visitor-days) of the range that the filters keep: what
     /// `conversion_rate` divides by.
     pub total_visitors: u64,
+    /// With `compare`: `total_visitors` over the comparison range; absent without
+    /// `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<TotalPrevious>,
     /// Every goal of the site by name; the `(other)` row last.
     pub rows: Vec<GoalsRow>,
 }
@@ -53,6 +58,20 @@ pub(crate) struct GoalsRow {
     /// `visitors` / `total_visitors`, 4 places; `null` without visitors.
     #[schema(required = true)]
     pub conversion_rate: Option<f64>,
+    /// With `compare`: the goal's numbers over the comparison range (`(other)`: of the
+    /// same folded goals, counted together); absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<GoalsPrevious>,
+}
+
+previous! {
+    /// A goal's numbers over the comparison range (its rate of the comparison's
+    /// `total_visitors`).
+    GoalsPrevious for GoalsRow {
+        conversions: u64,
+        visitors: u64,
+        conversion_rate: f64,
+    }
 }
 
 /// Binds [`sql::goal_conversions`] of `goals` goals, each matched by its matcher.
@@ -60,53 +79,114 @@ pub(crate) fn query(query: Query, scope: &Scope<'_>, goals: &[&Matcher]) -> Quer
     goals.iter().fold(events::query(query, scope, None), |query, goal| query.bind(&goal.event).bind(&goal.path_regex))
 }
 
+/// Each goal's conversions over `scope`, in the order of `matchers`, and the range's
+/// visitors: one query per goal, all at once.
+async fn counts(ctx: &Ctx, scope: &Scope<'_>, matchers: &[Matcher]) -> Result<(Vec<Conversions>, u64), StoreError> {
+    let one = sql::goal_conversions(scope.filters, 1);
+    let counts = try_join_all(matchers.iter().map(|matcher| query(ctx.query(&one), scope, &[matcher]).fetch_one()));
+    Ok(tokio::try_join!(counts, range_visitors(ctx, scope))?)
+}
+
+/// The conversions of the goals `matchers` together over `scope`: an event that reached
+/// two of them once, its visitor once.
+async fn together(ctx: &Ctx, scope: &Scope<'_>, matchers: &[&Matcher]) -> Result<Conversions, StoreError> {
+    let sql = sql::goal_conversions(scope.filters, matchers.len());
+    Ok(query(ctx.query(&sql), scope, matchers).fetch_one().await?)
+}
+
 /// Every goal of `goals` (the site's, by name) with its conversions, and the range's
-/// visitors.
+/// visitors; with `against`, the comparison range's.
 pub(crate) async fn rows(
     ctx: &Ctx,
     scope: &Scope<'_>,
     goals: &[Goal],
     min_visitors: u64,
-) -> Result<(Vec<GoalsRow>, Folding, u64), StoreError> {
+    against: Option<&Against<'_>>,
+) -> Result<(Vec<GoalsRow>, Folding, u64, Option<TotalPrevious>), StoreError> {
     let matchers: Vec<Matcher> = goals.iter().map(|goal| goal.target.matcher()).collect();
-    let one = sql::goal_conversions(scope.filters, 1);
-    let counts = try_join_all(matchers.iter().map(|matcher| query(ctx.query(&one), scope, &[matcher]).fetch_one()));
-    let (counts, total): (Vec<Conversions>, u64) = tokio::try_join!(counts, range_visitors(ctx, scope))?;
-    let rows: Vec<(GoalsRow, &Matcher)> = goals
+    let matchers = matchers.as_slice();
+    let ((counts, total), then) = tokio::try_join!(
+        counts(ctx, scope, matchers),
+        Against::read(against, |scope| async move { counts(ctx, &scope, matchers).await }),
+    )?;
+    // Each row with its goal's place among `goals` and matcher (the key folding keeps).
+    type Keyed<'m> = (GoalsRow, (usize, &'m Matcher));
+    let rows: Vec<Keyed<'_>> = goals
         .iter()
         .zip(counts)
-        .zip(&matchers)
-        .map(|((goal, count), matcher)| {
+        .zip(matchers)
+        .enumerate()
+        .map(|(at, ((goal, count), matcher))| {
             let row = GoalsRow {
                 name: goal.name.to_string(),
                 conversions: count.conversions,
                 visitors: count.visitors,
                 conversion_rate: None,
+                previous: None,
             };
-            (row, matcher)
+            (row, (at, matcher))
         })
         .collect();
     let small_counts::Folded { kept, mut other, mut folding, keys } = small_counts::fold(
         rows,
         min_visitors,
         |(row, _)| row.visitors,
-        |(_, matcher)| *matcher,
+        |(_, key)| *key,
         |(total, _), (row, _)| {
             total.conversions += row.conversions;
             total.visitors += row.visitors;
         },
         |(other, _)| other.name = OTHER.into(),
     );
-    if let Some((other, _)) = other.as_mut().filter(|_| keys.folded.len() > 1) {
-        let sql = sql::goal_conversions(scope.filters, keys.folded.len());
-        let together: Conversions = query(ctx.query(&sql), scope, &keys.folded).fetch_one().await?;
+    let folded: Vec<&Matcher> = keys.folded.iter().map(|(_, matcher)| *matcher).collect();
+    let other_now = async {
+        match &other {
+            Some(_) if folded.len() > 1 => together(ctx, scope, &folded).await.map(Some),
+            _ => Ok(None),
+        }
+    };
+    let other_then = async {
+        match (against, &then, keys.folded.as_slice()) {
+            (Some(against), Some(_), [_, _, ..]) => together(ctx, &against.scope, &folded).await.map(Some),
+            (_, Some((then, _)), [(at, _)]) => {
+                Ok(Some(Conversions { conversions: then[*at].conversions, visitors: then[*at].visitors }))
+            }
+            _ => Ok(None),
+        }
+    };
+    let (counted, other_then) = tokio::try_join!(other_now, other_then)?;
+    if let (Some((other, _)), Some(together)) = (other.as_mut(), counted) {
         (other.conversions, other.visitors) = (together.conversions, together.visitors);
         folding.other_visitors = Some(OtherVisitors::Exact);
     }
+
+    let previous_of = |count: &Conversions, total: u64| {
+        let previous = GoalsPrevious {
+            conversions: Some(count.conversions),
+            visitors: Some(count.visitors),
+            conversion_rate: share(count.visitors, total),
+            suppressed: false,
+        };
+        (previous, count.visitors)
+    };
+    let none = Conversions { conversions: 0, visitors: 0 };
     let rows = kept
         .into_iter()
-        .chain(other)
-        .map(|(row, _)| GoalsRow { conversion_rate: share(row.visitors, total), ..row })
+        .map(|(row, (at, _))| {
+            let previous = Against::previous(against, then.as_ref(), |(then, total)| previous_of(&then[at], *total));
+            (row, previous)
+        })
+        .chain(other.map(|(row, _)| {
+            let previous = Against::previous(against, then.as_ref(), |(_, total)| {
+                previous_of(other_then.as_ref().unwrap_or(&none), *total)
+            });
+            (row, previous)
+        }))
+        .map(|(row, previous)| GoalsRow { conversion_rate: share(row.visitors, total), previous, ..row })
         .collect();
-    Ok((rows, folding, total))
+    let previous = Against::unguarded(against, then.as_ref(), |(_, total)| TotalPrevious {
+        total_visitors: Some(*total),
+        suppressed: false,
+    });
+    Ok((rows, folding, total, previous))
 }

@@ -20,9 +20,15 @@
 //! than that many visitors in its range is refused (403) in every report, before any
 //! report query runs; the admin token is exempt from the latter. The dashboard's panels
 //! come through [`Reports::respond`], so they are held to the same rules.
+//!
+//! Comparison (`compare`): with `compare=previous|year` every report also reads a
+//! comparison range beside its own, and each number carries its comparison value
+//! (`previous`), held to the same small-count rules; the range, the pairing and the rules
+//! live in `compare`.
 
 mod breakdowns;
 mod busiest;
+mod compare;
 mod csv;
 #[doc(hidden)]
 pub mod describe;
@@ -283,8 +289,9 @@ impl Reports {
 /// distinct visitor hashes per local day, added over the days (visitor-days). JSON by
 /// default; `Accept: text/csv` gives the main table (`rows`, `grid` for busiest-times,
 /// the counts for realtime) as CSV with a header line. Breakdown rows with fewer than
-/// `reports.min_visitors` visitors are folded into one `(other)` row. Needs the admin
-/// token or a report token of this site.
+/// `reports.min_visitors` visitors are folded into one `(other)` row. With
+/// `compare=previous|year`, each row and total also has `previous`, its numbers over the
+/// comparison range. Needs the admin token or a report token of this site.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
@@ -472,7 +479,8 @@ async fn funnel_steps(
 
 /// The answer of `report`. Filtered requests are first checked against `min_visitors`
 /// (except with the admin token), over the range the report covers: refused, no report
-/// query runs.
+/// query runs. With `compare`, the comparison range is checked too: too few there
+/// suppresses every `previous` instead of refusing.
 async fn answer(
     ctx: &Ctx,
     report: ReportName,
@@ -485,28 +493,72 @@ async fn answer(
     let tz = params.tz.unwrap_or(site_tz);
     let filters = params.filters();
     let filter_floor = if *grant == Grant::Admin { 0 } else { min_visitors };
+    // The filters over the main range (too few: refused) and the comparison's (too few:
+    // every `previous` suppressed), both at once.
+    let check = |bounds: (u32, u32)| small_counts::check_filters(ctx, site, bounds, filters, filter_floor);
+    let check_both = |main: (u32, u32), against: Option<(u32, u32)>| async move {
+        let compared = async {
+            match against {
+                Some(bounds) => match check(bounds).await {
+                    Ok(()) => Ok(false),
+                    Err(ReportError::TooFewVisitors { .. }) => Ok(true),
+                    Err(error) => Err(error),
+                },
+                None => Ok(false),
+            }
+        };
+        let (checked, suppressed) = tokio::join!(check(main), compared);
+        checked?;
+        suppressed
+    };
     if report == ReportName::Realtime {
         let until = chrono::Utc::now().timestamp() as u32 + 1;
-        small_counts::check_filters(ctx, site, (until - realtime::WINDOW_SECS, until), filters, filter_floor).await?;
-        let now = realtime::now(ctx, site, until, filters).await?;
-        let (since, until) = (i64::from(until - realtime::WINDOW_SECS), i64::from(until));
+        let window = realtime::WINDOW_SECS;
+        let then = params.compare.map(|mode| (mode, compare::realtime_until(mode, tz, until, window)));
+        let suppressed = check_both((until - window, until), then.map(|(_, until)| (until - window, until))).await?;
+        let compared = async {
+            match then {
+                Some((_, until)) if !suppressed => realtime::now(ctx, site, until, filters).await.map(Some),
+                _ => Ok(None),
+            }
+        };
+        let (now, compared) = tokio::try_join!(realtime::now(ctx, site, until, filters), compared)?;
+        let previous = then.map(|_| match compared {
+            Some(then) => {
+                realtime::RealtimePrevious { views: Some(then.views), visitors: Some(then.visitors), suppressed: false }
+            }
+            None => compare::Previous::suppressed(),
+        });
+        let span = |until: u32| (time::rfc3339(tz, i64::from(until - window)), time::rfc3339(tz, i64::from(until)));
+        let (since, until) = span(until);
         return Ok(Answer::Realtime(Realtime {
             report: report.as_str(),
             site: site.to_string(),
             tz: tz.name().to_string(),
-            now: RealtimeRow {
-                since: time::rfc3339(tz, since),
-                until: time::rfc3339(tz, until),
-                views: now.views,
-                visitors: now.visitors,
-            },
+            compare: then.map(|(mode, until)| {
+                let (since, until) = span(until);
+                compare::RealtimeCompare { mode, since, until }
+            }),
+            now: RealtimeRow { since, until, views: now.views, visitors: now.visitors, previous },
         }));
     }
 
     let (from, to) = params.dates()?;
     let range = Range::new(from, to, tz);
-    small_counts::check_filters(ctx, site, (range.start, range.end), filters, filter_floor).await?;
+    let comparison = params.compare.map(|mode| compare::Comparison::new(mode, &range));
+    let suppressed = check_both(
+        (range.start, range.end),
+        comparison.map(|comparison| (comparison.range.start, comparison.range.end)),
+    )
+    .await?;
     let scope = Scope { site, range, filters, site_time_zone: tz == site_tz };
+    let against = comparison.as_ref().map(|comparison| compare::Against {
+        comparison,
+        scope: Scope { range: comparison.range, ..scope },
+        suppressed,
+        min_visitors,
+    });
+    let against = against.as_ref();
     let header = Header {
         report: report.as_str(),
         site: site.to_string(),
@@ -515,71 +567,76 @@ async fn answer(
         tz: tz.name().to_string(),
         filters: (!filters.is_empty())
             .then(|| AppliedFilters(filters.0.iter().map(|filter| (filter.parameter(), filter.given())).collect())),
+        compare: comparison.as_ref().map(compare::Comparison::header),
     };
     let limit = params.limit_or_default();
     Ok(match report {
         ReportName::TopContent => {
             let sort = params.sort.unwrap_or_default();
-            let (rows, folding) = top_content::rows(ctx, &scope, limit, min_visitors, sort).await?;
+            let (rows, folding) = top_content::rows(ctx, &scope, limit, min_visitors, sort, against).await?;
             Answer::TopContent(TopContent { header, sort, small_counts: folding.into(), rows })
         }
         ReportName::ContentDiscovery => {
-            let (rows, folding) = discovery::rows(ctx, &scope, limit, min_visitors).await?;
-            Answer::ContentDiscovery(ContentDiscovery { header, small_counts: folding.into(), rows })
+            let (rows, folding, totals) = discovery::rows(ctx, &scope, limit, min_visitors, against).await?;
+            Answer::ContentDiscovery(ContentDiscovery { header, small_counts: folding.into(), totals, rows })
         }
         ReportName::Sources => {
-            let (rows, folding) = breakdowns::sources(ctx, &scope, limit, min_visitors).await?;
+            let (rows, folding) = breakdowns::sources(ctx, &scope, limit, min_visitors, against).await?;
             Answer::Sources(Sources { header, small_counts: folding.into(), rows })
         }
         ReportName::Devices => {
-            let (rows, folding) = breakdowns::devices(ctx, &scope, limit, min_visitors).await?;
+            let (rows, folding) = breakdowns::devices(ctx, &scope, limit, min_visitors, against).await?;
             Answer::Devices(Devices { header, small_counts: folding.into(), rows })
         }
         ReportName::Countries => {
-            let (rows, folding) = breakdowns::countries(ctx, &scope, limit, min_visitors).await?;
+            let (rows, folding) = breakdowns::countries(ctx, &scope, limit, min_visitors, against).await?;
             Answer::Countries(Countries { header, small_counts: folding.into(), rows })
         }
         ReportName::Timeseries => {
             let interval = params.interval.unwrap_or(Interval::Day);
-            let rows = timeseries::rows(ctx, &scope, interval).await?;
+            let rows = timeseries::rows(ctx, &scope, interval, against).await?;
             Answer::Timeseries(Timeseries { header, interval, rows })
         }
         ReportName::BusiestTimes => {
             let measure = params.measure.unwrap_or_default();
-            Answer::BusiestTimes(busiest::answer(ctx, &scope, header, measure).await?)
+            Answer::BusiestTimes(busiest::answer(ctx, &scope, header, measure, against).await?)
         }
         ReportName::PublishTiming => {
-            Answer::PublishTiming(publish_timing::answer(ctx, &scope, header, min_visitors).await?)
+            Answer::PublishTiming(publish_timing::answer(ctx, &scope, header, min_visitors, against).await?)
         }
         ReportName::NotStored => {
-            let rows = not_stored::rows(ctx, site, (range.start, range.end)).await?;
+            let rows = not_stored::rows(ctx, site, (range.start, range.end), against).await?;
             Answer::NotStored(not_stored::NotStored { header, rows })
         }
         ReportName::Events => match &params.breakdown {
             Some(breakdown) => {
                 let by = PropBreakdown { event: &breakdown.event, key: &breakdown.key };
-                let (rows, folding, total_visitors) = events::prop_rows(ctx, &scope, by, limit, min_visitors).await?;
+                let (rows, folding, total_visitors, previous) =
+                    events::prop_rows(ctx, &scope, by, limit, min_visitors, against).await?;
                 Answer::EventProps(EventProps {
                     header,
                     event: breakdown.event.clone(),
                     property: breakdown.key.clone(),
                     small_counts: folding.into(),
                     total_visitors,
+                    previous,
                     rows,
                 })
             }
             None => {
-                let (rows, folding, total_visitors) = events::rows(ctx, &scope, limit, min_visitors).await?;
-                Answer::Events(Events { header, small_counts: folding.into(), total_visitors, rows })
+                let (rows, folding, total_visitors, previous) =
+                    events::rows(ctx, &scope, limit, min_visitors, against).await?;
+                Answer::Events(Events { header, small_counts: folding.into(), total_visitors, previous, rows })
             }
         },
         ReportName::Goals => {
-            let (rows, folding, total_visitors) = goals::rows(ctx, &scope, goals, min_visitors).await?;
-            Answer::Goals(Goals { header, small_counts: folding.into(), total_visitors, rows })
+            let (rows, folding, total_visitors, previous) =
+                goals::rows(ctx, &scope, goals, min_visitors, against).await?;
+            Answer::Goals(Goals { header, small_counts: folding.into(), total_visitors, previous, rows })
         }
         ReportName::Funnel => {
             let funnel = funnel.expect("check_applies requires `funnel` for the funnel report");
-            let steps = funnel::steps(ctx, &scope, funnel, min_visitors).await?;
+            let steps = funnel::steps(ctx, &scope, funnel, min_visitors, against).await?;
             Answer::Funnel(funnel::Funnel { header, funnel: funnel.name.clone(), min_visitors, steps })
         }
         ReportName::Realtime => unreachable!("answered above"),

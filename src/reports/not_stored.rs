@@ -9,6 +9,7 @@ use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::compare::{previous, Against};
 use super::exec::Ctx;
 use super::render::Header;
 use super::sql;
@@ -40,6 +41,17 @@ pub(crate) struct NotStoredRow {
     pub events: u64,
     /// What the reason means, and what to check.
     pub explanation: &'static str,
+    /// With `compare`: the reason's events over the comparison range (0 when none);
+    /// absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<NotStoredPrevious>,
+}
+
+previous! {
+    /// A reason's events over the comparison range (never suppressed: counts of events).
+    NotStoredPrevious for NotStoredRow {
+        events: u64,
+    }
 }
 
 /// What `reason` means, for people reading the report.
@@ -61,14 +73,30 @@ fn explanation(reason: &str) -> &'static str {
     }
 }
 
-/// The reasons and counts of `site` in `[start, end)` (UTC seconds).
-pub(crate) async fn rows(ctx: &Ctx, site: &str, (start, end): (u32, u32)) -> Result<Vec<NotStoredRow>, StoreError> {
-    let counts: Vec<ReasonCount> = query(ctx.query(sql::NOT_STORED), site, (start, end)).fetch_all().await?;
+/// The reasons and counts of `site` in `[start, end)` (UTC seconds); with `against`,
+/// each with its events over the comparison range.
+pub(crate) async fn rows(
+    ctx: &Ctx,
+    site: &str,
+    (start, end): (u32, u32),
+    against: Option<&Against<'_>>,
+) -> Result<Vec<NotStoredRow>, StoreError> {
+    let read = |(start, end): (u32, u32)| async move {
+        query(ctx.query(sql::NOT_STORED), site, (start, end)).fetch_all::<ReasonCount>().await.map_err(StoreError::from)
+    };
+    let (counts, then) = tokio::try_join!(
+        read((start, end)),
+        Against::read(against, |scope| read((scope.range.start, scope.range.end))),
+    )?;
     Ok(counts
         .into_iter()
         .map(|count| {
             let explanation = explanation(&count.reason);
-            NotStoredRow { reason: count.reason, events: count.events, explanation }
+            let previous = Against::unguarded(against, then.as_ref(), |then: &Vec<ReasonCount>| {
+                let events = then.iter().find(|then| then.reason == count.reason).map_or(0, |then| then.events);
+                NotStoredPrevious { events: Some(events), suppressed: false }
+            });
+            NotStoredRow { reason: count.reason, events: count.events, explanation, previous }
         })
         .collect())
 }

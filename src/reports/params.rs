@@ -9,6 +9,7 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::Required;
 use utoipa::PartialSchema;
 
+use super::compare::Mode;
 use super::error::ReportError;
 use super::filters::{
     Dimension, Filter, Filters, MAX_HOST_BYTES, MAX_PATH_BYTES, MAX_PROP_KEY_BYTES, MAX_TEXT_BYTES, PATH_CHARS,
@@ -84,6 +85,8 @@ pub struct Params {
     pub breakdown: Option<Breakdown>,
     /// funnel only: the funnel's name (`funnel=NAME`).
     pub funnel: Option<String>,
+    /// What the range is compared with (`compare=previous|year`); `None`: no comparison.
+    pub(crate) compare: Option<Mode>,
     /// The filters given, in [`Dimension`] order, then by property name.
     pub(crate) filters: Vec<Filter>,
 }
@@ -111,6 +114,7 @@ impl Params {
                 "sort" => params.sort = Some(sort(&value)?),
                 "measure" => params.measure = Some(measure(&value)?),
                 "breakdown" => breakdown_key = Some(breakdown(&value)?),
+                "compare" => params.compare = Some(compare(&value)?),
                 "funnel" => match crate::goals::GoalName::parse(&value) {
                     Ok(_) => params.funnel = Some(value.into_owned()),
                     Err(error) => return Err(invalid("funnel", &format!("must be a funnel's name: {error}"))),
@@ -126,7 +130,7 @@ impl Params {
                         return Err(ReportError::InvalidParameter {
                             field: shown.clone(),
                             problem: format!(
-                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval, sort, measure, breakdown, funnel or a filter: {}",
+                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval, sort, measure, breakdown, funnel, compare or a filter: {}",
                                 filters.join(", ")
                             ),
                         });
@@ -190,6 +194,7 @@ impl Params {
             measure: _,
             breakdown: _,
             funnel: _,
+            compare: _,
             filters,
         } = self;
         Filters(filters)
@@ -307,6 +312,15 @@ impl utoipa::IntoParams for Params {
                 text(MAX_GOAL_NAME_BYTES),
                 Some("Sign-up"),
             ),
+            ParameterBuilder::new()
+                .name("compare")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(
+                    "Every report: compare with `previous` (the same number of days just before `from`; realtime: the 5 minutes before) or `year` (the same dates a year earlier, 29 February as 28 February); each row and total gains `previous`, the answer `compare`",
+                ))
+                .schema(Some(Mode::schema()))
+                .build(),
         ];
         // Each filter's longest value, with room for the `!` that negates it.
         for dimension in Dimension::ALL {
@@ -393,6 +407,10 @@ fn sort(value: &str) -> Result<Sort, ReportError> {
     }
 }
 
+fn compare(value: &str) -> Result<Mode, ReportError> {
+    Mode::parse(value).ok_or_else(|| invalid("compare", "must be `previous` or `year`"))
+}
+
 fn measure(value: &str) -> Result<Measure, ReportError> {
     match value {
         "total" => Ok(Measure::Total),
@@ -440,6 +458,8 @@ mod tests {
         assert_eq!(field_of("interval=week"), "interval");
         assert_eq!(field_of("sort=engaged"), "sort");
         assert_eq!(field_of("measure=mean"), "measure");
+        assert_eq!(field_of("compare=last"), "compare");
+        assert_eq!(field_of("compare=previous&compare=year"), "compare");
         assert_eq!(field_of("frm=2026-01-01"), "frm");
         assert_eq!(field_of("from=2026-01-01&from=2026-01-02"), "from");
         assert_eq!(field_of("country=!gb"), "country");
@@ -464,8 +484,8 @@ mod tests {
     #[test]
     fn sql_metacharacters_are_refused_in_every_parameter() {
         let nasty = "%27%3B%20DROP%20TABLE%20events%3B%20--";
-        let names = ["from", "to", "tz", "limit", "interval", "sort", "measure", "path", "page", "entry", "hostname"];
-        for name in names.into_iter().chain(["source", "source_class", "country", "device", "screen"]) {
+        let names = ["from", "to", "tz", "limit", "interval", "sort", "measure", "compare", "path", "page", "entry"];
+        for name in names.into_iter().chain(["hostname", "source", "source_class", "country", "device", "screen"]) {
             assert_eq!(field_of(&format!("{name}={nasty}")), name);
             assert_eq!(field_of(&format!("{name}=%2F{nasty}")), name);
         }

@@ -7,6 +7,7 @@ use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::compare::{previous, RealtimeCompare};
 use super::exec::Ctx;
 use super::filters::Filters;
 use super::sql::{self, BindScope, EventScope};
@@ -31,6 +32,9 @@ pub(crate) struct Realtime {
     pub site: String,
     /// The time zone of `since` and `until`.
     pub tz: String,
+    /// The comparison window (`compare`); absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<RealtimeCompare>,
     #[serde(flatten)]
     pub now: RealtimeRow,
 }
@@ -48,6 +52,17 @@ pub(crate) struct RealtimeRow {
     pub views: u64,
     /// Distinct visitors.
     pub visitors: u64,
+    /// With `compare`: the counts of the comparison window; absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<RealtimePrevious>,
+}
+
+previous! {
+    /// realtime's counts over the comparison window.
+    RealtimePrevious for RealtimeRow {
+        views: u64,
+        visitors: u64,
+    }
 }
 
 /// Pageviews and distinct visitors with `until - 300 <= ts < until` (UTC seconds).

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::breakdowns::{Countries, Devices, Sources};
 use super::busiest::BusiestTimes;
+use super::compare::CompareHeader;
 use super::csv;
 use super::discovery::ContentDiscovery;
 use super::events::{EventProps, Events};
@@ -46,6 +47,10 @@ pub(crate) struct Header {
     /// The filters of the request; absent when none was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<AppliedFilters>,
+    /// The comparison range (`compare`); absent without `compare`. Each row and total of
+    /// the answer then has `previous`: its numbers over that range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<CompareHeader>,
 }
 
 /// The filters a request gave, as given: each parameter (`path`, `country`, `prop.plan`,
@@ -127,24 +132,46 @@ impl Answer {
     }
 
     /// The report's main table as CSV: `rows`, busiest-times' and publish-timing's
-    /// `grid`, or realtime's one row of counts.
+    /// `grid`, or realtime's one row of counts; with `compare`, `previous_*` columns.
     pub(crate) fn csv(&self) -> String {
+        let compared = self.compared();
         match self {
-            Self::TopContent(answer) => csv::table(&answer.rows),
-            Self::BusiestTimes(answer) => csv::table(&answer.grid),
-            Self::ContentDiscovery(answer) => csv::table(&answer.rows),
-            Self::PublishTiming(answer) => csv::table(&answer.grid),
-            Self::Sources(answer) => csv::table(&answer.rows),
-            Self::Devices(answer) => csv::table(&answer.rows),
-            Self::Countries(answer) => csv::table(&answer.rows),
-            Self::Timeseries(answer) => csv::table(&answer.rows),
-            Self::Realtime(answer) => csv::table(std::slice::from_ref(&answer.now)),
-            Self::NotStored(answer) => csv::table(&answer.rows),
-            Self::Events(answer) => csv::table(&answer.rows),
-            Self::EventProps(answer) => csv::table(&answer.rows),
-            Self::Goals(answer) => csv::table(&answer.rows),
-            Self::Funnel(answer) => csv::table(&answer.steps),
+            Self::TopContent(answer) => csv::table(&answer.rows, compared),
+            Self::BusiestTimes(answer) => csv::table(&answer.grid, compared),
+            Self::ContentDiscovery(answer) => csv::table(&answer.rows, compared),
+            Self::PublishTiming(answer) => csv::table(&answer.grid, compared),
+            Self::Sources(answer) => csv::table(&answer.rows, compared),
+            Self::Devices(answer) => csv::table(&answer.rows, compared),
+            Self::Countries(answer) => csv::table(&answer.rows, compared),
+            Self::Timeseries(answer) => csv::table(&answer.rows, compared),
+            Self::Realtime(answer) => csv::table(std::slice::from_ref(&answer.now), compared),
+            Self::NotStored(answer) => csv::table(&answer.rows, compared),
+            Self::Events(answer) => csv::table(&answer.rows, compared),
+            Self::EventProps(answer) => csv::table(&answer.rows, compared),
+            Self::Goals(answer) => csv::table(&answer.rows, compared),
+            Self::Funnel(answer) => csv::table(&answer.steps, compared),
         }
+    }
+
+    /// Whether the request asked for a comparison (`compare`).
+    fn compared(&self) -> bool {
+        let header = match self {
+            Self::Realtime(answer) => return answer.compare.is_some(),
+            Self::TopContent(answer) => &answer.header,
+            Self::BusiestTimes(answer) => &answer.header,
+            Self::ContentDiscovery(answer) => &answer.header,
+            Self::PublishTiming(answer) => &answer.header,
+            Self::Sources(answer) => &answer.header,
+            Self::Devices(answer) => &answer.header,
+            Self::Countries(answer) => &answer.header,
+            Self::Timeseries(answer) => &answer.header,
+            Self::NotStored(answer) => &answer.header,
+            Self::Events(answer) => &answer.header,
+            Self::EventProps(answer) => &answer.header,
+            Self::Goals(answer) => &answer.header,
+            Self::Funnel(answer) => &answer.header,
+        };
+        header.compare.is_some()
     }
 }
 
@@ -174,6 +201,7 @@ mod tests {
             to: "2026-03-29".into(),
             tz: "UTC".into(),
             filters: None,
+            compare: None,
         };
         let row = |path: &str, views, avg_engaged_seconds| TopContentRow {
             path: path.into(),
@@ -185,6 +213,7 @@ mod tests {
             median_engaged_seconds: 7.5,
             engaged_view_share: 0.5,
             read_through_share: 0.3333,
+            previous: None,
         };
         let answer = Answer::TopContent(TopContent {
             header,

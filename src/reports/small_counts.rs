@@ -78,6 +78,8 @@ pub(crate) trait BreakdownRow: RowOwned + RowRead {
     const BREAKDOWN: &'static Breakdown;
     fn key(&self) -> Self::Key;
     fn visitors(&self) -> u64;
+    /// Sets the visitors (an `(other)` row's, once counted exactly).
+    fn set_visitors(&mut self, visitors: u64);
 }
 
 /// What [`fold`] made of a breakdown's rows.

@@ -14,17 +14,18 @@ use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::exec::{self, Ctx, Scope};
+use super::compare::{self, previous, Against, Sides};
+use super::exec::{self, Ctx, Scope, Split};
 use super::params::Sort;
 use super::render::{round, Header, SmallCounts};
-use super::small_counts::{self, BreakdownRow, Folding};
+use super::small_counts::{self, BreakdownRow, EventsSide, Folding};
 use super::sql;
 use crate::store::StoreError;
 
 /// Engaged seconds from which a pageview counts as an engaged view.
 const ENGAGED_VIEW_SECS: u32 = 10;
 
-#[derive(Debug, Row, Deserialize)]
+#[derive(Debug, Clone, Row, Deserialize)]
 pub(crate) struct PageRow {
     path: String,
     views: u64,
@@ -41,6 +42,9 @@ impl BreakdownRow for PageRow {
     }
     fn visitors(&self) -> u64 {
         self.visitors
+    }
+    fn set_visitors(&mut self, visitors: u64) {
+        self.visitors = visitors;
     }
 }
 
@@ -146,17 +150,46 @@ pub(crate) struct TopContentRow {
     /// Share of its pageviews whose reader reached 75% of the page, 0 to 1, to 4 places.
     #[schema(minimum = 0, maximum = 1)]
     pub read_through_share: f64,
+    /// With `compare`: the path's numbers over the comparison range (`(other)`: of the
+    /// same folded paths); absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<TopContentPrevious>,
 }
 
-/// The first `limit` paths seen by at least `min_visitors` visitors in the order of
-/// `sort`, then the others as one row.
-pub(crate) async fn rows(
-    ctx: &Ctx,
-    scope: &Scope<'_>,
-    limit: u64,
-    min_visitors: u64,
-    sort: Sort,
-) -> Result<(Vec<TopContentRow>, Folding), StoreError> {
+previous! {
+    /// A top-content row's numbers over the comparison range. A path without views there
+    /// has 0 views, visitors, entries and engaged minutes, and `null` averages, median
+    /// and shares (nothing to divide).
+    TopContentPrevious for TopContentRow {
+        views: u64,
+        visitors: u64,
+        entries: u64,
+        avg_engaged_seconds: f64,
+        engaged_minutes: f64,
+        median_engaged_seconds: f64,
+        engaged_view_share: f64,
+        read_through_share: f64,
+    }
+}
+
+impl TopContentPrevious {
+    /// A path without views in the comparison range.
+    fn zeros() -> Self {
+        Self { views: Some(0), visitors: Some(0), entries: Some(0), engaged_minutes: Some(0.0), ..Self::default() }
+    }
+}
+
+/// What top-content reads of a range: its paths with views (each once), their
+/// engagement, and how they were read.
+struct Read {
+    pages: Vec<PageRow>,
+    by_path: HashMap<String, Engagement>,
+    split: Option<Split>,
+    events_side: EventsSide<String>,
+}
+
+/// Reads `scope`'s paths and their engagement.
+async fn read(ctx: &Ctx, scope: &Scope<'_>) -> Result<Read, StoreError> {
     let split = exec::split_for(ctx, scope, &[&sql::PAGES, &sql::ENGAGEMENT]).await?;
     let (pages, engagement) = tokio::try_join!(
         small_counts::read::<PageRow>(ctx, scope, split),
@@ -171,16 +204,44 @@ pub(crate) async fn rows(
             path.read_through += row.views;
         }
     }
-    let read_through = |page: &PageRow| by_path.get(&page.path).map_or(0, |engagement| engagement.read_through);
-
-    let add = |total: &mut PageRow, row: &PageRow| {
-        total.views += row.views;
-        total.visitors += row.visitors;
-        total.entries += row.entries;
-        total.engaged_ms += row.engaged_ms;
-    };
     let mut pages = exec::merge(rows, PageRow::key, |total, row| add(total, &row));
     pages.retain(|page| page.views > 0);
+    Ok(Read { pages, by_path, split, events_side })
+}
+
+/// Adds `row`'s counts to `total`'s.
+fn add(total: &mut PageRow, row: &PageRow) {
+    total.views += row.views;
+    total.visitors += row.visitors;
+    total.entries += row.entries;
+    total.engaged_ms += row.engaged_ms;
+}
+
+/// The engagement of `paths` added up.
+fn engagement_of<'a>(by_path: &HashMap<String, Engagement>, paths: impl IntoIterator<Item = &'a String>) -> Engagement {
+    let mut total = Engagement::default();
+    for path in paths {
+        if let Some(engagement) = by_path.get(path) {
+            total.add(engagement);
+        }
+    }
+    total
+}
+
+/// The first `limit` paths seen by at least `min_visitors` visitors in the order of
+/// `sort`, then the others as one row; with `against`, each with its `previous`.
+pub(crate) async fn rows(
+    ctx: &Ctx,
+    scope: &Scope<'_>,
+    limit: u64,
+    min_visitors: u64,
+    sort: Sort,
+    against: Option<&Against<'_>>,
+) -> Result<(Vec<TopContentRow>, Folding), StoreError> {
+    let (now, then) =
+        tokio::try_join!(read(ctx, scope), Against::read(against, |scope| async move { read(ctx, &scope).await }))?;
+    let Read { mut pages, by_path, split, events_side } = now;
+    let read_through = |page: &PageRow| by_path.get(&page.path).map_or(0, |engagement| engagement.read_through);
     pages.sort_by(|a, b| {
         let first = match sort {
             Sort::Views => Ordering::Equal,
@@ -196,32 +257,70 @@ pub(crate) async fn rows(
         small_counts::fold(pages, min_visitors, PageRow::visitors, PageRow::key, add, |other| {
             other.path = small_counts::OTHER.into()
         });
-    let mut other_engagement = Engagement::default();
-    if let Some(other) = other.as_mut() {
-        for path in &keys.folded {
-            if let Some(engagement) = by_path.get(path) {
-                other_engagement.add(engagement);
+    pages.truncate(limit as usize);
+    let other_engagement = engagement_of(&by_path, &keys.folded);
+    let shown: Vec<String> = pages.iter().map(PageRow::key).collect();
+    let has_other = other.is_some();
+    let other_visitors = async {
+        match &other {
+            Some(other) => {
+                small_counts::other_visitors::<PageRow>(ctx, scope, split, &keys, other.visitors, &events_side)
+                    .await
+                    .map(Some)
             }
+            None => Ok(None),
         }
-        let (visitors, how) =
-            small_counts::other_visitors::<PageRow>(ctx, scope, split, &keys, other.visitors, &events_side).await?;
+    };
+    let compared = async {
+        match (against, then) {
+            (Some(against), Some(then)) => {
+                let Read { pages, by_path, split, events_side } = then;
+                let sides = Sides { rows: pages, split, events_side };
+                let folded = has_other.then_some(keys.folded.as_slice());
+                let (rows, other) = compare::breakdown(ctx, &against.scope, sides, &shown, folded, add).await?;
+                Ok::<_, StoreError>(Some((rows, other, by_path)))
+            }
+            _ => Ok(None),
+        }
+    };
+    let (counted, then) = tokio::try_join!(other_visitors, compared)?;
+    if let (Some(other), Some((visitors, how))) = (other.as_mut(), counted) {
         (other.visitors, folding.other_visitors) = (visitors, Some(how));
     }
-    pages.truncate(limit as usize);
+
+    // A comparison row as `previous` (the path's, or the same folded paths' added up).
+    let previous_of = |page: Option<&PageRow>, engagement: &Engagement| match page {
+        Some(page) => {
+            let row = row(page.clone(), engagement, None);
+            (TopContentPrevious::from(&row), row.visitors)
+        }
+        None => (TopContentPrevious::zeros(), 0),
+    };
     let none = Engagement::default();
     let rows = pages
         .into_iter()
-        .map(|page| {
+        .enumerate()
+        .map(|(at, page)| {
             let engagement = by_path.get(&page.path).unwrap_or(&none);
-            row(page, engagement)
+            let previous = Against::previous(against, then.as_ref(), |(rows, _, by_path)| {
+                let page = rows[at].as_ref();
+                previous_of(page, page.and_then(|page| by_path.get(&page.path)).unwrap_or(&none))
+            });
+            row(page, engagement, previous)
         })
-        .chain(other.map(|other| row(other, &other_engagement)))
+        .chain(other.map(|other| {
+            let previous = Against::previous(against, then.as_ref(), |(_, other, by_path)| {
+                let other = other.as_ref().expect("an other row compares").as_ref();
+                previous_of(other, &engagement_of(by_path, &keys.folded))
+            });
+            row(other, &other_engagement, previous)
+        }))
         .collect();
     Ok((rows, folding))
 }
 
-/// The answer's row of `page` with its `engagement`.
-fn row(page: PageRow, engagement: &Engagement) -> TopContentRow {
+/// The answer's row of `page` with its `engagement` and `previous`.
+fn row(page: PageRow, engagement: &Engagement, previous: Option<TopContentPrevious>) -> TopContentRow {
     let share = |part: u64| round(part as f64 / page.views as f64, 4);
     TopContentRow {
         avg_engaged_seconds: round(page.engaged_ms as f64 / page.views as f64 / 1000.0, 1),
@@ -233,6 +332,7 @@ fn row(page: PageRow, engagement: &Engagement) -> TopContentRow {
         views: page.views,
         visitors: page.visitors,
         entries: page.entries,
+        previous,
     }
 }
 

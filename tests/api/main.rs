@@ -7,6 +7,7 @@ mod bad_input;
 mod beacon;
 mod browser;
 mod cluster;
+mod compare;
 mod content;
 mod conversions;
 mod dashboard;

@@ -137,6 +137,12 @@ fn check_document(document: &Value) {
             "funnel"
         ])
     );
+    let compare =
+        report["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "compare").expect("`compare` is listed");
+    assert_eq!(compare["schema"]["enum"], serde_json::json!(["previous", "year"]));
+    for schema in ["CompareHeader", "RealtimeCompare", "TopContentPrevious", "TimeseriesPrevious", "ContentTotals"] {
+        assert!(document["components"]["schemas"].get(schema).is_some(), "`{schema}` is documented");
+    }
     assert_eq!(report["security"], serde_json::json!([{"bearer": []}]));
     assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     for status in ["400", "401", "403", "404", "429", "503"] {

@@ -326,6 +326,7 @@ fn expected_public_answer(p: &Planted, report: ReportName) -> Value {
                 "read_through_share_7d": 0.0, "top_referrers": [{"host": PUBLIC_HOST, "visitors": n}],
                 "internal_from": [], "found": true, "suppressed": false,
             }],
+            "totals": {"pages": 1, "found": 1, "views_24h": n, "visitors_24h": n, "views_7d": n, "visitors_7d": n},
             "small_counts": small_counts,
         }),
         ReportName::Sources => json!({
