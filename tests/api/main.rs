@@ -8,6 +8,7 @@ mod beacon;
 mod browser;
 mod cluster;
 mod content;
+mod content_dashboard;
 mod conversions;
 mod dashboard;
 mod dashboard_browser;
