@@ -115,7 +115,7 @@ async fn the_content_dashboard_answers_the_content_teams_questions() {
     log_in(&browser, &app.address).await;
     let page = format!("{}/dashboard/{SITE}/content?{RANGE}", app.address);
     open_dashboard(&browser, &page).await;
-    let new_content = "#panel-2";
+    let new_content = "#panel-3";
 
     // The post with markup in its title: shown as text, no element made of it.
     assert_eq!(
@@ -181,7 +181,7 @@ async fn the_content_dashboard_answers_the_content_teams_questions() {
 
     // What people like most: by views, then by engaged minutes from its heading, kept in
     // the URL.
-    let top = "#panel-3";
+    let top = "#panel-4";
     let first_path = format!("return document.querySelector('{top} tbody tr [data-column=path]').dataset.value");
     assert_eq!(browser.js(&first_path).await, json!("/blog/hundred"));
     assert_eq!(
@@ -202,7 +202,7 @@ async fn the_content_dashboard_answers_the_content_teams_questions() {
     );
 
     // When to publish: the heatmap marks Tuesday 10:00 (3 pages, median 3) as the best.
-    let heat = "#panel-4";
+    let heat = "#panel-5";
     assert_eq!(browser.js(&format!("return document.querySelectorAll('{heat} rect.cell').length")).await, json!(168));
     let best = browser
         .js(&format!(

@@ -980,12 +980,16 @@
     return el('span', { class: 'page-path muted' }, [row.path]);
   }
 
-  // The notes under a content-discovery table: what its marked values mean.
+  // The notes under a content-discovery table: what the marked values it shows mean.
   function tableNotes(panel, answer) {
     if (panel.report !== 'content-discovery') return null;
     var min = minVisitors(answer);
-    var notes = [el('li', {}, [el('strong', {}, ['not found']), ': nobody viewed the post in its first 7 days.'])];
-    if (min > 1) {
+    var notes = [];
+    var any = function (test) { return answer.rows.some(test); };
+    if (any(function (row) { return !row.found; })) {
+      notes.push(el('li', {}, [el('strong', {}, ['not found']), ': nobody viewed the post in its first 7 days.']));
+    }
+    if (min > 1 && any(function (row) { return row.suppressed; })) {
       notes.push(el('li', {}, [el('strong', {}, ['fewer than ' + min]), ', ', el('strong', {}, ['hidden']),
         ': a post read by fewer than ' + min + ' visitors in its first 7 days is listed, but its numbers are ' +
         'hidden to protect privacy (reports.min_visitors); sources with fewer than ' + min + ' visitors are not named.']));
@@ -995,7 +999,7 @@
         'median of the site\'s pages that started in the 90 days before it; ', el('strong', {}, ['no yardstick']),
         ' with fewer than 5 such pages.']));
     }
-    return el('ul', { class: 'table-notes muted' }, notes);
+    return notes.length ? el('ul', { class: 'table-notes muted' }, notes) : null;
   }
 
   // ---- sorting: a panel's `sorts` maps columns to its report's `sort` values; the URL's
@@ -1029,6 +1033,21 @@
     return el('a', { class: 'sort' + (active ? ' active' : ''), href: '?' + query.toString(), 'data-sort': value,
       title: active ? 'Sorted by this column, highest first' : 'Sort by this column, highest first' },
     [heading(column), el('span', { 'aria-hidden': 'true' }, [active ? ' ▼' : ' ↕'])]);
+  }
+
+  // Line charts follow their panel's width also when the window keeps its size: a page
+  // that grows or shrinks past the window's height gains or loses its scroll bar, which
+  // narrows or widens every panel without a resize event. The page's width changing is
+  // passed on as one (redrawOnResize draws the charts whose width changed).
+  function redrawOnLayout() {
+    var main = document.getElementById('main');
+    if (!main || typeof ResizeObserver === 'undefined') return;
+    var width = main.clientWidth;
+    new ResizeObserver(function () {
+      if (main.clientWidth === width) return;
+      width = main.clientWidth;
+      window.dispatchEvent(new Event('resize'));
+    }).observe(main);
   }
 
   // ---- publish timing: pages by the weekday and hour they started, coloured by their
@@ -1271,6 +1290,7 @@
     setUpControls(ctx);
     showFilters();
     redrawOnResize(ctx);
+    redrawOnLayout();
     var loads = dashboard.panels.map(function (panel, index) {
       var section = document.getElementById('panel-' + index);
       var done = load(ctx, section, panel, false);
