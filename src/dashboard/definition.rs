@@ -55,7 +55,7 @@ pub enum Visual {
     Bar,
     /// A table of chosen columns.
     Table,
-    /// The weekday x hour grid (busiest-times).
+    /// The weekday x hour grid (busiest-times; publish-timing: pages by when they started).
     Heatmap,
 }
 
@@ -118,6 +118,11 @@ pub struct Panel {
     /// Table: the columns shown, in order.
     #[serde(default)]
     pub columns: Vec<String>,
+    /// Table of a report that takes `sort` (top-content): columns whose heading sorts the
+    /// table, each with the report's `sort` value (`{ views = "views" }`); the page keeps
+    /// the chosen one in its URL (`?sort=`).
+    #[serde(default)]
+    pub sorts: std::collections::BTreeMap<String, String>,
     /// How values are shown (numbers, bars; tables format columns by name).
     #[serde(default)]
     pub format: Format,
@@ -265,11 +270,12 @@ fn check_panel(panel: &Panel) -> Result<(), String> {
         Visual::Line | Visual::Bar if panel.value.is_none() => return needs("value"),
         Visual::Bar if panel.label.is_empty() => return needs("label"),
         Visual::Table if panel.columns.is_empty() => return needs("columns"),
-        Visual::Heatmap if report != ReportName::BusiestTimes => {
-            return Err("a heatmap panel shows the `busiest-times` report".into())
+        Visual::Heatmap if !matches!(report, ReportName::BusiestTimes | ReportName::PublishTiming) => {
+            return Err("a heatmap panel shows the `busiest-times` or `publish-timing` report".into())
         }
         _ => {}
     }
+    check_sorts(panel, report)?;
     if panel.curve && report != ReportName::ContentDiscovery {
         return Err("`curve = true` applies to the `content-discovery` report only".into());
     }
@@ -278,6 +284,24 @@ fn check_panel(panel: &Panel) -> Result<(), String> {
     }
     if panel.refresh_secs.is_some_and(|secs| secs < 5) {
         return Err("`refresh_secs` must be at least 5".into());
+    }
+    Ok(())
+}
+
+/// A panel's `sorts`: a table of a report that takes `sort`, its own columns, the
+/// report's values.
+fn check_sorts(panel: &Panel, report: ReportName) -> Result<(), String> {
+    if panel.sorts.is_empty() {
+        return Ok(());
+    }
+    if panel.visual != Visual::Table || report != ReportName::TopContent {
+        return Err("`sorts` applies to a table of the `top-content` report (the report that takes `sort`)".into());
+    }
+    for (column, value) in &panel.sorts {
+        if !panel.columns.contains(column) {
+            return Err(format!("`sorts.{column}` is not one of the panel's `columns`"));
+        }
+        crate::reports::params::sort(value).map_err(|error| format!("`sorts.{column} = {value:?}`: {error}"))?;
     }
     Ok(())
 }
@@ -306,8 +330,23 @@ mod tests {
         let text = "title = \"T\"\n[[panels]]\ntitle = \"Hot\"\nreport = \"top-content\"\nvisual = \"heatmap\"\n";
         assert_eq!(
             parse(text, "toml", "t").unwrap_err(),
-            "panel 1 (\"Hot\"): a heatmap panel shows the `busiest-times` report"
+            "panel 1 (\"Hot\"): a heatmap panel shows the `busiest-times` or `publish-timing` report"
         );
+        let sorted = "title = \"T\"\n[[panels]]\ntitle = \"Top\"\nreport = \"top-content\"\nvisual = \"table\"\n\
+                      columns = [\"path\", \"views\"]\nsorts = { views = \"views\", visitors = \"visitors\" }\n";
+        assert_eq!(
+            parse(sorted, "toml", "t").unwrap_err(),
+            "panel 1 (\"Top\"): `sorts.visitors` is not one of the panel's `columns`"
+        );
+        let wrong = sorted.replace(", visitors = \"visitors\"", "").replace("views = \"views\"", "views = \"likes\"");
+        assert_eq!(
+            parse(&wrong, "toml", "t").unwrap_err(),
+            "panel 1 (\"Top\"): `sorts.views = \"likes\"`: `sort` must be `views`, `visitors`, `engaged_minutes` or `read_through`"
+        );
+        let elsewhere = sorted.replace("top-content", "content-discovery").replace(", visitors = \"visitors\"", "");
+        assert!(parse(&elsewhere, "toml", "t")
+            .unwrap_err()
+            .ends_with("`sorts` applies to a table of the `top-content` report (the report that takes `sort`)"));
         let text = "title = \"T\"\n[[panels]]\ntitle = \"X\"\nreport = \"nope\"\nvisual = \"table\"\n";
         assert!(parse(text, "toml", "t").unwrap_err().contains("is not a report; use one of top-content"));
         let json = r#"{"title": "J", "panels": [{"title": "V", "report": "timeseries", "visual": "number"}]}"#;

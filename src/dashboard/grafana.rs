@@ -9,7 +9,8 @@
 //! and `tz` (that site's time zone). The SQL comes from `reports::grafana_sql`, beside
 //! the reports' own; this module lays the panels out. Panels map to Grafana visuals: number -> stat,
 //! line -> timeseries, bar -> bargauge, table -> table, heatmap -> a weekday x hour table
-//! with coloured cells. The integration test
+//! with coloured cells; a panel without a Grafana version ([`dashboard_only`]: the
+//! publish-timing heatmap) becomes a text panel saying why. The integration test
 //! `dashboard::every_grafana_panel_runs_on_the_real_server` runs every panel's SQL on the
 //! real server.
 //!
@@ -95,6 +96,9 @@ fn grafana_panel(
     datasource: &Value,
     grid: Value,
 ) -> Value {
+    if let Some(why) = dashboard_only(panel) {
+        return dashboard_only_panel(panel, index, grid, why);
+    }
     let sql = panel_sql(panel, database, min_visitors);
     let (kind, format) = match panel.visual {
         Visual::Number => ("stat", 1),
@@ -134,6 +138,27 @@ fn grafana_panel(
         _ => {}
     }
     value
+}
+
+/// Why `panel` has no Grafana version, if it has none: the publish-timing heatmap's
+/// medians of each page's first 24 hours need footfall's content registry and windows
+/// (docs/dashboard.md, "Grafana").
+pub fn dashboard_only(panel: &Panel) -> Option<&'static str> {
+    (panel.visual == Visual::Heatmap && panel.report == ReportName::PublishTiming.as_str()).then_some(
+        "Publish timing is shown on footfall's own dashboard only: the median visitors of each page's first \
+         24 hours need footfall's content registry and page windows, which Grafana's SQL over `events` does not have.",
+    )
+}
+
+/// A Grafana text panel in place of a panel without a Grafana version, saying why.
+fn dashboard_only_panel(panel: &Panel, index: usize, grid: Value, why: &str) -> Value {
+    json!({
+        "id": index + 1,
+        "type": "text",
+        "title": panel.title,
+        "gridPos": grid,
+        "options": {"mode": "markdown", "content": why},
+    })
 }
 
 /// The SQL of one panel (from `reports`, which holds every report's SQL), with
@@ -195,6 +220,21 @@ mod tests {
                 assert!(!sql.contains("visitors >="), "{}: {sql}", panel["title"]);
             }
         }
+    }
+
+    #[test]
+    fn the_publish_timing_heatmap_is_a_text_panel_saying_why() {
+        let content = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/dashboards/content.toml")).unwrap();
+        let content = parse(&content, "toml", "content").unwrap();
+        let exported = export(&content, "footfall", 5);
+        let panels = exported["panels"].as_array().unwrap();
+        assert_eq!(panels.len(), content.panels.len());
+        let text: Vec<(&Value, &Value)> =
+            panels.iter().filter(|p| p["type"] == "text").map(|p| (&p["title"], &p["options"]["content"])).collect();
+        assert_eq!(text.len(), 1);
+        assert_eq!(text[0].0, "When to publish");
+        assert!(text[0].1.as_str().unwrap().starts_with("Publish timing is shown on footfall's own dashboard only"));
+        assert!(panels.iter().filter(|p| p["type"] != "text").all(|p| p["targets"][0]["rawSql"].is_string()));
     }
 
     /// Every panel's SQL of the shipped dashboards also runs on current ClickHouse (the

@@ -528,7 +528,7 @@ mod tests {
         assert_eq!(header::<publish_timing::PublishCell>(), "weekday,hour,pages,median_visitors_24h");
         assert_eq!(
             header::<discovery::ContentDiscoveryRow>(),
-            "path,published_at,first_view_at,hours_to_first_view,found,views_24h,visitors_24h,views_7d,visitors_7d,\
+            "path,title,published_at,first_view_at,hours_to_first_view,found,views_24h,visitors_24h,views_7d,visitors_7d,\
              internal_share,search_share,social_share,other_share,direct_share,returning_share,\
              hours_to_10_visitors,hours_to_100_visitors,vs_typical_24h,median_engaged_seconds_7d,\
              read_through_share_7d,top_referrers,internal_from,suppressed"

@@ -20,11 +20,11 @@
 //! pages' own windows, read together so that a visitor of two of them on one day counts
 //! once.
 //!
-//! Per listed page also: how fast it reached 10 and 100 visitors, how its first 24 hours
-//! compare with the site's typical page (the median of the pages that started in the 90
-//! days before it, read like the windows), how its 7-day pageviews were read (median
-//! engaged time, read-through) and where their readers came from (referrer hosts,
-//! internal referrer paths). Those read `events` (`discovery_reading.sql`,
+//! Per listed page also: its title (the registry's), how fast it reached 10 and 100
+//! visitors, how its first 24 hours compare with the site's typical page (the median of
+//! the pages that started in the 90 days before it, read like the windows), how its
+//! 7-day pageviews were read (median engaged time, read-through) and where their readers
+//! came from (referrer hosts, internal referrer paths). Those read `events` (`discovery_reading.sql`,
 //! `discovery_referrers.sql`): `page_views` has neither the pageview hash that ties an
 //! engagement event to its view, nor scroll, entry or the referrer path.
 
@@ -73,6 +73,8 @@ pub(crate) struct PageRow {
     start: u32,
     /// 1: the page is in the content registry.
     registered: u8,
+    /// The registry's newest non-empty title; empty when it has none.
+    title: String,
 }
 
 impl PageRow {
@@ -218,6 +220,11 @@ pub(crate) struct NoPrevious {}
 pub(crate) struct ContentDiscoveryRow {
     /// The path, or `(other)` for the folded rows.
     pub path: String,
+    /// The page's title from the content registry (the newest non-empty one registered,
+    /// as the site's feed or sitemap gave it: untrusted text); `null` when the registry
+    /// has none, and in the `(other)` row.
+    #[schema(required = true)]
+    pub title: Option<String>,
     /// The earliest publish time the beacon sent (RFC 3339, in the answer's time zone);
     /// `null` when none was sent, and in the `(other)` row.
     #[schema(required = true, format = DateTime)]
@@ -473,8 +480,10 @@ pub(crate) async fn rows(
             let hours_to = |at: u32| (at != 0).then(|| round(f64::from(at - page.start) / 3600.0, 2));
             let views = reading.engaged_ms.len() as u64;
             let vs_typical_24h = if listed { typical.vs(page.start, w.visitors_24h) } else { None };
+            let title = (!is_other && !page.title.is_empty()).then_some(page.title);
             ContentDiscoveryRow {
                 path: page.path,
+                title,
                 published_at: published.map(|published| time::rfc3339(tz, published)),
                 first_view_at: first_view.map(|first| time::rfc3339(tz, first)),
                 hours_to_first_view: published

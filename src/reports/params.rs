@@ -397,7 +397,11 @@ fn interval(value: &str) -> Result<Interval, ReportError> {
     }
 }
 
-fn sort(value: &str) -> Result<Sort, ReportError> {
+/// The `sort` value `value` (also dashboard panels' `sorts`).
+///
+/// # Errors
+/// A value top-content does not sort by.
+pub fn sort(value: &str) -> Result<Sort, ReportError> {
     match value {
         "views" => Ok(Sort::Views),
         "visitors" => Ok(Sort::Visitors),

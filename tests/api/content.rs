@@ -188,7 +188,7 @@ async fn importing_again_changes_nothing() {
 const ADMIN: &str = "test-admin-token-0123456789";
 
 /// Posts `body` to the content route of `site` with `token`: (status, JSON body).
-async fn post(app: &TestApp, site: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+pub(crate) async fn post(app: &TestApp, site: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
     let mut request = app.http.post(format!("{}/api/v1/sites/{site}/content", app.address)).json(body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -339,7 +339,7 @@ async fn content_discovery_lists_registered_pages_found_or_not() {
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.unwrap();
     let suppressed = |path: &str, published: &str, found: bool| {
-        json!({"path": path, "published_at": format!("{day}T{published}+00:00"), "first_view_at": null,
+        json!({"path": path, "title": null, "published_at": format!("{day}T{published}+00:00"), "first_view_at": null,
                "hours_to_first_view": null, "found": found, "views_24h": null, "visitors_24h": null,
                "views_7d": null, "visitors_7d": null, "internal_share": null, "search_share": null,
                "social_share": null, "other_share": null, "direct_share": null, "returning_share": null,
@@ -352,7 +352,7 @@ async fn content_discovery_lists_registered_pages_found_or_not() {
         json!([
             suppressed("/news/quiet", "10:00:00", true),
             suppressed("/news/unfound", "09:00:00", false),
-            {"path": "/news/popular", "published_at": format!("{day}T08:00:00+00:00"),
+            {"path": "/news/popular", "title": "Popular", "published_at": format!("{day}T08:00:00+00:00"),
              "first_view_at": format!("{day}T12:00:00+00:00"), "hours_to_first_view": 4.0, "found": true,
              "views_24h": 6, "visitors_24h": 6, "views_7d": 6, "visitors_7d": 6, "internal_share": 0.0,
              "search_share": 0.0, "social_share": 0.0, "other_share": 0.0, "direct_share": 1.0,
@@ -360,8 +360,8 @@ async fn content_discovery_lists_registered_pages_found_or_not() {
              "vs_typical_24h": null, "median_engaged_seconds_7d": 0.0, "read_through_share_7d": 0.0,
              "top_referrers": [], "internal_from": [], "suppressed": false},
             suppressed("/news/meta", "07:00:00", true),
-            {"path": "(other)", "published_at": null, "first_view_at": null, "hours_to_first_view": null,
-             "found": true, "views_24h": 1, "visitors_24h": 1, "views_7d": 1, "visitors_7d": 1,
+            {"path": "(other)", "title": null, "published_at": null, "first_view_at": null,
+             "hours_to_first_view": null, "found": true, "views_24h": 1, "visitors_24h": 1, "views_7d": 1, "visitors_7d": 1,
              "internal_share": 0.0, "search_share": 0.0, "social_share": 0.0, "other_share": 0.0,
              "direct_share": 1.0, "returning_share": 0.0, "hours_to_10_visitors": null,
              "hours_to_100_visitors": null, "vs_typical_24h": null, "median_engaged_seconds_7d": null,
@@ -374,7 +374,7 @@ async fn content_discovery_lists_registered_pages_found_or_not() {
 
 /// A view of the fixture below: `class` and `referrer` say how it arrived (`referrer` a
 /// host for entries from other sites, a path for internal views), `id` its pageview hash.
-fn view(path: &str, ts: u32, visitor: u64, id: u64, class: &str, referrer: &str, entry: bool) -> EventRow {
+pub(crate) fn view(path: &str, ts: u32, visitor: u64, id: u64, class: &str, referrer: &str, entry: bool) -> EventRow {
     let internal = class == "internal";
     EventRow {
         site: SITE.into(),
@@ -400,7 +400,7 @@ fn view(path: &str, ts: u32, visitor: u64, id: u64, class: &str, referrer: &str,
 }
 
 /// An engagement event of page view `id`.
-fn engagement(path: &str, ts: u32, visitor: u64, id: u64, engaged_ms: u32, scroll: u8) -> EventRow {
+pub(crate) fn engagement(path: &str, ts: u32, visitor: u64, id: u64, engaged_ms: u32, scroll: u8) -> EventRow {
     EventRow {
         name: "engagement".into(),
         engaged_ms,
@@ -410,7 +410,7 @@ fn engagement(path: &str, ts: u32, visitor: u64, id: u64, engaged_ms: u32, scrol
     }
 }
 
-fn utc(rfc3339: &str) -> u32 {
+pub(crate) fn utc(rfc3339: &str) -> u32 {
     chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().timestamp() as u32
 }
 
@@ -420,7 +420,7 @@ async fn content_discovery_says_how_fast_how_well_and_from_where_pages_were_read
     let app = crate::helpers::spawn_app_with(|settings| settings.reports.min_visitors = 2).await;
     let registered = json!([
         // Spring DST day in London: 00:30 GMT, then clocks jump at 01:00 UTC.
-        {"path": "/blog/dst", "published": "2026-03-29T00:30:00Z"},
+        {"path": "/blog/dst", "published": "2026-03-29T00:30:00Z", "title": "Old title"},
         {"path": "/blog/unfound", "published": "2026-03-29T09:00:00Z"},
         {"path": "/blog/hit", "published": "2026-03-28T12:00:00Z"},
         {"path": "/old/1", "published": "2026-02-01T10:00:00Z"},
@@ -433,6 +433,16 @@ async fn content_discovery_says_how_fast_how_well_and_from_where_pages_were_read
     ]);
     let (status, body) = post(&app, SITE, Some(ADMIN), &registered).await;
     assert_eq!(status, 200, "{body}");
+    // Registered again, then again without a title: the newest non-empty title wins, as
+    // given (a feed's text; the dashboard escapes it).
+    let title = "Clocks <b>go</b> forward, & \"we\" post";
+    for again in [
+        json!([{"path": "/blog/dst", "published": "2026-03-29T00:30:00Z", "title": title}]),
+        json!([{"path": "/blog/dst", "published": "2026-03-29T00:30:00Z"}]),
+    ] {
+        let (status, body) = post(&app, SITE, Some(ADMIN), &again).await;
+        assert_eq!(status, 200, "{body}");
+    }
 
     let dst = utc("2026-03-29T00:30:00Z");
     let hour = |n: f64| dst + (n * 3600.0) as u32;
@@ -491,7 +501,7 @@ async fn content_discovery_says_how_fast_how_well_and_from_where_pages_were_read
     let answer: Value = response.json().await.unwrap();
 
     // Assert
-    let unfound = json!({"path": "/blog/unfound", "published_at": "2026-03-29T10:00:00+01:00",
+    let unfound = json!({"path": "/blog/unfound", "title": null, "published_at": "2026-03-29T10:00:00+01:00",
         "first_view_at": null, "hours_to_first_view": null, "found": false, "views_24h": null,
         "visitors_24h": null, "views_7d": null, "visitors_7d": null, "internal_share": null,
         "search_share": null, "social_share": null, "other_share": null, "direct_share": null,
@@ -503,7 +513,7 @@ async fn content_discovery_says_how_fast_how_well_and_from_where_pages_were_read
     // sorted, the 7th and 8th are 5000 and 8000: median 6.5 s. Read through: 1001 (80)
     // and 1003 (exactly 75) of 14. Yardstick: /old/1..5 (1 to 5) and /blog/hit (100)
     // started in the 90 days before: median 3.5, 12 / 3.5 = 3.43.
-    let dst_row = json!({"path": "/blog/dst", "published_at": "2026-03-29T00:30:00+00:00",
+    let dst_row = json!({"path": "/blog/dst", "title": title, "published_at": "2026-03-29T00:30:00+00:00",
         "first_view_at": "2026-03-29T02:30:00+01:00", "hours_to_first_view": 1.0, "found": true,
         "views_24h": 13, "visitors_24h": 12, "views_7d": 14, "visitors_7d": 13,
         "internal_share": 0.4286, "search_share": 0.0714, "social_share": 0.1429, "other_share": 0.2857,
@@ -514,7 +524,7 @@ async fn content_discovery_says_how_fast_how_well_and_from_where_pages_were_read
         "internal_from": [{"path": "/", "visitors": 4}, {"path": "/news", "visitors": 2}],
         "suppressed": false});
     // The 10th visitor after 10 minutes, the 100th after 100; yardstick /old/1..5: 100 / 3.
-    let hit_row = json!({"path": "/blog/hit", "published_at": "2026-03-28T12:00:00+00:00",
+    let hit_row = json!({"path": "/blog/hit", "title": null, "published_at": "2026-03-28T12:00:00+00:00",
         "first_view_at": "2026-03-28T12:01:00+00:00", "hours_to_first_view": 0.02, "found": true,
         "views_24h": 100, "visitors_24h": 100, "views_7d": 100, "visitors_7d": 100,
         "internal_share": 0.0, "search_share": 0.0, "social_share": 0.0, "other_share": 0.0,
@@ -526,6 +536,10 @@ async fn content_discovery_says_how_fast_how_well_and_from_where_pages_were_read
 
     let csv = crate::reports::report_csv(&app, "content-discovery", query).await;
     let dst_line = csv.lines().nth(2).unwrap();
+    assert!(
+        dst_line.starts_with("/blog/dst,\"Clocks <b>go</b> forward, & \"\"we\"\" post\",2026-03-29T00:30:00+00:00,"),
+        "{dst_line}"
+    );
     assert!(dst_line.ends_with(",10,,3.43,6.5,0.1429,news.example.org=3 t.co=2,/=4 /news=2,false"), "{dst_line}");
 
     // /old/5 has 4 pages in the 90 days before it (/old/ancient is 127 days older): no yardstick.

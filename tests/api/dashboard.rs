@@ -276,6 +276,12 @@ async fn every_grafana_panel_runs_on_the_real_server() {
         // Exact values from 3 visitors: the threshold is off here (small_counts.rs tests it).
         let exported = grafana::export(dashboard, database, 0);
         for panel in exported["panels"].as_array().unwrap() {
+            if panel["type"] == "text" {
+                // A panel without a Grafana version says why (grafana::dashboard_only).
+                assert_eq!((dashboard.slug.as_str(), &panel["title"]), ("content", &Value::from("When to publish")));
+                checked += 1;
+                continue;
+            }
             let sql = panel["targets"][0]["rawSql"].as_str().unwrap();
             let expanded = footfall::reports::grafana_sql::expand(sql, SITE, "Europe/London", from, to);
             let rows = run_sql(&app, &expanded)

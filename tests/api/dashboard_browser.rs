@@ -210,7 +210,7 @@ fn view_at(path: &str, visitor: &str, at: DateTime<Tz>) -> Value {
 
 /// Logs in at `origin`'s `/dashboard` with the admin token and waits for the page it
 /// leads to (the site, or the site picker when there are several).
-async fn log_in(browser: &Browser, origin: &str) {
+pub(crate) async fn log_in(browser: &Browser, origin: &str) {
     browser.open(&format!("{origin}/dashboard")).await;
     browser.wait_until("return document.getElementById('token') !== null").await;
     browser.client.find(Locator::Css("#token")).await.unwrap().send_keys(ADMIN).await.unwrap();
@@ -224,7 +224,7 @@ async fn log_in(browser: &Browser, origin: &str) {
 }
 
 /// Opens a dashboard page and waits until every panel has loaded, none failed.
-async fn open_dashboard(browser: &Browser, url: &str) {
+pub(crate) async fn open_dashboard(browser: &Browser, url: &str) {
     browser.open(url).await;
     browser.wait_until("return document.getElementById('main').dataset.loaded == 'true'").await;
     assert_eq!(browser.js("return document.querySelectorAll('.panel.failed').length").await, json!(0), "{url}");

@@ -9,6 +9,7 @@ mod browser;
 mod cluster;
 mod compare;
 mod content;
+mod content_dashboard;
 mod conversions;
 mod dashboard;
 mod dashboard_browser;

@@ -133,8 +133,8 @@ fn expected(visitors: u64, visitors_24h: u64, how: &str) -> Vec<(&'static str, V
         ("countries", json!({"country": "(other)", "views": 6, "visitors": visitors}), three.clone()),
         (
             "content-discovery",
-            json!({"path": "(other)", "published_at": null, "first_view_at": null, "hours_to_first_view": null,
-                   "views_24h": 4, "visitors_24h": visitors_24h, "views_7d": 6, "visitors_7d": visitors,
+            json!({"path": "(other)", "title": null, "published_at": null, "first_view_at": null,
+                   "hours_to_first_view": null, "views_24h": 4, "visitors_24h": visitors_24h, "views_7d": 6, "visitors_7d": visitors,
                    "internal_share": 0.0, "search_share": 0.0, "social_share": 0.0, "other_share": 1.0,
                    "direct_share": 0.0, "returning_share": 0.0, "hours_to_10_visitors": null,
                    "hours_to_100_visitors": null, "vs_typical_24h": null, "median_engaged_seconds_7d": null,

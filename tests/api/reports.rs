@@ -528,6 +528,7 @@ impl<'a> Fold<'a> {
                 path,
                 json!({
                     "path": path,
+                    "title": null,
                     "published_at": published.map(|p| self.rfc3339(i64::from(p))),
                     "first_view_at": self.rfc3339(i64::from(first_view)),
                     "hours_to_first_view": published.map(|p| round((f64::from(first_view) - f64::from(p)) / 3600.0, 2)),

@@ -318,7 +318,7 @@ fn expected_public_answer(p: &Planted, report: ReportName) -> Value {
         }),
         ReportName::ContentDiscovery => json!({
             "rows": [{
-                "path": PUBLIC_PATH, "published_at": null, "first_view_at": p.local(p.ts), "hours_to_first_view": null,
+                "path": PUBLIC_PATH, "title": null, "published_at": null, "first_view_at": p.local(p.ts), "hours_to_first_view": null,
                 "views_24h": n, "visitors_24h": n, "views_7d": n, "visitors_7d": n,
                 "internal_share": 0.0, "search_share": 0.0, "social_share": 0.0, "other_share": 1.0,
                 "direct_share": 0.0, "returning_share": 0.0, "hours_to_10_visitors": null,
@@ -502,7 +502,8 @@ async fn grafana_rows(p: &Planted, min_visitors: u64) -> Vec<(String, Vec<Value>
     let mut all = Vec::new();
     for dashboard in &catalog.dashboards {
         let exported = grafana::export(dashboard, &p.app.settings.clickhouse.database, min_visitors);
-        for panel in exported["panels"].as_array().unwrap() {
+        // Text panels (grafana::dashboard_only) query nothing.
+        for panel in exported["panels"].as_array().unwrap().iter().filter(|panel| panel["type"] != "text") {
             let sql = panel["targets"][0]["rawSql"].as_str().unwrap();
             let expanded = footfall::reports::grafana_sql::expand(sql, SITE, "Europe/London", p.ts - 3600, p.ts + 3600);
             let title = format!("{}/{}", dashboard.slug, panel["title"].as_str().unwrap());

@@ -62,6 +62,7 @@
 
   // How a table column is shown, from its name.
   function columnFormat(column) {
+    if (contentFormat(column)) return contentFormat(column);
     if (/_seconds$/.test(column)) return 'duration';
     if (/^hours_/.test(column)) return 'hours';
     if (/_share$/.test(column)) return 'percent';
@@ -205,6 +206,7 @@
   function queryWith(range, filters) {
     var query = new URLSearchParams(range);
     filters.forEach(function (filter) { query.set(filter[0], filter[1]); });
+    keepSort(query);
     return '?' + query.toString();
   }
 
@@ -372,6 +374,7 @@
     // A single day by day is one lone point: draw it by hour.
     if (panel.report === 'timeseries' && panel.visual === 'line' && range.from === range.to) params.interval = 'hour';
     if (panel.report !== 'not-stored') currentFilters().forEach(function (filter) { params[filter[0]] = filter[1]; });
+    if (sortOf(panel)) params.sort = sortOf(panel);
     return params;
   }
 
@@ -741,22 +744,25 @@
     var fold = foldOf(panel, answer);
     var columns = panel.columns;
     var head = el('tr', {}, columns.map(function (c) {
-      return el('th', { scope: 'col', class: columnFormat(c) === 'text' ? '' : 'num' }, [heading(c)]);
+      return el('th', { scope: 'col', class: alignment(c), 'aria-sort': ariaSort(panel, answer, c) },
+        [sortableHeading(panel, answer, c)]);
     }).concat(panel.curve ? [el('th', { scope: 'col' }, ['First 7 days'])] : []));
     var body = rows.map(function (row) {
       var other = isFoldRow(fold, row);
       var cells = columns.map(function (c, i) {
         var format = columnFormat(c);
         var value = row[c];
-        var shown = format === 'when' ? when(value) : format === 'text' ? (value === '' ? '(none)' : String(value))
-          : formatAs(format, value);
+        var shown = contentFormat(c) || (value === null && !other) ? contentCell(ctx, panel, answer, row, c)
+          : format === 'when' ? when(value) : format === 'text' ? (value === '' ? '(none)' : String(value))
+            : formatAs(format, value);
         var summed = isSummed(fold, row, c);
-        var attributes = { 'data-column': c, 'data-value': value === null ? '' : String(value),
-          class: (format === 'text' ? '' : 'num') + (summed ? ' summed' : ''), title: summed ? SUMMED : null };
+        var attributes = { 'data-column': c, 'data-value': value === null || typeof value === 'object' ? ''
+          : String(value), class: alignment(c) + (summed ? ' summed' : ''), title: summed ? SUMMED : null };
         if (i === 0) Object.assign(attributes, { scope: 'row' });
         if (other && i === 0) attributes.class += ' fold';
         var label = i === 0 && !other ? filterLink(panel, row, shown) : shown;
-        return el(i === 0 ? 'th' : 'td', attributes, [label, other && i === 0 ? foldNote(ctx, fold) : null]);
+        return el(i === 0 ? 'th' : 'td', attributes, [label, other && i === 0 ? foldNote(ctx, fold) : null,
+          i === 0 && !other ? titledPath(row, c) : null]);
       });
       if (panel.curve) {
         cells.push(el('td', {}, [other
@@ -774,7 +780,8 @@
       el('thead', {}, [head]),
       el('tbody', {}, body)
     ]);
-    fill(section, [el('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': panel.title }, [table])]);
+    fill(section, [el('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': panel.title }, [table]),
+      tableNotes(panel, answer)]);
   }
 
   function renderHeatmap(ctx, section, panel, answer) {
@@ -838,7 +845,298 @@
     fill(section, [callout, el('div', { class: 'scroll' }, [chart]), legend, readout]);
   }
 
-  var RENDER = { number: renderNumber, line: renderLine, bar: renderBar, table: renderTable, heatmap: renderHeatmap };
+  // ---- content columns, sorting and publish timing (issue 18) -------------------------
+  //
+  // The content dashboard's columns beyond counts: a page's title (registry text from
+  // feeds: always a text node, never HTML), whether it was found, a ratio to the site's
+  // typical page, lists of sources; what a missing value means (suppressed, not found, not
+  // reached: never shown as 0); table headings that set a report's `sort` (kept in the
+  // URL); and the publish-timing heatmap.
+
+  // Formats by column name beyond columnFormat's: title, found, ratio (vs_*), list, and
+  // the shares and durations of a window (`_share_7d`, `_seconds_7d`), minutes as counts.
+  function contentFormat(column) {
+    if (column === 'title') return 'title';
+    if (column === 'found') return 'found';
+    if (/^vs_/.test(column)) return 'ratio';
+    if (column === 'top_referrers' || column === 'internal_from') return 'list';
+    if (/_share_(24h|7d)$/.test(column)) return 'percent';
+    if (/_seconds_(24h|7d)$/.test(column)) return 'duration';
+    if (/_minutes$/.test(column)) return 'count';
+    return null;
+  }
+
+  var TEXT_FORMATS = ['text', 'title', 'found', 'list'];
+
+  function alignment(column) {
+    return TEXT_FORMATS.indexOf(columnFormat(column)) >= 0 ? '' : 'num';
+  }
+
+  Object.assign(HEADINGS, {
+    title: 'Post', found: 'Found?', hours_to_10_visitors: 'To 10 readers', hours_to_100_visitors: 'To 100 readers',
+    vs_typical_24h: '24 h vs typical', read_through_share_7d: 'Read to 75%',
+    median_engaged_seconds_7d: 'Median engaged', top_referrers: 'Top referrers', internal_from: 'From our pages',
+    engaged_minutes: 'Engaged minutes', median_engaged_seconds: 'Median engaged',
+    engaged_view_share: 'Engaged views', read_through_share: 'Read to 75%'
+  });
+
+  var WEEK_MS = 7 * 86400000;
+
+  // Whether a page's first 7 days are still running (its numbers can still grow).
+  function inFirstWeek(row) {
+    var start = Date.parse(row.published_at || row.first_view_at || '');
+    return !isNaN(start) && Date.now() < start + WEEK_MS;
+  }
+
+  function minVisitors(answer) {
+    return (answer.small_counts && answer.small_counts.min_visitors) || 0;
+  }
+
+  // A marked value with why it reads as it does (`title`, also for screen readers).
+  function marked(kind, text, why) {
+    return el('span', { class: 'marked ' + kind, title: why, 'data-why': why }, [text,
+      el('span', { class: 'sr-only' }, [' (' + why + ')'])]);
+  }
+
+  // A cell of a content column, or a missing value with what it means.
+  function contentCell(ctx, panel, answer, row, column) {
+    var value = row[column];
+    var min = minVisitors(answer);
+    var other = row.path === '(other)';
+    switch (columnFormat(column)) {
+      case 'title': return row.title === null || row.title === undefined || row.title === '' ? row.path : row.title;
+      case 'found':
+        if (other) return '–';
+        if (!row.found) {
+          return inFirstWeek(row)
+            ? marked('unfound', 'not found yet', 'nobody has viewed it so far in its first 7 days')
+            : marked('unfound', 'not found', 'nobody viewed it in its first 7 days');
+        }
+        return row.suppressed ? marked('suppressed', 'found, by fewer than ' + min, suppressedWhy(min)) : 'found';
+      case 'list':
+        if (value && value.length) return sourceList(column, value);
+        break;
+      case 'ratio':
+        if (value !== null && value !== undefined) return ratio(value);
+        break;
+      default:
+        if (value !== null && value !== undefined) return formatAs(columnFormat(column), value);
+    }
+    return missing(row, column, min, other);
+  }
+
+  function suppressedWhy(min) {
+    return 'fewer than ' + min + ' visitors in its first 7 days: its numbers are hidden to protect privacy ' +
+      '(reports.min_visitors)';
+  }
+
+  // "2.3× typical": a page's first 24 hours against the site's typical page.
+  function ratio(value) {
+    return (value >= 10 ? String(Math.round(value)) : trim(value)) + '× typical';
+  }
+
+  // What a missing value (null, or an empty list) of a page means.
+  function missing(row, column, min, other) {
+    var visitors = /^visitors/.test(column);
+    if (other) return marked('none', '–', '(other) adds up pages with different starts; this is per page');
+    if (!row.found) {
+      var never = inFirstWeek(row) ? 'nobody has viewed it so far' : 'nobody viewed it in its first 7 days';
+      if (visitors || /^views/.test(column)) return marked('unfound', 'none', never);
+      return marked('unfound', /^hours_to_/.test(column) ? 'not reached' : '–', never);
+    }
+    if (row.suppressed) {
+      return visitors ? marked('suppressed', 'fewer than ' + min, suppressedWhy(min))
+        : marked('suppressed', 'hidden', suppressedWhy(min));
+    }
+    if (/^hours_to_\d+_visitors$/.test(column)) {
+      return inFirstWeek(row) ? marked('none', 'not yet', 'not reached so far; its first 7 days are still running')
+        : marked('none', 'not in 7 days', 'not reached in its first 7 days');
+    }
+    if (/^vs_/.test(column)) {
+      return marked('none', 'no yardstick', 'needs at least 5 pages that started in the 90 days before it ' +
+        '(and their median of visitors in 24 hours above 0)');
+    }
+    if (columnFormat(column) === 'list') {
+      return marked('none', 'none named', column === 'internal_from'
+        ? 'no page of the site sent it ' + (min > 1 ? 'at least ' + min + ' visitors' : 'a visitor')
+        : 'no other site sent it ' + (min > 1 ? 'at least ' + min + ' visitors' : 'a visitor'));
+    }
+    if (column === 'hours_to_first_view') return marked('none', '–', 'no publish time');
+    return marked('none', '–', 'nothing to show');
+  }
+
+  // [{host|path, visitors}] as a short list: "news.example.org 3".
+  function sourceList(column, entries) {
+    return el('ul', { class: 'sources', 'data-list': column }, entries.map(function (entry) {
+      var name = entry.host || entry.path;
+      return el('li', { title: name + ': ' + entry.visitors + ' visitors' }, [el('span', { class: 'source' }, [name]),
+        ' ', el('span', { class: 'n' }, [count(entry.visitors)])]);
+    }));
+  }
+
+  // Under a title, the page's path (the title is the registry's, the path footfall's).
+  function titledPath(row, column) {
+    if (column !== 'title' || !row.title) return null;
+    return el('span', { class: 'page-path muted' }, [row.path]);
+  }
+
+  // The notes under a content-discovery table: what the marked values it shows mean.
+  function tableNotes(panel, answer) {
+    if (panel.report !== 'content-discovery') return null;
+    var min = minVisitors(answer);
+    var notes = [];
+    var any = function (test) { return answer.rows.some(test); };
+    if (any(function (row) { return !row.found; })) {
+      notes.push(el('li', {}, [el('strong', {}, ['not found']), ': nobody viewed the post in its first 7 days.']));
+    }
+    if (min > 1 && any(function (row) { return row.suppressed; })) {
+      notes.push(el('li', {}, [el('strong', {}, ['fewer than ' + min]), ', ', el('strong', {}, ['hidden']),
+        ': a post read by fewer than ' + min + ' visitors in its first 7 days is listed, but its numbers are ' +
+        'hidden to protect privacy (reports.min_visitors); sources with fewer than ' + min + ' visitors are not named.']));
+    }
+    if (panel.columns.some(function (c) { return /^vs_/.test(c); })) {
+      notes.push(el('li', {}, [el('strong', {}, ['× typical']), ': its visitors in the first 24 hours against the ' +
+        'median of the site\'s pages that started in the 90 days before it; ', el('strong', {}, ['no yardstick']),
+        ' with fewer than 5 such pages.']));
+    }
+    return notes.length ? el('ul', { class: 'table-notes muted' }, notes) : null;
+  }
+
+  // ---- sorting: a panel's `sorts` maps columns to its report's `sort` values; the URL's
+  // `sort` (one for the page) applies to each panel that offers it.
+
+  function sortOf(panel) {
+    var wanted = new URLSearchParams(location.search).get('sort');
+    var offered = Object.keys(panel.sorts || {}).map(function (c) { return panel.sorts[c]; });
+    return wanted && offered.indexOf(wanted) >= 0 ? wanted : null;
+  }
+
+  // Keeps the URL's `sort` in a query built from the range and the filters.
+  function keepSort(query) {
+    var sort = new URLSearchParams(location.search).get('sort');
+    if (sort && !query.has('sort')) query.set('sort', sort);
+  }
+
+  function ariaSort(panel, answer, column) {
+    var value = panel.sorts && panel.sorts[column];
+    if (!value) return null;
+    return answer.sort === value ? 'descending' : 'none';
+  }
+
+  // A heading that sorts the panel by its column (a link: the sort lives in the URL).
+  function sortableHeading(panel, answer, column) {
+    var value = panel.sorts && panel.sorts[column];
+    if (!value) return heading(column);
+    var query = new URLSearchParams(location.search);
+    query.set('sort', value);
+    var active = answer.sort === value;
+    return el('a', { class: 'sort' + (active ? ' active' : ''), href: '?' + query.toString(), 'data-sort': value,
+      title: active ? 'Sorted by this column, highest first' : 'Sort by this column, highest first' },
+    [heading(column), el('span', { 'aria-hidden': 'true' }, [active ? ' ▼' : ' ↕'])]);
+  }
+
+  // Line charts follow their panel's width also when the window keeps its size: a page
+  // that grows or shrinks past the window's height gains or loses its scroll bar, which
+  // narrows or widens every panel without a resize event. The page's width changing is
+  // passed on as one (redrawOnResize draws the charts whose width changed).
+  function redrawOnLayout() {
+    var main = document.getElementById('main');
+    if (!main || typeof ResizeObserver === 'undefined') return;
+    var width = main.clientWidth;
+    new ResizeObserver(function () {
+      if (main.clientWidth === width) return;
+      width = main.clientWidth;
+      window.dispatchEvent(new Event('resize'));
+    }).observe(main);
+  }
+
+  // ---- publish timing: pages by the weekday and hour they started, coloured by their
+  // median visitors in 24 hours; the number in a cell is its pages; the best cells are
+  // outlined and named above the grid.
+
+  function renderPublishTiming(ctx, section, panel, answer) {
+    var cells = answer.grid;
+    var best = answer.best || [];
+    var min = answer.min_visitors;
+    var medians = cells.map(function (c) { return c.median_visitors_24h || 0; });
+    var max = Math.max.apply(null, medians.concat([0]));
+    // A square-root scale: one far-reaching page leaves the others apart.
+    var step = function (v) {
+      return max <= 0 || v <= 0 ? 1 : Math.min(7, Math.max(1, Math.ceil(Math.sqrt(v / max) * 7)));
+    };
+    var rank = function (c) {
+      for (var i = 0; i < best.length; i += 1) if (best[i].weekday === c.weekday && best[i].hour === c.hour) return i + 1;
+      return 0;
+    };
+    var S = 26, L = 40, T = 22;
+    var W = L + 24 * S + 4, H = T + 7 * S + 4;
+    var describe = function (c) {
+      var slot = DAYS[c.weekday - 1] + ' ' + hourOfDay(c.hour) + '–' + hourOfDay((c.hour + 1) % 24);
+      if (!c.pages) return slot + ': no page started';
+      var median = c.median_visitors_24h === null ? 'median hidden (fewer than ' + min + ' visitors together)'
+        : 'median ' + count(c.median_visitors_24h) + ' visitors in their first 24 h';
+      return slot + ': ' + c.pages + (c.pages === 1 ? ' page, ' : ' pages, ') + median;
+    };
+    var chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'heatmap publish', role: 'group',
+      'aria-label': panel.title + ' by weekday and hour of publishing, ' + answer.tz });
+    chart.appendChild(svg('defs', {}, [svg('pattern', { id: 'hidden-median', width: 5, height: 5,
+      patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' }, [
+      svg('rect', { width: 5, height: 5, fill: PALETTE[0] }),
+      svg('line', { x1: 0, y1: 0, x2: 0, y2: 5, stroke: '#8a94a3', 'stroke-width': 2 })])]));
+    for (var h = 0; h < 24; h += 3) {
+      chart.appendChild(svg('text', { x: L + h * S + S / 2, y: 14, 'text-anchor': 'middle', class: 'axis' },
+        [String(h).padStart(2, '0')]));
+    }
+    DAYS.forEach(function (day, d) {
+      chart.appendChild(svg('text', { x: L - 6, y: T + d * S + S / 2 + 4, 'text-anchor': 'end', class: 'axis' }, [day]));
+    });
+    cells.forEach(function (c) {
+      var x = L + c.hour * S + 1, y = T + (c.weekday - 1) * S + 1;
+      var hidden = c.pages > 0 && c.median_visitors_24h === null;
+      var colour = !c.pages ? PALETTE[0] : hidden ? 'url(#hidden-median)' : PALETTE[step(c.median_visitors_24h)];
+      var place = rank(c);
+      var group = svg('g', { class: 'cell-group', 'data-weekday': c.weekday, 'data-hour': c.hour,
+        'data-pages': c.pages, 'data-median': c.median_visitors_24h === null ? '' : c.median_visitors_24h,
+        'data-best': place ? String(place) : null }, [
+        svg('title', {}, [describe(c) + (place ? '; best time no. ' + place : '')]),
+        svg('rect', { x: x, y: y, width: S - 2, height: S - 2, rx: 3, fill: colour,
+          class: 'cell' + (place ? ' best' : '') + (hidden ? ' hidden-median' : '') + (c.pages ? '' : ' empty') })
+      ]);
+      if (c.pages) {
+        group.appendChild(svg('text', { x: x + (S - 2) / 2, y: y + (S - 2) / 2 + 4, 'text-anchor': 'middle',
+          class: 'cell-label' + (!hidden && step(c.median_visitors_24h) >= 4 ? ' on-dark' : '') }, [String(c.pages)]));
+      }
+      chart.appendChild(group);
+    });
+    var callout = best.length
+      ? el('div', { class: 'peak-callout best-times' }, [el('strong', {}, ['Best times to publish: ']),
+        el('ol', {}, best.map(function (c) {
+          return el('li', { 'data-weekday': c.weekday, 'data-hour': c.hour }, [describe(c)]);
+        })), el('span', { class: 'muted' }, [' (' + answer.tz + '; cells with at least 3 pages)'])])
+      : el('p', { class: 'muted' }, [answer.pages ? 'No hour of the week has 3 pages with a median yet: ' +
+        'publish more, or pick a longer range.' : 'No page started in this range.']);
+    var legend = el('div', { class: 'heat-legend' }, [el('span', { class: 'muted' }, ['Median visitors in 24 h: '])]
+      .concat([1, 2, 3, 4, 5, 6, 7].map(function (i) {
+        var low = Math.pow((i - 1) / 7, 2) * max, high = Math.pow(i / 7, 2) * max;
+        if (max <= 0 && i > 1) return null;
+        return el('span', { class: 'swatch' }, [
+          svg('svg', { viewBox: '0 0 12 12', width: 12, height: 12, 'aria-hidden': 'true' },
+            [svg('rect', { width: 12, height: 12, rx: 2, fill: PALETTE[i] })]),
+          max <= 0 ? '0' : count(Math.round(low)) + '–' + count(Math.round(high))
+        ]);
+      })).concat([
+        el('span', { class: 'swatch' }, [svg('svg', { viewBox: '0 0 12 12', width: 12, height: 12, 'aria-hidden': 'true' },
+          [svg('rect', { width: 12, height: 12, rx: 2, fill: PALETTE[0] })]), 'no page']),
+        min > 1 ? el('span', { class: 'swatch' }, ['hatched: median hidden (fewer than ' + min + ' visitors)']) : null,
+        el('span', { class: 'swatch' }, ['number: pages started; outlined: best'])
+      ]));
+    fill(section, [callout, el('div', { class: 'scroll' }, [chart]), legend]);
+  }
+
+  var RENDER = { number: renderNumber, line: renderLine, bar: renderBar, table: renderTable,
+    heatmap: function (ctx, section, panel, answer) {
+      return (panel.report === 'publish-timing' ? renderPublishTiming : renderHeatmap)(ctx, section, panel, answer);
+    } };
 
   // ---- loading a panel --------------------------------------------------------------
 
@@ -992,6 +1290,7 @@
     setUpControls(ctx);
     showFilters();
     redrawOnResize(ctx);
+    redrawOnLayout();
     var loads = dashboard.panels.map(function (panel, index) {
       var section = document.getElementById('panel-' + index);
       var done = load(ctx, section, panel, false);

@@ -3,7 +3,7 @@
 -- first, from page_first_seen and the registry (content): registered pages are listed
 -- even when nobody viewed them. published is 4294967295 (the largest DateTime) for pages
 -- without a publish time, first_seen for pages nobody viewed; registered is 1 for pages
--- in the registry.
+-- in the registry; title is the registry's newest non-empty title ('' when none).
 -- A page without a publish time counts as new only when first seen at least 7 days after
 -- the site's first view: before that, a first view says when footfall was installed, not
 -- when the page was published.
@@ -17,26 +17,36 @@ SELECT
     first_seen,
     published_at,
     if(published_at = 4294967295, first_seen, published_at) AS start,
-    registered
+    registered,
+    title
 FROM
 (
-    SELECT path, min(first_seen) AS first_seen, min(published_at) AS published_at, max(registered) AS registered
+    SELECT
+        path,
+        min(first_seen) AS first_seen,
+        min(published_at) AS published_at,
+        max(registered) AS registered,
+        max(page_title) AS title
     FROM
     (
         SELECT
             path,
             toUInt32(minMerge(first_view)) AS first_seen,
             toUInt32(minMerge(published)) AS published_at,
-            toUInt8(0) AS registered
+            toUInt8(0) AS registered,
+            '' AS page_title
         FROM page_first_seen
         WHERE site = ?
             {filters}
         GROUP BY path
         UNION ALL
-        SELECT path, toUInt32(4294967295) AS first_seen, toUInt32(min(published)) AS published_at, toUInt8(1) AS registered
-        FROM content
-        WHERE site = ?
-            {filters}
+        SELECT
+            path,
+            toUInt32(4294967295) AS first_seen,
+            toUInt32(min(published)) AS published_at,
+            toUInt8(1) AS registered,
+            argMaxIf(title, registered_at, title != '') AS page_title
+        FROM (SELECT path, published, title, registered AS registered_at FROM content WHERE site = ? {filters})
         GROUP BY path
     )
     GROUP BY path
