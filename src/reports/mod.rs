@@ -77,7 +77,7 @@ use events::{EventProps, Events, PropBreakdown};
 use exec::{Ctx, Scope};
 pub(crate) use filters::PATH_CHARS;
 use goals::Goals;
-use params::{Interval, Params};
+use params::{Interval, LockedFilters, Params};
 use realtime::{Realtime, RealtimeRow};
 pub(crate) use render::Answer;
 use render::{AppliedFilters, Header};
@@ -358,7 +358,7 @@ async fn respond(
     name: &str,
 ) -> Result<HttpResponse, ReportError> {
     let site = Domain::parse(site).map_err(|_| ReportError::InvalidSite { site: site.chars().take(253).collect() })?;
-    if matches!(grant, Grant::Site(allowed) if *allowed != site.as_str()) {
+    if matches!(grant, Grant::Site { site: allowed, .. } if *allowed != site.as_str()) {
         return Err(ReportError::OtherSite);
     }
     let site_tz = state
@@ -371,6 +371,9 @@ async fn respond(
     let report =
         ReportName::parse(name).ok_or_else(|| ReportError::UnknownReport { name: name.chars().take(64).collect() })?;
     let mut params = Params::parse(req.query_string())?;
+    if let Grant::Site { locked_filters, .. } = grant {
+        apply_locks(report, &mut params, locked_filters)?;
+    }
     check_applies(report, &params)?;
     let goals = if matches!(report, ReportName::Goals | ReportName::Funnel) || params.names_goals() {
         state.store.goals(Some(site)).await?
@@ -386,6 +389,33 @@ async fn respond(
     let target = Target { site, site_tz, goals: &goals, funnel: funnel.as_ref() };
     let answer = answer(&ctx, report, &target, &params, state.min_visitors, grant).await?;
     Ok(answer.respond(req))
+}
+
+/// Applies the filters a share link locks (`stored`, as `LockedFilters::to_query` wrote
+/// them; empty: none) to a request made with it ([`Params::lock`]), whatever its query
+/// string says.
+///
+/// # Errors
+/// 403 ([`ReportError::LockedFilter`]) when the request gives a locked filter another
+/// value, asks for a report that takes no filters (not-stored), or the stored filters no
+/// longer pass the filter rules (the link then shows nothing until it is made again).
+fn apply_locks(report: ReportName, params: &mut Params, stored: &str) -> Result<(), ReportError> {
+    let locked = LockedFilters::parse(stored).map_err(|error| ReportError::LockedFilter {
+        field: error.field().unwrap_or("filter").to_string(),
+        problem: format!(
+            "this share link's locked filters no longer pass the filter rules ({error}); make a new share link"
+        ),
+    })?;
+    let Some((field, _)) = locked.pairs().into_iter().next() else {
+        return Ok(());
+    };
+    if !report.takes_filters() {
+        return Err(ReportError::LockedFilter {
+            field,
+            problem: format!("this share link locks filters, and {} takes none", report.as_str()),
+        });
+    }
+    params.lock(&locked)
 }
 
 /// Refuses parameters the report does not take, so a mistake is not silently ignored.

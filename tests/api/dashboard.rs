@@ -57,6 +57,7 @@ async fn share_token(app: &TestApp, site: &str) -> (String, String) {
         label: String::new(),
         created_at: 0,
         kind: TokenKind::ShareLink,
+        locked_filters: String::new(),
     };
     app.store.put_token(&record).await.unwrap();
     (new.id, new.token)

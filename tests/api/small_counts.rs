@@ -100,6 +100,7 @@ async fn planted() -> Planted {
         label: "probe".into(),
         created_at: 0,
         kind: TokenKind::Report,
+        locked_filters: String::new(),
     };
     app.store.put_token(&record).await.unwrap();
     let day = LONDON.timestamp_opt(i64::from(ts), 0).unwrap().date_naive().to_string();

@@ -192,11 +192,18 @@
     return names.indexOf(name) >= 0 || (names.indexOf('prop') >= 0 && /^prop\.[^=&]+$/.test(name));
   }
 
+  // Whether a share link locks filter `name`: the server shows its chip (`data-locked`, no
+  // remove control) and applies it to every report; the URL cannot change it.
+  function isLocked(name) {
+    var chips = document.querySelectorAll('#filters [data-locked]');
+    return Array.prototype.some.call(chips, function (chip) { return chip.dataset.filter === name; });
+  }
+
   // The URL's filters: [[name, value], ...] in the URL's order.
   function currentFilters() {
     var filters = [];
     new URLSearchParams(location.search).forEach(function (value, name) {
-      if (isFilter(name) && value) filters.push([name, value]);
+      if (isFilter(name) && value && !isLocked(name)) filters.push([name, value]);
     });
     return filters;
   }
@@ -231,7 +238,7 @@
 
   // A row's label as a link that filters the dashboard by the row.
   function filterLink(panel, row, label) {
-    var filters = rowFilters(panel.report, row);
+    var filters = rowFilters(panel.report, row).filter(function (filter) { return !isLocked(filter[0]); });
     if (!filters.length) return label;
     var kept = currentFilters().filter(function (filter) {
       return !filters.some(function (added) { return added[0] === filter[0]; });
@@ -843,6 +850,7 @@
   // ---- loading a panel --------------------------------------------------------------
 
   function failed(ctx, section, panel, error) {
+    if (explained(section, panel, error)) return;
     section.setAttribute('aria-busy', 'false');
     section.classList.add('failed');
     var content = section.querySelector('.content');
@@ -855,6 +863,16 @@
     retry.addEventListener('click', function () { load(ctx, section, panel, true); });
     append(content, [el('p', { class: 'error', role: 'alert' }, ['Could not load this panel: ' +
       ((error && error.message) || String(error))]), retry]);
+  }
+
+  // A panel the reports refuse for a reason the viewer should read rather than an error
+  // box: fills the panel with it and returns true.
+  function explained(section, panel, error) {
+    var locked = document.querySelector('#filters [data-locked]') !== null;
+    if (!(error && error.status === 403 && panel.report === 'not-stored' && locked)) return false;
+    fill(section, [el('p', { class: 'muted', 'data-explained': 'locked' }, ['Not shown with this share link: ' +
+      'it locks filters, and events that were not stored cannot be filtered.'])]);
+    return true;
   }
 
   function load(ctx, section, panel, fresh) {
