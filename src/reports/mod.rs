@@ -301,7 +301,8 @@ impl Reports {
         (status = BAD_REQUEST, description = "A parameter is invalid, unknown, repeated, or not taken by this report (`field` names it)", body = ErrorBody),
         (status = UNAUTHORIZED, description = "No bearer token, or a wrong one", body = ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"footfall reports\"`"))),
-        (status = FORBIDDEN, description = "The token is another site's, or the filters match fewer than `reports.min_visitors` visitors", body = ErrorBody),
+        (status = FORBIDDEN, description = "The token is another site's, the filters match fewer than `reports.min_visitors` visitors, \
+            or the token is a share link that locks a filter the request gives another value (or asks not-stored, which takes no filter)", body = ErrorBody),
         (status = NOT_FOUND, description = "No such site or report", body = ErrorBody),
         (status = TOO_MANY_REQUESTS, description = "Too many wrong tokens from this client; every token is refused until `Retry-After` has passed", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),

@@ -597,7 +597,7 @@ mod tests {
         let all = vec![("country".to_string(), "!US".to_string()), ("prop.plan".to_string(), "pro".to_string())];
         assert_eq!(lock("").unwrap(), all);
         assert_eq!(lock("country=!US&prop.plan=pro").unwrap(), all);
-        assert_eq!(lock("device=mobile").unwrap()[2], ("device".into(), "mobile".into()));
+        assert_eq!(lock("device=mobile").unwrap()[1], ("device".into(), "mobile".into()), "in the order filters apply");
         let field = |query: &str| match lock(query) {
             Err(ReportError::LockedFilter { field, .. }) => field,
             other => panic!("expected a locked filter for {query}, got {other:?}"),

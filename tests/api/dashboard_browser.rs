@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, TimeZone, Timelike, U
 use chrono_tz::Tz;
 use fantoccini::Locator;
 use footfall::auth::{TokenKind, TokenRecord};
+use footfall::goals::{Funnel, Goal, GoalName, Target};
 use footfall::reports::params::LockedFilters;
 use footfall::sites::Site;
 use footfall::store::EventRow;
@@ -637,6 +638,117 @@ async fn a_share_link_that_locks_a_filter_shows_it_locked_and_keeps_it_whatever_
         asked,
         json!({"visitors": 5, "filters": {"device": "desktop"}, "other": [403, "device"], "not": [403, "device"]})
     );
+    browser.quit().await;
+}
+
+// ---- goals and funnels ------------------------------------------------------------------------
+
+/// A dashboard of conversions: the site's goals, funnel `Buy`, and funnel `Nope`, which
+/// the site never defines.
+const CONVERSIONS: &str = r#"title = "Conversions"
+order = 5
+
+[[panels]]
+title = "Goals"
+report = "goals"
+visual = "table"
+columns = ["name", "conversions", "visitors", "conversion_rate"]
+
+[[panels]]
+title = "Buy"
+report = "funnel"
+params = { funnel = "Buy" }
+visual = "funnel"
+
+[[panels]]
+title = "Not defined"
+report = "funnel"
+params = { funnel = "Nope" }
+visual = "funnel"
+"#;
+
+#[tokio::test]
+async fn goal_and_funnel_panels_show_the_reports_numbers_and_say_how_to_define_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("conversions.toml"), CONVERSIONS).unwrap();
+    let dashboards = dir.path().to_path_buf();
+    let app = spawn_app_with(move |settings| settings.dashboards_dir = dashboards).await;
+    // Yesterday: four people see /pricing, two of them sign up after it; two others see /.
+    let yesterday = site_now().date_naive().pred_opt().unwrap();
+    let at = |minute| local(yesterday, 12, minute).unwrap();
+    let mut events: Vec<Value> = (0..4).map(|v| view_at("/pricing", &format!("p{v}"), at(v))).collect();
+    events.extend((0..2).map(|v| view_at("/", &format!("h{v}"), at(10 + v))));
+    events.extend((0..2).map(|v| {
+        json!({"site": SITE, "name": "signup", "url": format!("https://{SITE}/pricing"), "visitor": format!("p{v}"),
+               "ts": at(30 + v).to_rfc3339()})
+    }));
+    app.post_as_admin(CHROME_WINDOWS, &events).await;
+    app.wait_for_events(8).await;
+    let browser = Browser::launch_with(Prefs { window_height: Some(1200), ..Prefs::default() }).await;
+    log_in(&browser, &app.address).await;
+    browser.set_viewport(1280, 1200).await;
+    let page = format!("{}/dashboard/{SITE}/conversions?range=7d", app.address);
+    let explained = "return [...document.querySelectorAll('[data-explained]')].map(p => [p.closest('section').id, \
+                     p.dataset.explained, p.textContent])";
+
+    // No goals yet: each panel says how to define what it shows, none is an error.
+    open_dashboard(&browser, &page).await;
+    assert_eq!(
+        browser.js(explained).await,
+        json!([
+            [
+                "panel-0",
+                "no-goals",
+                "This site has no goals yet. Define one with footfall goals add --site example.com \
+              \"Signed up\" --event signup (a custom event) or --page \"/thanks*\" (pages; * matches any characters)."
+            ],
+            [
+                "panel-1",
+                "no-funnel",
+                "`funnel` names no funnel of this site: `Buy`; `footfall funnels list --site SITE` \
+              lists them. Define it with footfall funnels add --site example.com \"Buy\" GOAL GOAL… (2 to 8 goals in \
+              order, each from footfall goals add)."
+            ],
+            [
+                "panel-2",
+                "no-funnel",
+                "`funnel` names no funnel of this site: `Nope`; `footfall funnels list --site SITE` \
+              lists them. Define it with footfall funnels add --site example.com \"Nope\" GOAL GOAL… (2 to 8 goals in \
+              order, each from footfall goals add)."
+            ]
+        ])
+    );
+
+    let goal = |name: &str, target| Goal { site: SITE.into(), name: GoalName::parse(name).unwrap(), target };
+    app.store.put_goal(&goal("Pricing", Target::page("/pricing").unwrap())).await.unwrap();
+    app.store.put_goal(&goal("Signed up", Target::event("signup").unwrap())).await.unwrap();
+    let steps = vec![GoalName::parse("Pricing").unwrap(), GoalName::parse("Signed up").unwrap()];
+    app.store.put_funnel(&Funnel::new(SITE, GoalName::parse("Buy").unwrap(), steps).unwrap()).await.unwrap();
+
+    // Six visitors: 4 reached Pricing (67%), 2 signed up (33%); the funnel keeps 2 of 4.
+    open_dashboard(&browser, &page).await;
+    let seen = browser
+        .js("return {
+               goals: [...document.querySelectorAll('#panel-0 tbody tr')].map(r => [...r.children].map(c => c.textContent)),
+               heads: [...document.querySelectorAll('#panel-0 thead th')].map(c => c.textContent),
+               steps: [...document.querySelectorAll('#panel-1 li')].map(li => [li.dataset.step,
+                 li.querySelector('.name').textContent, li.querySelector('.value').dataset.value,
+                 li.querySelector('.value').textContent, li.querySelector('.drop') && li.querySelector('.drop').textContent]),
+               widths: [...document.querySelectorAll('#panel-1 rect')].map(r => r.getAttribute('width')),
+               missing: document.querySelector('#panel-2 [data-explained]').dataset.explained
+             }")
+        .await;
+    assert_eq!(
+        seen,
+        json!({
+            "goals": [["Pricing", "4", "4", "67%"], ["Signed up", "2", "2", "33%"]],
+            "heads": ["Name", "Conversions", "Visitors", "Conversion rate"],
+            "steps": [["1", "1. Pricing", "4", "4", null], ["2", "2. Signed up", "2", "2 (50%)", "−2 (50%) dropped off"]],
+            "widths": ["100", "50"],
+            "missing": "no-funnel"
+        })
+    );
+    browser.save_screenshot("dashboard-goals-funnel-1280").await;
     browser.quit().await;
 }
 
