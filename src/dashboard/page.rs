@@ -1,7 +1,8 @@
 //! The HTML of the dashboard's pages: a small server-rendered shell (header, site picker,
-//! navigation, date range picker, the panels' empty frames) that `assets/dashboard.js`
-//! fills from the reports API. Everything interpolated is escaped; the dashboard
-//! definition travels as JSON in a non-executed `<script type="application/json">`.
+//! navigation, date range picker, a share link's locked filters as chips, the panels'
+//! empty frames) that `assets/dashboard.js` fills from the reports API. Everything
+//! interpolated is escaped; the dashboard definition travels as JSON in a non-executed
+//! `<script type="application/json">`.
 
 use std::fmt::Write;
 

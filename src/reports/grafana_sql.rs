@@ -1,5 +1,6 @@
 //! The reports as SQL for Grafana's ClickHouse data source (`footfall dashboards
-//! export-grafana`, laid out by `dashboard::grafana`): over the public `events` table,
+//! export-grafana`, laid out by `dashboard::grafana`): over the public `events` table
+//! (goal and funnel panels also read the site's `goals` and `funnels` definitions),
 //! following the report definitions of docs/reports.md (pageviews only, visitors counted
 //! per local day), with the plugin's `$__timeFilter(ts)` macro and the dashboard variables
 //! `${site}` and `${tz}` left for Grafana. Every count a query returns comes from at least

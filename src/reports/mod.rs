@@ -8,7 +8,8 @@
 //! they never write events. A request goes: wrong-token throttle
 //! ([`crate::auth::AuthFailureLimiter`], per client; 429) -> bearer token
 //! ([`crate::auth::Directory`]) -> site (its time zone
-//! from [`crate::sites::SiteRegistry`]) -> report name -> parameters (`params`) -> queries
+//! from [`crate::sites::SiteRegistry`]) -> report name -> parameters (`params`; a share
+//! link's locked filters applied whatever the query says, `apply_locks`) -> queries
 //! (`exec`, one module per report) -> the report's typed answer (defined in its module,
 //! listed in `render::Answer`) as JSON, or its main table as CSV (`csv`).
 //! docs/reports.md defines every number. The throttle is shared with the dashboard's

@@ -1,6 +1,8 @@
 //! The query string of a report request, checked: every problem becomes a 400 naming
 //! the parameter, before anything reaches ClickHouse. The filters (`path`, `country`,
 //! `prop.KEY`, ...) are defined and checked in `filters`; `Params::filters` hands them on.
+//! The filters a share link locks ([`LockedFilters`]) are checked by the same rules, and
+//! `Params::lock` applies them to a request made with the link (403 for another value).
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;

@@ -257,8 +257,10 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // After a failed assertion: end chromedriver and Chromium (one process group).
         if let Ok(None) = self.driver.try_wait() {
-            if let Some(pid) = self.driver.id() {
-                let _ = std::process::Command::new("kill").arg("-KILL").arg(format!("-{pid}")).status();
+            // `--` before the negative process group: without it procps-ng 4's `kill`
+            // reads `-PID` as an option and signals every process (`kill(-1)`).
+            if let Some(pid) = self.driver.id().filter(|&pid| pid > 1) {
+                let _ = std::process::Command::new("kill").args(["-s", "KILL", "--", &format!("-{pid}")]).status();
             }
         }
     }
