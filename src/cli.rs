@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::auth::{self, TokenKind, TokenRecord};
 use crate::config::Settings;
 use crate::goals::{Funnel, Goal, GoalName, Target};
+use crate::reports::params::LockedFilters;
 use crate::sites::{Domain, Site, SiteRegistry};
 use crate::store::Store;
 use crate::{init_logging, Application};
@@ -167,6 +168,12 @@ pub enum ShareCommand {
         /// The site the link shows.
         #[arg(long)]
         site: String,
+        /// A report filter the link locks (repeatable): every report its viewer sees
+        /// applies it, and the viewer cannot remove or change it. NAME=VALUE as the
+        /// reports take it, split at the first `=`: `country=GB`, `country=!US` (not US),
+        /// `page=/pricing`, `prop.plan=pro`, `goal=Signed up` (docs/reports.md#filters).
+        #[arg(long = "filter", value_name = "NAME=VALUE")]
+        filters: Vec<String>,
         /// Where people reach this collector (the link's start).
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         base_url: String,
@@ -391,8 +398,16 @@ async fn registered(store: &Store, site: &str) -> anyhow::Result<Domain> {
 
 async fn share(command: ShareCommand, store: &Store) -> anyhow::Result<()> {
     match command {
-        ShareCommand::Create { site, base_url, label } => {
-            let token = create_token(store, &site, TokenKind::ShareLink, label).await?;
+        ShareCommand::Create { site, filters, base_url, label } => {
+            let locked = LockedFilters::from_args(&filters).map_err(|error| anyhow::anyhow!("--filter: {error}"))?;
+            let domain = registered(store, &site).await?;
+            let goals = store.goals(Some(domain.as_str())).await.context("reading the site's goals")?;
+            if let Some(missing) = locked.goals().find(|name| !goals.iter().any(|goal| goal.name.as_str() == *name)) {
+                anyhow::bail!(
+                    "--filter goal={missing}: {domain} has no such goal; `footfall goals list --site {domain}` lists them"
+                );
+            }
+            let token = create_token(store, &site, TokenKind::ShareLink, label, &locked).await?;
             println!("{}/dashboard/share?token={token}", base_url.trim_end_matches('/'));
             Ok(())
         }
@@ -401,12 +416,27 @@ async fn share(command: ShareCommand, store: &Store) -> anyhow::Result<()> {
     }
 }
 
-/// Stores a new token of `kind` for `site` and returns it (it is shown once).
-async fn create_token(store: &Store, site: &str, kind: TokenKind, label: String) -> anyhow::Result<String> {
+/// Stores a new token of `kind` for `site`, locking `locked` (share links), and returns
+/// it (it is shown once).
+async fn create_token(
+    store: &Store,
+    site: &str,
+    kind: TokenKind,
+    label: String,
+    locked: &LockedFilters,
+) -> anyhow::Result<String> {
     let site = registered(store, site).await?;
     let new = auth::new_token();
     let created_at = chrono::Utc::now().timestamp() as u32;
-    let record = TokenRecord { id: new.id.clone(), site: site.to_string(), hash: new.hash, label, created_at, kind };
+    let record = TokenRecord {
+        id: new.id.clone(),
+        site: site.to_string(),
+        hash: new.hash,
+        label,
+        created_at,
+        kind,
+        locked_filters: locked.to_query(),
+    };
     store.put_token(&record).await.context("writing the token")?;
     eprintln!("{} {} for site {site} created; it is shown once, store it now:", noun(kind), new.id);
     Ok(new.token)
@@ -421,8 +451,14 @@ fn noun(kind: TokenKind) -> &'static str {
 }
 
 /// Prints the tokens of `kind` that are not revoked (of `site` only, when given).
+/// Share links also show the filters they lock (`NAME=VALUE`, `; `-separated; `-`: none).
 async fn list_tokens(store: &Store, kind: TokenKind, site: Option<&str>) -> anyhow::Result<()> {
-    println!("{:<14} {:<40} {:<22} LABEL", "ID", "SITE", "CREATED (UTC)");
+    let share_links = kind == TokenKind::ShareLink;
+    if share_links {
+        println!("{:<14} {:<40} {:<22} {:<32} LABEL", "ID", "SITE", "CREATED (UTC)", "LOCKED FILTERS");
+    } else {
+        println!("{:<14} {:<40} {:<22} LABEL", "ID", "SITE", "CREATED (UTC)");
+    }
     for token in store.list_tokens().await.context("reading tokens")? {
         if token.kind != kind || site.is_some_and(|site| site != token.site) {
             continue;
@@ -430,7 +466,17 @@ async fn list_tokens(store: &Store, kind: TokenKind, site: Option<&str>) -> anyh
         let created = chrono::DateTime::from_timestamp(i64::from(token.created_at), 0)
             .map(|at| at.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default();
-        println!("{:<14} {:<40} {:<22} {}", token.id, token.site, created, token.label);
+        if share_links {
+            let pairs = LockedFilters::parse(&token.locked_filters).map(|locked| locked.pairs());
+            let locked = match pairs {
+                Ok(pairs) if pairs.is_empty() => "-".to_string(),
+                Ok(pairs) => pairs.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; "),
+                Err(error) => format!("(unreadable, the link shows nothing: {error})"),
+            };
+            println!("{:<14} {:<40} {:<22} {:<32} {}", token.id, token.site, created, locked, token.label);
+        } else {
+            println!("{:<14} {:<40} {:<22} {}", token.id, token.site, created, token.label);
+        }
     }
     Ok(())
 }
@@ -487,7 +533,7 @@ async fn sites(command: SitesCommand, store: &Store) -> anyhow::Result<()> {
 async fn tokens(command: TokensCommand, store: &Store) -> anyhow::Result<()> {
     match command {
         TokensCommand::Create { site, label } => {
-            println!("{}", create_token(store, &site, TokenKind::Report, label).await?);
+            println!("{}", create_token(store, &site, TokenKind::Report, label, &LockedFilters::default()).await?);
             Ok(())
         }
         TokensCommand::List { site } => list_tokens(store, TokenKind::Report, site.as_deref()).await,

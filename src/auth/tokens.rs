@@ -71,6 +71,10 @@ pub struct TokenRecord {
     pub created_at: u32,
     /// What it is for.
     pub kind: TokenKind,
+    /// The report filters every report read with this token applies, as a URL query
+    /// string (`country=%21US`); empty for none. Only share links lock filters
+    /// (`footfall share create --filter`); `reports` checks and applies them.
+    pub locked_filters: String,
 }
 
 /// Where the directory reads the tokens from (the store, in a running collector).
@@ -84,8 +88,9 @@ pub trait TokenSource: Send + Sync + 'static {
 pub enum Grant {
     /// The admin token: every site.
     Admin,
-    /// A report token or share link: this site only.
-    Site(String),
+    /// A report token or share link: this site only, narrowed by the filters the share
+    /// link locks (a URL query string, empty for none; `reports` applies them).
+    Site { site: String, locked_filters: String },
 }
 
 /// The token handed in is neither the admin token nor a current report token or share
@@ -101,8 +106,8 @@ pub struct Directory {
 }
 
 struct Inner {
-    /// Token id -> (site, blake3 hash hex).
-    tokens: ArcSwap<HashMap<String, (String, String)>>,
+    /// Token id -> what it grants, and its blake3 hash hex.
+    tokens: ArcSwap<HashMap<String, (Grant, String)>>,
     source: Arc<dyn TokenSource>,
     reloads: Reloads,
     admin_token: Option<String>,
@@ -138,7 +143,13 @@ impl Directory {
 
     async fn load(&self) -> Result<(), LoadError> {
         let tokens = self.inner.source.load_tokens().await?;
-        let by_id = tokens.into_iter().map(|token| (token.id, (token.site, token.hash))).collect();
+        let by_id = tokens
+            .into_iter()
+            .map(|token| {
+                let grant = Grant::Site { site: token.site, locked_filters: token.locked_filters };
+                (token.id, (grant, token.hash))
+            })
+            .collect();
         self.inner.tokens.store(Arc::new(by_id));
         Ok(())
     }
@@ -165,14 +176,14 @@ impl Directory {
         // `None`: the id is unknown; `Some(None)`: known, and the secret is wrong.
         let check = || {
             let tokens = self.inner.tokens.load();
-            let (site, stored) = tokens.get(id)?;
-            Some(constant_time_eq(hash.as_bytes(), stored.as_bytes()).then(|| site.clone()))
+            let (grant, stored) = tokens.get(id)?;
+            Some(constant_time_eq(hash.as_bytes(), stored.as_bytes()).then(|| grant.clone()))
         };
         if let Some(known) = check() {
             // Ids are random per token: a known id with another secret is a wrong token.
-            return known.map(Grant::Site).ok_or(UnknownToken);
+            return known.ok_or(UnknownToken);
         }
         self.inner.reloads.since(asked, "the report tokens", || self.load()).await;
-        check().flatten().map(Grant::Site).ok_or(UnknownToken)
+        check().flatten().ok_or(UnknownToken)
     }
 }

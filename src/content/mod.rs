@@ -238,7 +238,7 @@ async fn post_content(
 ) -> Result<HttpResponse, ContentError> {
     match state.reports.authorize(&req).await {
         Ok(Grant::Admin) => {}
-        Ok(Grant::Site(_)) => return Err(ContentError::NotAdmin),
+        Ok(Grant::Site { .. }) => return Err(ContentError::NotAdmin),
         Err(refusal) => return Ok(refusal),
     }
     let site =

@@ -17,8 +17,9 @@ pub const BUILTIN_OVERVIEW: &str = include_str!("../../dashboards/overview.toml"
 pub const OVERVIEW: &str = "overview";
 /// Largest definition file read, in bytes.
 const MAX_FILE_BYTES: u64 = 256 * 1024;
-/// Report parameters a panel may fix (`from`/`to` come from the date picker).
-const PANEL_PARAMS: [&str; 4] = ["limit", "path", "source", "interval"];
+/// Report parameters a panel may fix (`from`/`to` come from the date picker; `funnel`
+/// names a funnel panel's funnel).
+const PANEL_PARAMS: [&str; 5] = ["limit", "path", "source", "interval", "funnel"];
 
 /// One dashboard: a title and its panels, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +58,8 @@ pub enum Visual {
     Table,
     /// The weekday x hour grid (busiest-times; publish-timing: pages by when they started).
     Heatmap,
+    /// A funnel's steps as bars, each with the drop-off from the step before (funnel).
+    Funnel,
 }
 
 /// How a number is shown.
@@ -97,7 +100,8 @@ pub struct Panel {
     pub report: String,
     /// How to show it.
     pub visual: Visual,
-    /// Fixed report parameters: `limit`, `path`, `source`, `interval`.
+    /// Fixed report parameters: `limit`, `path`, `source`, `interval`, `funnel` (the
+    /// funnel panel's funnel, by name).
     #[serde(default)]
     pub params: std::collections::BTreeMap<String, String>,
     /// Number: the column (or answer field) to show. Line, bar: the measured column.
@@ -244,9 +248,6 @@ pub fn parse(text: &str, extension: &str, slug: &str) -> Result<Dashboard, Strin
 fn check_panel(panel: &Panel) -> Result<(), String> {
     let report = ReportName::parse(&panel.report)
         .ok_or_else(|| format!("`report = {:?}` is not a report; use one of {}", panel.report, ReportName::list()))?;
-    if report == ReportName::Funnel {
-        return Err("`report = \"funnel\"` needs `funnel=NAME`, which panels cannot set yet".into());
-    }
     for name in panel.params.keys() {
         if !PANEL_PARAMS.contains(&name.as_str()) {
             return Err(format!(
@@ -273,9 +274,24 @@ fn check_panel(panel: &Panel) -> Result<(), String> {
         Visual::Heatmap if !matches!(report, ReportName::BusiestTimes | ReportName::PublishTiming) => {
             return Err("a heatmap panel shows the `busiest-times` or `publish-timing` report".into())
         }
+        Visual::Funnel if report != ReportName::Funnel => return Err("a funnel panel shows the `funnel` report".into()),
         _ => {}
     }
     check_sorts(panel, report)?;
+    match (report == ReportName::Funnel, panel.params.get("funnel")) {
+        (true, None) => {
+            return Err("a `funnel` report panel names its funnel: `params = { funnel = \"Sign-up\" }`".into())
+        }
+        (true, Some(name)) => {
+            crate::goals::GoalName::parse(name)
+                .map_err(|error| format!("`params.funnel` is not a funnel's name: {error}"))?;
+            if panel.visual != Visual::Funnel {
+                return Err("the `funnel` report is shown by `visual = \"funnel\"`".into());
+            }
+        }
+        (false, Some(_)) => return Err("`params.funnel` applies to the `funnel` report only".into()),
+        (false, None) => {}
+    }
     if panel.curve && report != ReportName::ContentDiscovery {
         return Err("`curve = true` applies to the `content-discovery` report only".into());
     }
@@ -314,11 +330,9 @@ mod tests {
     fn builtin_overview_is_valid_and_complete() {
         let overview = parse(BUILTIN_OVERVIEW, "toml", OVERVIEW).unwrap();
         let reports: std::collections::BTreeSet<&str> = overview.panels.iter().map(|p| p.report.as_str()).collect();
-        // The conversion reports' panels come with the dashboard part of issue 19 (goals'
-        // Grafana export needs a ClickHouse that matches a stored pattern per row, which
-        // 18.16 refuses; a funnel panel needs `funnel=`; an events table in the overview
-        // upsets the charts' sizing in tests/api/dashboard_browser.rs).
-        let later = [ReportName::Events, ReportName::Goals, ReportName::Funnel];
+        // A funnel panel names one funnel, which each site defines for itself; an events
+        // table in the overview upsets the charts' sizing in tests/api/dashboard_browser.rs.
+        let later = [ReportName::Events, ReportName::Funnel];
         for name in ReportName::ALL.into_iter().filter(|name| !later.contains(name)) {
             assert!(reports.contains(name.as_str()), "overview lacks {}", name.as_str());
         }
@@ -352,6 +366,27 @@ mod tests {
         let json = r#"{"title": "J", "panels": [{"title": "V", "report": "timeseries", "visual": "number"}]}"#;
         assert_eq!(parse(json, "json", "j").unwrap_err(), "panel 1 (\"V\"): a number panel needs `value`");
         assert!(parse("title = ", "toml", "t").unwrap_err().starts_with("is not a valid dashboard definition"));
+    }
+
+    #[test]
+    fn a_funnel_panel_names_its_funnel_and_draws_it_as_a_funnel() {
+        let panel = |params: &str, visual: &str| {
+            let text = format!(
+                "title = \"T\"\n[[panels]]\ntitle = \"F\"\nreport = \"funnel\"\nvisual = \"{visual}\"\n{params}"
+            );
+            parse(&text, "toml", "t").map(|dashboard| dashboard.panels[0].params.clone())
+        };
+        let named = panel("params = { funnel = \"Sign-up\" }", "funnel").unwrap();
+        assert_eq!(named.get("funnel").map(String::as_str), Some("Sign-up"));
+        assert!(panel("", "funnel").unwrap_err().contains("names its funnel: `params = { funnel = \"Sign-up\" }`"));
+        assert!(panel("params = { funnel = \"!x\" }", "funnel").unwrap_err().contains("is not a funnel's name"));
+        let as_number = panel("params = { funnel = \"Sign-up\" }\nvalue = \"visitors\"", "number");
+        assert!(as_number.unwrap_err().contains("is shown by `visual = \"funnel\"`"));
+        let text = "title = \"T\"\n[[panels]]\ntitle = \"G\"\nreport = \"goals\"\nvisual = \"funnel\"\n";
+        assert!(parse(text, "toml", "t").unwrap_err().contains("a funnel panel shows the `funnel` report"));
+        let text = "title = \"T\"\n[[panels]]\ntitle = \"G\"\nreport = \"goals\"\nvisual = \"table\"\n\
+                    columns = [\"name\"]\nparams = { funnel = \"Sign-up\" }\n";
+        assert!(parse(text, "toml", "t").unwrap_err().contains("`params.funnel` applies to the `funnel` report only"));
     }
 
     #[test]

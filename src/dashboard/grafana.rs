@@ -9,8 +9,11 @@
 //! and `tz` (that site's time zone). The SQL comes from `reports::grafana_sql`, beside
 //! the reports' own; this module lays the panels out. Panels map to Grafana visuals: number -> stat,
 //! line -> timeseries, bar -> bargauge, table -> table, heatmap -> a weekday x hour table
-//! with coloured cells; a panel without a Grafana version ([`dashboard_only`]: the
-//! publish-timing heatmap) becomes a text panel saying why. The integration test
+//! with coloured cells, funnel -> a table of the steps (visitors, drop-off and rates); a
+//! panel without a Grafana version ([`dashboard_only`]: the publish-timing heatmap) becomes
+//! a text panel saying why. Goals and funnels are read from the `goals` and `funnels`
+//! tables at query time, so a panel follows the site's definitions; a goals panel covers
+//! the site's first [`grafana_sql::GRAFANA_GOALS`] goals by name. The integration test
 //! `dashboard::every_grafana_panel_runs_on_the_real_server` runs every panel's SQL on the
 //! real server.
 //!
@@ -18,7 +21,8 @@
 //! of visitors it shows (the not-stored panel counts events, not people) to at least `min_visitors` visitors (docs/reports.md, "Small counts"): each returned
 //! row, time bucket or busiest-times cell needs `HAVING visitors >= min_visitors`
 //! (visitor-days, as the reports count them); smaller ones are left out (a heatmap cell
-//! shows 0, a number panel adds up only the rows shown). [`export`] takes the threshold
+//! shows 0, a number panel adds up only the rows shown; a funnel step keeps its name and
+//! shows no numbers, as the funnel report does). [`export`] takes the threshold
 //! (`footfall dashboards export-grafana` passes `reports.min_visitors`); 0 or 1: off. Panels have no filters here (a panel's `path`/`source` parameters are not
 //! applied), so only the rows are held to the threshold. Anyone who can edit the
 //! dashboards can also write their own SQL: this protects what the exported panels show,
@@ -104,7 +108,7 @@ fn grafana_panel(
         Visual::Number => ("stat", 1),
         Visual::Line => ("timeseries", 0),
         Visual::Bar => ("bargauge", 1),
-        Visual::Table | Visual::Heatmap => ("table", 1),
+        Visual::Table | Visual::Heatmap | Visual::Funnel => ("table", 1),
     };
     let unit = match panel.format {
         super::definition::Format::Duration => "s",
@@ -168,7 +172,8 @@ pub fn panel_sql(panel: &Panel, database: &str, min_visitors: u64) -> String {
     let report = ReportName::parse(&panel.report).expect("definitions are checked when loaded");
     let limit = panel.params.get("limit").map_or(DEFAULT_LIMIT, String::as_str);
     let hourly = panel.params.get("interval").is_some_and(|interval| interval == "hour");
-    let rows = grafana_sql::report(report, database, limit, hourly, min_visitors);
+    let funnel = panel.params.get("funnel").map_or("", String::as_str);
+    let rows = grafana_sql::report(report, database, limit, hourly, funnel, min_visitors);
     match panel.visual {
         Visual::Number => {
             let value = panel.value.as_deref().unwrap_or("views");
@@ -248,7 +253,15 @@ mod tests {
             "/dashboards"
         )));
         assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
-        for dashboard in &catalog.dashboards {
+        // No shipped dashboard has a funnel panel: each site names its own funnels.
+        let funnel = parse(
+            "title = \"F\"\n[[panels]]\ntitle = \"F\"\nreport = \"funnel\"\nvisual = \"funnel\"\n\
+             params = { funnel = \"It's a \\\\ funnel\" }\n",
+            "toml",
+            "f",
+        )
+        .unwrap();
+        for dashboard in catalog.dashboards.iter().chain([&funnel]) {
             for panel in &dashboard.panels {
                 for min_visitors in [0, 5] {
                     all.push(grafana_sql::expand(

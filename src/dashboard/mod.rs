@@ -38,7 +38,7 @@ use crate::api::ErrorBody;
 use crate::auth::Grant;
 use crate::client_ip::ClientAddressing;
 use crate::metrics::Metrics;
-use crate::reports::params::Params;
+use crate::reports::params::{LockedFilters, Params};
 use crate::reports::{Answer, ReportName, Reports};
 use crate::throttle::{RateLimiter, Throttled};
 use definition::Catalog;
@@ -162,7 +162,8 @@ impl DashboardState {
             .list()
             .into_iter()
             .filter(|site| {
-                matches!(grant, Grant::Admin) || matches!(grant, Grant::Site(s) if site.domain == s.as_str())
+                matches!(grant, Grant::Admin)
+                    || matches!(grant, Grant::Site { site: s, .. } if site.domain == s.as_str())
             })
             .map(|site| (site.domain.to_string(), site.time_zone.name().to_string()))
             .collect()
@@ -497,8 +498,8 @@ async fn share_form(
 
 /// Checks a share link's token, opens its session and shows the site's overview.
 async fn open_share(req: &HttpRequest, state: &DashboardState, token: &str) -> HttpResponse {
-    let site = match state.check_token(req, token).await {
-        Ok(Grant::Site(site)) => site,
+    let (site, locked_filters) = match state.check_token(req, token).await {
+        Ok(Grant::Site { site, locked_filters }) => (site, locked_filters),
         Ok(Grant::Admin) => {
             return share_problem(
                 StatusCode::FORBIDDEN,
@@ -523,7 +524,7 @@ async fn open_share(req: &HttpRequest, state: &DashboardState, token: &str) -> H
         Ok(id) => id,
         Err(refusal) => return no_session(refusal, share_problem),
     };
-    let grant = Grant::Site(site.clone());
+    let grant = Grant::Site { site: site.clone(), locked_filters };
     let mut response = render_site(state, &grant, true, &site, definition::OVERVIEW);
     let _ = response.add_cookie(&session_cookie(req, id, session::SESSION_TTL.as_secs() as i64));
     response
@@ -595,7 +596,11 @@ fn render_site(state: &DashboardState, grant: &Grant, shared: bool, site: &str, 
             "There is no such dashboard in `dashboards/`.",
         );
     };
-    page::dashboard(site, tz, dashboard, &sites, &catalog, shared)
+    let locked = match grant {
+        Grant::Site { locked_filters, .. } => LockedFilters::parse(locked_filters).unwrap_or_default(),
+        Grant::Admin => LockedFilters::default(),
+    };
+    page::dashboard(site, tz, dashboard, &sites, &catalog, shared, &locked)
 }
 
 /// A report for the dashboard's panels: the reports API's answer, for the session's
@@ -614,7 +619,7 @@ fn render_site(state: &DashboardState, grant: &Grant, shared: bool, site: &str, 
         )),
         (status = BAD_REQUEST, description = "A parameter is invalid (`field` names it)", body = ErrorBody),
         (status = UNAUTHORIZED, description = "No live session (field `session`)", body = ErrorBody),
-        (status = FORBIDDEN, description = "Another site's, or the filters match too few visitors", body = ErrorBody),
+        (status = FORBIDDEN, description = "Another site's, the filters match too few visitors, or a filter the share link locks is given another value", body = ErrorBody),
         (status = NOT_FOUND, description = "No such site or report", body = ErrorBody),
         (status = SERVICE_UNAVAILABLE, description = "ClickHouse did not answer; retry later", body = ErrorBody),
     ),

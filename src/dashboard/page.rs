@@ -1,7 +1,8 @@
 //! The HTML of the dashboard's pages: a small server-rendered shell (header, site picker,
-//! navigation, date range picker, the panels' empty frames) that `assets/dashboard.js`
-//! fills from the reports API. Everything interpolated is escaped; the dashboard
-//! definition travels as JSON in a non-executed `<script type="application/json">`.
+//! navigation, date range picker, a share link's locked filters as chips, the panels'
+//! empty frames) that `assets/dashboard.js` fills from the reports API. Everything
+//! interpolated is escaped; the dashboard definition travels as JSON in a non-executed
+//! `<script type="application/json">`.
 
 use std::fmt::Write;
 
@@ -9,6 +10,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 
 use super::definition::{Catalog, Dashboard};
+use crate::reports::params::LockedFilters;
 
 /// The Content-Security-Policy of every dashboard page: scripts, styles and data from
 /// footfall itself only; no inline script or style, no frames, no other origins.
@@ -214,7 +216,33 @@ fn header_bar(site: Option<&str>, sites: &[(String, String)], catalog: &Catalog,
     out
 }
 
-/// A site's dashboard: the frame `dashboard.js` fills.
+/// The filters a share link locks, as chips without a remove control (`data-locked`;
+/// `dashboard.js` leaves these filters out of the URL's and adds its removable chips
+/// after them); empty without locked filters.
+fn locked_chips(locked: &LockedFilters) -> String {
+    let mut chips = String::new();
+    for (name, given) in locked.pairs() {
+        let text = match given.strip_prefix('!') {
+            Some(value) => format!("{name} is not {value}"),
+            None => format!("{name} = {given}"),
+        };
+        let _ = write!(
+            chips,
+            "<span class=\"chip locked\" data-filter=\"{}\" data-locked=\"true\" \
+             title=\"Locked by this share link: it cannot be removed\">{} <span class=\"lock\">locked</span></span> ",
+            escape(&name),
+            escape(&text)
+        );
+    }
+    if chips.is_empty() {
+        chips
+    } else {
+        format!("<span class=\"muted\">Locked by this share link: </span>{chips}")
+    }
+}
+
+/// A site's dashboard: the frame `dashboard.js` fills; `locked`: the filters the share
+/// link locks (none for a login).
 pub(super) fn dashboard(
     site: &str,
     tz: &str,
@@ -222,6 +250,7 @@ pub(super) fn dashboard(
     sites: &[(String, String)],
     catalog: &Catalog,
     share: bool,
+    locked: &LockedFilters,
 ) -> HttpResponse {
     // `<` escaped so the JSON cannot end its script element.
     let definition = serde_json::to_string(dashboard).expect("a definition serializes").replace('<', "\\u003c");
@@ -248,7 +277,7 @@ pub(super) fn dashboard(
          <div class=\"title\"><h1>{title}</h1><p class=\"muted\">{description}</p></div>\
          <div class=\"controls\">{ranges}<p class=\"range-label\"><span id=\"range-text\"></span> \
          <span class=\"muted\">time zone <strong id=\"site-tz\">{tz_attr}</strong></span></p></div>\
-         <div id=\"filters\" hidden></div>\
+         <div id=\"filters\"{filters_hidden}>{locked_chips}</div>\
          {problems}<div id=\"empty\" class=\"notice\" hidden></div><div id=\"error\" class=\"notice error\" role=\"alert\" hidden></div>\
          <div class=\"grid\">{panels}</div>\
          <script type=\"application/json\" id=\"definition\">{definition}</script></main>",
@@ -260,6 +289,8 @@ pub(super) fn dashboard(
         title = escape(&dashboard.title),
         description = escape(&dashboard.description),
         problems = problems(catalog),
+        filters_hidden = if locked.is_empty() { " hidden" } else { "" },
+        locked_chips = locked_chips(locked),
     );
     respond(StatusCode::OK, &format!("{} · {site}", dashboard.title), &body)
 }

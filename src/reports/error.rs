@@ -38,6 +38,11 @@ pub enum ReportError {
         field: String,
         min_visitors: u64,
     },
+    /// The request's token is a share link that locks filters (`footfall share create
+    /// --filter`), and the request gives one of them another value, or asks a report
+    /// the locked filters cannot narrow.
+    #[error("{problem}")]
+    LockedFilter { field: String, problem: String },
     #[error("reports are unavailable: ClickHouse did not answer; retry later")]
     Store(#[from] crate::store::StoreError),
 }
@@ -57,7 +62,9 @@ impl ReportError {
             }
             Self::InvalidSite { .. } | Self::UnknownSite { .. } => Some("site"),
             Self::UnknownReport { .. } => Some("report"),
-            Self::InvalidParameter { field, .. } | Self::TooFewVisitors { field, .. } => Some(field),
+            Self::InvalidParameter { field, .. }
+            | Self::TooFewVisitors { field, .. }
+            | Self::LockedFilter { field, .. } => Some(field),
             Self::Store(_) => None,
         }
     }
@@ -68,7 +75,7 @@ impl ResponseError for ReportError {
         match self {
             Self::MissingToken | Self::UnknownToken => StatusCode::UNAUTHORIZED,
             Self::TooManyWrongTokens { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::OtherSite | Self::TooFewVisitors { .. } => StatusCode::FORBIDDEN,
+            Self::OtherSite | Self::TooFewVisitors { .. } | Self::LockedFilter { .. } => StatusCode::FORBIDDEN,
             Self::InvalidSite { .. } | Self::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             Self::UnknownSite { .. } | Self::UnknownReport { .. } => StatusCode::NOT_FOUND,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -8,7 +8,8 @@
 //! they never write events. A request goes: wrong-token throttle
 //! ([`crate::auth::AuthFailureLimiter`], per client; 429) -> bearer token
 //! ([`crate::auth::Directory`]) -> site (its time zone
-//! from [`crate::sites::SiteRegistry`]) -> report name -> parameters (`params`) -> queries
+//! from [`crate::sites::SiteRegistry`]) -> report name -> parameters (`params`; a share
+//! link's locked filters applied whatever the query says, `apply_locks`) -> queries
 //! (`exec`, one module per report) -> the report's typed answer (defined in its module,
 //! listed in `render::Answer`) as JSON, or its main table as CSV (`csv`).
 //! docs/reports.md defines every number. The throttle is shared with the dashboard's
@@ -83,7 +84,7 @@ use events::{EventProps, Events, PropBreakdown};
 use exec::{Ctx, Scope};
 pub(crate) use filters::PATH_CHARS;
 use goals::Goals;
-use params::{Interval, Params};
+use params::{Interval, LockedFilters, Params};
 use realtime::{Realtime, RealtimeRow};
 pub(crate) use render::Answer;
 use render::{AppliedFilters, Header};
@@ -308,7 +309,8 @@ impl Reports {
         (status = BAD_REQUEST, description = "A parameter is invalid, unknown, repeated, or not taken by this report (`field` names it)", body = ErrorBody),
         (status = UNAUTHORIZED, description = "No bearer token, or a wrong one", body = ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"footfall reports\"`"))),
-        (status = FORBIDDEN, description = "The token is another site's, or the filters match fewer than `reports.min_visitors` visitors", body = ErrorBody),
+        (status = FORBIDDEN, description = "The token is another site's, the filters match fewer than `reports.min_visitors` visitors, \
+            or the token is a share link that locks a filter the request gives another value (or asks not-stored, which takes no filter)", body = ErrorBody),
         (status = NOT_FOUND, description = "No such site or report", body = ErrorBody),
         (status = TOO_MANY_REQUESTS, description = "Too many wrong tokens from this client; every token is refused until `Retry-After` has passed", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -365,7 +367,7 @@ async fn respond(
     name: &str,
 ) -> Result<HttpResponse, ReportError> {
     let site = Domain::parse(site).map_err(|_| ReportError::InvalidSite { site: site.chars().take(253).collect() })?;
-    if matches!(grant, Grant::Site(allowed) if *allowed != site.as_str()) {
+    if matches!(grant, Grant::Site { site: allowed, .. } if *allowed != site.as_str()) {
         return Err(ReportError::OtherSite);
     }
     let site_tz = state
@@ -378,6 +380,9 @@ async fn respond(
     let report =
         ReportName::parse(name).ok_or_else(|| ReportError::UnknownReport { name: name.chars().take(64).collect() })?;
     let mut params = Params::parse(req.query_string())?;
+    if let Grant::Site { locked_filters, .. } = grant {
+        apply_locks(report, &mut params, locked_filters)?;
+    }
     check_applies(report, &params)?;
     let goals = if matches!(report, ReportName::Goals | ReportName::Funnel) || params.names_goals() {
         state.store.goals(Some(site)).await?
@@ -393,6 +398,33 @@ async fn respond(
     let target = Target { site, site_tz, goals: &goals, funnel: funnel.as_ref() };
     let answer = answer(&ctx, report, &target, &params, state.min_visitors, grant).await?;
     Ok(answer.respond(req))
+}
+
+/// Applies the filters a share link locks (`stored`, as `LockedFilters::to_query` wrote
+/// them; empty: none) to a request made with it ([`Params::lock`]), whatever its query
+/// string says.
+///
+/// # Errors
+/// 403 ([`ReportError::LockedFilter`]) when the request gives a locked filter another
+/// value, asks for a report that takes no filters (not-stored), or the stored filters no
+/// longer pass the filter rules (the link then shows nothing until it is made again).
+fn apply_locks(report: ReportName, params: &mut Params, stored: &str) -> Result<(), ReportError> {
+    let locked = LockedFilters::parse(stored).map_err(|error| ReportError::LockedFilter {
+        field: error.field().unwrap_or("filter").to_string(),
+        problem: format!(
+            "this share link's locked filters no longer pass the filter rules ({error}); make a new share link"
+        ),
+    })?;
+    let Some((field, _)) = locked.pairs().into_iter().next() else {
+        return Ok(());
+    };
+    if !report.takes_filters() {
+        return Err(ReportError::LockedFilter {
+            field,
+            problem: format!("this share link locks filters, and {} takes none", report.as_str()),
+        });
+    }
+    params.lock(&locked)
 }
 
 /// Refuses parameters the report does not take, so a mistake is not silently ignored.

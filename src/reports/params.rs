@@ -1,6 +1,8 @@
 //! The query string of a report request, checked: every problem becomes a 400 naming
 //! the parameter, before anything reaches ClickHouse. The filters (`path`, `country`,
 //! `prop.KEY`, ...) are defined and checked in `filters`; `Params::filters` hands them on.
+//! The filters a share link locks ([`LockedFilters`]) are checked by the same rules, and
+//! `Params::lock` applies them to a request made with the link (403 for another value).
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -70,6 +72,79 @@ pub struct Breakdown {
     pub key: String,
 }
 
+/// The report filters a share link locks (`footfall share create --filter NAME=VALUE`),
+/// checked by the rules of a request's filters (one home: `filters`). Stored with the
+/// link as a URL query string ([`LockedFilters::to_query`], read back by
+/// [`LockedFilters::parse`]); every report read with the link applies them
+/// ([`Params::lock`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LockedFilters(Vec<Filter>);
+
+impl LockedFilters {
+    /// The filters of `NAME=VALUE` arguments (split at the first `=`; `!VALUE` negates),
+    /// as `footfall share create --filter` takes them.
+    ///
+    /// # Errors
+    /// An argument without `=`, a parameter that is not a filter, a value the filter does
+    /// not take, a filter given twice; each naming the parameter.
+    pub fn from_args(args: &[String]) -> Result<Self, ReportError> {
+        Self::from_pairs(args.iter().map(|arg| {
+            arg.split_once('=').map(|(name, value)| (name.into(), value.into())).ok_or_else(|| {
+                invalid("filter", &format!("must be NAME=VALUE, e.g. country=GB or country=!US, not `{arg}`"))
+            })
+        }))
+    }
+
+    /// The filters stored with a share link ([`LockedFilters::to_query`]).
+    ///
+    /// # Errors
+    /// As [`LockedFilters::from_args`]: a stored filter the rules no longer accept.
+    pub fn parse(query: &str) -> Result<Self, ReportError> {
+        Self::from_pairs(url::form_urlencoded::parse(query.as_bytes()).map(Ok))
+    }
+
+    fn from_pairs<'a>(
+        pairs: impl Iterator<Item = Result<(std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>), ReportError>>,
+    ) -> Result<Self, ReportError> {
+        let mut filters: Vec<Filter> = Vec::new();
+        for pair in pairs {
+            let (name, value) = pair?;
+            let filter = filter(&name, &value, "is not a report filter; a share link locks filters")?;
+            if filters.iter().any(|other| other.parameter() == filter.parameter()) {
+                return Err(invalid(&name, "is given twice; give it once"));
+            }
+            filters.push(filter);
+        }
+        filters.sort_by(|a, b| (a.dimension, &a.key).cmp(&(b.dimension, &b.key)));
+        Ok(Self(filters))
+    }
+
+    /// The stored form: a URL query string (`country=%21US&prop.plan=pro`), empty for none.
+    pub fn to_query(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in self.pairs() {
+            query.append_pair(&name, &value);
+        }
+        query.finish()
+    }
+
+    /// Each filter as its query parameter and its value as given (`!` first when
+    /// negated), in the order reports apply them.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.0.iter().map(|filter| (filter.parameter(), filter.given())).collect()
+    }
+
+    /// No filter is locked.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The goal names the `goal` filter gives (the site must have them).
+    pub fn goals(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().filter(|filter| filter.dimension == Dimension::Goal).map(|filter| filter.value.as_str())
+    }
+}
+
 /// A report request's parameters, each checked.
 #[derive(Debug, Default)]
 pub struct Params {
@@ -119,23 +194,11 @@ impl Params {
                     Ok(_) => params.funnel = Some(value.into_owned()),
                     Err(error) => return Err(invalid("funnel", &format!("must be a funnel's name: {error}"))),
                 },
-                _ => match Dimension::of_parameter(&name) {
-                    Some((dimension, key)) => params.filters.push(Filter::parse(&name, dimension, key, &value)?),
-                    None => {
-                        let shown: String = name.chars().take(64).collect();
-                        let filters = Dimension::ALL.map(|dimension| match dimension {
-                            Dimension::Prop => "prop.KEY",
-                            dimension => dimension.name(),
-                        });
-                        return Err(ReportError::InvalidParameter {
-                            field: shown.clone(),
-                            problem: format!(
-                                "`{shown}` is not a report parameter; use from, to, tz, limit, interval, sort, measure, breakdown, funnel, compare or a filter: {}",
-                                filters.join(", ")
-                            ),
-                        });
-                    }
-                },
+                _ => params.filters.push(filter(
+                    &name,
+                    &value,
+                    "is not a report parameter; use from, to, tz, limit, interval, sort, measure, breakdown, funnel, compare or a filter",
+                )?),
             }
             seen.push(name);
         }
@@ -198,6 +261,40 @@ impl Params {
             filters,
         } = self;
         Filters(filters)
+    }
+
+    /// Applies a share link's `locked` filters: each is added where the request does not
+    /// give it and kept where it gives the same value, so the answer is always narrowed
+    /// by all of them.
+    ///
+    /// # Errors
+    /// [`ReportError::LockedFilter`] (403) naming a locked parameter that the request
+    /// gives another value or the negation of; for a locked `event`, also a `breakdown`
+    /// of another event.
+    pub(crate) fn lock(&mut self, locked: &LockedFilters) -> Result<(), ReportError> {
+        let refused = |lock: &Filter, given: String| ReportError::LockedFilter {
+            field: lock.parameter(),
+            problem: format!(
+                "`{}` is locked to `{}` by this share link; leave it out or give that value (`{given}` was given)",
+                lock.parameter(),
+                lock.given()
+            ),
+        };
+        for lock in &locked.0 {
+            let given = self.filters.iter().find(|given| given.dimension == lock.dimension && given.key == lock.key);
+            match given {
+                Some(given) if given.value == lock.value && given.negated == lock.negated => {}
+                Some(given) => return Err(refused(lock, given.given())),
+                None => self.filters.push(lock.clone()),
+            }
+            if let Some(breakdown) = self.breakdown.as_ref().filter(|_| lock.dimension == Dimension::Event) {
+                if lock.negated || breakdown.event != lock.value {
+                    return Err(refused(lock, breakdown.event.clone()));
+                }
+            }
+        }
+        self.filters.sort_by(|a, b| (a.dimension, &a.key).cmp(&(b.dimension, &b.key)));
+        Ok(())
     }
 
     /// Whether a `goal` filter is given (its definition must be read first).
@@ -341,6 +438,25 @@ impl utoipa::IntoParams for Params {
             parameters.push(query(name, &dimension.description(), schema, example));
         }
         parameters
+    }
+}
+
+/// The filter of parameter `name` given `value`; a parameter that is no filter is refused
+/// with `not_a_filter` after its name.
+fn filter(name: &str, value: &str, not_a_filter: &str) -> Result<Filter, ReportError> {
+    match Dimension::of_parameter(name) {
+        Some((dimension, key)) => Filter::parse(name, dimension, key, value),
+        None => {
+            let shown: String = name.chars().take(64).collect();
+            let filters = Dimension::ALL.map(|dimension| match dimension {
+                Dimension::Prop => "prop.KEY",
+                dimension => dimension.name(),
+            });
+            Err(ReportError::InvalidParameter {
+                field: shown.clone(),
+                problem: format!("`{shown}` {not_a_filter}: {}", filters.join(", ")),
+            })
+        }
     }
 }
 
@@ -493,6 +609,36 @@ mod tests {
             assert_eq!(field_of(&format!("{name}={nasty}")), name);
             assert_eq!(field_of(&format!("{name}=%2F{nasty}")), name);
         }
+    }
+
+    #[test]
+    fn locked_filters_are_added_kept_or_refused() {
+        let locked = LockedFilters::from_args(&["prop.plan=pro".into(), "country=!US".into()]).unwrap();
+        assert_eq!(locked.to_query(), "country=%21US&prop.plan=pro");
+        assert_eq!(LockedFilters::parse(&locked.to_query()).unwrap(), locked);
+        let lock = |query: &str| {
+            let mut params = Params::parse(query).unwrap();
+            params.lock(&locked).map(|()| params.filters.iter().map(|f| (f.parameter(), f.given())).collect::<Vec<_>>())
+        };
+        let all = vec![("country".to_string(), "!US".to_string()), ("prop.plan".to_string(), "pro".to_string())];
+        assert_eq!(lock("").unwrap(), all);
+        assert_eq!(lock("country=!US&prop.plan=pro").unwrap(), all);
+        assert_eq!(lock("device=mobile").unwrap()[1], ("device".into(), "mobile".into()), "in the order filters apply");
+        let field = |query: &str| match lock(query) {
+            Err(ReportError::LockedFilter { field, .. }) => field,
+            other => panic!("expected a locked filter for {query}, got {other:?}"),
+        };
+        assert_eq!(field("country=US"), "country");
+        assert_eq!(field("country=GB"), "country");
+        assert_eq!(field("prop.plan=!pro"), "prop.plan");
+        assert!(lock("prop.other=x").is_ok(), "another property is another filter");
+
+        let event = LockedFilters::from_args(&["event=signup".into()]).unwrap();
+        let breakdown = |query: &str| Params::parse(query).unwrap().lock(&event);
+        assert!(breakdown("event=signup&breakdown=prop.plan").is_ok());
+        assert!(
+            matches!(breakdown("event=other&breakdown=prop.plan"), Err(ReportError::LockedFilter { field, .. }) if field == "event")
+        );
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub fn migrations() -> &'static [Migration] {
         16 => "0016_content",
         17 => "0017_page_engagement",
         18 => "0018_goals",
+        19 => "0019_share_filters",
     ]
 }
 

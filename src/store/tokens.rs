@@ -1,6 +1,6 @@
-//! The `report_tokens` table: per-site read-only report tokens, stored only as hashes
-//! (`auth` makes and checks them, and defines [`TokenRecord`]). Rows are versioned; the
-//! newest version of an id wins.
+//! The `report_tokens` table: per-site read-only report tokens and share links, stored
+//! only as hashes, with the filters a share link locks (`auth` makes and checks them, and
+//! defines [`TokenRecord`]). Rows are versioned; the newest version of an id wins.
 
 use clickhouse::Row;
 use futures_util::future::BoxFuture;
@@ -20,15 +20,18 @@ struct TokenRow {
     kind: &'static str,
     revoked: u8,
     version: u64,
+    locked_filters: String,
 }
 
 /// The newest version of every token that is not revoked.
 pub(super) const LIST_TOKENS: &str = "SELECT id, latest_site AS site, latest_hash AS hash, latest_label AS label, \
-            latest_created_at AS created_at, latest_kind AS kind FROM ( \
+            latest_created_at AS created_at, latest_kind AS kind, \
+            latest_locked_filters AS locked_filters FROM ( \
        SELECT id, argMax(site, version) AS latest_site, argMax(hash, version) AS latest_hash, \
               argMax(label, version) AS latest_label, toUInt32(argMax(created_at, version)) AS latest_created_at, \
               argMax(kind, version) AS latest_kind, \
-              argMax(revoked, version) AS latest_revoked \
+              argMax(revoked, version) AS latest_revoked, \
+              argMax(locked_filters, version) AS latest_locked_filters \
        FROM report_tokens GROUP BY id \
      ) WHERE latest_revoked = 0 ORDER BY id";
 
@@ -65,6 +68,7 @@ impl Store {
                 kind: token.kind.as_str(),
                 revoked,
                 version: chrono::Utc::now().timestamp_micros() as u64,
+                locked_filters: token.locked_filters.clone(),
             })
             .await?;
         insert.end().await.map_err(StoreError::from)
@@ -89,6 +93,7 @@ pub(super) struct ListedToken {
     label: String,
     created_at: u32,
     kind: String,
+    locked_filters: String,
 }
 
 impl ListedToken {
@@ -102,8 +107,8 @@ impl ListedToken {
                 return None;
             }
         };
-        let Self { id, site, hash, label, created_at, .. } = self;
-        Some(TokenRecord { id, site, hash, label, created_at, kind })
+        let Self { id, site, hash, label, created_at, locked_filters, .. } = self;
+        Some(TokenRecord { id, site, hash, label, created_at, kind, locked_filters })
     }
 }
 

@@ -277,6 +277,7 @@ async fn the_api_refuses_bad_input_and_wrong_tokens_and_registers_nothing() {
         label: "reader".into(),
         created_at: 0,
         kind: TokenKind::Report,
+        locked_filters: String::new(),
     };
     app.store.put_token(&record).await.unwrap();
     let (status, body) = post(&app, SITE, Some(&token.token), &valid).await;

@@ -6,11 +6,12 @@
 use chrono::DateTime;
 use footfall::auth::{TokenKind, TokenRecord};
 use footfall::auth::{WRONG_TOKENS_PER_WINDOW, WRONG_TOKEN_WINDOW};
-use footfall::dashboard::definition::Catalog;
+use footfall::dashboard::definition::{Catalog, Dashboard};
 use footfall::dashboard::grafana;
+use footfall::goals::{Funnel, Goal, GoalName, Target};
 use footfall::sites::Site;
 use footfall::store::EventRow;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::{eventually, eventually_eq, spawn_app, spawn_app_with, TestApp, SITE};
 use crate::reports::ADMIN;
@@ -57,6 +58,7 @@ async fn share_token(app: &TestApp, site: &str) -> (String, String) {
         label: String::new(),
         created_at: 0,
         kind: TokenKind::ShareLink,
+        locked_filters: String::new(),
     };
     app.store.put_token(&record).await.unwrap();
     (new.id, new.token)
@@ -266,13 +268,23 @@ async fn every_grafana_panel_runs_on_the_real_server() {
         view("2026-02-04T14:30:00Z", "/", 3),
         EventRow { name: "engagement".into(), engaged_ms: 30_000, ..view("2026-02-04T14:31:00Z", "/", 3) },
     ];
-    app.store.insert_events(&events).await.unwrap();
+    let signup = EventRow { name: "signup".into(), entry: 0, ..view("2026-02-04T14:10:00Z", "/blog", 2) };
+    app.store.insert_events(&[events, vec![signup]].concat()).await.unwrap();
+    // Goals: visitors 1 (Feb 2) and 2 (Feb 4) read /blog, 1 and 3 saw /; 2 signed up after
+    // reading /blog the same day.
+    let goal = |name: &str, target| Goal { site: SITE.into(), name: GoalName::parse(name).unwrap(), target };
+    app.store.put_goal(&goal("Blog", Target::page("/blog*").unwrap())).await.unwrap();
+    app.store.put_goal(&goal("Home", Target::page("/").unwrap())).await.unwrap();
+    app.store.put_goal(&goal("Signed up", Target::event("signup").unwrap())).await.unwrap();
+    let steps = vec![GoalName::parse("Blog").unwrap(), GoalName::parse("Signed up").unwrap()];
+    app.store.put_funnel(&Funnel::new(SITE, GoalName::parse("Deep").unwrap(), steps).unwrap()).await.unwrap();
     let catalog = Catalog::load(std::path::Path::new("dashboards"));
     assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
     let (from, to) = (at("2026-02-02T00:00:00Z"), at("2026-02-08T23:59:59Z"));
     let database = &app.settings.clickhouse.database;
     let mut checked = 0;
-    for dashboard in &catalog.dashboards {
+    let conversions = conversions_dashboard("Deep");
+    for dashboard in catalog.dashboards.iter().chain([&conversions]) {
         // Exact values from 3 visitors: the threshold is off here (small_counts.rs tests it).
         let exported = grafana::export(dashboard, database, 0);
         for panel in exported["panels"].as_array().unwrap() {
@@ -297,10 +309,38 @@ async fn every_grafana_panel_runs_on_the_real_server() {
                 ("overview", "Top content") => {
                     assert_eq!((&rows[0]["path"], &rows[0]["views"]), (&Value::from("/"), &Value::from("2")))
                 }
+                ("overview", "Goals") => assert_eq!(
+                    rows,
+                    [
+                        json!({"name": "Blog", "conversions": "2", "visitors": "2"}),
+                        json!({"name": "Home", "conversions": "2", "visitors": "2"}),
+                        json!({"name": "Signed up", "conversions": "1", "visitors": "1"}),
+                    ]
+                ),
+                ("conversions", "Funnel") => assert_eq!(
+                    rows,
+                    [
+                        json!({"step": 1, "name": "Blog", "visitors": "2", "dropped_off": null, "drop_off_rate": null,
+                               "conversion_rate": 1}),
+                        json!({"step": 2, "name": "Signed up", "visitors": "1", "dropped_off": "1",
+                               "drop_off_rate": 0.5, "conversion_rate": 0.5}),
+                    ]
+                ),
                 _ => {}
             }
             checked += 1;
         }
     }
-    assert_eq!(checked, catalog.dashboards.iter().map(|d| d.panels.len()).sum::<usize>());
+    assert_eq!(checked, catalog.dashboards.iter().chain([&conversions]).map(|d| d.panels.len()).sum::<usize>());
+}
+
+/// A dashboard with the conversion panels, goals as bars and funnel `funnel`'s steps: no
+/// shipped dashboard has a funnel panel, since each site names its own funnels.
+pub fn conversions_dashboard(funnel: &str) -> Dashboard {
+    let text = format!(
+        "title = \"Conversions\"\n\
+         [[panels]]\ntitle = \"Goals\"\nreport = \"goals\"\nvisual = \"bar\"\nlabel = [\"name\"]\nvalue = \"visitors\"\n\
+         [[panels]]\ntitle = \"Funnel\"\nreport = \"funnel\"\nparams = {{ funnel = \"{funnel}\" }}\nvisual = \"funnel\"\n"
+    );
+    footfall::dashboard::definition::parse(&text, "toml", "conversions").unwrap()
 }

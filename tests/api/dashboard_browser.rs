@@ -13,6 +13,9 @@
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use fantoccini::Locator;
+use footfall::auth::{TokenKind, TokenRecord};
+use footfall::goals::{Funnel, Goal, GoalName, Target};
+use footfall::reports::params::LockedFilters;
 use footfall::sites::Site;
 use footfall::store::EventRow;
 use serde_json::{json, Value};
@@ -561,6 +564,191 @@ async fn clicking_a_row_filters_the_whole_dashboard_and_its_chip_removes_the_fil
     browser.wait_until("return document.getElementById('main').dataset.loaded == 'true'").await;
     assert_eq!(value_of(&browser, "#panel-0 .big").await, 13.0, "visitors without the filter");
     assert_eq!(browser.js("return document.getElementById('filters').hidden").await, json!(true));
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn a_share_link_that_locks_a_filter_shows_it_locked_and_keeps_it_whatever_the_url_says() {
+    let app = spawn_app().await;
+    // Yesterday: /a by three people on Windows and one on an iPhone, /b by two and two.
+    let yesterday = site_now().date_naive().pred_opt().unwrap();
+    let at = |minute| local(yesterday, 12, minute).unwrap();
+    let desktop: Vec<Value> =
+        (0..5).map(|v| view_at(if v < 3 { "/a" } else { "/b" }, &format!("d{v}"), at(v))).collect();
+    let mobile: Vec<Value> =
+        (0..3).map(|v| view_at(if v < 1 { "/a" } else { "/b" }, &format!("m{v}"), at(10 + v))).collect();
+    app.post_as_admin(CHROME_WINDOWS, &desktop).await;
+    app.post_as_admin(SAFARI_IPHONE, &mobile).await;
+    app.wait_for_events(8).await;
+    let new = footfall::auth::new_token();
+    let locked = LockedFilters::from_args(&["device=desktop".into()]).unwrap();
+    let record = TokenRecord {
+        id: new.id,
+        site: SITE.into(),
+        hash: new.hash,
+        label: String::new(),
+        created_at: 0,
+        kind: TokenKind::ShareLink,
+        locked_filters: locked.to_query(),
+    };
+    app.store.put_token(&record).await.unwrap();
+
+    // The link opens the overview with desktop visitors only, the filter a locked chip.
+    let browser = Browser::launch_with(Prefs { window_height: Some(2300), ..Prefs::default() }).await;
+    open_dashboard(&browser, &format!("{}/dashboard/share?token={}", app.address, new.token)).await;
+    assert_eq!(value_of(&browser, "#panel-0 .big").await, 5.0, "desktop visitors (8 in all)");
+    let chips = "return [...document.querySelectorAll('#filters .chip')].map(c => ({tag: c.tagName, \
+                 filter: c.dataset.filter, locked: c.dataset.locked || null, text: c.textContent, \
+                 controls: c.querySelectorAll('a, button').length}))";
+    let locked_chip = json!({"tag": "SPAN", "filter": "device", "locked": "true", "text": "device = desktop locked",
+                             "controls": 0});
+    assert_eq!(browser.js(chips).await, json!([locked_chip]));
+    // Its rows offer no other device, and another filter can still be added and removed.
+    assert_eq!(
+        browser.js("return document.querySelectorAll('#panel-9 a.filter-by[href*=\"device=\"]').length").await,
+        json!(0)
+    );
+    browser.click("#panel-6 a.filter-by[href*='page=%2Fa']").await;
+    browser.wait_until("return location.search.includes('page=%2Fa') && document.readyState == 'complete'").await;
+    browser.wait_until("return document.getElementById('main').dataset.loaded == 'true'").await;
+    assert_eq!(value_of(&browser, "#panel-0 .big").await, 3.0, "desktop visitors of /a");
+    let page_chip = json!({"tag": "A", "filter": "page", "locked": null, "text": "page = /a ×", "controls": 0});
+    assert_eq!(browser.js(chips).await, json!([locked_chip, page_chip]));
+    browser.save_screenshot("dashboard-share-locked-1280").await;
+    browser.click("#filters a.chip[data-filter='page']").await;
+    browser.wait_until("return !location.search.includes('page=') && document.readyState == 'complete'").await;
+    browser.wait_until("return document.getElementById('main').dataset.loaded == 'true'").await;
+    assert_eq!(value_of(&browser, "#panel-0 .big").await, 5.0);
+
+    // A script drops the filter from the URL, or gives it another value: still desktop
+    // only; the reports refuse another value and answer desktop numbers without one.
+    open_dashboard(&browser, &format!("{}/dashboard/{SITE}?range=7d&device=mobile", app.address)).await;
+    assert_eq!(value_of(&browser, "#panel-0 .big").await, 5.0, "the URL cannot change a locked filter");
+    assert_eq!(browser.js(chips).await, json!([locked_chip]));
+    let asked = browser
+        .js(&format!(
+            "const url = '/dashboard/api/sites/{SITE}/reports/timeseries?from={yesterday}&to={yesterday}';
+             const get = q => fetch(url + q).then(r => r.json().then(b => [r.status, b]));
+             return Promise.all([get(''), get('&device=mobile'), get('&device=%21desktop')]).then(([all, other, not]) =>
+               ({{visitors: all[1].rows.reduce((n, r) => n + r.visitors, 0), filters: all[1].filters,
+                  other: [other[0], other[1].field], not: [not[0], not[1].field]}}))"
+        ))
+        .await;
+    assert_eq!(
+        asked,
+        json!({"visitors": 5, "filters": {"device": "desktop"}, "other": [403, "device"], "not": [403, "device"]})
+    );
+    browser.quit().await;
+}
+
+// ---- goals and funnels ------------------------------------------------------------------------
+
+/// A dashboard of conversions: the site's goals, funnel `Buy`, and funnel `Nope`, which
+/// the site never defines.
+const CONVERSIONS: &str = r#"title = "Conversions"
+order = 5
+
+[[panels]]
+title = "Goals"
+report = "goals"
+visual = "table"
+columns = ["name", "conversions", "visitors", "conversion_rate"]
+
+[[panels]]
+title = "Buy"
+report = "funnel"
+params = { funnel = "Buy" }
+visual = "funnel"
+
+[[panels]]
+title = "Not defined"
+report = "funnel"
+params = { funnel = "Nope" }
+visual = "funnel"
+"#;
+
+#[tokio::test]
+async fn goal_and_funnel_panels_show_the_reports_numbers_and_say_how_to_define_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("conversions.toml"), CONVERSIONS).unwrap();
+    let dashboards = dir.path().to_path_buf();
+    let app = spawn_app_with(move |settings| settings.dashboards_dir = dashboards).await;
+    // Yesterday: four people see /pricing, two of them sign up after it; two others see /.
+    let yesterday = site_now().date_naive().pred_opt().unwrap();
+    let at = |minute| local(yesterday, 12, minute).unwrap();
+    let mut events: Vec<Value> = (0..4).map(|v| view_at("/pricing", &format!("p{v}"), at(v))).collect();
+    events.extend((0..2).map(|v| view_at("/", &format!("h{v}"), at(10 + v))));
+    events.extend((0..2).map(|v| {
+        json!({"site": SITE, "name": "signup", "url": format!("https://{SITE}/pricing"), "visitor": format!("p{v}"),
+               "ts": at(30 + v).to_rfc3339()})
+    }));
+    app.post_as_admin(CHROME_WINDOWS, &events).await;
+    app.wait_for_events(8).await;
+    let browser = Browser::launch_with(Prefs { window_height: Some(1200), ..Prefs::default() }).await;
+    log_in(&browser, &app.address).await;
+    browser.set_viewport(1280, 1200).await;
+    let page = format!("{}/dashboard/{SITE}/conversions?range=7d", app.address);
+    let explained = "return [...document.querySelectorAll('[data-explained]')].map(p => [p.closest('section').id, \
+                     p.dataset.explained, p.textContent])";
+
+    // No goals yet: each panel says how to define what it shows, none is an error.
+    open_dashboard(&browser, &page).await;
+    assert_eq!(
+        browser.js(explained).await,
+        json!([
+            [
+                "panel-0",
+                "no-goals",
+                "This site has no goals yet. Define one with footfall goals add --site example.com \
+              \"Signed up\" --event signup (a custom event) or --page \"/thanks*\" (pages; * matches any characters)."
+            ],
+            [
+                "panel-1",
+                "no-funnel",
+                "`funnel` names no funnel of this site: `Buy`; `footfall funnels list --site SITE` \
+              lists them. Define it with footfall funnels add --site example.com \"Buy\" GOAL GOAL… (2 to 8 goals in \
+              order, each from footfall goals add)."
+            ],
+            [
+                "panel-2",
+                "no-funnel",
+                "`funnel` names no funnel of this site: `Nope`; `footfall funnels list --site SITE` \
+              lists them. Define it with footfall funnels add --site example.com \"Nope\" GOAL GOAL… (2 to 8 goals in \
+              order, each from footfall goals add)."
+            ]
+        ])
+    );
+
+    let goal = |name: &str, target| Goal { site: SITE.into(), name: GoalName::parse(name).unwrap(), target };
+    app.store.put_goal(&goal("Pricing", Target::page("/pricing").unwrap())).await.unwrap();
+    app.store.put_goal(&goal("Signed up", Target::event("signup").unwrap())).await.unwrap();
+    let steps = vec![GoalName::parse("Pricing").unwrap(), GoalName::parse("Signed up").unwrap()];
+    app.store.put_funnel(&Funnel::new(SITE, GoalName::parse("Buy").unwrap(), steps).unwrap()).await.unwrap();
+
+    // Six visitors: 4 reached Pricing (67%), 2 signed up (33%); the funnel keeps 2 of 4.
+    open_dashboard(&browser, &page).await;
+    let seen = browser
+        .js("return {
+               goals: [...document.querySelectorAll('#panel-0 tbody tr')].map(r => [...r.children].map(c => c.textContent)),
+               heads: [...document.querySelectorAll('#panel-0 thead th')].map(c => c.textContent),
+               steps: [...document.querySelectorAll('#panel-1 li')].map(li => [li.dataset.step,
+                 li.querySelector('.name').textContent, li.querySelector('.value').dataset.value,
+                 li.querySelector('.value').textContent, li.querySelector('.drop') && li.querySelector('.drop').textContent]),
+               widths: [...document.querySelectorAll('#panel-1 rect')].map(r => r.getAttribute('width')),
+               missing: document.querySelector('#panel-2 [data-explained]').dataset.explained
+             }")
+        .await;
+    assert_eq!(
+        seen,
+        json!({
+            "goals": [["Pricing", "4", "4", "67%"], ["Signed up", "2", "2", "33%"]],
+            "heads": ["Name", "Conversions", "Visitors", "Conversion rate"],
+            "steps": [["1", "1. Pricing", "4", "4", null], ["2", "2. Signed up", "2", "2 (50%)", "−2 (50%) dropped off"]],
+            "widths": ["100", "50"],
+            "missing": "no-funnel"
+        })
+    );
+    browser.save_screenshot("dashboard-goals-funnel-1280").await;
     browser.quit().await;
 }
 

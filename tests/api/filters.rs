@@ -367,6 +367,7 @@ async fn a_new_filter_matching_too_few_visitors_is_refused_to_a_report_token() {
         label: "filters".into(),
         created_at: 0,
         kind: TokenKind::Report,
+        locked_filters: String::new(),
     };
     app.store.put_token(&record).await.unwrap();
     let get = |filter: &'static str, token: &'static str| {

@@ -27,6 +27,7 @@ mod reliability;
 mod report_access;
 mod reports;
 mod schema;
+mod share_locks;
 mod shutdown;
 mod small_counts;
 mod startup;

@@ -19,6 +19,7 @@ use chrono_tz::Tz;
 use footfall::auth::{TokenKind, TokenRecord};
 use footfall::dashboard::definition::Catalog;
 use footfall::dashboard::grafana;
+use footfall::goals::{Funnel, Goal, GoalName, Target};
 use footfall::reports::ReportName;
 use footfall::store::EventRow;
 use serde_json::{json, Value};
@@ -100,6 +101,7 @@ async fn planted() -> Planted {
         label: "probe".into(),
         created_at: 0,
         kind: TokenKind::Report,
+        locked_filters: String::new(),
     };
     app.store.put_token(&record).await.unwrap();
     let day = LONDON.timestamp_opt(i64::from(ts), 0).unwrap().date_naive().to_string();
@@ -500,7 +502,8 @@ async fn grafana_rows(p: &Planted, min_visitors: u64) -> Vec<(String, Vec<Value>
     let catalog = Catalog::load(std::path::Path::new("dashboards"));
     assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
     let mut all = Vec::new();
-    for dashboard in &catalog.dashboards {
+    let conversions = crate::dashboard::conversions_dashboard("Deep");
+    for dashboard in catalog.dashboards.iter().chain([&conversions]) {
         let exported = grafana::export(dashboard, &p.app.settings.clickhouse.database, min_visitors);
         // Text panels (grafana::dashboard_only) query nothing.
         for panel in exported["panels"].as_array().unwrap().iter().filter(|panel| panel["type"] != "text") {
@@ -516,7 +519,18 @@ async fn grafana_rows(p: &Planted, min_visitors: u64) -> Vec<(String, Vec<Value>
 #[tokio::test]
 async fn grafana_panels_show_no_count_from_fewer_than_min_visitors() {
     let p = planted().await;
-    let secrets = [SECRET_PATH, SECRET_HOST, "Safari", "\"IS\""];
+    // Goals of the public page (6 visitors), of the secret page (1) and of a sign-up that
+    // one public visitor sent after the public page; funnel `Deep`: the public page, then
+    // the sign-up.
+    let signup = EventRow { name: "signup".into(), entry: 0, ..view(p.ts + 1, PUBLIC_PATH, 11, PUBLIC_HOST) };
+    p.app.store.insert_events(&[signup]).await.unwrap();
+    let goal = |name: &str, target| Goal { site: SITE.into(), name: GoalName::parse(name).unwrap(), target };
+    p.app.store.put_goal(&goal("Public", Target::page(PUBLIC_PATH).unwrap())).await.unwrap();
+    p.app.store.put_goal(&goal("Secret goal", Target::page(SECRET_PATH).unwrap())).await.unwrap();
+    p.app.store.put_goal(&goal("Signed up", Target::event("signup").unwrap())).await.unwrap();
+    let steps = vec![GoalName::parse("Public").unwrap(), GoalName::parse("Signed up").unwrap()];
+    p.app.store.put_funnel(&Funnel::new(SITE, GoalName::parse("Deep").unwrap(), steps).unwrap()).await.unwrap();
+    let secrets = [SECRET_PATH, SECRET_HOST, "Safari", "\"IS\"", "Secret goal"];
 
     // Unprotected, the planted data shows the secret rows: the checks below mean something.
     let open = serde_json::to_string(&grafana_rows(&p, 0).await).unwrap();
@@ -548,6 +562,19 @@ async fn grafana_panels_show_no_count_from_fewer_than_min_visitors() {
             ),
             "overview/Countries" => assert_eq!(rows, &vec![json!({"country": "GB", "views": n, "visitors": n})]),
             "overview/Visitors" => assert_eq!(rows, &vec![json!({"visitors": (PUBLIC_VISITORS + 1).to_string()})]),
+            "overview/Goals" => {
+                assert_eq!(rows, &vec![json!({"name": "Public", "conversions": n, "visitors": n})])
+            }
+            // The sign-up's one visitor: its step shows no numbers, nor the drop-off to it.
+            "conversions/Funnel" => assert_eq!(
+                rows,
+                &vec![
+                    json!({"step": 1, "name": "Public", "visitors": n, "dropped_off": null, "drop_off_rate": null,
+                           "conversion_rate": 1}),
+                    json!({"step": 2, "name": "Signed up", "visitors": null, "dropped_off": null,
+                           "drop_off_rate": null, "conversion_rate": null}),
+                ]
+            ),
             _ => {}
         }
     }
@@ -555,6 +582,11 @@ async fn grafana_panels_show_no_count_from_fewer_than_min_visitors() {
     // Above every count there is: nothing is shown (number panels add up no rows: 0).
     for (panel, rows) in grafana_rows(&p, PUBLIC_VISITORS + 2).await {
         let zero = |row: &Value| row.as_object().unwrap().values().all(|v| v == "0" || v.as_f64() == Some(0.0));
+        if panel == "conversions/Funnel" {
+            // The steps keep their names (the site's own goals), without numbers.
+            assert!(rows.iter().all(|row| row["visitors"].is_null() && row["dropped_off"].is_null()), "{rows:?}");
+            continue;
+        }
         assert!(rows.is_empty() || (rows.len() == 1 && zero(&rows[0])), "{panel}: {rows:?}");
     }
     p.app.stop().await;

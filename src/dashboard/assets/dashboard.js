@@ -65,9 +65,9 @@
     if (contentFormat(column)) return contentFormat(column);
     if (/_seconds$/.test(column)) return 'duration';
     if (/^hours_/.test(column)) return 'hours';
-    if (/_share$/.test(column)) return 'percent';
+    if (/_share$/.test(column) || /_rate$/.test(column)) return 'percent';
     if (/_at$/.test(column)) return 'when';
-    if (/^(views|visitors|entries|sessions|events)/.test(column)) return 'count';
+    if (/^(views|visitors|entries|sessions|events|conversions)/.test(column)) return 'count';
     return 'text';
   }
 
@@ -81,6 +81,9 @@
     direct_share: 'Direct', returning_share: 'Returning', browser: 'Browser', os: 'OS', device: 'Device',
     country: 'Country', utm_source: 'utm_source', utm_medium: 'utm_medium', utm_campaign: 'utm_campaign'
   };
+
+  // The goals report's columns (docs/reports.md, goals).
+  Object.assign(HEADINGS, { name: 'Name', conversions: 'Conversions', conversion_rate: 'Conversion rate' });
 
   function heading(column) {
     return HEADINGS[column] || column;
@@ -193,11 +196,18 @@
     return names.indexOf(name) >= 0 || (names.indexOf('prop') >= 0 && /^prop\.[^=&]+$/.test(name));
   }
 
+  // Whether a share link locks filter `name`: the server shows its chip (`data-locked`, no
+  // remove control) and applies it to every report; the URL cannot change it.
+  function isLocked(name) {
+    var chips = document.querySelectorAll('#filters [data-locked]');
+    return Array.prototype.some.call(chips, function (chip) { return chip.dataset.filter === name; });
+  }
+
   // The URL's filters: [[name, value], ...] in the URL's order.
   function currentFilters() {
     var filters = [];
     new URLSearchParams(location.search).forEach(function (value, name) {
-      if (isFilter(name) && value) filters.push([name, value]);
+      if (isFilter(name) && value && !isLocked(name)) filters.push([name, value]);
     });
     return filters;
   }
@@ -233,7 +243,7 @@
 
   // A row's label as a link that filters the dashboard by the row.
   function filterLink(panel, row, label) {
-    var filters = rowFilters(panel.report, row);
+    var filters = rowFilters(panel.report, row).filter(function (filter) { return !isLocked(filter[0]); });
     if (!filters.length) return label;
     var kept = currentFilters().filter(function (filter) {
       return !filters.some(function (added) { return added[0] === filter[0]; });
@@ -280,6 +290,7 @@
 
   function ApiError(status, body) {
     this.status = status;
+    this.field = body && body.field;
     this.message = (body && body.error) || ('the server answered ' + status);
   }
 
@@ -668,6 +679,7 @@
   }
 
   function renderBar(ctx, section, panel, answer) {
+    if (noGoals(ctx, section, panel, answer)) return;
     var rows = answer.rows;
     if (!rows.length) return fill(section, [el('p', { class: 'muted' }, ['Nothing in this range.'])]);
     var fold = foldOf(panel, answer);
@@ -734,6 +746,7 @@
   }
 
   function renderTable(ctx, section, panel, answer) {
+    if (noGoals(ctx, section, panel, answer)) return;
     var rows = answer.rows;
     if (!rows.length) {
       var empty = panel.report === 'content-discovery' ? 'No page was first published or viewed in this range.'
@@ -1138,9 +1151,50 @@
       return (panel.report === 'publish-timing' ? renderPublishTiming : renderHeatmap)(ctx, section, panel, answer);
     } };
 
+  // ---- goals and funnels --------------------------------------------------------------
+
+  // A goals panel of a site without goals says how to define one, and fills the panel
+  // (returns true). The goals report lists every goal of the site, so no rows: no goals.
+  function noGoals(ctx, section, panel, answer) {
+    if (panel.report !== 'goals' || !answer.rows || answer.rows.length) return false;
+    fill(section, [el('p', { class: 'muted', 'data-explained': 'no-goals' }, [
+      'This site has no goals yet. Define one with ',
+      el('code', {}, ['footfall goals add --site ' + ctx.site + ' "Signed up" --event signup']),
+      ' (a custom event) or ', el('code', {}, ['--page "/thanks*"']), ' (pages; * matches any characters).'])]);
+    return true;
+  }
+
+  // A funnel's steps as bars scaled to the first step, each after the first with its
+  // drop-off from the step before; a step with too few visitors shows no numbers.
+  function renderFunnel(ctx, section, panel, answer) {
+    var steps = answer.steps;
+    var first = steps.length && steps[0].visitors ? steps[0].visitors : 0;
+    var list = el('ol', { class: 'bars funnel' }, steps.map(function (step, i) {
+      var shown = !step.suppressed;
+      var width = shown && first ? Math.max(0.5, step.visitors / first * 100) : 0;
+      var value = shown ? count(step.visitors) + (i > 0 ? ' (' + percent(step.conversion_rate) + ')' : '')
+        : 'fewer than ' + answer.min_visitors + ' visitors: not shown';
+      var drop = i === 0 ? null : el('span', { class: 'drop muted',
+        'data-dropped-off': step.dropped_off === null ? '' : String(step.dropped_off) }, [step.dropped_off === null
+        ? 'drop-off not shown' : '−' + count(step.dropped_off) + ' (' + percent(step.drop_off_rate) + ') dropped off']);
+      return el('li', { 'data-step': String(i + 1) }, [
+        el('span', { class: 'name' }, [(i + 1) + '. ' + step.name]),
+        el('span', { class: 'value', 'data-value': shown ? String(step.visitors) : '' }, [value]),
+        svg('svg', { class: 'bar', viewBox: '0 0 100 6', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
+          [svg('rect', { x: 0, y: 0, height: 6, width: width })]),
+        drop
+      ]);
+    }));
+    fill(section, [list, el('p', { class: 'muted small' }, ['Visitors who reached each step after every ' +
+      'earlier one on the same day (the visitor hash lives one day); in brackets, the share of the first step.'])]);
+  }
+
+  RENDER.funnel = renderFunnel;
+
   // ---- loading a panel --------------------------------------------------------------
 
   function failed(ctx, section, panel, error) {
+    if (explained(section, panel, error)) return;
     section.setAttribute('aria-busy', 'false');
     section.classList.add('failed');
     var content = section.querySelector('.content');
@@ -1153,6 +1207,28 @@
     retry.addEventListener('click', function () { load(ctx, section, panel, true); });
     append(content, [el('p', { class: 'error', role: 'alert' }, ['Could not load this panel: ' +
       ((error && error.message) || String(error))]), retry]);
+  }
+
+  // A panel the reports refuse for a reason the viewer should read rather than an error
+  // box: fills the panel with it and returns true.
+  function explained(section, panel, error) {
+    if (missingFunnel(section, panel, error)) return true;
+    var locked = document.querySelector('#filters [data-locked]') !== null;
+    if (!(error && error.status === 403 && panel.report === 'not-stored' && locked)) return false;
+    fill(section, [el('p', { class: 'muted', 'data-explained': 'locked' }, ['Not shown with this share link: ' +
+      'it locks filters, and events that were not stored cannot be filtered.'])]);
+    return true;
+  }
+
+  // A funnel panel whose funnel the site has not defined (or whose steps lost a goal)
+  // says so and how to define it, and fills the panel (returns true).
+  function missingFunnel(section, panel, error) {
+    if (!(error && error.status === 400 && error.field === 'funnel' && panel.report === 'funnel')) return false;
+    var site = document.getElementById('main').dataset.site;
+    fill(section, [el('p', { class: 'muted', 'data-explained': 'no-funnel' }, [error.message + '. Define it with ',
+      el('code', {}, ['footfall funnels add --site ' + site + ' "' + panel.params.funnel + '" GOAL GOAL…']),
+      ' (2 to 8 goals in order, each from ', el('code', {}, ['footfall goals add']), ').'])]);
+    return true;
   }
 
   function load(ctx, section, panel, fresh) {

@@ -119,6 +119,7 @@ async fn share_token(app: &TestApp) -> String {
         label: String::new(),
         created_at: 0,
         kind: TokenKind::ShareLink,
+        locked_filters: String::new(),
     };
     app.store.put_token(&record).await.unwrap();
     new.token
