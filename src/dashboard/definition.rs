@@ -113,7 +113,8 @@ pub struct Panel {
     /// Number with `aggregate = "weighted_mean"`: the weight column.
     #[serde(default)]
     pub weight: Option<String>,
-    /// Number: also show the change against the previous period of the same length.
+    /// Number: also show the change against the previous period of the same length. Line:
+    /// also draw the previous period's line (`compare=previous`, bucket by bucket).
     #[serde(default)]
     pub compare: bool,
     /// Bar: the column naming each bar (several joined with " / ").
@@ -297,6 +298,9 @@ fn check_panel(panel: &Panel) -> Result<(), String> {
     }
     if panel.compare && report == ReportName::Realtime {
         return Err("`compare` needs a date range; realtime has none".into());
+    }
+    if panel.compare && !matches!(panel.visual, Visual::Number | Visual::Line) {
+        return Err("`compare` applies to number and line panels".into());
     }
     if panel.refresh_secs.is_some_and(|secs| secs < 5) {
         return Err("`refresh_secs` must be at least 5".into());

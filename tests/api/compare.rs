@@ -502,6 +502,7 @@ async fn filters_too_small_in_the_comparison_range_suppress_every_previous() {
         label: "compare".into(),
         created_at: 0,
         kind: TokenKind::Report,
+        locked_filters: String::new(),
     };
     app.store.put_token(&record).await.unwrap();
     let get = |name: &'static str, query: String| {

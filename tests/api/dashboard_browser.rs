@@ -333,11 +333,13 @@ async fn charts_draw_only_begun_buckets_today_by_hour_compared_until_the_same_ho
                    partial_says: partial.map(c => c.textContent.includes(' so far, this hour is in progress')),
                    partial_segments: chart.querySelectorAll('polyline.series.partial').length,
                    legend: document.querySelector('#panel-4 .key.partial').textContent,
+                   previous_key: document.querySelector('#panel-4 .key.previous').textContent,
+                   previous: [...chart.querySelectorAll('circle.previous-dot')].map(c => Number(c.dataset.value)),
                    visitors_change: document.querySelector('#panel-0 .change').textContent,
                    views_change: document.querySelector('#panel-1 .change').textContent,
                    sources: [...document.querySelectorAll('#panel-8 .name')].map(n => n.textContent),
                    asked_by_hour: performance.getEntriesByType('resource').some(e =>
-                     e.name.endsWith('/reports/timeseries?from={day}&to={day}&interval=hour'))}}"
+                     e.name.endsWith('/reports/timeseries?from={day}&to={day}&interval=hour&compare=previous'))}}"
             ))
             .await;
         let after = site_now();
@@ -356,6 +358,13 @@ async fn charts_draw_only_begun_buckets_today_by_hour_compared_until_the_same_ho
         times.iter().filter(|(_, at)| at.date_naive() == yesterday_now && at.hour() <= now.hour()).count();
     let until = if now.hour() == 23 { "midnight".to_string() } else { format!("{:02}:00", now.hour() + 1) };
     let change = change_text(views_today, views_before, &format!("vs yesterday until {until}"));
+    // The overview's line also draws yesterday, hour by hour, over the whole day.
+    let previous: Vec<usize> = hours
+        .iter()
+        .map(|start| {
+            times.iter().filter(|(_, at)| at.date_naive() == yesterday_now && at.hour() == start.hour()).count()
+        })
+        .collect();
     assert_eq!(
         seen,
         json!({
@@ -363,6 +372,7 @@ async fn charts_draw_only_begun_buckets_today_by_hour_compared_until_the_same_ho
             "partial": [current, current], "partial_says": [true, true],
             "partial_segments": if begun.len() > 1 { 2 } else { 0 },
             "legend": "so far (this hour is in progress)",
+            "previous_key": "Views, previous period", "previous": previous,
             // Every planted visitor is a different person in a different hour: visitors
             // and views agree.
             "visitors_change": change, "views_change": change, "asked_by_hour": true,

@@ -386,6 +386,8 @@
     if (panel.report === 'timeseries' && panel.visual === 'line' && range.from === range.to) params.interval = 'hour';
     if (panel.report !== 'not-stored') currentFilters().forEach(function (filter) { params[filter[0]] = filter[1]; });
     if (sortOf(panel)) params.sort = sortOf(panel);
+    // A line with `compare` also draws the previous period, bucket by bucket.
+    if (panel.compare && panel.visual === 'line') params.compare = 'previous';
     return params;
   }
 
@@ -515,8 +517,9 @@
     var H = Math.round(Math.min(300, Math.max(180, W * 0.25))), L = 40, R = 24, T = 12, B = 28;
     var series = [panel.value, panel.value === 'views' ? 'visitors' : 'views'];
     var shown = rows.slice(0, begun);
+    var before = previousLine(panel, rows);
     var max = Math.max(1, Math.max.apply(null, shown.map(function (r) { return Math.max(r.views, r.visitors); })
-      .concat([0])));
+      .concat(before.map(function (point) { return point.value; })).concat([0])));
     var x = scale(0, Math.max(1, rows.length - 1), L, W - R);
     var y = scale(0, max, H - B, T);
     var inProgress = partial ? ' (so far)' : '';
@@ -524,7 +527,9 @@
       'data-interval': interval, 'data-buckets': rows.length,
       'aria-label': panel.title + ': ' + series.map(function (s) {
         return heading(s) + ' ' + shown.map(function (r) { return r[s]; }).join(', ') + inProgress;
-      }).join('; ') + (begun < rows.length ? '; ' + (rows.length - begun) + ' ' + interval + 's still to come' : '') });
+      }).join('; ') + (begun < rows.length ? '; ' + (rows.length - begun) + ' ' + interval + 's still to come' : '') +
+        (answer.compare ? '; ' + heading(panel.value) + ' in the previous period ' +
+          before.map(function (point) { return point.value; }).join(', ') : '') });
     [0, 0.5, 1].forEach(function (f) {
       var v = Math.round(max * f);
       chart.appendChild(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid-line' }));
@@ -548,6 +553,7 @@
       chart.appendChild(svg('text', { x: x(i), y: H - 8, 'text-anchor': 'middle', class: 'axis tick' },
         [labels[i]]));
     });
+    drawPreviousLine(chart, before, x, y, interval);
     series.forEach(function (name, index) {
       var points = shown.map(function (row, i) { return x(i) + ',' + y(row[name]); });
       var done = partial ? points.slice(0, -1) : points;
@@ -568,9 +574,46 @@
       });
     });
     var keys = series.map(function (name, index) { return el('span', { class: 'key s' + index }, [heading(name)]); });
+    if (answer.compare) {
+      keys.push(el('span', { class: 'key previous', title: 'each ' + interval + ' beside the same ' + interval +
+        ' of ' + rangeText(answer.compare) + (before.length < rows.length ? '; a gap: that ' + interval +
+        ' has no counterpart (a clock change) or too few visitors to show' : '') },
+      [heading(panel.value) + ', previous period']));
+    }
     if (partial) keys.push(el('span', { class: 'key partial' }, ['so far (this ' + interval + ' is in progress)']));
     if (begun === 0) keys.push(el('span', { class: 'muted' }, ['this range has not begun']));
     return [chart, el('p', { class: 'legend' }, keys)];
+  }
+
+  // The previous period's points of a line with `compare`: each bucket's counterpart (the
+  // answer pairs them, by date and wall-clock hour) at the bucket's own position, over the
+  // whole range (the previous period has happened, so its days to come are drawn too).
+  // A bucket without one (an hour a clock change skipped, a suppressed count) is a gap.
+  function previousLine(panel, rows) {
+    var points = [];
+    rows.forEach(function (row, i) {
+      var previous = row.previous;
+      if (previous && !previous.suppressed && previous[panel.value] !== null && previous[panel.value] !== undefined) {
+        points.push({ at: i, value: Number(previous[panel.value]), start: previous.start });
+      }
+    });
+    return points;
+  }
+
+  function drawPreviousLine(chart, points, x, y, interval) {
+    var run = [];
+    var flush = function () {
+      if (run.length > 1) chart.appendChild(svg('polyline', { points: run.join(' '), class: 'previous-series', fill: 'none' }));
+      run = [];
+    };
+    points.forEach(function (point, k) {
+      if (k > 0 && points[k - 1].at !== point.at - 1) flush();
+      run.push(x(point.at) + ',' + y(point.value));
+      var at = interval === 'hour' ? FORMAT.dateTime(wall(point.start)) : FORMAT.date(wall(point.start));
+      chart.appendChild(svg('circle', { cx: x(point.at), cy: y(point.value), r: 1.5, class: 'previous-dot',
+        'data-start': point.start, 'data-value': point.value }, [svg('title', {}, [at + ': ' + point.value])]));
+    });
+    flush();
   }
 
   // Drops axis labels that would overlap their left neighbour (or leave the chart), after
