@@ -24,7 +24,7 @@
 //! materialised views fill as they would from the collector), runs the summarizer once,
 //! waits for ClickHouse's background merges of the new data to finish (the steady state
 //! of old data), starts footfall on a free port, measures, prints Markdown tables and drops
-//! the database.
+//! the database and its day keys database (`<database>_keys`).
 //!
 //! `cargo test --all-targets` builds this file but does not run the benchmark (it only
 //! runs when cargo passes `--bench`).
@@ -431,7 +431,10 @@ async fn main() -> anyhow::Result<()> {
     handle.stop(true).await;
     server.await??;
     if std::env::var_os("FOOTFALL_BENCH_KEEP").is_none() {
-        store.client().query(&format!("DROP DATABASE {database}")).execute().await?;
+        // And the database of the day keys beside it (`<database>_keys`).
+        for name in [database.clone(), format!("{database}_keys")] {
+            store.client().query(&format!("DROP DATABASE {name}")).execute().await?;
+        }
     }
     Ok(())
 }
