@@ -85,7 +85,7 @@ fn every_statement() -> Vec<String> {
     let (first, last) = (date("2026-03-28"), date("2026-03-30"));
     for day in [first, date("2026-03-29")] {
         for dataset in DATASETS {
-            all.push(text(summarize::summarize_query(query(&dataset.summarize_sql()), SITE, tz, day, 5)));
+            all.push(text(summarize::summarize_query(query(&dataset.summarize_sql()), dataset, SITE, tz, day, 5)));
         }
         all.push(text(summarize::summary_day_query(query(sql::SUMMARY_DAY), SITE, tz, day, 5, 3)));
     }
@@ -99,10 +99,9 @@ fn every_statement() -> Vec<String> {
         all.push(text(plan_query(query(sql::PLAN), SITE, tz.name(), (range.start, range.end), (first, last))));
         for dataset in DATASETS {
             all.push(text(summary_query(query(&dataset.summary_sql(filters)), dataset, &scope, date("2026-03-30"))));
-            all.push(text(sql::bind_events(
-                query(&dataset.events_sql(filters)),
-                &scope.events(range.start, range.end),
-            )));
+            all.push(text(
+                dataset.bind_events(query(&dataset.events_sql(filters)), &scope.events(range.start, range.end)),
+            ));
         }
         let (windows, bind) = busiest::windows_query(&scope);
         all.push(text(bind(query(&windows))));

@@ -95,7 +95,7 @@ fn fetching(database: &str, filters: Filters<'_>) -> Vec<Fetching> {
     let mut all = vec![Fetching::of::<PlanRow>("plan.sql", db(), plan)];
     for dataset in sql::DATASETS {
         let summary = summary_query(query(&dataset.summary_sql(filters)), dataset, &scope, date("2026-03-30"));
-        let events = sql::bind_events(query(&dataset.events_sql(filters)), &scope.events(range.start, range.end));
+        let events = dataset.bind_events(query(&dataset.events_sql(filters)), &scope.events(range.start, range.end));
         all.extend(dataset_rows(dataset, database, summary, events));
     }
     let (windows, bind) = busiest::windows_query(&scope);

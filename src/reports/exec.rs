@@ -196,7 +196,7 @@ where
             return Ok(Vec::new());
         }
         let sql = dataset.events_sql(scope.filters);
-        sql::bind_events(ctx.query(&sql), &scope.events(split.events_from, range.end)).fetch_all::<T>().await
+        dataset.bind_events(ctx.query(&sql), &scope.events(split.events_from, range.end)).fetch_all::<T>().await
     };
     Ok(tokio::try_join!(summarized, from_events)?)
 }

@@ -219,6 +219,13 @@ impl Dataset {
         expand(&self.from_events.unwrap_or("{by_day}").replace("{by_day}", self.by_day), filters)
     }
 
+    /// Binds the events side of [`Dataset::events_sql`] or [`Dataset::summarize_sql`]:
+    /// [`bind_events`] for each time `by_day` reads events (each `{event_scope}`, bound in
+    /// turn; engagement's reads them twice).
+    pub(crate) fn bind_events(&self, query: Query, scope: &EventScope<'_>) -> Query {
+        (0..self.by_day.matches("{event_scope}").count()).fold(query, |query, _| bind_events(query, scope))
+    }
+
     /// The statement that stores one day (unfiltered).
     pub(crate) fn summarize_sql(&self) -> String {
         expand(&self.summarize.replace("{by_day}", self.by_day), Filters::NONE)

@@ -16,7 +16,7 @@ use clickhouse::query::Query;
 
 use super::exec::{plan_rows, Ctx};
 use super::filters::Filters;
-use super::sql::{self, EventScope, DATASETS};
+use super::sql::{self, Dataset, EventScope, DATASETS};
 use super::time::{date_from_day_number, day_start, local_date};
 use crate::store::{Store, StoreError};
 
@@ -62,12 +62,19 @@ pub async fn summarize(store: &Store, now: DateTime<Utc>) -> Result<usize, Store
     Ok(summarized)
 }
 
-/// Binds a dataset's `summarize` statement for `day`.
-pub(crate) fn summarize_query(query: Query, site: &str, tz: Tz, day: NaiveDate, version: u64) -> Query {
+/// Binds `dataset`'s `summarize` statement for `day`.
+pub(crate) fn summarize_query(
+    query: Query,
+    dataset: &Dataset,
+    site: &str,
+    tz: Tz,
+    day: NaiveDate,
+    version: u64,
+) -> Query {
     let next = day.checked_add_days(Days::new(1)).expect("dates are before 2100");
     let scope =
         EventScope { site, tz: tz.name(), start: day_start(tz, day), end: day_start(tz, next), filters: Filters::NONE };
-    sql::bind_events(query.bind(site).bind(tz.name()).bind(version), &scope)
+    dataset.bind_events(query.bind(site).bind(tz.name()).bind(version), &scope)
 }
 
 /// Binds [`sql::SUMMARY_DAY`].
@@ -87,7 +94,7 @@ async fn summarize_day(
 ) -> Result<(), StoreError> {
     let version = now.timestamp_micros() as u64;
     for dataset in DATASETS {
-        summarize_query(ctx.query(&dataset.summarize_sql()), site, tz, day, version).execute().await?;
+        summarize_query(ctx.query(&dataset.summarize_sql()), dataset, site, tz, day, version).execute().await?;
     }
     summary_day_query(ctx.query(sql::SUMMARY_DAY), site, tz, day, version, events).execute().await?;
     tracing::debug!(site, day = %day, events, "summarized a day");

@@ -4,9 +4,12 @@
 -- event with the engagement events of the same `pageview` hash that day; seconds is
 -- their engaged_ms summed, in whole seconds (rounded down); read_through is 1 when their
 -- largest scroll is 75 or more. Only page views with an id and with a second or a read
--- through are counted (the others are the path's views less these).
+-- through are counted (the others are the path's views less these), so only those with
+-- an engagement event: the subquery narrows the events to their page views first, which
+-- spares grouping every page view (most have none).
 -- Parameters, in order: time zone, range start and end (UTC seconds, end exclusive),
--- site, each given filter's (filters.sql), as event_scope.sql says.
+-- site, each given filter's (filters.sql), as event_scope.sql says; then the same again
+-- for the subquery (sql::Dataset::bind_events).
 SELECT
     day,
     page AS path,
@@ -27,6 +30,15 @@ FROM
     WHERE {event_scope}
         AND name IN ('pageview', 'engagement')
         AND pageview != 0
+        AND pageview IN
+        (
+            WITH ? AS zone, ? AS range_start, ? AS range_end
+            SELECT pageview
+            FROM events
+            WHERE {event_scope}
+                AND name = 'engagement'
+                AND pageview != 0
+        )
     GROUP BY day, pageview
     HAVING pageviews > 0 AND (seconds > 0 OR read_through = 1)
 )
