@@ -3,7 +3,7 @@
 //! the summarizer (which `jobs` runs) that keeps day summaries for fast answers.
 //!
 //! Reports read `events`, the rollups of `schema/0007_report_rollups.sql` and
-//! `0017_page_engagement.sql`, the `not_stored` counts (`0014_not_stored.sql`), the content
+//! `0020_page_histograms.sql`, the `not_stored` counts (`0014_not_stored.sql`), the content
 //! registry (`0016_content.sql`) and the goal and funnel definitions (`0018_goals.sql`);
 //! they never write events. A request goes: wrong-token throttle
 //! ([`crate::auth::AuthFailureLimiter`], per client; 429) -> bearer token

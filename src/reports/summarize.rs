@@ -1,5 +1,5 @@
 //! The summarizer: once a site-local day has ended, computes its exact numbers from
-//! `events` into the day summary tables (`day_pages`, `day_page_engagement`,
+//! `events` into the day summary tables (`day_pages`, `day_page_histograms`,
 //! `day_sources`, `day_devices`, `day_countries`, `day_totals`, `hour_totals`), then
 //! records the day in `summary_days` with the event count it saw and its [`FORMAT`]. `jobs` runs a pass in `footfall serve` every
 //! `reports.summarize_every_secs` (default 60; 0 turns it off on a node); a day is redone
@@ -27,9 +27,10 @@ pub const GRACE_SECS: i64 = 300;
 /// The format of the summaries this build writes (`summary_days.format`): which summary
 /// tables a day's summary fills. Reports and the summarizer see only summaries of this
 /// format, so a day summarized by an older build is read from events until the next pass
-/// summarizes it again. Raise it when a dataset gains a table or a column. 1: with
+/// summarizes it again. Raise it when a dataset gains a table or a column. 2: with
+/// `day_page_histograms` (`schema/0020_page_histograms.sql`); 1: with
 /// `day_page_engagement` (`schema/0017_page_engagement.sql`); 0: before.
-pub const FORMAT: u16 = 1;
+pub const FORMAT: u16 = 2;
 
 /// One pass: summarizes, for every registered site in its time zone, each day that ended
 /// at least [`GRACE_SECS`] before `now` and whose summary is missing or stale. Returns how

@@ -2,7 +2,7 @@
 //! pageviews that began a session), engaged time (the average per pageview, the sum, and
 //! the median over its pageviews), the share of pageviews with at least 10 s engaged and
 //! the share read through (to 75% of the page), in the order `sort` asks for. Reads the
-//! `day_pages` and `day_page_engagement` summaries, and events for the days they do not
+//! `day_pages` and `day_page_histograms` summaries, and events for the days they do not
 //! cover: the engagement figures come as counts of pageviews per whole engaged second,
 //! which add up over days, so the median is exact however the range is read. Paths with
 //! fewer than `min_visitors` visitors are folded into one `(other)` row.
@@ -48,15 +48,17 @@ impl BreakdownRow for PageRow {
     }
 }
 
-/// Pageviews of a path with one engaged time and read depth (the `engagement` dataset).
+/// A path's pageviews by engaged time, and how many read through (the `engagement`
+/// dataset).
 #[derive(Debug, Row, Deserialize)]
 pub(crate) struct EngagementRow {
     path: String,
-    /// Engaged time, whole seconds.
-    seconds: u32,
-    /// 1: read through.
-    read_through: u8,
-    views: u64,
+    /// Engaged times, whole seconds, each once.
+    seconds: Vec<u32>,
+    /// The pageviews with each of `seconds`.
+    views: Vec<u64>,
+    /// The pageviews read through.
+    read_through: u64,
 }
 
 /// The engagement of a path's pageviews: how many had each engaged time, how many read
@@ -199,10 +201,10 @@ async fn read(ctx: &Ctx, scope: &Scope<'_>) -> Result<Read, StoreError> {
     let mut by_path: HashMap<String, Engagement> = HashMap::new();
     for row in engagement {
         let path = by_path.entry(row.path).or_default();
-        *path.by_seconds.entry(row.seconds).or_insert(0) += row.views;
-        if row.read_through == 1 {
-            path.read_through += row.views;
+        for (seconds, views) in row.seconds.into_iter().zip(row.views) {
+            *path.by_seconds.entry(seconds).or_insert(0) += views;
         }
+        path.read_through += row.read_through;
     }
     let mut pages = exec::merge(rows, PageRow::key, |total, row| add(total, &row));
     pages.retain(|page| page.views > 0);

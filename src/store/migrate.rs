@@ -75,6 +75,7 @@ pub fn migrations() -> &'static [Migration] {
         17 => "0017_page_engagement",
         18 => "0018_goals",
         19 => "0019_share_filters",
+        20 => "0020_page_histograms",
     ]
 }
 

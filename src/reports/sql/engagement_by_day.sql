@@ -1,6 +1,6 @@
 -- Page views by engaged time and read depth per site-local day and path, computed from
 -- events: the part of top-content's engagement figures that no current summary covers,
--- and what the summarizer stores in day_page_engagement. A page view is its pageview
+-- and what the summarizer stores in day_page_histograms. A page view is its pageview
 -- event with the engagement events of the same `pageview` hash that day; seconds is
 -- their engaged_ms summed, in whole seconds (rounded down); read_through is 1 when their
 -- largest scroll is 75 or more. Only page views with an id and with a second or a read
