@@ -1,7 +1,8 @@
 -- day_page_histograms: day_page_engagement (0017_page_engagement.sql) with one row per
 -- path and day instead of one per path, day, engaged second and read-through: the same
--- histogram as two arrays, which `sumMap` adds up over days. top-content reads as many
--- rows here as in day_pages (8 times fewer than in day_page_engagement; docs/benchmarks.md).
+-- histogram as two arrays, which `sumMap` adds up over days. top-content reads at most as
+-- many rows here as in day_pages (12 times fewer than in day_page_engagement on the
+-- benchmark's month; docs/benchmarks.md).
 -- A page view is its pageview event and the engagement events with its `pageview` hash on
 -- the same site-local day; its engaged time is the sum of their engaged_ms, its read depth
 -- their largest `scroll`. Only page views with an id and with at least one engaged second
