@@ -431,9 +431,10 @@ async fn main() -> anyhow::Result<()> {
     handle.stop(true).await;
     server.await??;
     if std::env::var_os("FOOTFALL_BENCH_KEEP").is_none() {
-        // And the database of the day keys beside it (`<database>_keys`).
-        for name in [database.clone(), format!("{database}_keys")] {
-            store.client().query(&format!("DROP DATABASE {name}")).execute().await?;
+        // And the database of the day keys beside it (`<database>_keys`), first: the
+        // client names `database` as its own, so nothing runs once that one is gone.
+        for name in [format!("{database}_keys"), database.clone()] {
+            store.client().query(&format!("DROP DATABASE IF EXISTS {name}")).execute().await?;
         }
     }
     Ok(())
